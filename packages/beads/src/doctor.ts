@@ -1,0 +1,69 @@
+// `bd doctor`: verifies every line of the log, rebuilds the caches from scratch, and prints a hash of the
+// folded state so two clones can be compared.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { BeadStore } from './store.js';
+import { LOG_FILE } from './store.js';
+import { canonicalBead } from './record.js';
+import { GITATTRIBUTES_LINE } from './location.js';
+import type { CorruptLine } from './log.js';
+
+export interface DoctorReport {
+  ok: boolean;
+  log: string;
+  lines: number;
+  beads: number;
+  deleted: number;
+  max_clock: number;
+  hash: string;
+  corrupt: CorruptLine[];
+  orphans: string[];
+  collisions: Record<string, string[]>;
+  dangling_dependencies: { id: string; depends_on_id: string; type: string }[];
+  warnings: string[];
+}
+
+/** sha256 over the canonical JSON of every bead (deleted ones included), in id order. */
+export function stateHash(store: BeadStore): string {
+  const states = [...store.view({ allowCorrupt: true }).allStates()].sort((a, b) => (a.bead.id < b.bead.id ? -1 : 1));
+  const hash = createHash('sha256');
+  for (const s of states) hash.update(JSON.stringify(canonicalBead(s.bead)) + '\n');
+  return hash.digest('hex');
+}
+
+export function runDoctor(store: BeadStore): DoctorReport {
+  const meta = store.rebuild();
+  const view = store.view({ allowCorrupt: true });
+  const ids = new Set<string>();
+  let deleted = 0;
+  const dangling: DoctorReport['dangling_dependencies'] = [];
+  const states = [...view.allStates()];
+  for (const s of states) ids.add(s.bead.id);
+  for (const s of states) {
+    if (s.bead.status === 'tombstone') deleted++;
+    for (const d of s.bead.dependencies ?? []) {
+      if (!ids.has(d.depends_on_id)) dangling.push({ id: s.bead.id, depends_on_id: d.depends_on_id, type: d.type });
+    }
+  }
+  const warnings: string[] = [];
+  const attributes = join(dirname(store.dir), '.gitattributes');
+  const attrText = existsSync(attributes) ? readFileSync(attributes, 'utf8') : '';
+  if (!attrText.includes(`${LOG_FILE} merge=union`)) warnings.push(`${attributes} lacks "${GITATTRIBUTES_LINE}": merges of the log may conflict`);
+  if (meta.orphans.length) warnings.push(`${meta.orphans.length} id(s) have operations but no create: ${meta.orphans.slice(0, 5).join(', ')}`);
+  const report: DoctorReport = {
+    ok: meta.corrupt.length === 0,
+    log: store.displayLogPath,
+    lines: meta.logLines,
+    beads: states.length - deleted,
+    deleted,
+    max_clock: meta.maxLc,
+    hash: stateHash(store),
+    corrupt: meta.corrupt,
+    orphans: meta.orphans,
+    collisions: meta.aliases,
+    dangling_dependencies: dangling,
+    warnings,
+  };
+  return report;
+}

@@ -1,0 +1,61 @@
+// Typed errors of the store. Each carries a stable `code` (part of the --json contract) and the process exit
+// code a CLI should use for it, so every caller reports the same failure the same way.
+
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  notFound: 3,
+  invalid: 4,
+  conflict: 5,
+  corrupt: 6,
+  locked: 7,
+  noStore: 8,
+} as const;
+
+export type ErrorCode =
+  | 'usage'
+  | 'invalid_input'
+  | 'not_found'
+  | 'ambiguous_id'
+  | 'already_claimed'
+  | 'conflict'
+  | 'corrupt_log'
+  | 'lock_timeout'
+  | 'no_store'
+  | 'store_exists'
+  | 'io_error'
+  | 'internal';
+
+const exitFor: Record<ErrorCode, number> = {
+  usage: EXIT.usage,
+  invalid_input: EXIT.invalid,
+  not_found: EXIT.notFound,
+  ambiguous_id: EXIT.notFound,
+  already_claimed: EXIT.conflict,
+  conflict: EXIT.conflict,
+  corrupt_log: EXIT.corrupt,
+  lock_timeout: EXIT.locked,
+  no_store: EXIT.noStore,
+  store_exists: EXIT.conflict,
+  io_error: EXIT.internal,
+  internal: EXIT.internal,
+};
+
+export class BeadsError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'BeadsError';
+    this.code = code;
+    this.exitCode = exitFor[code];
+    this.details = details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { error: { code: this.code, message: this.message, ...this.details } };
+  }
+}

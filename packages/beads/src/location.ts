@@ -1,0 +1,97 @@
+// Where a store is: `--dir`, else BEADS_DIR, else the nearest .beads/ walking up from the current directory;
+// a `.beads/redirect` file holding a path sends the search elsewhere. `initStore` creates one.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { BeadsError } from './errors.js';
+import { PREFIX_PATTERN } from './ids.js';
+import { CONFIG_FILE, LOG_FILE } from './store.js';
+
+export const BEADS_DIRNAME = '.beads';
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Follows `.beads/redirect` (a path, relative to the .beads directory that holds it) at most 10 times. */
+function followRedirects(beadsDir: string): string {
+  let dir = beadsDir;
+  for (let hops = 0; hops < 10; hops++) {
+    const redirect = join(dir, 'redirect');
+    if (!existsSync(redirect)) return dir;
+    const target = readFileSync(redirect, 'utf8').trim();
+    if (!target) return dir;
+    const next = isAbsolute(target) ? target : resolve(dir, target);
+    dir = isDir(join(next, BEADS_DIRNAME)) && !existsSync(join(next, CONFIG_FILE)) ? join(next, BEADS_DIRNAME) : next;
+  }
+  throw new BeadsError('no_store', `too many redirects from ${beadsDir}`);
+}
+
+/** A --dir or BEADS_DIR value may name the .beads directory itself or the directory that holds it. */
+function asBeadsDir(path: string): string {
+  const abs = resolve(path);
+  if (existsSync(join(abs, CONFIG_FILE)) || existsSync(join(abs, 'redirect'))) return abs;
+  if (isDir(join(abs, BEADS_DIRNAME))) return join(abs, BEADS_DIRNAME);
+  return abs;
+}
+
+export interface FindOptions {
+  dir?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function findStoreDir({ dir, cwd = process.cwd(), env = process.env }: FindOptions = {}): string {
+  if (dir) return followRedirects(asBeadsDir(resolve(cwd, dir)));
+  if (env.BEADS_DIR) return followRedirects(asBeadsDir(resolve(cwd, env.BEADS_DIR)));
+  let cur = resolve(cwd);
+  for (;;) {
+    const candidate = join(cur, BEADS_DIRNAME);
+    if (isDir(candidate)) return followRedirects(candidate);
+    const up = dirname(cur);
+    if (up === cur) break;
+    cur = up;
+  }
+  throw new BeadsError('no_store', `no .beads/ store found from ${cwd} upward; run bd init, or give --dir or BEADS_DIR`);
+}
+
+export const GITIGNORE = `# Derived caches: rebuilt from ops.jsonl whenever missing or stale. Never commit them.
+cache/
+lock
+lock.*
+*.tmp*
+`;
+
+export const GITATTRIBUTES_LINE = `${BEADS_DIRNAME}/${LOG_FILE} merge=union`;
+
+export interface InitResult {
+  dir: string;
+  prefix: string;
+  created: boolean;
+}
+
+/** Creates `.beads/` in `root` (config, empty log, .gitignore, and the union-merge attribute). */
+export function initStore(root: string, prefix: string): InitResult {
+  if (!PREFIX_PATTERN.test(prefix)) {
+    throw new BeadsError('invalid_input', `invalid prefix ${JSON.stringify(prefix)}: use 1-20 lower-case letters, digits or _, starting with a letter`);
+  }
+  const dir = join(resolve(root), BEADS_DIRNAME);
+  if (existsSync(join(dir, CONFIG_FILE))) {
+    const existing = JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')) as { prefix?: string };
+    throw new BeadsError('store_exists', `a bead store already exists at ${dir} (prefix ${existing.prefix ?? '?'})`, { dir, prefix: existing.prefix });
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ prefix, format: 1 }, null, 2) + '\n');
+  if (!existsSync(join(dir, LOG_FILE))) writeFileSync(join(dir, LOG_FILE), '');
+  writeFileSync(join(dir, '.gitignore'), GITIGNORE);
+  // The attribute lives in the repository's top-level .gitattributes so no per-clone setup is needed.
+  const attributes = join(resolve(root), '.gitattributes');
+  const current = existsSync(attributes) ? readFileSync(attributes, 'utf8') : '';
+  if (!current.split('\n').includes(GITATTRIBUTES_LINE)) {
+    writeFileSync(attributes, current + (current && !current.endsWith('\n') ? '\n' : '') + GITATTRIBUTES_LINE + '\n');
+  }
+  return { dir, prefix, created: true };
+}

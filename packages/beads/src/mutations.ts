@@ -1,0 +1,182 @@
+// What people and agents do to beads, as functions over a store: each checks its input against the schema,
+// decides under the store lock against current state, and appends operations. They return data; printing is
+// the CLI's business.
+import { BeadsError } from './errors.js';
+import { compareOps, isClaimable, type BeadState } from './fold.js';
+import { forEachLine, parseOpLine } from './log.js';
+import { newBeadId } from './ids.js';
+import { assertValid } from './validate.js';
+import type { CacheReader } from './cache.js';
+import { resolveIdIn, type BeadStore, type OpDraft } from './store.js';
+import type { Bead, Op } from './types.js';
+
+export interface CreateInput {
+  title: string;
+  description?: string;
+  design?: string;
+  acceptance_criteria?: string;
+  notes?: string;
+  status?: string;
+  priority?: number;
+  issue_type?: string;
+  assignee?: string;
+  labels?: string[];
+  parent?: string;
+  deps?: { type: string; id: string }[];
+  defer_until?: string;
+  due_at?: string;
+  external_ref?: string;
+  metadata?: Record<string, unknown>;
+  /** An explicit id (imports and tests); normally generated. */
+  id?: string;
+}
+
+function resolveIn(store: BeadStore, view: CacheReader, input: string): BeadState {
+  return view.state(resolveIdIn(view, store.prefix, input))!;
+}
+
+function target(state: BeadState): { bead: string; origin: string } {
+  return { bead: state.logId, origin: state.origin };
+}
+
+function freshId(store: BeadStore, view: CacheReader): string {
+  for (let i = 0; i < 20; i++) {
+    const id = newBeadId(store.prefix);
+    if (!view.hasId(id)) return id;
+  }
+  throw new BeadsError('internal', 'could not generate a fresh id');
+}
+
+export function createBead(store: BeadStore, actor: string, input: CreateInput): Bead {
+  const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as CreateInput;
+  assertValid('validateCreateInput', clean, 'bd create');
+  const { ops } = store.write(actor, (view) => {
+    if (clean.id && view.hasId(clean.id)) throw new BeadsError('conflict', `a bead with id ${clean.id} already exists`, { id: clean.id });
+    const id = clean.id ?? freshId(store, view);
+    const deps: { depends_on_id: string; type: string }[] = [];
+    if (clean.parent) deps.push({ depends_on_id: resolveIn(store, view, clean.parent).bead.id, type: 'parent-child' });
+    for (const d of clean.deps ?? []) deps.push({ depends_on_id: resolveIn(store, view, d.id).bead.id, type: d.type });
+    const { parent: _p, deps: _d, id: _i, ...fields } = clean;
+    const opFields: Record<string, unknown> = { ...fields };
+    if (deps.length) opFields.dependencies = deps;
+    return { ops: [{ bead: id, kind: 'create', fields: opFields }] };
+  });
+  return store.get(ops[0]!.bead);
+}
+
+export type UpdateInput = Partial<Omit<CreateInput, 'labels' | 'parent' | 'deps' | 'id'>> & Record<string, unknown>;
+
+export function updateBead(store: BeadStore, actor: string, idInput: string, fields: UpdateInput, options: { claim?: boolean } = {}): Bead {
+  const clean = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  assertValid('validateUpdateInput', clean, 'bd update');
+  if (Object.keys(clean).length === 0 && !options.claim) throw new BeadsError('invalid_input', 'nothing to update: give at least one field, --status or --claim');
+  const { result } = store.write<string>(actor, (view) => {
+    const state = resolveIn(store, view, idInput);
+    rejectDeleted(state);
+    const ops: OpDraft[] = [];
+    if (options.claim) {
+      if (!isClaimable(state.bead) && state.bead.assignee !== actor) {
+        if (state.bead.assignee) throw new BeadsError('already_claimed', `${state.bead.id} is already claimed by ${state.bead.assignee}`, { id: state.bead.id, holder: state.bead.assignee });
+        throw new BeadsError('conflict', `${state.bead.id} cannot be claimed: its status is ${state.bead.status}`, { id: state.bead.id, status: state.bead.status });
+      }
+      ops.push({ ...target(state), kind: 'claim' });
+    }
+    if (Object.keys(clean).length) ops.push({ ...target(state), kind: 'set', fields: clean });
+    return { ops, result: state.bead.id };
+  });
+  return store.get(result!);
+}
+
+function rejectDeleted(state: BeadState): void {
+  if (state.bead.status === 'tombstone') throw new BeadsError('not_found', `${state.bead.id} was deleted`, { id: state.bead.id });
+}
+
+/** Appends one simple operation to an existing bead. */
+function simpleOp(store: BeadStore, actor: string, idInput: string, make: (state: BeadState, view: CacheReader) => Omit<OpDraft, 'bead'> | null): Bead {
+  const { result } = store.write<string>(actor, (view) => {
+    const state = resolveIn(store, view, idInput);
+    rejectDeleted(state);
+    const draft = make(state, view);
+    return { ops: draft ? [{ ...draft, ...target(state) } as OpDraft] : [], result: state.bead.id };
+  });
+  return store.get(result!);
+}
+
+export function closeBead(store: BeadStore, actor: string, id: string, reason?: string): Bead {
+  return simpleOp(store, actor, id, (s) => {
+    if (s.bead.status === 'closed') throw new BeadsError('conflict', `${s.bead.id} is already closed`, { id: s.bead.id });
+    return { kind: 'close', ...(reason ? { reason } : {}) };
+  });
+}
+
+export function reopenBead(store: BeadStore, actor: string, id: string, reason?: string): Bead {
+  return simpleOp(store, actor, id, (s) => {
+    if (s.bead.status !== 'closed') throw new BeadsError('conflict', `${s.bead.id} is not closed (status ${s.bead.status})`, { id: s.bead.id });
+    return { kind: 'reopen', ...(reason ? { reason } : {}) };
+  });
+}
+
+export function deleteBead(store: BeadStore, actor: string, id: string, reason?: string): Bead {
+  return simpleOp(store, actor, id, () => ({ kind: 'delete', reason: reason ?? '' }));
+}
+
+export function claimBead(store: BeadStore, actor: string, id: string): Bead {
+  return updateBead(store, actor, id, {}, { claim: true });
+}
+
+export function releaseBead(store: BeadStore, actor: string, id: string): Bead {
+  return simpleOp(store, actor, id, () => ({ kind: 'release' }));
+}
+
+export function addLabel(store: BeadStore, actor: string, id: string, label: string): Bead {
+  assertValid('validateFields', { labels: [label] }, 'label');
+  return simpleOp(store, actor, id, (s) => (s.bead.labels?.includes(label) ? null : { kind: 'label_add', label }));
+}
+
+export function removeLabel(store: BeadStore, actor: string, id: string, label: string): Bead {
+  return simpleOp(store, actor, id, (s) => {
+    if (!s.bead.labels?.includes(label)) throw new BeadsError('not_found', `${s.bead.id} has no label ${label}`, { id: s.bead.id, label });
+    return { kind: 'label_remove', label };
+  });
+}
+
+export function addDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type = 'blocks'): Bead {
+  assertValid('validateCreateInput', { title: 'x', deps: [{ type, id: dependsOn }] }, 'dependency');
+  return simpleOp(store, actor, id, (s, view) => {
+    const other = resolveIdIn(view, store.prefix, dependsOn);
+    if (other === s.bead.id) throw new BeadsError('invalid_input', `${s.bead.id} cannot depend on itself`);
+    if (s.bead.dependencies?.some((d) => d.depends_on_id === other && d.type === type)) return null;
+    return { kind: 'dep_add', depends_on_id: other, dep_type: type };
+  });
+}
+
+export function removeDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type?: string): Bead {
+  return store.get(
+    store.write<string>(actor, (view) => {
+      const state = resolveIn(store, view, id);
+      const matches = (state.bead.dependencies ?? []).filter((d) => (d.depends_on_id === dependsOn || d.depends_on_id.startsWith(dependsOn)) && (!type || d.type === type));
+      if (matches.length === 0) throw new BeadsError('not_found', `${state.bead.id} has no dependency on ${dependsOn}`, { id: state.bead.id });
+      return { ops: matches.map((d) => ({ ...target(state), kind: 'dep_remove', depends_on_id: d.depends_on_id, dep_type: d.type })), result: state.bead.id };
+    }).result!,
+  );
+}
+
+export function addComment(store: BeadStore, actor: string, id: string, text: string): Bead {
+  if (!text.trim()) throw new BeadsError('invalid_input', 'comment text must not be empty');
+  return simpleOp(store, actor, id, () => ({ kind: 'comment', text }));
+}
+
+/** The operations of a bead in the store's total order: who did what, when. */
+export function beadHistory(store: BeadStore, idInput: string): Op[] {
+  const state = store.state(store.resolveId(idInput))!;
+  const needle = `"bead":${JSON.stringify(state.logId)}`;
+  const ops: Op[] = [];
+  forEachLine(store.logPath, 0, (text) => {
+    if (!text.includes(needle)) return;
+    const op = parseOpLine(text);
+    if (typeof op === 'string' || op.bead !== state.logId) return;
+    if (op.kind === 'create' ? op.op_id !== state.origin : op.origin !== undefined && op.origin !== state.origin) return;
+    ops.push(op);
+  });
+  return ops.sort(compareOps);
+}

@@ -1,0 +1,106 @@
+// Listing, searching and counting beads. Beads not closed come from the small hot index; anything that
+// includes closed beads reads every shard.
+import type { BeadStore } from './store.js';
+import { resolveIdIn } from './store.js';
+import { matchesFilter, normalizeFilter, type BeadFilter } from './filter.js';
+import { readyBeads, blockedBeads } from './ready.js';
+import type { Bead } from './types.js';
+import type { CacheReader } from './cache.js';
+
+function byPriorityThenAge(a: Bead, b: Bead): number {
+  return a.priority - b.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0) || (a.id < b.id ? -1 : 1);
+}
+
+function descendantTest(view: CacheReader, ancestor: string): (bead: Bead) => boolean {
+  const memo = new Map<string, boolean>([[ancestor, true]]);
+  const parentsOf = (id: string): string[] => {
+    const hot = view.hotEntries().get(id);
+    return hot ? hot.header[6] : (view.parentMap().get(id) ?? []);
+  };
+  const walk = (id: string, depth: number): boolean => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    memo.set(id, false);
+    const result = depth < 1000 && parentsOf(id).some((p) => walk(p, depth + 1));
+    memo.set(id, result);
+    return result;
+  };
+  return (bead) => bead.id !== ancestor && walk(bead.id, 0);
+}
+
+/** Beads matching the filter; closed ones only with `all` or an explicit status; deleted ones never. */
+export function listBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] {
+  const filter = normalizeFilter(rawFilter);
+  const view = store.view();
+  const wantsClosed = filter.all || filter.status?.includes('closed');
+  const under = filter.parent ? descendantTest(view, resolveIdIn(view, store.prefix, filter.parent)) : null;
+  const out: Bead[] = [];
+  const consider = (bead: Bead): void => {
+    if (bead.status === 'tombstone') return;
+    if (!wantsClosed && bead.status === 'closed') return;
+    if (!matchesFilter(bead, filter)) return;
+    if (under && !under(bead)) return;
+    out.push(bead);
+  };
+  if (wantsClosed) for (const state of view.allStates()) consider(state.bead);
+  else for (const entry of view.hotEntries().values()) consider(JSON.parse(entry.json) as Bead);
+  out.sort(byPriorityThenAge);
+  return filter.limit ? out.slice(0, filter.limit) : out;
+}
+
+/** Case-insensitive search in id, title, description, design, notes and acceptance criteria. */
+export function searchBeads(store: BeadStore, query: string, rawFilter: BeadFilter = {}): Bead[] {
+  const needle = query.toLowerCase();
+  const filter = normalizeFilter(rawFilter);
+  const view = store.view();
+  const out: Bead[] = [];
+  const fields = ['id', 'title', 'description', 'design', 'notes', 'acceptance_criteria'] as const;
+  for (const { bead } of view.allStates()) {
+    if (bead.status === 'tombstone') continue;
+    if (!matchesFilter(bead, filter)) continue;
+    if (fields.some((f) => typeof bead[f] === 'string' && (bead[f] as string).toLowerCase().includes(needle))) out.push(bead);
+  }
+  out.sort(byPriorityThenAge);
+  return filter.limit ? out.slice(0, filter.limit) : out;
+}
+
+export interface StoreStats {
+  total: number;
+  by_status: Record<string, number>;
+  by_type: Record<string, number>;
+  by_priority: Record<string, number>;
+  open: number;
+  closed: number;
+  deleted: number;
+  ready: number;
+  blocked: number;
+  /** Median hours from creation to close, over closed beads. */
+  median_hours_to_close: number | null;
+}
+
+export function storeStats(store: BeadStore): StoreStats {
+  const stats: StoreStats = { total: 0, by_status: {}, by_type: {}, by_priority: {}, open: 0, closed: 0, deleted: 0, ready: 0, blocked: 0, median_hours_to_close: null };
+  const durations: number[] = [];
+  for (const { bead } of store.view().allStates()) {
+    if (bead.status === 'tombstone') {
+      stats.deleted++;
+      continue;
+    }
+    stats.total++;
+    stats.by_status[bead.status] = (stats.by_status[bead.status] ?? 0) + 1;
+    stats.by_type[bead.issue_type] = (stats.by_type[bead.issue_type] ?? 0) + 1;
+    stats.by_priority[String(bead.priority)] = (stats.by_priority[String(bead.priority)] ?? 0) + 1;
+    if (bead.status === 'closed') {
+      stats.closed++;
+      if (bead.closed_at) {
+        const hours = (Date.parse(bead.closed_at) - Date.parse(bead.created_at)) / 3_600_000;
+        if (Number.isFinite(hours) && hours >= 0) durations.push(hours);
+      }
+    } else stats.open++;
+  }
+  stats.ready = readyBeads(store).length;
+  stats.blocked = blockedBeads(store).length;
+  durations.sort((a, b) => a - b);
+  if (durations.length) stats.median_hours_to_close = Math.round(durations[Math.floor(durations.length / 2)]! * 100) / 100;
+  return stats;
+}

@@ -1,0 +1,75 @@
+// Turning flag values into the store's input shapes. Malformed values fail here with the flag's name; values
+// of the right shape but out of range are left for the schema check, which names the field.
+import { BeadsError, type BeadFilter } from '@gastown/beads';
+
+export type Args = Record<string, unknown>;
+
+export function str(args: Args, key: string): string | undefined {
+  const v = args[key];
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
+  return String(v);
+}
+
+/** A comma-separated and/or repeated flag, as a list. */
+export function list(args: Args, key: string): string[] | undefined {
+  const v = args[key];
+  if (v === undefined || v === null) return undefined;
+  const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  return parts.length ? parts : undefined;
+}
+
+export function priority(value: string | undefined, flag = '--priority'): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^[Pp]?(\d+)$/.exec(value.trim());
+  if (!m) throw new BeadsError('invalid_input', `invalid ${flag} ${JSON.stringify(value)}: use 0-4 (0 most urgent) or P0-P4`);
+  return Number(m[1]);
+}
+
+export function limit(args: Args): number | undefined {
+  const v = str(args, 'limit');
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v.trim())) throw new BeadsError('invalid_input', `invalid --limit ${JSON.stringify(v)}: use a whole number (0 for no limit)`);
+  return Number(v);
+}
+
+/** Accepts an ISO date or time, or a relative duration from now such as 2h, 3d, 1w. */
+export function when(value: string | undefined, flag: string, now = new Date()): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === '') return '';
+  const rel = /^\+?(\d+)([mhdw])$/.exec(value.trim());
+  if (rel) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[2] as 'm' | 'h' | 'd' | 'w'];
+    return new Date(now.getTime() + Number(rel[1]) * unit).toISOString();
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new BeadsError('invalid_input', `invalid ${flag} ${JSON.stringify(value)}: use an ISO date (2026-12-01, 2026-12-01T09:00Z) or a duration such as 2h, 3d, 1w`);
+  return /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? value.trim() : new Date(t).toISOString();
+}
+
+/** `--deps blocks:gt-abc,discovered-from:gt-def` (a bare id means blocks). */
+export function deps(value: string[] | undefined): { type: string; id: string }[] | undefined {
+  if (!value) return undefined;
+  return value.map((item) => {
+    const colon = item.indexOf(':');
+    if (colon < 0) return { type: 'blocks', id: item };
+    const type = item.slice(0, colon).trim();
+    const id = item.slice(colon + 1).trim();
+    if (!type || !id) throw new BeadsError('invalid_input', `invalid --deps entry ${JSON.stringify(item)}: use type:id, e.g. blocks:gt-abc12`);
+    return { type, id };
+  });
+}
+
+export function filter(args: Args): BeadFilter {
+  const pri = list(args, 'priority')?.map((p) => priority(p)!);
+  return {
+    status: list(args, 'status'),
+    issue_type: list(args, 'type'),
+    assignee: str(args, 'assignee'),
+    labels: list(args, 'label'),
+    priority: pri,
+    parent: str(args, 'parent'),
+    all: args.all ? true : undefined,
+    limit: limit(args),
+  };
+}

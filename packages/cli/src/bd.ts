@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// bd: the bead store's command line. Parses arguments and prints; the work is in @gastown/beads.
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { registerBeadCommands } from './commands/beads.js';
+import { registerQueryCommands } from './commands/queries.js';
+import { registerRelationCommands } from './commands/relations.js';
+import { registerStoreCommands } from './commands/store.js';
+import { reportError, usageError } from './context.js';
+import { run } from './run.js';
+
+const argv = hideBin(process.argv);
+const json = argv.includes('--json');
+
+let y: Argv = yargs(argv)
+  .scriptName('bd')
+  .usage('bd: beads, the work items of Gas Town, in an append-only log inside your git repository.\n\nUsage: $0 <command> [options]')
+  .options({
+    json: { type: 'boolean', describe: 'Print one JSON document on stdout (errors as {"error":{"code",...}})', global: true },
+    dir: { type: 'string', describe: 'The store: a .beads directory or the directory holding it (default: BEADS_DIR, else found upward)', global: true },
+    actor: { type: 'string', describe: 'Who is acting (default: BD_ACTOR, else git user.name)', global: true },
+  })
+  .strict()
+  .demandCommand(1, 'give a command; bd --help lists them')
+  .recommendCommands()
+  .help()
+  .alias('h', 'help')
+  .version(false)
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .epilogue('Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found or ambiguous id, 4 invalid input, 5 conflict (already claimed, already closed), 6 corrupt log, 7 store locked, 8 no store.\nDocs: docs/beads.md')
+  .fail((msg, err) => {
+    if (err) throw err;
+    process.exitCode = reportError(usageError(msg ?? 'invalid usage'), json);
+    if (!json) process.stderr.write('Run bd --help for usage.\n');
+  });
+
+y = registerStoreCommands(y, run);
+y = registerBeadCommands(y, run);
+y = registerQueryCommands(y, run);
+y = registerRelationCommands(y, run);
+
+await y.parseAsync();

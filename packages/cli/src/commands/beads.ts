@@ -1,0 +1,122 @@
+// bd create, show, update, close, reopen, delete.
+import type { Argv } from 'yargs';
+import { BeadsError, closeBead, createBead, deleteBead, reopenBead, updateBead, type Bead } from '@gastown/beads';
+import { deps, list, priority, str, when, type Args } from '../args.js';
+import { beadDetail } from '../format.js';
+import type { Run } from '../run.js';
+
+const fieldOptions = {
+  description: { alias: 'd', type: 'string', describe: 'Description' },
+  design: { type: 'string', describe: 'Design notes' },
+  acceptance: { type: 'string', describe: 'Acceptance criteria' },
+  notes: { type: 'string', describe: 'Notes' },
+  priority: { alias: 'p', type: 'string', describe: 'Priority 0-4 (0 most urgent; P0-P4 also accepted)' },
+  type: { alias: 't', type: 'string', describe: 'Type: task, bug, feature, epic, chore (or a system type)' },
+  assignee: { alias: 'a', type: 'string', describe: 'Assignee' },
+  defer: { type: 'string', describe: 'Not ready until this time (ISO date/time, or 2h, 3d, 1w from now)' },
+  due: { type: 'string', describe: 'Due date (ISO date/time, or 2h, 3d, 1w from now)' },
+  'external-ref': { type: 'string', describe: 'A reference elsewhere (gh-123, a URL)' },
+} as const;
+
+function commonFields(a: Args): Record<string, unknown> {
+  return {
+    description: str(a, 'description'),
+    design: str(a, 'design'),
+    acceptance_criteria: str(a, 'acceptance'),
+    notes: str(a, 'notes'),
+    priority: priority(str(a, 'priority')),
+    issue_type: str(a, 'type'),
+    assignee: str(a, 'assignee'),
+    defer_until: when(str(a, 'defer'), '--defer'),
+    due_at: when(str(a, 'due'), '--due'),
+    external_ref: str(a, 'external-ref'),
+  };
+}
+
+export function registerBeadCommands(y: Argv, run: Run): Argv {
+  return y
+    .command(
+      'create [title]',
+      'Create a bead',
+      (c) =>
+        c
+          .positional('title', { type: 'string', describe: 'Title (or --title)' })
+          .options({
+            title: { type: 'string', describe: 'Title' },
+            ...fieldOptions,
+            labels: { alias: 'l', type: 'string', array: true, describe: 'Labels (comma-separated or repeated)' },
+            parent: { type: 'string', describe: 'Parent bead: adds a parent-child dependency' },
+            deps: { type: 'string', array: true, describe: 'Dependencies as type:id,... (types: blocks, parent-child, related, discovered-from, waits-for)' },
+            id: { type: 'string', describe: 'Use this id instead of a generated one' },
+          })
+          .example('$0 create "Fix login" -t bug -p 1', 'a P1 bug')
+          .example('$0 create "Write docs" --deps blocks:gt-abc12 -l docs', 'blocked by gt-abc12'),
+      run((ctx, a) => {
+        const title = str(a, 'title');
+        if (title === undefined) throw new BeadsError('invalid_input', 'title is required: bd create "what to do"');
+        const bead = createBead(ctx.store, ctx.actor, {
+          title,
+          ...commonFields(a),
+          labels: list(a, 'labels'),
+          parent: str(a, 'parent'),
+          deps: deps(list(a, 'deps')),
+          id: str(a, 'id'),
+        } as Parameters<typeof createBead>[2]);
+        ctx.out(bead, (b) => `Created ${b.id}: ${b.title}`);
+      }),
+    )
+    .command(
+      'show <ids..>',
+      'Show beads in full (--json: an array)',
+      (c) => c.positional('ids', { type: 'string', array: true, describe: 'Ids or unique prefixes' }),
+      run((ctx, a) => {
+        const beads = (list(a, 'ids') ?? []).map((id) => ctx.store.get(id));
+        ctx.out(beads, (bs) => bs.map(beadDetail).join('\n\n'));
+      }),
+    )
+    .command(
+      'update <id>',
+      'Change fields of a bead, or claim it',
+      (c) =>
+        c
+          .positional('id', { type: 'string', describe: 'Id or unique prefix' })
+          .options({
+            title: { type: 'string', describe: 'Title' },
+            ...fieldOptions,
+            status: { alias: 's', type: 'string', describe: 'Status: open, in_progress, blocked, deferred, hooked, pinned (use close to close)' },
+            claim: { type: 'boolean', describe: 'Atomically take the bead: assignee = you, status in_progress; fails if someone holds it' },
+          })
+          .example('$0 update gt-abc12 --claim', 'take the work')
+          .example('$0 update gt-abc -p 0 -s blocked', 'by unique prefix'),
+      run((ctx, a) => {
+        const fields = { title: str(a, 'title'), ...commonFields(a), status: str(a, 'status') };
+        const bead = updateBead(ctx.store, ctx.actor, str(a, 'id')!, fields, { claim: Boolean(a.claim) });
+        ctx.out(bead, (b) => `Updated ${b.id}: ${b.status}${b.assignee ? ` (${b.assignee})` : ''}`);
+      }),
+    )
+    .command(
+      'close <ids..>',
+      'Close beads',
+      (c) => c.positional('ids', { type: 'string', array: true }).option('reason', { alias: 'r', type: 'string', describe: 'Why it is closed' }),
+      run((ctx, a) => manyIds(ctx, a, (id) => closeBead(ctx.store, ctx.actor, id, str(a, 'reason')), 'Closed')),
+    )
+    .command(
+      'reopen <ids..>',
+      'Reopen closed beads',
+      (c) => c.positional('ids', { type: 'string', array: true }).option('reason', { alias: 'r', type: 'string' }),
+      run((ctx, a) => manyIds(ctx, a, (id) => reopenBead(ctx.store, ctx.actor, id, str(a, 'reason')), 'Reopened')),
+    )
+    .command(
+      'delete <ids..>',
+      'Delete beads (a tombstone: history is kept, they are never listed)',
+      (c) => c.positional('ids', { type: 'string', array: true }).option('reason', { alias: 'r', type: 'string' }),
+      run((ctx, a) => manyIds(ctx, a, (id) => deleteBead(ctx.store, ctx.actor, id, str(a, 'reason')), 'Deleted')),
+    );
+}
+
+function manyIds(ctx: Parameters<Parameters<Run>[0]>[0], a: Args, act: (id: string) => Bead, verb: string): void {
+  const ids = list(a, 'ids') ?? [];
+  for (const id of ids) ctx.store.resolveId(id); // every id is checked before anything is written
+  const beads = ids.map(act);
+  ctx.out(beads, (bs) => bs.map((b) => `${verb} ${b.id}: ${b.title}`).join('\n'));
+}

@@ -1,0 +1,85 @@
+// Text rendering of beads for people. JSON output never passes through here.
+import type { Bead, BlockedBead, DepNode, DoctorReport, Op, StoreStats } from '@gastown/beads';
+
+export function beadLine(b: Bead): string {
+  const who = b.assignee ? ` @${b.assignee}` : '';
+  const labels = b.labels?.length ? ` [${b.labels.join(', ')}]` : '';
+  return `${b.id}  P${b.priority} ${b.issue_type.padEnd(7)} ${b.status.padEnd(11)} ${b.title}${who}${labels}`;
+}
+
+export function beadList(beads: Bead[], empty: string): string {
+  return beads.length ? beads.map(beadLine).join('\n') : empty;
+}
+
+export function beadDetail(b: Bead): string {
+  const lines = [`${b.id}: ${b.title}`, `  status: ${b.status}   priority: P${b.priority}   type: ${b.issue_type}${b.assignee ? `   assignee: ${b.assignee}` : ''}`];
+  lines.push(`  created: ${b.created_at}${b.created_by ? ` by ${b.created_by}` : ''}   updated: ${b.updated_at}`);
+  if (b.closed_at) lines.push(`  closed: ${b.closed_at}${b.close_reason ? ` (${b.close_reason})` : ''}`);
+  if (b.deleted_at) lines.push(`  deleted: ${b.deleted_at} by ${b.deleted_by ?? '?'}${b.delete_reason ? ` (${b.delete_reason})` : ''}`);
+  if (b.defer_until) lines.push(`  deferred until: ${b.defer_until}`);
+  if (b.due_at) lines.push(`  due: ${b.due_at}`);
+  if (b.labels?.length) lines.push(`  labels: ${b.labels.join(', ')}`);
+  if (b.external_ref) lines.push(`  external: ${b.external_ref}`);
+  for (const [name, text] of [['description', b.description], ['design', b.design], ['acceptance criteria', b.acceptance_criteria], ['notes', b.notes]] as const) {
+    if (text) lines.push('', `  ${name}:`, ...text.split('\n').map((l) => `    ${l}`));
+  }
+  if (b.dependencies?.length) {
+    lines.push('', '  depends on:');
+    for (const d of b.dependencies) lines.push(`    ${d.type}: ${d.depends_on_id}`);
+  }
+  if (b.comments?.length) lines.push('', `  comments: ${b.comments.length} (bd comments ${b.id})`);
+  return lines.join('\n');
+}
+
+export function blockedList(beads: BlockedBead[]): string {
+  if (!beads.length) return 'Nothing is blocked.';
+  return beads.map((b) => `${beadLine(b)}\n    blocked by: ${b.blocked_by.length ? b.blocked_by.join(', ') : `ancestor ${b.blocked_ancestor}`}`).join('\n');
+}
+
+export function treeText(node: DepNode, prefix = '', last = true, root = true): string {
+  const head = root ? '' : `${prefix}${last ? '└── ' : '├── '}`;
+  const line = `${head}${node.type && !root ? `(${node.type}) ` : ''}${node.id} [${node.status}] ${node.title}${node.repeated ? ' (shown above)' : ''}`;
+  const childPrefix = root ? '' : prefix + (last ? '    ' : '│   ');
+  return [line, ...node.children.map((c, i) => treeText(c, childPrefix, i === node.children.length - 1, false))].join('\n');
+}
+
+export function historyText(ops: Op[]): string {
+  return ops
+    .map((o) => {
+      const what =
+        o.kind === 'create' ? `created "${String(o.fields?.title ?? '')}"`
+        : o.kind === 'set' ? `set ${Object.entries(o.fields ?? {}).map(([k, v]) => `${k}=${typeof v === 'string' && v.length > 40 ? JSON.stringify(v.slice(0, 37) + '...') : JSON.stringify(v)}`).join(' ')}`
+        : o.kind === 'label_add' ? `added label ${o.label}`
+        : o.kind === 'label_remove' ? `removed label ${o.label}`
+        : o.kind === 'dep_add' ? `added dependency ${o.dep_type} ${o.depends_on_id}`
+        : o.kind === 'dep_remove' ? `removed dependency ${o.dep_type} ${o.depends_on_id}`
+        : o.kind === 'comment' ? `commented: ${String(o.text).split('\n')[0]}`
+        : o.kind === 'close' ? `closed${o.reason ? `: ${o.reason}` : ''}`
+        : o.kind === 'delete' ? `deleted${o.reason ? `: ${o.reason}` : ''}`
+        : o.kind;
+      return `${o.ts}  ${o.actor}  ${what}`;
+    })
+    .join('\n');
+}
+
+export function statsText(s: StoreStats): string {
+  const pairs = (r: Record<string, number>): string => Object.entries(r).sort().map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  return [
+    `beads: ${s.total} (${s.open} not closed, ${s.closed} closed; ${s.deleted} deleted)`,
+    `ready: ${s.ready}   blocked: ${s.blocked}`,
+    `by status: ${pairs(s.by_status)}`,
+    `by type: ${pairs(s.by_type)}`,
+    `by priority: ${pairs(Object.fromEntries(Object.entries(s.by_priority).map(([k, v]) => [`P${k}`, v])))}`,
+    `median time to close: ${s.median_hours_to_close === null ? 'n/a' : `${s.median_hours_to_close} h`}`,
+  ].join('\n');
+}
+
+export function doctorText(r: DoctorReport): string {
+  const lines = [`${r.log}: ${r.lines} lines, ${r.beads} beads (${r.deleted} deleted), max clock ${r.max_clock}`, `state hash: ${r.hash}`];
+  for (const c of r.corrupt) lines.push(`error: ${c.file}:${c.line}: ${c.message}`);
+  for (const [id, ids] of Object.entries(r.collisions)) lines.push(`note: id ${id} was created on more than one clone; kept as ${ids.join(', ')}`);
+  for (const d of r.dangling_dependencies.slice(0, 20)) lines.push(`note: ${d.id} ${d.type} ${d.depends_on_id}, which does not exist`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  lines.push(r.ok ? 'ok: caches rebuilt' : `problems: ${r.corrupt.length} corrupt line(s)`);
+  return lines.join('\n');
+}
