@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { foldOperations, type BeadState } from './fold.js';
+import { canonicalBead } from './record.js';
+import type { Op } from './types.js';
+
+function snapshot(states: Map<string, BeadState>): string {
+  return JSON.stringify([...states.values()].map((s) => canonicalBead(s.bead)).sort((a, b) => (a.id < b.id ? -1 : 1)));
+}
+
+const BEADS = ['gt-aaaa', 'gt-bbbb', 'gt-cccc'];
+const ACTORS = ['alice', 'bob', 'carol'];
+
+/** Random operations as two clones would write them: each clone's clock runs past what it has seen. */
+const opArb = fc.record({
+  bead: fc.constantFrom(...BEADS),
+  kind: fc.constantFrom('set', 'label_add', 'label_remove', 'dep_add', 'dep_remove', 'comment', 'claim', 'release', 'close', 'reopen', 'delete', 'create'),
+  actor: fc.constantFrom(...ACTORS),
+  title: fc.string({ minLength: 1, maxLength: 8 }),
+  priority: fc.integer({ min: 0, max: 4 }),
+  label: fc.constantFrom('a', 'b', 'c'),
+  target: fc.constantFrom(...BEADS),
+  clone: fc.integer({ min: 0, max: 2 }),
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function materialise(specs: any[]): Op[] {
+  const clocks = [0, 0, 0];
+  let n = 0;
+  const ops: Op[] = BEADS.map((bead, i) => ({ op_id: `create${i}00000000`, bead, kind: 'create', actor: 'alice', ts: '2026-01-01T00:00:00.000Z', lc: 1, fields: { title: bead } }));
+  for (const s of specs) {
+    const lc = ++clocks[s.clone]! + 1;
+    const op: Op = { op_id: `op${String(n++).padStart(10, '0')}x${s.clone}`, bead: s.bead, kind: s.kind, actor: s.actor, ts: `2026-01-01T00:00:${String(n % 60).padStart(2, '0')}.000Z`, lc };
+    if (s.kind === 'set') op.fields = { title: s.title, priority: s.priority };
+    if (s.kind === 'create') op.fields = { title: s.title };
+    if (s.kind === 'label_add' || s.kind === 'label_remove') op.label = s.label;
+    if (s.kind === 'dep_add' || s.kind === 'dep_remove') Object.assign(op, { depends_on_id: s.target, dep_type: 'blocks' });
+    if (s.kind === 'comment') op.text = s.title;
+    ops.push(op);
+  }
+  return ops;
+}
+
+describe('foldOperations', () => {
+  it('reaches the same state whatever order the operations arrive in, and with duplicated lines', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 60 }), fc.integer(), (specs, seed) => {
+        const ops = materialise(specs);
+        const shuffled = fc.sample(fc.shuffledSubarray(ops, { minLength: ops.length, maxLength: ops.length }), { seed, numRuns: 1 })[0]!;
+        // a union merge may duplicate lines that both sides had
+        const withDuplicates = [...shuffled, ...shuffled.slice(0, 5)];
+        expect(snapshot(foldOperations(withDuplicates))).toBe(snapshot(foldOperations(ops)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('lets the first claim in the total order win', () => {
+    const base: Op = { op_id: 'c0000000000', bead: 'gt-x', kind: 'create', actor: 'a', ts: '2026-01-01T00:00:00Z', lc: 1, fields: { title: 't' } };
+    const bob: Op = { op_id: 'b0000000000', bead: 'gt-x', kind: 'claim', actor: 'bob', ts: '2026-01-01T00:00:01Z', lc: 3 };
+    const carol: Op = { op_id: 'a0000000000', bead: 'gt-x', kind: 'claim', actor: 'carol', ts: '2026-01-01T00:00:02Z', lc: 3 };
+    // equal clocks: the smaller op id comes first
+    expect(foldOperations([base, bob, carol]).get('gt-x')!.bead.assignee).toBe('carol');
+    expect(foldOperations([carol, bob, base]).get('gt-x')!.bead.assignee).toBe('carol');
+  });
+
+  it('keeps both beads when two clones created the same id, and names them the same way everywhere', () => {
+    const a: Op = { op_id: 'aaaa00000000', bead: 'gt-same', kind: 'create', actor: 'a', ts: '2026-01-01T00:00:00Z', lc: 5, fields: { title: 'from clone A' } };
+    const b: Op = { op_id: 'bbbb00000000', bead: 'gt-same', kind: 'create', actor: 'b', ts: '2026-01-01T00:00:00Z', lc: 5, fields: { title: 'from clone B' } };
+    const bUpdate: Op = { op_id: 'cccc00000000', bead: 'gt-same', origin: 'bbbb00000000', kind: 'set', actor: 'b', ts: '2026-01-01T00:00:01Z', lc: 6, fields: { priority: 0 } };
+    const one = foldOperations([a, b, bUpdate]);
+    const two = foldOperations([bUpdate, b, a]);
+    expect(snapshot(one)).toBe(snapshot(two));
+    expect(one.get('gt-same')!.bead.title).toBe('from clone A');
+    expect(one.get('gt-same~bbbb')!.bead.title).toBe('from clone B');
+    expect(one.get('gt-same~bbbb')!.bead.priority).toBe(0);
+    expect(one.get('gt-same')!.bead.priority).toBe(2);
+  });
+
+  it('keeps unknown fields through the fold', () => {
+    const op: Op = { op_id: 'x0000000000', bead: 'gt-u', kind: 'create', actor: 'a', ts: '2026-01-01T00:00:00Z', lc: 1, fields: { title: 't', wobble: { deep: [1, 2] }, original_type: 'bug' } };
+    const bead = foldOperations([op]).get('gt-u')!.bead;
+    expect(bead.wobble).toEqual({ deep: [1, 2] });
+    expect(bead.original_type).toBe('bug');
+  });
+});

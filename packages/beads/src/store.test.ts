@@ -1,0 +1,180 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { appendFileSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tempRepo } from './test-helpers.js';
+import { BeadStore } from './store.js';
+import { addComment, addDependency, addLabel, claimBead, closeBead, createBead, deleteBead, reopenBead, updateBead } from './mutations.js';
+import { readyBeads, blockedBeads } from './ready.js';
+import { listBeads } from './query.js';
+import { stateHash } from './doctor.js';
+import { BeadsError } from './errors.js';
+import { initStore } from './location.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+function repo() {
+  const r = tempRepo();
+  cleanups.push(r.cleanup);
+  return r;
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('BeadStore caches', () => {
+  it('gives the same state caught up incrementally as rebuilt from scratch', () => {
+    const { store } = repo();
+    const ids: string[] = [];
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    for (let i = 0; i < 120; i++) {
+      const pick = ids[rnd(ids.length || 1)];
+      const step = rnd(9);
+      try {
+        if (step < 3 || !pick) ids.push(createBead(store, 'alice', { title: `bead ${i}`, priority: rnd(5), parent: pick && rnd(2) ? pick : undefined }).id);
+        else if (step === 3) updateBead(store, 'bob', pick, { title: `renamed ${i}` });
+        else if (step === 4) closeBead(store, 'bob', pick);
+        else if (step === 5) reopenBead(store, 'bob', pick);
+        else if (step === 6) addDependency(store, 'carol', pick, ids[rnd(ids.length)]!);
+        else if (step === 7) addLabel(store, 'carol', pick, `l${rnd(3)}`);
+        else addComment(store, 'dave', pick, `note ${i}`);
+      } catch (err) {
+        if (!(err instanceof BeadsError)) throw err; // e.g. closing a closed bead: refused, fine
+      }
+      if (i % 10 === 0) readyBeads(store); // reads in between make the cache catch up in steps
+    }
+    const incremental = stateHash(store);
+    const readyBefore = readyBeads(store).map((b) => b.id);
+    const fresh = BeadStore.open(store.dir);
+    fresh.rebuild();
+    expect(stateHash(fresh)).toBe(incremental);
+    expect(readyBeads(fresh).map((b) => b.id)).toEqual(readyBefore);
+  });
+
+  it('rebuilds when the cache is removed, and catches up after another process appends', () => {
+    const { store } = repo();
+    const a = createBead(store, 'alice', { title: 'a' });
+    const other = BeadStore.open(store.dir);
+    expect(readyBeads(other).map((b) => b.id)).toEqual([a.id]);
+    const b = createBead(store, 'alice', { title: 'b', deps: [{ type: 'blocks', id: a.id }] });
+    expect(blockedBeads(other).map((x) => x.id)).toEqual([b.id]);
+    rmSync(join(store.dir, 'cache'), { recursive: true });
+    expect(listBeads(BeadStore.open(store.dir)).map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+  });
+});
+
+describe('ready', () => {
+  it('follows the one definition: status, deferral, record types, blockers and blocked ancestors', () => {
+    const { store } = repo();
+    const blocker = createBead(store, 'a', { title: 'blocker', priority: 3 });
+    const epic = createBead(store, 'a', { title: 'epic', issue_type: 'epic', deps: [{ type: 'blocks', id: blocker.id }] });
+    const underEpic = createBead(store, 'a', { title: 'child of blocked epic', parent: epic.id });
+    const closedMid = createBead(store, 'a', { title: 'closed middle', parent: epic.id });
+    const grandchild = createBead(store, 'a', { title: 'grandchild through closed parent', parent: closedMid.id });
+    closeBead(store, 'a', closedMid.id);
+    const urgent = createBead(store, 'a', { title: 'urgent', priority: 0 });
+    createBead(store, 'a', { title: 'a message', issue_type: 'message' });
+    createBead(store, 'a', { title: 'later', defer_until: '2999-01-01' });
+    const waiting = createBead(store, 'a', { title: 'waits', deps: [{ type: 'waits-for', id: urgent.id }] });
+    const related = createBead(store, 'a', { title: 'related only', deps: [{ type: 'related', id: urgent.id }] });
+    const claimed = createBead(store, 'a', { title: 'claimed' });
+    claimBead(store, 'bob', claimed.id);
+    expect(readyBeads(store).map((b) => b.title)).toEqual(['urgent', 'related only', 'blocker']);
+    const blocked = blockedBeads(store);
+    expect(blocked.map((b) => b.id).sort()).toEqual([epic.id, underEpic.id, grandchild.id, waiting.id].sort());
+    expect(blocked.find((b) => b.id === grandchild.id)!.blocked_ancestor).toBe(epic.id);
+    closeBead(store, 'a', blocker.id);
+    expect(readyBeads(store).map((b) => b.id)).toEqual(expect.arrayContaining([epic.id, underEpic.id, grandchild.id]));
+    closeBead(store, 'a', urgent.id);
+    expect(readyBeads(store).map((b) => b.id)).toContain(waiting.id);
+    expect(readyBeads(store, { limit: 2 })).toHaveLength(2);
+    expect(readyBeads(store, { parent: epic.id }).map((b) => b.id).sort()).toEqual([underEpic.id, grandchild.id].sort());
+    void related;
+  });
+});
+
+describe('the log', () => {
+  it('reports a corrupt line with file and line number and leaves the log unchanged on writes', () => {
+    const { store } = repo();
+    createBead(store, 'a', { title: 'one' });
+    appendFileSync(store.logPath, '{"this is": not json}\n');
+    const before = readFileSync(store.logPath);
+    const fresh = BeadStore.open(store.dir);
+    expect(() => fresh.view()).toThrow(/ops.jsonl:2: corrupt line/);
+    expect(() => createBead(fresh, 'a', { title: 'two' })).toThrow(BeadsError);
+    expect(readFileSync(store.logPath).equals(before)).toBe(true);
+  });
+
+  it('skips a torn final line and lets the next writer cut it', () => {
+    const { store } = repo();
+    const a = createBead(store, 'a', { title: 'one' });
+    appendFileSync(store.logPath, '{"op_id":"torn0000000","bead":"gt-x","kind":"cre');
+    const fresh = BeadStore.open(store.dir);
+    expect(listBeads(fresh).map((b) => b.id)).toEqual([a.id]);
+    createBead(fresh, 'a', { title: 'two' });
+    const lines = readFileSync(store.logPath, 'utf8').split('\n');
+    expect(lines.filter(Boolean)).toHaveLength(2);
+    expect(readFileSync(store.logPath, 'utf8')).not.toContain('torn');
+  });
+});
+
+describe('two clones merged with git', () => {
+  function clones(): { a: string; b: string } {
+    const base = mkdtempSync(join(tmpdir(), 'beads-merge-'));
+    cleanups.push(() => rmSync(base, { recursive: true, force: true }));
+    git(base, 'init', '-q', '--bare', 'remote.git');
+    git(base, 'clone', '-q', 'remote.git', 'a');
+    const a = join(base, 'a');
+    initStore(a, 'gt');
+    git(a, 'add', '-A');
+    git(a, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init');
+    git(a, 'push', '-q', 'origin', 'HEAD');
+    git(base, 'clone', '-q', 'remote.git', 'b');
+    return { a, b: join(base, 'b') };
+  }
+  const commit = (dir: string, msg: string): void => {
+    git(dir, 'add', '.beads');
+    git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', msg);
+  };
+
+  it('folds to identical state on both sides, splitting an id both clones created', () => {
+    const { a, b } = clones();
+    const sa = BeadStore.open(join(a, '.beads'));
+    const sb = BeadStore.open(join(b, '.beads'));
+    const shared = createBead(sa, 'alice', { title: 'shared' });
+    commit(a, 'a1');
+    git(a, 'push', '-q', 'origin', 'HEAD');
+    git(b, '-c', 'user.name=t', '-c', 'user.email=t@t', 'pull', '-q', '--no-rebase', 'origin', 'HEAD');
+    // concurrent work on both sides, including the same id created twice and claims of one bead
+    createBead(sa, 'alice', { title: 'made in A', id: 'gt-clash' });
+    createBead(sb, 'bob', { title: 'made in B', id: 'gt-clash' });
+    updateBead(sb, 'bob', 'gt-clash', { priority: 0 });
+    claimBead(sa, 'alice', shared.id);
+    claimBead(sb, 'bob', shared.id);
+    updateBead(sa, 'alice', shared.id, { title: 'title from A' });
+    deleteBead(sb, 'bob', createBead(sb, 'bob', { title: 'gone' }).id);
+    commit(a, 'a2');
+    commit(b, 'b2');
+    git(a, 'push', '-q', 'origin', 'HEAD');
+    git(b, '-c', 'user.name=t', '-c', 'user.email=t@t', 'pull', '-q', '--no-rebase', 'origin', 'HEAD');
+    git(b, 'push', '-q', 'origin', 'HEAD');
+    git(a, '-c', 'user.name=t', '-c', 'user.email=t@t', 'pull', '-q', '--no-rebase', 'origin', 'HEAD');
+    expect(git(b, 'status', '--porcelain')).toBe('');
+    const ha = stateHash(BeadStore.open(join(a, '.beads')));
+    const hb = stateHash(BeadStore.open(join(b, '.beads')));
+    expect(ha).toBe(hb);
+    // and the incrementally caught-up caches agree with the ones used before the merge
+    expect(stateHash(sa)).toBe(ha);
+    expect(stateHash(sb)).toBe(hb);
+    const clash = listBeads(sa, { all: true }).filter((x) => x.id.startsWith('gt-clash'));
+    expect(clash.map((x) => x.title).sort()).toEqual(['made in A', 'made in B']);
+    const fromB = clash.find((x) => x.title === 'made in B')!;
+    expect(fromB.priority).toBe(0);
+    const holders = new Set([sa.get(shared.id).assignee, sb.get(shared.id).assignee]);
+    expect(holders.size).toBe(1);
+  });
+});
