@@ -178,3 +178,12 @@ describe('two clones merged with git', () => {
     expect(holders.size).toBe(1);
   });
 });
+
+describe('input validation', () => {
+  it('rejects a 1 MB title naming the field, and writes nothing', () => {
+    const { store } = repo();
+    const before = readFileSync(store.logPath);
+    expect(() => createBead(store, 'a', { title: 'x'.repeat(1024 * 1024) })).toThrow('title is too long (1048576 characters; at most 500)');
+    expect(readFileSync(store.logPath).equals(before)).toBe(true);
+  });
+});

@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { readFileSync, appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bd, bdJson, tempGitDir } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+function store(): string {
+  const t = tempGitDir();
+  cleanups.push(t.cleanup);
+  expect(bd(t.dir, ['init', '--prefix', 'gt']).code).toBe(0);
+  return t.dir;
+}
+
+/** Replaces ids, times and op ids so --json shapes can be snapshotted. */
+function normalise(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value)
+      .replace(/gt-[0-9a-z]{8}/g, 'gt-ID')
+      .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, 'TIME')
+      .replace(/"op_id":"[0-9a-z]+"/g, '"op_id":"OP"')
+      .replace(/"origin":"[0-9a-z]+"/g, '"origin":"OP"'),
+  );
+}
+
+describe('bd end to end', () => {
+  it('prints --json shapes that agents can rely on', () => {
+    const dir = store();
+    const epic = bdJson<{ id: string }>(dir, ['create', 'Ship it', '-t', 'epic', '-p', '1', '-d', 'the epic', '-l', 'release,q4']);
+    const task = bdJson<{ id: string }>(dir, ['create', 'Write code', '--parent', epic.id, '--assignee', 'alice']);
+    const later = bdJson<{ id: string }>(dir, ['create', 'Test code', '--deps', `blocks:${task.id}`]);
+    expect(normalise(bdJson(dir, ['show', epic.id, task.id]))).toMatchSnapshot('show');
+    expect(normalise(bdJson(dir, ['ready']))).toMatchSnapshot('ready');
+    expect(normalise(bdJson(dir, ['blocked']))).toMatchSnapshot('blocked');
+    expect(normalise(bdJson(dir, ['comment', task.id, 'looks good']))).toMatchSnapshot('comment');
+    expect(normalise(bdJson(dir, ['close', task.id, '-r', 'done']))).toMatchSnapshot('close');
+    expect(normalise(bdJson(dir, ['history', task.id]))).toMatchSnapshot('history');
+    expect(normalise(bdJson(dir, ['dep', 'tree', later.id]))).toMatchSnapshot('dep tree');
+    expect(normalise(bdJson(dir, ['stats']))).toMatchSnapshot('stats');
+    expect(bdJson<{ id: string }[]>(dir, ['list']).map((b) => b.id)).toEqual([epic.id, later.id]);
+    expect(bdJson<{ id: string }[]>(dir, ['list', '--all']).map((b) => b.id)).toEqual([epic.id, task.id, later.id]);
+    expect(bdJson<{ id: string }[]>(dir, ['search', 'CODE']).map((b) => b.id).sort()).toEqual([task.id, later.id].sort());
+  });
+
+  it('accepts any unique prefix of an id, and says when one is ambiguous', () => {
+    const dir = store();
+    const a = bdJson<{ id: string }>(dir, ['create', 'one', '--id', 'gt-abc111']);
+    bdJson(dir, ['create', 'two', '--id', 'gt-abc222']);
+    expect(bdJson<{ id: string }[]>(dir, ['show', 'gt-abc1'])[0]!.id).toBe(a.id);
+    expect(bdJson<{ id: string }[]>(dir, ['show', 'abc1'])[0]!.id).toBe(a.id);
+    const r = bd(dir, ['show', 'gt-abc', '--json']);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'ambiguous_id', candidates: ['gt-abc111', 'gt-abc222'] });
+  });
+
+  it('finds the store from BEADS_DIR, --dir, a subdirectory, or a redirect', () => {
+    const dir = store();
+    const { id } = bdJson<{ id: string }>(dir, ['create', 'x']);
+    const other = tempGitDir();
+    cleanups.push(other.cleanup);
+    expect(bdJson<unknown[]>(other.dir, ['show', id], { BEADS_DIR: join(dir, '.beads') })).toHaveLength(1);
+    expect(bdJson<unknown[]>(other.dir, ['show', id, '--dir', dir])).toHaveLength(1);
+    const r = bd(other.dir, ['list', '--json']);
+    expect(r.code).toBe(8);
+    expect(JSON.parse(r.stdout).error.code).toBe('no_store');
+    bd(other.dir, ['init', '--prefix', 'zz']);
+    writeFileSync(join(other.dir, '.beads', 'redirect'), dir + '\n');
+    expect(bdJson<unknown[]>(other.dir, ['show', id])).toHaveLength(1);
+  });
+
+  it('rejects bad input with one clear error, a non-zero exit, and the log byte for byte unchanged', () => {
+    const dir = store();
+    const { id } = bdJson<{ id: string }>(dir, ['create', 'exists']);
+    const log = join(dir, '.beads', 'ops.jsonl');
+    const before = readFileSync(log);
+    const cases: [string[], number, RegExp][] = [
+      [['create', ''], 4, /title must not be empty/],
+      [['create', 'x'.repeat(120_000)], 4, /title is too long \(120000 characters; at most 500\)/], // argv caps one argument at 128 KiB; the 1 MB title is checked through import below
+      [['create', 'x', '-p', '7'], 4, /invalid priority 7: must be <= 4/],
+      [['create', 'x', '-p', 'high'], 4, /invalid --priority "high"/],
+      [['create', 'x', '-t', 'story'], 4, /invalid issue_type "story"/],
+      [['create', 'x', '--deps', 'blocks:gt-nothere'], 3, /no bead gt-nothere/],
+      [['create', 'x', '--deps', 'blocks:'], 4, /invalid --deps entry/],
+      [['create', 'x', '--defer', 'someday'], 4, /invalid --defer "someday"/],
+      [['update', id, '--status', 'done'], 4, /invalid status "done": must be one of/],
+      [['update', id, '--status', 'closed'], 4, /invalid status "closed"/],
+      [['update', 'gt-nothere', '--title', 'y'], 3, /no bead gt-nothere/],
+      [['update', id], 4, /nothing to update/],
+      [['show', 'gt-nothere'], 3, /no bead gt-nothere/],
+      [['close', id, 'gt-nothere'], 3, /no bead gt-nothere/],
+      [['list', '--limit', 'many'], 4, /invalid --limit "many"/],
+      [['list', '--status', 'bogus'], 4, /invalid status\.0 "bogus"/],
+      [['label', 'add', id, 'has space'], 4, /invalid labels\.0/],
+      [['dep', 'add', id, id], 4, /cannot depend on itself/],
+      [['create', 'x', '--bogus-flag'], 2, /Unknown argument: bogus-flag/],
+      [['frobnicate'], 2, /Unknown argument: frobnicate/],
+      [['import', '/nonexistent/file.jsonl'], 3, /cannot read/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = bd(dir, args);
+      const shown = args.join(' ').slice(0, 80);
+      expect({ shown, code: r.code }).toEqual({ shown, code });
+      expect(r.stderr.split('\n')[0]).toMatch(message);
+      expect(r.stderr).not.toMatch(/^\s+at \S+/m); // no stack trace
+      const j = bd(dir, [...args, '--json']);
+      expect(j.code).toBe(code);
+      expect(JSON.parse(j.stdout).error.message).toMatch(message);
+    }
+    const huge = join(dir, 'huge.jsonl');
+    writeFileSync(huge, JSON.stringify({ id: 'gt-huge1', title: 'x'.repeat(1024 * 1024), status: 'open', priority: 2, issue_type: 'task' }) + '\n');
+    const imp = bd(dir, ['import', huge]);
+    expect(imp.code).toBe(4);
+    expect(imp.stderr).toMatch(/huge\.jsonl:1: gt-huge1: title is too long \(1048576 characters; at most 500\)/);
+    expect(readFileSync(log).equals(before)).toBe(true);
+  });
+
+  it('refuses to work over a corrupt line, naming file and line, and doctor reports it', () => {
+    const dir = store();
+    bdJson(dir, ['create', 'ok']);
+    const log = join(dir, '.beads', 'ops.jsonl');
+    appendFileSync(log, '{"op_id":"zz","bead":"gt-x"}\n');
+    const before = readFileSync(log);
+    const r = bd(dir, ['create', 'more']);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/\.beads\/ops\.jsonl:2: corrupt line in the bead log \(kind is required\)/);
+    const doctor = bd(dir, ['doctor', '--json']);
+    expect(doctor.code).toBe(6);
+    expect(JSON.parse(doctor.stdout).corrupt).toEqual([{ file: '.beads/ops.jsonl', line: 2, message: 'kind is required' }]);
+    expect(readFileSync(log).equals(before)).toBe(true);
+  });
+
+  it('has --help for every command', () => {
+    const dir = store();
+    const top = bd(dir, ['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatchSnapshot('bd --help');
+    for (const cmd of ['init', 'create', 'show', 'list', 'update', 'close', 'reopen', 'delete', 'ready', 'blocked', 'dep', 'dep add', 'dep remove', 'dep tree', 'dep cycles', 'label add', 'label remove', 'comment', 'comments', 'history', 'stats', 'search', 'doctor', 'import', 'export']) {
+      const r = bd(dir, [...cmd.split(' '), '--help']);
+      expect({ cmd, code: r.code }).toEqual({ cmd, code: 0 });
+      expect(r.stdout).toContain('--json');
+    }
+  });
+});
