@@ -20,6 +20,7 @@ let y: Argv = yargs(argv)
     dir: { type: 'string', describe: 'The store: a .beads directory or the directory holding it (default: BEADS_DIR, else found upward)', global: true },
     actor: { type: 'string', describe: 'Who is acting (default: BD_ACTOR, else git user.name)', global: true },
   })
+  .parserConfiguration({ 'camel-case-expansion': false })
   .strict()
   .demandCommand(1, 'give a command; bd --help lists them')
   .recommendCommands()
