@@ -30,9 +30,8 @@ let y: Argv = yargs(argv)
   .wrap(Math.min(110, process.stdout.columns || 100))
   .epilogue('Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found or ambiguous id, 4 invalid input, 5 conflict (already claimed, already closed), 6 corrupt log, 7 store locked, 8 no store.\nDocs: docs/beads.md')
   .fail((msg, err) => {
-    if (err) throw err;
-    process.exitCode = reportError(usageError(msg ?? 'invalid usage'), json);
-    if (!json) process.stderr.write('Run bd --help for usage.\n');
+    // Throwing stops yargs before any handler runs: a command with a bad flag must do nothing.
+    throw err ?? usageError(msg ?? 'invalid usage');
   });
 
 y = registerStoreCommands(y, run);
@@ -40,4 +39,9 @@ y = registerBeadCommands(y, run);
 y = registerQueryCommands(y, run);
 y = registerRelationCommands(y, run);
 
-await y.parseAsync();
+try {
+  await y.parseAsync();
+} catch (err) {
+  process.exitCode = reportError(err, json);
+  if (!json && (err as { code?: string }).code === 'usage') process.stderr.write('Run bd --help for usage.\n');
+}
