@@ -40,8 +40,8 @@ export interface CacheMeta {
   orphans: string[];
 }
 
-/** header of a hot line: [id, status, priority, issue_type, created_at, defer_until, parents, blockers] */
-export type HotHeader = [string, string, number, string, string, string, string[], string[]];
+/** header of a hot line: [id, status, priority, issue_type, created_at (ms), defer_until, parents, blockers] */
+export type HotHeader = [string, string, number, string, number, string, string[], string[]];
 
 export interface HotEntry {
   header: HotHeader;
@@ -60,7 +60,7 @@ export function tailHash(buf: Buffer): string {
 
 export function hotHeader(bead: Bead): HotHeader {
   const blockers = (bead.dependencies ?? []).filter((d) => BLOCKING_DEP_TYPES.has(d.type)).map((d) => d.depends_on_id);
-  return [bead.id, bead.status, bead.priority, bead.issue_type, bead.created_at, bead.defer_until ?? '', parentsOf(bead), blockers];
+  return [bead.id, bead.status, bead.priority, bead.issue_type, Date.parse(bead.created_at) || 0, bead.defer_until ?? '', parentsOf(bead), blockers];
 }
 
 export function isHot(bead: Bead): boolean {

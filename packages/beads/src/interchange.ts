@@ -15,8 +15,6 @@ export interface ImportResult {
   operations: number;
 }
 
-const STAMP_FIELDS = new Set(['id', 'updated_at']);
-const TOMBSTONE_FIELDS = new Set(['deleted_at', 'deleted_by', 'delete_reason']);
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -47,41 +45,52 @@ export function parseExport(text: string, file: string): Record<string, unknown>
   return records;
 }
 
-/** Imports records: new ids are created, existing ones get the fields that differ. One atomic append. */
+/**
+ * Imports records: new ids are created, existing ones get the fields that differ (a tombstone is just the
+ * status `tombstone` with its deleted_* fields). One atomic append; re-importing the same file changes nothing.
+ */
 export function importRecords(store: BeadStore, actor: string, records: Record<string, unknown>[]): ImportResult {
   const result: ImportResult = { created: 0, updated: 0, unchanged: 0, deleted: 0, operations: 0 };
   store.write(actor, (view) => {
     const ops: OpDraft[] = [];
     for (const rec of records) {
       const id = rec.id as string;
-      const tombstone = rec.status === 'tombstone';
-      const fields: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(rec)) if (!STAMP_FIELDS.has(k) && !TOMBSTONE_FIELDS.has(k)) fields[k] = v;
-      if (tombstone) fields.status = 'closed';
+      const { id: _id, ...fields } = rec;
       const existing = view.state(id);
       const ts = typeof rec.updated_at === 'string' ? rec.updated_at : undefined;
       if (!existing) {
-        ops.push({ bead: id, kind: 'create', fields: { ...fields, ...(rec.updated_at ? { updated_at: rec.updated_at } : {}) }, ...(typeof rec.created_by === 'string' ? { actor: rec.created_by } : {}), ...(typeof rec.created_at === 'string' ? { ts: rec.created_at } : {}) });
+        // a snapshot without created_by stays without one, rather than naming the importer
+        ops.push({ bead: id, kind: 'create', fields: { ...fields, created_by: fields.created_by ?? null }, ...(typeof rec.created_by === 'string' && rec.created_by ? { actor: rec.created_by } : {}), ...(typeof rec.created_at === 'string' ? { ts: rec.created_at } : {}) });
         result.created++;
-      } else {
-        const changed: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(fields)) if (k !== 'status' && !same(existing.bead[k], v)) changed[k] = v;
-        if (!tombstone && existing.bead.status !== rec.status) changed.status = rec.status;
-        if (Object.keys(changed).length) {
-          ops.push({ bead: existing.logId, origin: existing.origin, kind: 'set', fields: changed, ...(ts ? { ts } : {}) });
-          result.updated++;
-        } else if (!tombstone || existing.bead.status === 'tombstone') result.unchanged++;
+        if (rec.status === 'tombstone') result.deleted++;
+        continue;
       }
-      if (tombstone && view.state(id)?.bead.status !== 'tombstone') {
-        const target = existing ? { bead: existing.logId, origin: existing.origin } : { bead: id };
-        ops.push({ ...target, kind: 'delete', reason: String(rec.delete_reason ?? ''), ...(typeof rec.deleted_by === 'string' ? { actor: rec.deleted_by } : {}), ...(typeof rec.deleted_at === 'string' ? { ts: rec.deleted_at } : {}) });
-        result.deleted++;
+      const changed: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(fields)) if (k !== 'updated_at' && !same(normalised(k, existing.bead[k]), normalised(k, v))) changed[k] = v;
+      for (const k of Object.keys(existing.bead)) if (!(k in rec) && !DERIVED.has(k)) changed[k] = null;
+      if (Object.keys(changed).length === 0) {
+        result.unchanged++;
+        continue;
       }
+      ops.push({ bead: existing.logId, origin: existing.origin, kind: 'set', fields: changed, ...(ts ? { ts } : {}) });
+      result.updated++;
+      if (rec.status === 'tombstone' && existing.bead.status !== 'tombstone') result.deleted++;
     }
     result.operations = ops.length;
     return { ops };
   });
   return result;
+}
+
+/** Fields the fold fills in itself; a record that lacks them is not asking to clear them. */
+const DERIVED = new Set(['id', 'created_at', 'created_by', 'updated_at', 'status', 'priority', 'issue_type', 'title']);
+
+/** Compares labels as sets and dependencies/comments by their content, as the fold stores them. */
+function normalised(key: string, value: unknown): unknown {
+  if (key === 'labels' && Array.isArray(value)) return [...value].sort();
+  if (key === 'dependencies' && Array.isArray(value)) return value.map((d: Record<string, unknown>) => `${String(d.depends_on_id)} ${String(d.type)}`).sort();
+  if (key === 'comments' && Array.isArray(value)) return value.map((c: Record<string, unknown>) => `${String(c.author)} ${String(c.text)}`);
+  return value;
 }
 
 export function importFile(store: BeadStore, actor: string, file: string): ImportResult {

@@ -8,7 +8,7 @@ import type { Bead } from './types.js';
 import type { CacheReader } from './cache.js';
 
 function byPriorityThenAge(a: Bead, b: Bead): number {
-  return a.priority - b.priority || (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0) || (a.id < b.id ? -1 : 1);
+  return a.priority - b.priority || (Date.parse(a.created_at) || 0) - (Date.parse(b.created_at) || 0) || (a.id < b.id ? -1 : 1);
 }
 
 function descendantTest(view: CacheReader, ancestor: string): (bead: Bead) => boolean {

@@ -57,12 +57,12 @@ export function blockingGraph(view: CacheReader): BlockingGraph {
   return new BlockingGraph(view.hotEntries(), () => view.parentMap());
 }
 
-function deferred(header: HotHeader, now: string): boolean {
-  return header[5] !== '' && header[5] > now;
+function deferred(header: HotHeader, now: number): boolean {
+  return header[5] !== '' && Date.parse(header[5]) > now;
 }
 
 function byPriorityThenAge(a: HotHeader, b: HotHeader): number {
-  return a[2] - b[2] || (a[4] < b[4] ? -1 : a[4] > b[4] ? 1 : 0) || (a[0] < b[0] ? -1 : 1);
+  return a[2] - b[2] || a[4] - b[4] || (a[0] < b[0] ? -1 : 1);
 }
 
 /** Beads under `ancestor` at any depth (through parent-child), among the hot set. */
@@ -96,7 +96,7 @@ function hotBeads(view: CacheReader, headers: HotHeader[], filter: BeadFilter, l
 export function readyBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] {
   const view = store.view();
   const filter = normalizeFilter(rawFilter);
-  const now = store.nowIso();
+  const now = Date.parse(store.nowIso());
   const graph = blockingGraph(view);
   const under = filter.parent ? underAncestor(view, resolveIdIn(view, store.prefix, filter.parent)) : null;
   const headers: HotHeader[] = [];
