@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BD = join(ROOT, 'packages', 'cli', 'dist', 'bd.js');
+export const BD = join(ROOT, 'packages', 'cli', 'dist', 'bd.mjs');
 export const WRITER = join(ROOT, 'test', 'e2e', 'workers', 'writer.mjs');
 
 export interface Result {

@@ -8,7 +8,7 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const schemaDir = join(root, 'schemas');
-const ajv = new Ajv({ allErrors: false, code: { source: true, esm: true }, strict: false });
+const ajv = new Ajv({ allErrors: false, code: { source: true, esm: true }, strict: false, inlineRefs: false, messages: false });
 for (const file of readdirSync(schemaDir).filter((f) => f.endsWith('.schema.json')).sort()) {
   ajv.addSchema(JSON.parse(readFileSync(join(schemaDir, file), 'utf8')));
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const bdPath = join(dirname(fileURLToPath(import.meta.url)), 'bd.js');
+const bdPath = join(dirname(fileURLToPath(import.meta.url)), 'bd.mjs');
 const repo = mkdtempSync(join(tmpdir(), 'gastown-demo-'));
 const env = { ...process.env, BD_ACTOR: 'demo' };
 

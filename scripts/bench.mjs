@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// npm run bench: builds stores of 10,000 and 100,000 beads shaped like real ones, then prints the median wall
+// time of bd commands and their ratio to `node -e ''`, measured side by side (interleaved) in one run.
+// Usage: node scripts/bench.mjs [--sizes 10000,100000] [--runs 11]
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const BD = join(ROOT, 'packages', 'cli', 'dist', 'bd.mjs');
+const SAMPLE = join(ROOT, '..', 'shared', 'data', 'beads-export-sample.jsonl');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : def;
+};
+const SIZES = opt('sizes', '10000,100000').split(',').map(Number);
+const RUNS = Number(opt('runs', '11'));
+const env = { ...process.env, BD_ACTOR: 'bench' };
+
+if (!existsSync(BD)) {
+  console.error('bench: build first (npm install, or npm run build)');
+  process.exit(1);
+}
+
+// ---- a deterministic generator of realistic operations --------------------------------------------------
+let seed = 42;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
+const ALPHA = '0123456789abcdefghjkmnpqrstvwxyz';
+const token = (n) => Array.from({ length: n }, () => ALPHA[Math.floor(rnd() * 32)]).join('');
+const WORDS = 'store fold merge claim ready blocked agent witness refinery polecat molecule step gate sync clone lock cache index query import export hash log line crash lease mail nudge tmux session queue branch worktree review test docs release'.split(' ');
+const sentence = (n) => Array.from({ length: n }, () => pick(WORDS)).join(' ');
+
+class Generator {
+  constructor(prefix) {
+    this.prefix = prefix;
+    this.lc = 0;
+    this.t = Date.parse('2026-01-01T00:00:00Z');
+    this.ids = [];
+    this.open = [];
+    this.epics = [];
+  }
+  op(bead, kind, extra, origin) {
+    this.t += 1000 + Math.floor(rnd() * 60000);
+    return JSON.stringify({ op_id: token(16), bead, ...(origin ? { origin } : {}), kind, actor: pick(['alice', 'bob', 'carol', 'polecat-nux', 'polecat-slit']), ts: new Date(this.t).toISOString(), lc: ++this.lc, ...extra });
+  }
+  /** Lines for one bead's life: create, some edits, comments, a claim, and for most a close. */
+  bead(closedShare = 0.92) {
+    const id = `${this.prefix}-${token(8)}`;
+    const originId = token(16);
+    const fields = { title: sentence(4 + Math.floor(rnd() * 6)), description: sentence(20 + Math.floor(rnd() * 120)), priority: Math.floor(rnd() * 5), issue_type: pick(['task', 'task', 'task', 'bug', 'feature', 'chore']) };
+    const deps = [];
+    if (this.ids.length % 50 === 0) fields.issue_type = 'epic';
+    else if (this.epics.length && rnd() < 0.4) deps.push({ depends_on_id: pick(this.epics.slice(-20)), type: 'parent-child' });
+    if (this.ids.length > 10 && rnd() < 0.25) deps.push({ depends_on_id: this.ids[this.ids.length - 1 - Math.floor(rnd() * 10)], type: 'blocks' });
+    if (deps.length) fields.dependencies = deps;
+    if (rnd() < 0.3) fields.labels = Array.from(new Set([pick(WORDS), pick(WORDS)]));
+    this.t += 1000;
+    const lines = [JSON.stringify({ op_id: originId, bead: id, kind: 'create', actor: 'alice', ts: new Date(this.t).toISOString(), lc: ++this.lc, fields })];
+    if (rnd() < 0.5) lines.push(this.op(id, 'set', { fields: { notes: sentence(10) } }, originId));
+    if (rnd() < 0.15) lines.push(this.op(id, 'comment', { text: sentence(15) }, originId));
+    if (fields.issue_type === 'epic') this.epics.push(id);
+    this.ids.push(id);
+    if (rnd() < closedShare) {
+      lines.push(this.op(id, 'claim', {}, originId));
+      lines.push(this.op(id, 'close', { reason: 'done' }, originId));
+    } else this.open.push({ id, origin: originId });
+    return lines;
+  }
+  /** What another clone's work looks like when it arrives: new beads plus edits of open ones. */
+  foreign(count) {
+    const lines = [];
+    while (lines.length < count) {
+      if (rnd() < 0.5 || !this.open.length) lines.push(...this.bead(0.5));
+      else {
+        const b = pick(this.open);
+        lines.push(this.op(b.id, 'set', { fields: { priority: Math.floor(rnd() * 5) } }, b.origin));
+      }
+    }
+    return lines.slice(0, count);
+  }
+}
+
+function buildStore(n) {
+  const repo = mkdtempSync(join(tmpdir(), `bd-bench-${n}-`));
+  spawnSync('git', ['init', '-q', repo]);
+  bd(repo, ['init', '--prefix', 'bn']);
+  const gen = new Generator('bn');
+  const log = join(repo, '.beads', 'ops.jsonl');
+  let chunk = [];
+  for (let i = 0; i < n; i++) {
+    chunk.push(...gen.bead());
+    if (chunk.length > 20000) {
+      appendFileSync(log, chunk.join('\n') + '\n');
+      chunk = [];
+    }
+  }
+  if (chunk.length) appendFileSync(log, chunk.join('\n') + '\n');
+  return { repo, gen, log };
+}
+
+// ---- timing --------------------------------------------------------------------------------------------
+function bd(cwd, argv) {
+  const r = spawnSync(process.execPath, [BD, ...argv], { cwd, env, encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`bd ${argv.join(' ')}: exit ${r.status}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+function timeOnce(argv, cwd) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, argv, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: exit ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Runs each case RUNS times, interleaved so that machine noise hits all of them alike. */
+function measure(cases, cwd) {
+  const times = cases.map(() => []);
+  for (let r = 0; r < RUNS; r++) {
+    cases.forEach((c, i) => {
+      c.before?.();
+      times[i].push(timeOnce(c.argv, cwd));
+    });
+  }
+  return times.map(median);
+}
+
+const rows = [];
+function report(size, name, ms, baseline, target) {
+  const ratio = ms / baseline;
+  const verdict = target === undefined ? '' : ratio <= target ? `ok (<= ${target}x)` : `OVER (target ${target}x)`;
+  rows.push({ size, name, ms, ratio, verdict });
+  console.log(`${String(size).padStart(7)}  ${name.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms  ${ratio.toFixed(2).padStart(5)}x  ${verdict}`);
+}
+
+console.log(`bench: median of ${RUNS} runs each, interleaved; ratio = median / median of node -e ''\n`);
+for (const size of SIZES) {
+  const t0 = performance.now();
+  const { repo, gen, log } = buildStore(size);
+  const genMs = performance.now() - t0;
+  const t1 = performance.now();
+  bd(repo, ['list', '--limit', '1']); // first command after a clone: the cache is built from the log
+  const rebuildMs = performance.now() - t1;
+  const someId = gen.ids[Math.floor(gen.ids.length / 3)];
+  console.log(`${size} beads: log written in ${(genMs / 1000).toFixed(1)} s; first command (full cache build) ${(rebuildMs / 1000).toFixed(2)} s`);
+  const [base, ready, show, create] = measure(
+    [
+      { argv: ['-e', ''] },
+      { argv: [BD, 'ready', '--json'] },
+      { argv: [BD, 'show', someId, '--json'] },
+      { argv: [BD, 'create', 'bench bead', '-p', '2', '--json'] },
+    ],
+    repo,
+  );
+  report(size, "node -e ''", base, base);
+  report(size, 'bd ready --json', ready, base, 2.5);
+  report(size, 'bd show ID --json', show, base, 2.5);
+  report(size, 'bd create', create, base, 2.5);
+  const [base2, afterAppend] = measure(
+    [
+      { argv: ['-e', ''] },
+      { argv: [BD, 'ready', '--json'], before: () => appendFileSync(log, gen.foreign(1000).join('\n') + '\n') },
+    ],
+    repo,
+  );
+  report(size, "node -e '' (again)", base2, base2);
+  report(size, 'first bd ready after 1,000 appended ops', afterAppend, base2, 4);
+  rmSync(repo, { recursive: true, force: true });
+  console.log('');
+}
+
+if (existsSync(SAMPLE)) {
+  const times = [];
+  for (let r = 0; r < Math.max(3, Math.min(RUNS, 5)); r++) {
+    const repo = mkdtempSync(join(tmpdir(), 'bd-bench-import-'));
+    spawnSync('git', ['init', '-q', repo]);
+    bd(repo, ['init', '--prefix', 'bd']);
+    times.push(timeOnce([BD, 'import', SAMPLE], repo));
+    rmSync(repo, { recursive: true, force: true });
+  }
+  const ms = median(times);
+  console.log(`import of the 1,955-issue sample: ${ms.toFixed(0)} ms (target < 2000 ms) ${ms < 2000 ? 'ok' : 'OVER'}`);
+} else console.log(`(no ${SAMPLE}: import benchmark skipped)`);
+
+if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
