@@ -28,7 +28,13 @@ if (!existsSync(BD)) {
 
 // ---- a deterministic generator of realistic operations --------------------------------------------------
 let seed = 42;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+// mulberry32: a small PRNG that stays in 32-bit integers
+const rnd = () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
 const pick = (xs) => xs[Math.floor(rnd() * xs.length)];
 const ALPHA = '0123456789abcdefghjkmnpqrstvwxyz';
 const token = (n) => Array.from({ length: n }, () => ALPHA[Math.floor(rnd() * 32)]).join('');
@@ -175,7 +181,10 @@ for (const size of SIZES) {
   );
   report(size, "node -e '' (again)", base2, base2);
   report(size, 'first bd ready after 1,000 appended ops', afterAppend, base2, 4);
-  rmSync(repo, { recursive: true, force: true });
+  if (args.includes('--keep')) {
+    writeFileSync(join(repo, 'foreign.jsonl'), gen.foreign(1000).join('\n') + '\n');
+    console.log(`kept ${repo} (foreign.jsonl: 1,000 more operations to append)`);
+  } else rmSync(repo, { recursive: true, force: true });
   console.log('');
 }
 

@@ -1,26 +1,30 @@
 // Derived, gitignored caches of the folded log under .beads/cache/, so queries on 100,000 beads cost
 // milliseconds. The log is the truth: every file here can be rebuilt from it, and is, when missing or stale.
 //
-//   meta.json        what the cache covers: log size and lines, a hash of the log's last bytes, the largest
-//                    logical clock, the valid length of each file below (bytes past it are from a crashed
-//                    update and ignored), collisions resolved, corrupt lines seen. Written last, atomically.
-//   g<N>/shards/XX   one of 256 append-only files of bead states (the last line for an id wins)
-//   g<N>/hot.jsonl   every bead not closed or deleted: a small header for `ready`, a tab, the bead's JSON
-//   g<N>/ids.txt     every bead id, one a line, for unique-prefix lookups
-//   g<N>/parents.txt child<TAB>parents, append-only (last wins), to walk ancestors through closed beads
+//   meta.json         what the cache covers: log size and lines, a hash of the log's last bytes, the largest
+//                     logical clock, the valid length of each file below (bytes past it are from a crashed
+//                     update and ignored), collisions resolved, corrupt lines seen. Written last, atomically.
+//   g<N>/shards/XXX   one of 256 append-only files of bead states (the last line for an id wins)
+//   g<N>/hot.idx|body every bead not closed or deleted (hot-index.ts), compacted when it has grown
+//   g<N>/ids.txt      every bead id, one a line, for unique-prefix lookups
+//   g<N>/parents.txt  child<TAB>parents, append-only (last wins): ancestors of beads being written
 //
 // A full rebuild writes a new generation directory, so readers of the old one are never torn.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, ftruncateSync, fstatSync, readSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { BeadState } from './fold.js';
 import type { CorruptLine } from './log.js';
 import type { Bead } from './types.js';
 import { canonicalBead, parentsOf } from './record.js';
-import { BLOCKING_DEP_TYPES } from './types.js';
+import { appendAt, readPrefix, writeAtomic } from './cache-files.js';
+import { H, HotIndex, ancestorsOf, canonicalJson, hotHeader, isHot, writeHotText, type HotHeader } from './hot-index.js';
 
 export const SHARDS = 256;
-export const CACHE_FORMAT = 1;
+
+/** When the hot index is rewritten whole: past factor x its size after the last rewrite, plus minBytes. */
+export const hotCompaction = { factor: 4, minBytes: 1 << 20 };
+export const CACHE_FORMAT = 3;
 
 export interface CacheMeta {
   format: number;
@@ -32,6 +36,9 @@ export interface CacheMeta {
   count: number;
   shardLengths: number[];
   hotLength: number;
+  hotBodyLength: number;
+  /** hot.idx's length right after it was last written whole. */
+  hotBase: number;
   idsLength: number;
   parentsLength: number;
   /** log id -> bead ids, for log ids whose creates collided across clones. */
@@ -40,13 +47,8 @@ export interface CacheMeta {
   orphans: string[];
 }
 
-/** header of a hot line: [id, status, priority, issue_type, created_at (ms), defer_until, parents, blockers] */
-export type HotHeader = [string, string, number, string, number, string, string[], string[]];
-
-export interface HotEntry {
-  header: HotHeader;
-  json: string;
-}
+/** What a rebuild knows about the log; the rest of the meta comes from the files it writes. */
+export type GenerationBase = Omit<CacheMeta, 'gen' | 'shardLengths' | 'hotLength' | 'hotBodyLength' | 'hotBase' | 'idsLength' | 'parentsLength' | 'count'>;
 
 export function shardOf(id: string): number {
   let h = 2166136261;
@@ -58,13 +60,8 @@ export function tailHash(buf: Buffer): string {
   return createHash('sha1').update(buf).digest('hex');
 }
 
-export function hotHeader(bead: Bead): HotHeader {
-  const blockers = (bead.dependencies ?? []).filter((d) => BLOCKING_DEP_TYPES.has(d.type)).map((d) => d.depends_on_id);
-  return [bead.id, bead.status, bead.priority, bead.issue_type, Date.parse(bead.created_at) || 0, bead.defer_until ?? '', parentsOf(bead), blockers];
-}
-
-export function isHot(bead: Bead): boolean {
-  return bead.status !== 'closed' && bead.status !== 'tombstone';
+function shardPath(genDir: string, n: number): string {
+  return join(genDir, 'shards', String(n).padStart(3, '0'));
 }
 
 function stateLine(state: BeadState): string {
@@ -81,42 +78,13 @@ export function parseStateLine(text: string): BeadState | null {
   return { bead: rec as Bead, origin: s.o, logId: s.l, lc: s.c, op: s.p };
 }
 
-function readPrefix(path: string, length: number): string {
-  if (length === 0) return '';
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(length);
-    const n = readSync(fd, buf, 0, length, 0);
-    return buf.toString('utf8', 0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Appends `text` at byte `at` (cutting anything a crashed update left past it); returns the new length. */
-function appendAt(path: string, at: number, text: string): number {
-  const fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
-  try {
-    if (fstatSync(fd).size !== at) ftruncateSync(fd, at);
-    const buf = Buffer.from(text, 'utf8');
-    writeSync(fd, buf, 0, buf.length, at);
-    return at + buf.length;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 /** Read access to one generation of the cache, as described by a meta. */
 export class CacheReader {
-  private hot?: Map<string, HotEntry>;
+  private hot?: HotIndex;
   private idsText?: string;
-  private parents?: Map<string, string[]>;
+  private idSet?: Set<string>;
+  private idLookups = 0;
+  private parents?: Map<string, string>;
   private shardText = new Map<number, string>();
 
   constructor(readonly dir: string, readonly meta: CacheMeta) {}
@@ -125,31 +93,33 @@ export class CacheReader {
     return join(this.dir, `g${this.meta.gen}`);
   }
 
-  hotEntries(): Map<string, HotEntry> {
-    if (this.hot) return this.hot;
-    const map = new Map<string, HotEntry>();
-    const text = readPrefix(join(this.genDir, 'hot.jsonl'), this.meta.hotLength);
-    let start = 0;
-    while (start < text.length) {
-      let nl = text.indexOf('\n', start);
-      if (nl < 0) nl = text.length;
-      const tab = text.indexOf('\t', start);
-      if (tab > start && tab < nl) {
-        const header = JSON.parse(text.slice(start, tab)) as HotHeader;
-        map.set(header[0], { header, json: text.slice(tab + 1, nl) });
-      }
-      start = nl + 1;
-    }
-    this.hot = map;
-    return map;
+  hotIndex(): HotIndex {
+    this.hot ??= HotIndex.load(this.genDir, this.meta.hotLength, this.meta.hotBodyLength);
+    return this.hot;
   }
 
-  ids(): string {
-    if (this.idsText === undefined) this.idsText = readPrefix(join(this.genDir, 'ids.txt'), this.meta.idsLength);
+  /** The hot index if something already loaded it. */
+  loadedHot(): HotIndex | undefined {
+    return this.hot;
+  }
+
+  /** Takes over a hot index already in memory (after a catch-up updated it), sparing a re-read. */
+  adoptHot(hot: HotIndex | undefined): void {
+    this.hot = hot;
+  }
+
+  private ids(): string {
+    this.idsText ??= readPrefix(join(this.genDir, 'ids.txt'), this.meta.idsLength);
     return this.idsText;
   }
 
+  /** One lookup scans the id list; many (a catch-up) build a set once. */
   hasId(id: string): boolean {
+    if (this.idSet) return this.idSet.has(id);
+    if (++this.idLookups > 16) {
+      this.idSet = new Set(this.allIds());
+      return this.idSet.has(id);
+    }
     return this.ids().includes(`\n${id}\n`);
   }
 
@@ -174,31 +144,40 @@ export class CacheReader {
     return this.ids().split('\n').filter(Boolean);
   }
 
-  parentMap(): Map<string, string[]> {
-    if (this.parents) return this.parents;
-    const map = new Map<string, string[]>();
-    const text = readPrefix(join(this.genDir, 'parents.txt'), this.meta.parentsLength);
-    for (const line of text.split('\n')) {
-      const tab = line.indexOf('\t');
-      if (tab < 0) continue;
-      const parents = line.slice(tab + 1);
-      if (parents) map.set(line.slice(0, tab), parents.split(','));
-      else map.delete(line.slice(0, tab));
+  /** Direct parents of any bead, closed ones included (loads parents.txt). */
+  parentsOf(id: string): string[] | undefined {
+    if (!this.parents) {
+      const map = new Map<string, string>();
+      const text = readPrefix(join(this.genDir, 'parents.txt'), this.meta.parentsLength);
+      let start = 0;
+      while (start < text.length) {
+        let nl = text.indexOf('\n', start);
+        if (nl < 0) nl = text.length;
+        const tab = text.indexOf('\t', start);
+        if (tab > start && tab < nl) {
+          if (tab + 1 < nl) map.set(text.slice(start, tab), text.slice(tab + 1, nl));
+          else map.delete(text.slice(start, tab));
+        }
+        start = nl + 1;
+      }
+      this.parents = map;
     }
-    this.parents = map;
-    return map;
+    return this.parents.get(id)?.split(',');
   }
 
   private shard(n: number): string {
     let text = this.shardText.get(n);
     if (text === undefined) {
-      text = readPrefix(join(this.genDir, 'shards', String(n).padStart(3, '0')), this.meta.shardLengths[n] ?? 0);
+      text = readPrefix(shardPath(this.genDir, n), this.meta.shardLengths[n] ?? 0);
       this.shardText.set(n, text);
     }
     return text;
   }
 
+  /** A bead's state: from the hot index when it is loaded (a catch-up of many beads loads it), else its shard. */
   state(id: string): BeadState | undefined {
+    const hot = this.hot?.state(id);
+    if (hot) return hot;
     const text = this.shard(shardOf(id));
     const at = text.lastIndexOf(`\n{"id":${JSON.stringify(id)},`);
     if (at < 0) return undefined;
@@ -234,42 +213,54 @@ export function readMeta(cacheDir: string): CacheMeta | null {
   }
 }
 
+export function writeMeta(cacheDir: string, meta: CacheMeta): void {
+  writeAtomic(join(cacheDir, 'meta.json'), JSON.stringify(meta));
+}
+
 /** Writes a whole new generation from a complete fold. */
-export function writeGeneration(cacheDir: string, states: Map<string, BeadState>, base: Omit<CacheMeta, 'gen' | 'shardLengths' | 'hotLength' | 'idsLength' | 'parentsLength' | 'count'>, previousGen: number): CacheMeta {
+export function writeGeneration(cacheDir: string, states: Map<string, BeadState>, base: GenerationBase, previousGen: number): CacheMeta {
   const gen = previousGen + 1;
   const genDir = join(cacheDir, `g${gen}`);
   rmSync(genDir, { recursive: true, force: true });
   mkdirSync(join(genDir, 'shards'), { recursive: true });
   const shards: string[][] = Array.from({ length: SHARDS }, () => ['']);
-  const hot: string[] = [];
+  const hot: { header: HotHeader; json: string }[] = [];
   const ids: string[] = [''];
   const parents: string[] = [];
   const sorted = [...states.values()].sort((a, b) => (a.bead.id < b.bead.id ? -1 : a.bead.id > b.bead.id ? 1 : 0));
+  const memo = new Map<string, string[]>();
+  const directParents = (id: string): string[] | undefined => {
+    const s = states.get(id);
+    return s ? parentsOf(s.bead) : undefined;
+  };
   for (const state of sorted) {
-    const line = stateLine(state);
-    shards[shardOf(state.bead.id)]!.push(line);
+    shards[shardOf(state.bead.id)]!.push(stateLine(state));
     ids.push(state.bead.id);
-    if (isHot(state.bead)) hot.push(`${JSON.stringify(hotHeader(state.bead))}\t${JSON.stringify(canonicalBead(state.bead))}`);
+    if (isHot(state.bead)) hot.push({ header: hotHeader(state, ancestorsOf(state.bead.id, directParents, memo)), json: canonicalJson(state) });
     const p = parentsOf(state.bead);
     if (p.length) parents.push(`${state.bead.id}\t${p.join(',')}`);
   }
   const shardLengths = shards.map((lines, n) => {
     const text = lines.join('\n');
-    writeFileSync(join(genDir, 'shards', String(n).padStart(3, '0')), text);
+    writeFileSync(shardPath(genDir, n), text);
     return Buffer.byteLength(text);
   });
-  const hotText = hot.length ? hot.join('\n') + '\n' : '';
+  const hotText = writeHotText(hot);
   const idsText = ids.join('\n') + '\n';
   const parentsText = parents.length ? parents.join('\n') + '\n' : '';
-  writeFileSync(join(genDir, 'hot.jsonl'), hotText);
+  writeFileSync(join(genDir, 'hot.idx'), hotText.idx);
+  writeFileSync(join(genDir, 'hot.body'), hotText.body);
   writeFileSync(join(genDir, 'ids.txt'), idsText);
   writeFileSync(join(genDir, 'parents.txt'), parentsText);
+  const hotLength = Buffer.byteLength(hotText.idx);
   const meta: CacheMeta = {
     ...base,
     gen,
     count: states.size,
     shardLengths,
-    hotLength: Buffer.byteLength(hotText),
+    hotLength,
+    hotBase: hotLength,
+    hotBodyLength: Buffer.byteLength(hotText.body),
     idsLength: Buffer.byteLength(idsText),
     parentsLength: Buffer.byteLength(parentsText),
   };
@@ -280,54 +271,103 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
   return meta;
 }
 
-export function writeMeta(cacheDir: string, meta: CacheMeta): void {
-  writeAtomic(join(cacheDir, 'meta.json'), JSON.stringify(meta));
-}
-
-/** Applies changed bead states to the current generation in place (appends, plus a new hot file). */
-export function applyChanges(reader: CacheReader, changed: Map<string, BeadState | null>, metaUpdate: Partial<CacheMeta>): CacheMeta {
+/**
+ * Applies changed bead states to the current generation in place: appends only, except when the hot index is
+ * compacted, or rewritten because an existing bead changed parents (its descendants' ancestors change).
+ */
+export function applyChanges(reader: CacheReader, changed: Map<string, BeadState | null>, metaUpdate: Partial<CacheMeta>): CacheReader {
   const meta: CacheMeta = { ...reader.meta, ...metaUpdate, shardLengths: [...reader.meta.shardLengths] };
   const genDir = reader.genDir;
   const byShard = new Map<number, string[]>();
   const newIds: string[] = [];
   const parentLines: string[] = [];
-  const hot = reader.hotEntries();
-  let hotChanged = false;
+  const newParents = new Map<string, string[]>();
+  let reparented = false;
+  // Parents as they will be after this change, for ancestor lists.
+  const directParents = (id: string): string[] | undefined => {
+    if (newParents.has(id)) return newParents.get(id);
+    if (changed.has(id)) return changed.get(id) ? parentsOf(changed.get(id)!.bead) : undefined;
+    const h = reader.hotIndex().get(id);
+    return h ? h[H.parents] : reader.parentsOf(id);
+  };
   for (const [id, state] of changed) {
     const existed = reader.hasId(id);
-    const n = shardOf(id);
-    const lines = byShard.get(n) ?? [];
-    byShard.set(n, lines);
+    const lines = byShard.get(shardOf(id)) ?? [];
+    byShard.set(shardOf(id), lines);
     if (state === null) {
       lines.push(JSON.stringify({ id, _gone: 1 }));
-      if (hot.delete(id)) hotChanged = true;
       if (existed) parentLines.push(`${id}\t`);
+      newParents.set(id, []);
       continue;
     }
     lines.push(stateLine(state));
     if (!existed) newIds.push(id);
-    const parents = parentsOf(state.bead).join(',');
-    const before = existed ? (reader.parentMap().get(id) ?? []).join(',') : '';
-    if (parents !== before) parentLines.push(`${id}\t${parents}`);
-    if (isHot(state.bead)) {
-      hot.set(id, { header: hotHeader(state.bead), json: JSON.stringify(canonicalBead(state.bead)) });
-      hotChanged = true;
-    } else if (hot.delete(id)) hotChanged = true;
+    const parents = parentsOf(state.bead);
+    if (existed || parents.length) {
+      const was = existed ? (reader.hotIndex().get(id)?.[H.parents] ?? reader.parentsOf(id) ?? []) : [];
+      if (parents.join(',') !== was.join(',')) {
+        parentLines.push(`${id}\t${parents.join(',')}`);
+        if (existed) reparented = true;
+      }
+    }
+    newParents.set(id, parents);
   }
-  for (const [n, lines] of byShard) {
-    const path = join(genDir, 'shards', String(n).padStart(3, '0'));
-    meta.shardLengths[n] = appendAt(path, meta.shardLengths[n] ?? 0, lines.map((l) => '\n' + l).join(''));
-  }
+  for (const [n, lines] of byShard) meta.shardLengths[n] = appendAt(shardPath(genDir, n), meta.shardLengths[n] ?? 0, lines.map((l) => '\n' + l).join(''));
   if (newIds.length) meta.idsLength = appendAt(join(genDir, 'ids.txt'), meta.idsLength, newIds.join('\n') + '\n');
   if (parentLines.length) meta.parentsLength = appendAt(join(genDir, 'parents.txt'), meta.parentsLength, parentLines.join('\n') + '\n');
-  if (hotChanged) {
-    const parts: string[] = [];
-    for (const e of hot.values()) parts.push(`${JSON.stringify(e.header)}\t${e.json}\n`);
-    const text = parts.join('');
-    writeAtomic(join(genDir, 'hot.jsonl'), text);
-    meta.hotLength = Buffer.byteLength(text);
-  }
   meta.count = reader.meta.count + newIds.length;
+
+  const next = new CacheReader(reader.dir, meta);
+  const hot = reader.loadedHot();
+  if (reparented || meta.hotLength > hotCompaction.factor * meta.hotBase + hotCompaction.minBytes) {
+    // Rewrite the hot index whole: one line per live bead, ancestors recomputed.
+    const index = hot ?? reader.hotIndex();
+    const live = new Map(index.entries().map((e) => [e.header[H.id], e]));
+    for (const [id, state] of changed) {
+      if (state && isHot(state.bead)) live.set(id, { header: hotHeader(state, []), json: canonicalJson(state) });
+      else live.delete(id);
+    }
+    const memo = new Map<string, string[]>();
+    for (const [id, e] of live) e.header[H.ancestors] = ancestorsOf(id, directParents, memo);
+    const text = writeHotText(live.values());
+    writeAtomic(join(genDir, 'hot.body'), text.body);
+    writeAtomic(join(genDir, 'hot.idx'), text.idx);
+    meta.hotLength = meta.hotBase = Buffer.byteLength(text.idx);
+    meta.hotBodyLength = Buffer.byteLength(text.body);
+    writeMeta(reader.dir, meta);
+    return next;
+  }
+  const idxLines: string[] = [];
+  const bodies: string[] = [];
+  let bodyEnd = meta.hotBodyLength;
+  const memo = new Map<string, string[]>();
+  const appended: [string, HotHeader | null][] = [];
+  for (const [id, state] of changed) {
+    if (state && isHot(state.bead)) {
+      const previous = hot?.get(id) ?? (reader.hasId(id) ? undefined : null);
+      // An existing hot bead keeps its ancestors (its parents did not change, or we would have rewritten).
+      const ancestors = previous ? previous[H.ancestors] : ancestorsOf(id, directParents, memo);
+      const header = hotHeader(state, ancestors);
+      const json = canonicalJson(state);
+      header[H.offset] = bodyEnd;
+      header[H.length] = Buffer.byteLength(json);
+      bodyEnd += header[H.length] + 1;
+      bodies.push(json);
+      idxLines.push(JSON.stringify(header));
+      appended.push([id, header]);
+    } else if (reader.hasId(id)) {
+      idxLines.push(JSON.stringify([id]));
+      appended.push([id, null]);
+    }
+  }
+  if (bodies.length) meta.hotBodyLength = appendAt(join(genDir, 'hot.body'), meta.hotBodyLength, bodies.join('\n') + '\n');
+  if (idxLines.length) meta.hotLength = appendAt(join(genDir, 'hot.idx'), meta.hotLength, idxLines.join('\n') + '\n');
+  if (hot) {
+    for (const [id, header] of appended) hot.noteAppended(header, id, meta.hotBodyLength);
+    next.adoptHot(hot);
+  }
   writeMeta(reader.dir, meta);
-  return meta;
+  return next;
 }
+
+export { isHot, type HotHeader };

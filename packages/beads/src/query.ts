@@ -6,22 +6,22 @@ import { matchesFilter, normalizeFilter, type BeadFilter } from './filter.js';
 import { readyBeads, blockedBeads } from './ready.js';
 import type { Bead } from './types.js';
 import type { CacheReader } from './cache.js';
+import { H } from './hot-index.js';
 
 function byPriorityThenAge(a: Bead, b: Bead): number {
   return a.priority - b.priority || (Date.parse(a.created_at) || 0) - (Date.parse(b.created_at) || 0) || (a.id < b.id ? -1 : 1);
 }
 
+/** Is a bead under `ancestor`? Hot beads carry their ancestors; closed ones walk the parent list. */
 function descendantTest(view: CacheReader, ancestor: string): (bead: Bead) => boolean {
+  const hot = view.hotIndex();
   const memo = new Map<string, boolean>([[ancestor, true]]);
-  const parentsOf = (id: string): string[] => {
-    const hot = view.hotEntries().get(id);
-    return hot ? hot.header[6] : (view.parentMap().get(id) ?? []);
-  };
   const walk = (id: string, depth: number): boolean => {
     const known = memo.get(id);
     if (known !== undefined) return known;
     memo.set(id, false);
-    const result = depth < 1000 && parentsOf(id).some((p) => walk(p, depth + 1));
+    const h = hot.get(id);
+    const result = h ? h[H.ancestors].includes(ancestor) : depth < 1000 && (view.parentsOf(id) ?? []).some((p) => walk(p, depth + 1));
     memo.set(id, result);
     return result;
   };
@@ -43,7 +43,10 @@ export function listBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] 
     out.push(bead);
   };
   if (wantsClosed) for (const state of view.allStates()) consider(state.bead);
-  else for (const entry of view.hotEntries().values()) consider(JSON.parse(entry.json) as Bead);
+  else {
+    const hot = view.hotIndex();
+    for (const h of hot.headers.values()) consider(hot.bead(h, true));
+  }
   out.sort(byPriorityThenAge);
   return filter.limit ? out.slice(0, filter.limit) : out;
 }

@@ -2,7 +2,9 @@
 //   status open; not deferred past now; not a record type (molecule, message, merge-request, ...); no
 //   `blocks`/`waits-for` dependency on a bead that is not closed; no ancestor (by parent-child) blocked.
 // Sorted by priority, then oldest first. `blockedBeads` answers the converse with the reasons.
-import type { CacheReader, HotEntry, HotHeader } from './cache.js';
+// It reads only the hot index: every bead not closed or deleted, each with its full list of ancestors.
+import type { CacheReader } from './cache.js';
+import { H, type HotHeader, type HotIndex } from './hot-index.js';
 import type { BeadStore } from './store.js';
 import { resolveIdIn } from './store.js';
 import { NON_WORK_TYPES, type Bead } from './types.js';
@@ -16,76 +18,41 @@ export interface BlockReason {
   blocked_ancestor?: string;
 }
 
-/** Computes blocking over the hot set (every bead not closed or deleted). */
-export class BlockingGraph {
-  private readonly memo = new Map<string, BlockReason | null>();
-  constructor(
-    private readonly hot: Map<string, HotEntry>,
-    private readonly parentsOfClosed: () => Map<string, string[]>,
-  ) {}
-
-  /** Open blockers of one bead: targets of blocks/waits-for that are neither closed nor deleted. */
-  ownBlockers(header: HotHeader): string[] {
-    return header[7].filter((id) => this.hot.has(id));
+/**
+ * Open blockers are the targets of blocks/waits-for that are in the hot index (neither closed nor deleted;
+ * a missing bead does not block). An ancestor is blocked when it has open blockers of its own; a closed
+ * ancestor has none, and the ancestor list already reaches past it.
+ */
+export function blockReason(hot: HotIndex, header: HotHeader): BlockReason | null {
+  const own = header[H.blockers].filter((id) => id !== header[H.id] && hot.has(id));
+  if (own.length) return { blocked_by: own };
+  for (const a of header[H.ancestors]) {
+    const ah = hot.get(a);
+    if (ah && ah[H.blockers].some((id) => id !== a && hot.has(id))) return { blocked_by: [], blocked_ancestor: a };
   }
-
-  reason(id: string, depth = 0): BlockReason | null {
-    if (this.memo.has(id)) return this.memo.get(id)!;
-    this.memo.set(id, null); // guards against parent cycles
-    const entry = this.hot.get(id);
-    let result: BlockReason | null = null;
-    const parents = entry ? entry.header[6] : (this.parentsOfClosed().get(id) ?? []);
-    if (entry) {
-      const own = this.ownBlockers(entry.header);
-      if (own.length) result = { blocked_by: own };
-    }
-    if (!result && depth < 1000) {
-      for (const p of parents) {
-        const up = this.reason(p, depth + 1);
-        if (up) {
-          result = { blocked_by: [], blocked_ancestor: up.blocked_ancestor ?? p };
-          break;
-        }
-      }
-    }
-    this.memo.set(id, result);
-    return result;
-  }
-}
-
-export function blockingGraph(view: CacheReader): BlockingGraph {
-  return new BlockingGraph(view.hotEntries(), () => view.parentMap());
+  return null;
 }
 
 function deferred(header: HotHeader, now: number): boolean {
-  return header[5] !== '' && Date.parse(header[5]) > now;
+  return header[H.defer] !== '' && Date.parse(header[H.defer]) > now;
 }
 
 function byPriorityThenAge(a: HotHeader, b: HotHeader): number {
-  return a[2] - b[2] || a[4] - b[4] || (a[0] < b[0] ? -1 : 1);
+  return a[H.priority] - b[H.priority] || a[H.created] - b[H.created] || (a[H.id] < b[H.id] ? -1 : 1);
 }
 
-/** Beads under `ancestor` at any depth (through parent-child), among the hot set. */
-function underAncestor(view: CacheReader, ancestor: string): (id: string) => boolean {
-  const hot = view.hotEntries();
-  const memo = new Map<string, boolean>([[ancestor, true]]);
-  const walk = (id: string, depth: number): boolean => {
-    const known = memo.get(id);
-    if (known !== undefined) return known;
-    memo.set(id, false);
-    const parents = hot.get(id)?.header[6] ?? view.parentMap().get(id) ?? [];
-    const result = depth < 1000 && parents.some((p) => walk(p, depth + 1));
-    memo.set(id, result);
-    return result;
-  };
-  return (id) => id !== ancestor && walk(id, 0);
+function parentTest(view: CacheReader, prefix: string, filter: BeadFilter): ((h: HotHeader) => boolean) | null {
+  if (!filter.parent) return null;
+  const ancestor = resolveIdIn(view, prefix, filter.parent);
+  return (h) => h[H.ancestors].includes(ancestor);
 }
 
-function hotBeads(view: CacheReader, headers: HotHeader[], filter: BeadFilter, limit: number): Bead[] {
-  const hot = view.hotEntries();
+/** Full beads for the headers, in order, that pass the filter's per-bead tests, up to limit. */
+function beadsFor(hot: HotIndex, headers: HotHeader[], filter: BeadFilter, limit: number): Bead[] {
+  const many = limit === 0 || limit > 50;
   const out: Bead[] = [];
   for (const h of headers) {
-    const bead = JSON.parse(hot.get(h[0])!.json) as Bead;
+    const bead = hot.bead(h, many);
     if (!matchesFilter(bead, filter)) continue;
     out.push(bead);
     if (limit > 0 && out.length >= limit) break;
@@ -97,17 +64,17 @@ export function readyBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[]
   const view = store.view();
   const filter = normalizeFilter(rawFilter);
   const now = Date.parse(store.nowIso());
-  const graph = blockingGraph(view);
-  const under = filter.parent ? underAncestor(view, resolveIdIn(view, store.prefix, filter.parent)) : null;
+  const hot = view.hotIndex();
+  const under = parentTest(view, store.prefix, filter);
   const headers: HotHeader[] = [];
-  for (const { header } of view.hotEntries().values()) {
-    if (header[1] !== 'open' || NON_WORK.has(header[3]) || deferred(header, now)) continue;
-    if (under && !under(header[0])) continue;
-    if (graph.reason(header[0])) continue;
-    headers.push(header);
+  for (const h of hot.headers.values()) {
+    if (h[H.status] !== 'open' || NON_WORK.has(h[H.type]) || deferred(h, now)) continue;
+    if (under && !under(h)) continue;
+    if (blockReason(hot, h)) continue;
+    headers.push(h);
   }
   headers.sort(byPriorityThenAge);
-  return hotBeads(view, headers, { ...filter, parent: undefined }, filter.limit ?? 0);
+  return beadsFor(hot, headers, filter, filter.limit ?? 0);
 }
 
 export interface BlockedBead extends Bead {
@@ -118,18 +85,20 @@ export interface BlockedBead extends Bead {
 export function blockedBeads(store: BeadStore, rawFilter: BeadFilter = {}): BlockedBead[] {
   const view = store.view();
   const filter = normalizeFilter(rawFilter);
-  const graph = blockingGraph(view);
-  const under = filter.parent ? underAncestor(view, resolveIdIn(view, store.prefix, filter.parent)) : null;
-  const found: { header: HotHeader; reason: BlockReason }[] = [];
-  for (const { header } of view.hotEntries().values()) {
-    if (NON_WORK.has(header[3])) continue;
-    if (under && !under(header[0])) continue;
-    const reason = graph.reason(header[0]);
-    if (reason) found.push({ header, reason });
+  const hot = view.hotIndex();
+  const under = parentTest(view, store.prefix, filter);
+  const found: HotHeader[] = [];
+  const reasons = new Map<string, BlockReason>();
+  for (const h of hot.headers.values()) {
+    if (NON_WORK.has(h[H.type])) continue;
+    if (under && !under(h)) continue;
+    const reason = blockReason(hot, h);
+    if (!reason) continue;
+    found.push(h);
+    reasons.set(h[H.id], reason);
   }
-  found.sort((a, b) => byPriorityThenAge(a.header, b.header));
-  const reasons = new Map(found.map((f) => [f.header[0], f.reason]));
-  return hotBeads(view, found.map((f) => f.header), { ...filter, parent: undefined }, filter.limit ?? 0).map((bead) => {
+  found.sort(byPriorityThenAge);
+  return beadsFor(hot, found, filter, filter.limit ?? 0).map((bead) => {
     const r = reasons.get(bead.id)!;
     return { ...bead, blocked_by: r.blocked_by, ...(r.blocked_ancestor ? { blocked_ancestor: r.blocked_ancestor } : {}) };
   });

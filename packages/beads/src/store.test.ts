@@ -11,6 +11,7 @@ import { listBeads } from './query.js';
 import { stateHash } from './doctor.js';
 import { BeadsError } from './errors.js';
 import { initStore } from './location.js';
+import { hotCompaction } from './cache.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -26,11 +27,16 @@ function git(cwd: string, ...args: string[]): string {
 }
 
 describe('BeadStore caches', () => {
-  it('gives the same state caught up incrementally as rebuilt from scratch', () => {
+  it.each([
+    ['appending to the hot index', { factor: 4, minBytes: 1 << 20 }],
+    ['compacting the hot index often', { factor: 1, minBytes: 2000 }],
+  ])('gives the same state caught up incrementally as rebuilt from scratch, %s', (_name, compaction) => {
+    Object.assign(hotCompaction, compaction);
+    cleanups.push(() => Object.assign(hotCompaction, { factor: 4, minBytes: 1 << 20 }));
     const { store } = repo();
     const ids: string[] = [];
     let seed = 7;
-    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), seed % n);
     for (let i = 0; i < 120; i++) {
       const pick = ids[rnd(ids.length || 1)];
       const step = rnd(9);
@@ -39,7 +45,7 @@ describe('BeadStore caches', () => {
         else if (step === 3) updateBead(store, 'bob', pick, { title: `renamed ${i}` });
         else if (step === 4) closeBead(store, 'bob', pick);
         else if (step === 5) reopenBead(store, 'bob', pick);
-        else if (step === 6) addDependency(store, 'carol', pick, ids[rnd(ids.length)]!);
+        else if (step === 6) addDependency(store, 'carol', pick, ids[rnd(ids.length)]!, rnd(2) ? 'blocks' : 'parent-child');
         else if (step === 7) addLabel(store, 'carol', pick, `l${rnd(3)}`);
         else addComment(store, 'dave', pick, `note ${i}`);
       } catch (err) {
@@ -53,6 +59,8 @@ describe('BeadStore caches', () => {
     fresh.rebuild();
     expect(stateHash(fresh)).toBe(incremental);
     expect(readyBeads(fresh).map((b) => b.id)).toEqual(readyBefore);
+    expect(blockedBeads(fresh)).toEqual(blockedBeads(store));
+    expect(listBeads(fresh, { limit: 0 })).toEqual(listBeads(store, { limit: 0 }));
   });
 
   it('rebuilds when the cache is removed, and catches up after another process appends', () => {
@@ -94,6 +102,13 @@ describe('ready', () => {
     expect(readyBeads(store, { limit: 2 })).toHaveLength(2);
     expect(readyBeads(store, { parent: epic.id }).map((b) => b.id).sort()).toEqual([underEpic.id, grandchild.id].sort());
     void related;
+    // Re-parenting a closed bead moves its descendants: the grandchild now sits under a newly blocked epic.
+    const gate = createBead(store, 'a', { title: 'gate' });
+    const epic2 = createBead(store, 'a', { title: 'epic two', issue_type: 'epic', deps: [{ type: 'blocks', id: gate.id }] });
+    addDependency(store, 'a', closedMid.id, epic2.id, 'parent-child');
+    const fresh = BeadStore.open(store.dir);
+    expect(blockedBeads(fresh).find((b) => b.id === grandchild.id)?.blocked_ancestor).toBe(epic2.id);
+    expect(readyBeads(fresh).map((b) => b.id)).not.toContain(grandchild.id);
   });
 });
 

@@ -7,7 +7,7 @@ import { BeadsError } from './errors.js';
 import { appendLines, fileSize, readOps, readTail, forEachLine, parseOpLine } from './log.js';
 import { withLock } from './lock.js';
 import { applyOp, compareStamp, foldLogId, foldOperations, type BeadState } from './fold.js';
-import { CacheReader, applyChanges, readMeta, tailHash, writeGeneration, type CacheMeta } from './cache.js';
+import { CACHE_FORMAT, CacheReader, applyChanges, readMeta, tailHash, writeGeneration, type CacheMeta } from './cache.js';
 import { newOpId } from './ids.js';
 import { assertValid } from './validate.js';
 import type { Bead, Op } from './types.js';
@@ -122,12 +122,11 @@ export class BeadStore {
       return this.reader;
     }
     const size = fileSize(this.logPath);
-    let next: CacheMeta | null = null;
+    let next: CacheReader | null = null;
     if (meta && existsSync(join(this.cacheDir, `g${meta.gen}`)) && size >= meta.logSize && tailHash(readTail(this.logPath, meta.logSize, TAIL_BYTES)) === meta.tailHash) {
       next = this.catchUp(new CacheReader(this.cacheDir, meta));
     }
-    if (!next) next = this.rebuild(meta?.gen ?? 0);
-    this.reader = new CacheReader(this.cacheDir, next);
+    this.reader = next ?? new CacheReader(this.cacheDir, this.rebuild(meta?.gen ?? 0));
     return this.reader;
   }
 
@@ -149,7 +148,7 @@ export class BeadStore {
       this.cacheDir,
       states,
       {
-        format: 1,
+        format: CACHE_FORMAT,
         logSize: chunk.end,
         logLines: chunk.lines,
         tailHash: tailHash(readTail(this.logPath, chunk.end, TAIL_BYTES)),
@@ -163,7 +162,7 @@ export class BeadStore {
   }
 
   /** Applies the operations appended since the cache was written; null when a full rebuild is simpler. */
-  private catchUp(reader: CacheReader): CacheMeta | null {
+  private catchUp(reader: CacheReader): CacheReader | null {
     const meta = reader.meta;
     const chunk = readOps(this.logPath, meta.logSize, meta.logLines + 1, this.displayLogPath);
     const base = {
@@ -180,6 +179,10 @@ export class BeadStore {
       if (list) list.push(op);
       else byLogId.set(op.bead, [op]);
     }
+    // Many edits of existing beads: read their states from the hot index once rather than shard by shard.
+    let existing = 0;
+    for (const logId of byLogId.keys()) if (reader.hasId(logId) && ++existing > 16) break;
+    if (existing > 16) reader.hotIndex();
     const refold = new Set<string>();
     const aliases = { ...meta.aliases };
     const current = (id: string): BeadState | undefined => (changed.has(id) ? (changed.get(id) ?? undefined) : reader.state(id));
