@@ -18,13 +18,13 @@ import type { CorruptLine } from './log.js';
 import type { Bead } from './types.js';
 import { canonicalBead, parentsOf } from './record.js';
 import { appendAt, readPrefix, writeAtomic } from './cache-files.js';
-import { H, HotIndex, ancestorsOf, canonicalJson, hotHeader, isHot, writeHotText, type HotHeader } from './hot-index.js';
+import { HotIndex, ancestorsOf, appendHotText, bodyJson, hotHeader, isHot, writeHotText, type HotHeader } from './hot-index.js';
 
 export const SHARDS = 256;
 
 /** When the hot index is rewritten whole: past factor x its size after the last rewrite, plus minBytes. */
 export const hotCompaction = { factor: 4, minBytes: 1 << 20 };
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
 
 export interface CacheMeta {
   format: number;
@@ -94,11 +94,37 @@ export class CacheReader {
   }
 
   hotIndex(): HotIndex {
-    this.hot ??= HotIndex.load(this.genDir, this.meta.hotLength, this.meta.hotBodyLength);
+    this.hot ??= HotIndex.open(this.genDir, this.meta.hotLength, this.meta.hotBodyLength);
     return this.hot;
   }
 
-  /** The hot index if something already loaded it. */
+  private readyKey(): string {
+    const m = this.meta;
+    return `${m.gen}:${m.logSize}:${m.hotLength}:${m.hotBodyLength}`;
+  }
+
+  /** The ready beads' headers as last computed for this exact cache state, if still valid at `now`. */
+  readyAnswer(now: number): HotHeader[] | null {
+    let saved: { key: string; validUntil: number | null; beads: [string, number, number][] };
+    try {
+      saved = JSON.parse(readFileSync(join(this.genDir, 'ready.json'), 'utf8'));
+    } catch {
+      return null;
+    }
+    if (saved.key !== this.readyKey() || (saved.validUntil !== null && now >= saved.validUntil)) return null;
+    return saved.beads.map(([id, offset, length]) => ({ id, offset, length }) as HotHeader);
+  }
+
+  saveReadyAnswer(headers: HotHeader[], validUntil: number): void {
+    const beads = headers.map((h) => [h.id, h.offset, h.length]);
+    try {
+      writeAtomic(join(this.genDir, 'ready.json'), JSON.stringify({ key: this.readyKey(), validUntil: Number.isFinite(validUntil) ? validUntil : null, beads }));
+    } catch {
+      /* a cache of a cache: failing to save it costs only speed */
+    }
+  }
+
+  /** The hot index if something already opened it. */
   loadedHot(): HotIndex | undefined {
     return this.hot;
   }
@@ -117,7 +143,8 @@ export class CacheReader {
   hasId(id: string): boolean {
     if (this.idSet) return this.idSet.has(id);
     if (++this.idLookups > 16) {
-      this.idSet = new Set(this.allIds());
+      this.idSet = new Set(this.ids().split('\n'));
+      this.idSet.delete('');
       return this.idSet.has(id);
     }
     return this.ids().includes(`\n${id}\n`);
@@ -176,7 +203,7 @@ export class CacheReader {
 
   /** A bead's state: from the hot index when it is loaded (a catch-up of many beads loads it), else its shard. */
   state(id: string): BeadState | undefined {
-    const hot = this.hot?.state(id);
+    const hot = this.hot?.isParsed ? this.hot.state(id, true) : undefined;
     if (hot) return hot;
     const text = this.shard(shardOf(id));
     const at = text.lastIndexOf(`\n{"id":${JSON.stringify(id)},`);
@@ -224,7 +251,7 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
   rmSync(genDir, { recursive: true, force: true });
   mkdirSync(join(genDir, 'shards'), { recursive: true });
   const shards: string[][] = Array.from({ length: SHARDS }, () => ['']);
-  const hot: { header: HotHeader; json: string }[] = [];
+  const hot: { header: HotHeader; body: string }[] = [];
   const ids: string[] = [''];
   const parents: string[] = [];
   const sorted = [...states.values()].sort((a, b) => (a.bead.id < b.bead.id ? -1 : a.bead.id > b.bead.id ? 1 : 0));
@@ -236,7 +263,7 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
   for (const state of sorted) {
     shards[shardOf(state.bead.id)]!.push(stateLine(state));
     ids.push(state.bead.id);
-    if (isHot(state.bead)) hot.push({ header: hotHeader(state, ancestorsOf(state.bead.id, directParents, memo)), json: canonicalJson(state) });
+    if (isHot(state.bead)) hot.push({ header: hotHeader(state.bead, ancestorsOf(state.bead.id, directParents, memo)), body: bodyJson(state) });
     const p = parentsOf(state.bead);
     if (p.length) parents.push(`${state.bead.id}\t${p.join(',')}`);
   }
@@ -281,19 +308,15 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
   const byShard = new Map<number, string[]>();
   const newIds: string[] = [];
   const parentLines: string[] = [];
+  // Direct parents after this change, for the beads it touches.
   const newParents = new Map<string, string[]>();
   let reparented = false;
-  // Parents as they will be after this change, for ancestor lists.
-  const directParents = (id: string): string[] | undefined => {
-    if (newParents.has(id)) return newParents.get(id);
-    if (changed.has(id)) return changed.get(id) ? parentsOf(changed.get(id)!.bead) : undefined;
-    const h = reader.hotIndex().get(id);
-    return h ? h[H.parents] : reader.parentsOf(id);
-  };
   for (const [id, state] of changed) {
     const existed = reader.hasId(id);
     const lines = byShard.get(shardOf(id)) ?? [];
     byShard.set(shardOf(id), lines);
+    const previous = existed ? reader.state(id) : undefined;
+    const was = previous ? parentsOf(previous.bead) : [];
     if (state === null) {
       lines.push(JSON.stringify({ id, _gone: 1 }));
       if (existed) parentLines.push(`${id}\t`);
@@ -303,32 +326,28 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
     lines.push(stateLine(state));
     if (!existed) newIds.push(id);
     const parents = parentsOf(state.bead);
-    if (existed || parents.length) {
-      const was = existed ? (reader.hotIndex().get(id)?.[H.parents] ?? reader.parentsOf(id) ?? []) : [];
-      if (parents.join(',') !== was.join(',')) {
-        parentLines.push(`${id}\t${parents.join(',')}`);
-        if (existed) reparented = true;
-      }
-    }
     newParents.set(id, parents);
+    if (parents.join(',') !== was.join(',')) {
+      parentLines.push(`${id}\t${parents.join(',')}`);
+      if (existed) reparented = true;
+    }
   }
   for (const [n, lines] of byShard) meta.shardLengths[n] = appendAt(shardPath(genDir, n), meta.shardLengths[n] ?? 0, lines.map((l) => '\n' + l).join(''));
   if (newIds.length) meta.idsLength = appendAt(join(genDir, 'ids.txt'), meta.idsLength, newIds.join('\n') + '\n');
   if (parentLines.length) meta.parentsLength = appendAt(join(genDir, 'parents.txt'), meta.parentsLength, parentLines.join('\n') + '\n');
   meta.count = reader.meta.count + newIds.length;
+  const directParents = (id: string): string[] | undefined => newParents.get(id) ?? reader.parentsOf(id);
 
   const next = new CacheReader(reader.dir, meta);
-  const hot = reader.loadedHot();
   if (reparented || meta.hotLength > hotCompaction.factor * meta.hotBase + hotCompaction.minBytes) {
-    // Rewrite the hot index whole: one line per live bead, ancestors recomputed.
-    const index = hot ?? reader.hotIndex();
-    const live = new Map(index.entries().map((e) => [e.header[H.id], e]));
+    // Rewrite the hot index whole: one line per live bead, every ancestor list recomputed.
+    const live = new Map(reader.hotIndex().entries().map((e) => [e.header.id, e]));
     for (const [id, state] of changed) {
-      if (state && isHot(state.bead)) live.set(id, { header: hotHeader(state, []), json: canonicalJson(state) });
+      if (state && isHot(state.bead)) live.set(id, { header: hotHeader(state.bead, []), body: bodyJson(state) });
       else live.delete(id);
     }
     const memo = new Map<string, string[]>();
-    for (const [id, e] of live) e.header[H.ancestors] = ancestorsOf(id, directParents, memo);
+    for (const [id, e] of live) e.header.ancestors = ancestorsOf(id, directParents, memo);
     const text = writeHotText(live.values());
     writeAtomic(join(genDir, 'hot.body'), text.body);
     writeAtomic(join(genDir, 'hot.idx'), text.idx);
@@ -337,33 +356,24 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
     writeMeta(reader.dir, meta);
     return next;
   }
-  const idxLines: string[] = [];
-  const bodies: string[] = [];
-  let bodyEnd = meta.hotBodyLength;
+  // Append. A bead that stays hot keeps its ancestors (no parent changed, or the branch above ran); a new
+  // one takes them from its parents' headers where those are hot, else walks the parent list.
   const memo = new Map<string, string[]>();
-  const appended: [string, HotHeader | null][] = [];
+  const knownAncestors = (id: string): string[] | undefined => (changed.has(id) ? undefined : reader.hotIndex().get(id)?.ancestors);
+  const entries: { id: string; header: HotHeader | null; body?: string }[] = [];
   for (const [id, state] of changed) {
     if (state && isHot(state.bead)) {
-      const previous = hot?.get(id) ?? (reader.hasId(id) ? undefined : null);
-      // An existing hot bead keeps its ancestors (its parents did not change, or we would have rewritten).
-      const ancestors = previous ? previous[H.ancestors] : ancestorsOf(id, directParents, memo);
-      const header = hotHeader(state, ancestors);
-      const json = canonicalJson(state);
-      header[H.offset] = bodyEnd;
-      header[H.length] = Buffer.byteLength(json);
-      bodyEnd += header[H.length] + 1;
-      bodies.push(json);
-      idxLines.push(JSON.stringify(header));
-      appended.push([id, header]);
-    } else if (reader.hasId(id)) {
-      idxLines.push(JSON.stringify([id]));
-      appended.push([id, null]);
-    }
+      const previous = reader.hasId(id) ? reader.hotIndex().get(id) : undefined;
+      const ancestors = previous ? previous.ancestors : ancestorsOf(id, directParents, memo, knownAncestors);
+      entries.push({ id, header: hotHeader(state.bead, ancestors), body: bodyJson(state) });
+    } else if (reader.hasId(id)) entries.push({ id, header: null });
   }
-  if (bodies.length) meta.hotBodyLength = appendAt(join(genDir, 'hot.body'), meta.hotBodyLength, bodies.join('\n') + '\n');
-  if (idxLines.length) meta.hotLength = appendAt(join(genDir, 'hot.idx'), meta.hotLength, idxLines.join('\n') + '\n');
-  if (hot) {
-    for (const [id, header] of appended) hot.noteAppended(header, id, meta.hotBodyLength);
+  const text = appendHotText(entries, meta.hotBodyLength);
+  if (text.body) meta.hotBodyLength = appendAt(join(genDir, 'hot.body'), meta.hotBodyLength, text.body);
+  if (text.idx) meta.hotLength = appendAt(join(genDir, 'hot.idx'), meta.hotLength, text.idx);
+  const hot = reader.loadedHot();
+  if (hot?.isParsed) {
+    hot.noteAppended(entries, meta.hotLength, meta.hotBodyLength);
     next.adoptHot(hot);
   }
   writeMeta(reader.dir, meta);

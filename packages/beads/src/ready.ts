@@ -4,7 +4,7 @@
 // Sorted by priority, then oldest first. `blockedBeads` answers the converse with the reasons.
 // It reads only the hot index: every bead not closed or deleted, each with its full list of ancestors.
 import type { CacheReader } from './cache.js';
-import { H, type HotHeader, type HotIndex } from './hot-index.js';
+import type { HotHeader, HotIndex } from './hot-index.js';
 import type { BeadStore } from './store.js';
 import { resolveIdIn } from './store.js';
 import { NON_WORK_TYPES, type Bead } from './types.js';
@@ -24,27 +24,27 @@ export interface BlockReason {
  * ancestor has none, and the ancestor list already reaches past it.
  */
 export function blockReason(hot: HotIndex, header: HotHeader): BlockReason | null {
-  const own = header[H.blockers].filter((id) => id !== header[H.id] && hot.has(id));
+  const own = header.blockers.filter((id) => id !== header.id && hot.has(id));
   if (own.length) return { blocked_by: own };
-  for (const a of header[H.ancestors]) {
+  for (const a of header.ancestors) {
     const ah = hot.get(a);
-    if (ah && ah[H.blockers].some((id) => id !== a && hot.has(id))) return { blocked_by: [], blocked_ancestor: a };
+    if (ah && ah.blockers.some((id) => id !== a && hot.has(id))) return { blocked_by: [], blocked_ancestor: a };
   }
   return null;
 }
 
 function deferred(header: HotHeader, now: number): boolean {
-  return header[H.defer] !== '' && Date.parse(header[H.defer]) > now;
+  return header.defer !== '' && Date.parse(header.defer) > now;
 }
 
 function byPriorityThenAge(a: HotHeader, b: HotHeader): number {
-  return a[H.priority] - b[H.priority] || a[H.created] - b[H.created] || (a[H.id] < b[H.id] ? -1 : 1);
+  return a.priority - b.priority || a.created - b.created || (a.id < b.id ? -1 : 1);
 }
 
 function parentTest(view: CacheReader, prefix: string, filter: BeadFilter): ((h: HotHeader) => boolean) | null {
   if (!filter.parent) return null;
   const ancestor = resolveIdIn(view, prefix, filter.parent);
-  return (h) => h[H.ancestors].includes(ancestor);
+  return (h) => h.ancestors.includes(ancestor);
 }
 
 /** Full beads for the headers, in order, that pass the filter's per-bead tests, up to limit. */
@@ -60,21 +60,37 @@ function beadsFor(hot: HotIndex, headers: HotHeader[], filter: BeadFilter, limit
   return out;
 }
 
+/** The ready beads' headers in order, and until when that answer holds (the next deferral to run out). */
+function computeReady(hot: HotIndex, now: number, under: ((h: HotHeader) => boolean) | null): { headers: HotHeader[]; validUntil: number } {
+  const headers: HotHeader[] = [];
+  let validUntil = Infinity;
+  for (const h of hot.headers.values()) {
+    if (h.status !== 'open' || NON_WORK.has(h.type)) continue;
+    if (under && !under(h)) continue;
+    if (blockReason(hot, h)) continue;
+    if (deferred(h, now)) {
+      validUntil = Math.min(validUntil, Date.parse(h.defer));
+      continue;
+    }
+    headers.push(h);
+  }
+  headers.sort(byPriorityThenAge);
+  return { headers, validUntil };
+}
+
 export function readyBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] {
   const view = store.view();
   const filter = normalizeFilter(rawFilter);
   const now = Date.parse(store.nowIso());
-  const hot = view.hotIndex();
   const under = parentTest(view, store.prefix, filter);
-  const headers: HotHeader[] = [];
-  for (const h of hot.headers.values()) {
-    if (h[H.status] !== 'open' || NON_WORK.has(h[H.type]) || deferred(h, now)) continue;
-    if (under && !under(h)) continue;
-    if (blockReason(hot, h)) continue;
-    headers.push(h);
+  // Agents ask again and again while nothing changes: the unscoped answer is kept beside the cache.
+  let headers = under ? null : view.readyAnswer(now);
+  if (!headers) {
+    const computed = computeReady(view.hotIndex(), now, under);
+    headers = computed.headers;
+    if (!under) view.saveReadyAnswer(headers, computed.validUntil);
   }
-  headers.sort(byPriorityThenAge);
-  return beadsFor(hot, headers, filter, filter.limit ?? 0);
+  return beadsFor(view.hotIndex(), headers, filter, filter.limit ?? 0);
 }
 
 export interface BlockedBead extends Bead {
@@ -90,12 +106,12 @@ export function blockedBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bloc
   const found: HotHeader[] = [];
   const reasons = new Map<string, BlockReason>();
   for (const h of hot.headers.values()) {
-    if (NON_WORK.has(h[H.type])) continue;
+    if (NON_WORK.has(h.type)) continue;
     if (under && !under(h)) continue;
     const reason = blockReason(hot, h);
     if (!reason) continue;
     found.push(h);
-    reasons.set(h[H.id], reason);
+    reasons.set(h.id, reason);
   }
   found.sort(byPriorityThenAge);
   return beadsFor(hot, found, filter, filter.limit ?? 0).map((bead) => {

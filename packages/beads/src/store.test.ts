@@ -112,6 +112,20 @@ describe('ready', () => {
   });
 });
 
+describe('the saved ready answer', () => {
+  it('stays valid only until the next deferral runs out, and until the log changes', () => {
+    const { store } = repo();
+    const later = createBead(store, 'a', { title: 'later', defer_until: '2030-01-01T10:00:00Z' });
+    const now = createBead(store, 'a', { title: 'now' });
+    const at = (iso: string) => BeadStore.open(store.dir, { now: () => new Date(iso) });
+    expect(readyBeads(at('2030-01-01T09:00:00Z')).map((b) => b.id)).toEqual([now.id]);
+    expect(readyBeads(at('2030-01-01T09:30:00Z')).map((b) => b.id)).toEqual([now.id]); // from the saved answer
+    expect(readyBeads(at('2030-01-01T10:00:01Z')).map((b) => b.id)).toEqual([later.id, now.id]); // same priority: older first
+    closeBead(store, 'a', now.id);
+    expect(readyBeads(at('2030-01-01T09:00:00Z')).map((b) => b.id)).toEqual([]);
+  });
+});
+
 describe('the log', () => {
   it('reports a corrupt line with file and line number and leaves the log unchanged on writes', () => {
     const { store } = repo();

@@ -182,7 +182,7 @@ export class BeadStore {
     // Many edits of existing beads: read their states from the hot index once rather than shard by shard.
     let existing = 0;
     for (const logId of byLogId.keys()) if (reader.hasId(logId) && ++existing > 16) break;
-    if (existing > 16) reader.hotIndex();
+    if (existing > 16) void reader.hotIndex().headers;
     const refold = new Set<string>();
     const aliases = { ...meta.aliases };
     const current = (id: string): BeadState | undefined => (changed.has(id) ? (changed.get(id) ?? undefined) : reader.state(id));
@@ -201,7 +201,7 @@ export class BeadStore {
           const match = aliases[logId]!.find((a) => current(a)?.origin === op.origin);
           if (match) id = match;
         }
-        const before = staged.has(id) ? staged.get(id) : current(id);
+        const before = staged.has(id) ? staged.get(id) : known ? current(id) : undefined;
         if (op.kind === 'create') {
           if (before || id !== logId) {
             ok = false;

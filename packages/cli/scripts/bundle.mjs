@@ -16,7 +16,7 @@ for (const name of ['bd']) {
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    minify: true,
+    minify: !process.argv.includes('--no-minify'),
     sourcemap: 'linked',
     legalComments: 'none',
     // yargs and ajv's runtime still call require() for a few built-ins
