@@ -18,13 +18,13 @@ import type { CorruptLine } from './log.js';
 import type { Bead } from './types.js';
 import { canonicalBead, parentsOf } from './record.js';
 import { appendAt, readPrefix, writeAtomic } from './cache-files.js';
-import { HotIndex, ancestorsOf, appendHotText, bodyJson, hotHeader, isHot, writeHotText, type HotHeader } from './hot-index.js';
+import { H, HotIndex, ancestorsIn, ancestorsOf, appendHotText, bodyJson, hotHeader, isHot, writeHotText, type HotHeader } from './hot-index.js';
 
 export const SHARDS = 256;
 
 /** When the hot index is rewritten whole: past factor x its size after the last rewrite, plus minBytes. */
 export const hotCompaction = { factor: 4, minBytes: 1 << 20 };
-export const CACHE_FORMAT = 4;
+export const CACHE_FORMAT = 5;
 
 export interface CacheMeta {
   format: number;
@@ -112,11 +112,11 @@ export class CacheReader {
       return null;
     }
     if (saved.key !== this.readyKey() || (saved.validUntil !== null && now >= saved.validUntil)) return null;
-    return saved.beads.map(([id, offset, length]) => ({ id, offset, length }) as HotHeader);
+    return saved.beads.map(([id, offset, length]) => [id, '', 0, '', 0, '', '', '', offset, length] as HotHeader);
   }
 
   saveReadyAnswer(headers: HotHeader[], validUntil: number): void {
-    const beads = headers.map((h) => [h.id, h.offset, h.length]);
+    const beads = headers.map((h) => [h[H.id], h[H.offset], h[H.length]]);
     try {
       writeAtomic(join(this.genDir, 'ready.json'), JSON.stringify({ key: this.readyKey(), validUntil: Number.isFinite(validUntil) ? validUntil : null, beads }));
     } catch {
@@ -341,13 +341,13 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
   const next = new CacheReader(reader.dir, meta);
   if (reparented || meta.hotLength > hotCompaction.factor * meta.hotBase + hotCompaction.minBytes) {
     // Rewrite the hot index whole: one line per live bead, every ancestor list recomputed.
-    const live = new Map(reader.hotIndex().entries().map((e) => [e.header.id, e]));
+    const live = new Map(reader.hotIndex().entries().map((e) => [e.header[H.id], e]));
     for (const [id, state] of changed) {
       if (state && isHot(state.bead)) live.set(id, { header: hotHeader(state.bead, []), body: bodyJson(state) });
       else live.delete(id);
     }
     const memo = new Map<string, string[]>();
-    for (const [id, e] of live) e.header.ancestors = ancestorsOf(id, directParents, memo);
+    for (const [id, e] of live) e.header[H.ancestors] = ancestorsOf(id, directParents, memo).join(',');
     const text = writeHotText(live.values());
     writeAtomic(join(genDir, 'hot.body'), text.body);
     writeAtomic(join(genDir, 'hot.idx'), text.idx);
@@ -359,12 +359,15 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
   // Append. A bead that stays hot keeps its ancestors (no parent changed, or the branch above ran); a new
   // one takes them from its parents' headers where those are hot, else walks the parent list.
   const memo = new Map<string, string[]>();
-  const knownAncestors = (id: string): string[] | undefined => (changed.has(id) ? undefined : reader.hotIndex().get(id)?.ancestors);
+  const knownAncestors = (id: string): string[] | undefined => {
+    const h = changed.has(id) ? undefined : reader.hotIndex().get(id);
+    return h ? ancestorsIn(h) : undefined;
+  };
   const entries: { id: string; header: HotHeader | null; body?: string }[] = [];
   for (const [id, state] of changed) {
     if (state && isHot(state.bead)) {
       const previous = reader.hasId(id) ? reader.hotIndex().get(id) : undefined;
-      const ancestors = previous ? previous.ancestors : ancestorsOf(id, directParents, memo, knownAncestors);
+      const ancestors = previous ? ancestorsIn(previous) : ancestorsOf(id, directParents, memo, knownAncestors);
       entries.push({ id, header: hotHeader(state.bead, ancestors), body: bodyJson(state) });
     } else if (reader.hasId(id)) entries.push({ id, header: null });
   }

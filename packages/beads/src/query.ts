@@ -6,6 +6,7 @@ import { matchesFilter, normalizeFilter, type BeadFilter } from './filter.js';
 import { readyBeads, blockedBeads } from './ready.js';
 import type { Bead } from './types.js';
 import type { CacheReader } from './cache.js';
+import { ancestorsIn } from './hot-index.js';
 
 function byPriorityThenAge(a: Bead, b: Bead): number {
   return a.priority - b.priority || (Date.parse(a.created_at) || 0) - (Date.parse(b.created_at) || 0) || (a.id < b.id ? -1 : 1);
@@ -20,7 +21,7 @@ function descendantTest(view: CacheReader, ancestor: string): (bead: Bead) => bo
     if (known !== undefined) return known;
     memo.set(id, false);
     const h = hot.get(id);
-    const result = h ? h.ancestors.includes(ancestor) : depth < 1000 && (view.parentsOf(id) ?? []).some((p) => walk(p, depth + 1));
+    const result = h ? ancestorsIn(h).includes(ancestor) : depth < 1000 && (view.parentsOf(id) ?? []).some((p) => walk(p, depth + 1));
     memo.set(id, result);
     return result;
   };

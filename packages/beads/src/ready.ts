@@ -4,7 +4,7 @@
 // Sorted by priority, then oldest first. `blockedBeads` answers the converse with the reasons.
 // It reads only the hot index: every bead not closed or deleted, each with its full list of ancestors.
 import type { CacheReader } from './cache.js';
-import type { HotHeader, HotIndex } from './hot-index.js';
+import { H, ancestorsIn, blockersOf, type HotHeader, type HotIndex } from './hot-index.js';
 import type { BeadStore } from './store.js';
 import { resolveIdIn } from './store.js';
 import { NON_WORK_TYPES, type Bead } from './types.js';
@@ -24,27 +24,30 @@ export interface BlockReason {
  * ancestor has none, and the ancestor list already reaches past it.
  */
 export function blockReason(hot: HotIndex, header: HotHeader): BlockReason | null {
-  const own = header.blockers.filter((id) => id !== header.id && hot.has(id));
-  if (own.length) return { blocked_by: own };
-  for (const a of header.ancestors) {
+  if (header[H.blockers]) {
+    const own = blockersOf(header).filter((id) => id !== header[H.id] && hot.has(id));
+    if (own.length) return { blocked_by: own };
+  }
+  if (!header[H.ancestors]) return null;
+  for (const a of ancestorsIn(header)) {
     const ah = hot.get(a);
-    if (ah && ah.blockers.some((id) => id !== a && hot.has(id))) return { blocked_by: [], blocked_ancestor: a };
+    if (ah && ah[H.blockers] && blockersOf(ah).some((id) => id !== a && hot.has(id))) return { blocked_by: [], blocked_ancestor: a };
   }
   return null;
 }
 
 function deferred(header: HotHeader, now: number): boolean {
-  return header.defer !== '' && Date.parse(header.defer) > now;
+  return header[H.defer] !== '' && Date.parse(header[H.defer]) > now;
 }
 
 function byPriorityThenAge(a: HotHeader, b: HotHeader): number {
-  return a.priority - b.priority || a.created - b.created || (a.id < b.id ? -1 : 1);
+  return a[H.priority] - b[H.priority] || a[H.created] - b[H.created] || (a[H.id] < b[H.id] ? -1 : 1);
 }
 
 function parentTest(view: CacheReader, prefix: string, filter: BeadFilter): ((h: HotHeader) => boolean) | null {
   if (!filter.parent) return null;
   const ancestor = resolveIdIn(view, prefix, filter.parent);
-  return (h) => h.ancestors.includes(ancestor);
+  return (h) => ancestorsIn(h).includes(ancestor);
 }
 
 /** Full beads for the headers, in order, that pass the filter's per-bead tests, up to limit. */
@@ -65,11 +68,11 @@ function computeReady(hot: HotIndex, now: number, under: ((h: HotHeader) => bool
   const headers: HotHeader[] = [];
   let validUntil = Infinity;
   for (const h of hot.headers.values()) {
-    if (h.status !== 'open' || NON_WORK.has(h.type)) continue;
+    if (h[H.status] !== 'open' || NON_WORK.has(h[H.type])) continue;
     if (under && !under(h)) continue;
     if (blockReason(hot, h)) continue;
     if (deferred(h, now)) {
-      validUntil = Math.min(validUntil, Date.parse(h.defer));
+      validUntil = Math.min(validUntil, Date.parse(h[H.defer]));
       continue;
     }
     headers.push(h);
@@ -106,12 +109,12 @@ export function blockedBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bloc
   const found: HotHeader[] = [];
   const reasons = new Map<string, BlockReason>();
   for (const h of hot.headers.values()) {
-    if (NON_WORK.has(h.type)) continue;
+    if (NON_WORK.has(h[H.type])) continue;
     if (under && !under(h)) continue;
     const reason = blockReason(hot, h);
     if (!reason) continue;
     found.push(h);
-    reasons.set(h.id, reason);
+    reasons.set(h[H.id], reason);
   }
   found.sort(byPriorityThenAge);
   return beadsFor(hot, found, filter, filter.limit ?? 0).map((bead) => {
