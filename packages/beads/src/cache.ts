@@ -6,8 +6,7 @@
 //                     update and ignored), collisions resolved, corrupt lines seen. Written last, atomically.
 //   g<N>/shards/XXX   one of 256 append-only files of bead states (the last line for an id wins)
 //   g<N>/hot.idx|body every bead not closed or deleted (hot-index.ts), compacted when it has grown
-//   g<N>/ids.txt      every bead id, one a line, for unique-prefix lookups
-//   g<N>/parents.txt  child<TAB>parents, append-only (last wins): ancestors of beads being written
+//   g<N>/ids.txt      every bead id, one a line, sorted but for a recent tail (id-list.ts)
 //
 // A full rebuild writes a new generation directory, so readers of the old one are never torn.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,13 +17,17 @@ import type { CorruptLine } from './log.js';
 import type { Bead } from './types.js';
 import { canonicalBead, parentsOf } from './record.js';
 import { appendAt, readPrefix, writeAtomic } from './cache-files.js';
+import { IdList } from './id-list.js';
 import { H, HotIndex, ancestorsIn, ancestorsOf, appendHotText, bodyJson, hotHeader, isHot, writeHotText, type HotHeader } from './hot-index.js';
 
 export const SHARDS = 256;
 
-/** When the hot index is rewritten whole: past factor x its size after the last rewrite, plus minBytes. */
-export const hotCompaction = { factor: 4, minBytes: 1 << 20 };
-export const CACHE_FORMAT = 5;
+/**
+ * When files that only grow are rewritten whole: the hot index past hotFactor x its size after the last
+ * rewrite plus hotMinBytes; ids.txt once its unsorted tail passes idTailBytes. (Tests lower them.)
+ */
+export const cacheLimits = { hotFactor: 4, hotMinBytes: 1 << 20, idTailBytes: 128 * 1024 };
+export const CACHE_FORMAT = 6;
 
 export interface CacheMeta {
   format: number;
@@ -40,7 +43,8 @@ export interface CacheMeta {
   /** hot.idx's length right after it was last written whole. */
   hotBase: number;
   idsLength: number;
-  parentsLength: number;
+  /** Length of ids.txt's sorted part. */
+  idsSorted: number;
   /** log id -> bead ids, for log ids whose creates collided across clones. */
   aliases: Record<string, string[]>;
   corrupt: CorruptLine[];
@@ -48,7 +52,7 @@ export interface CacheMeta {
 }
 
 /** What a rebuild knows about the log; the rest of the meta comes from the files it writes. */
-export type GenerationBase = Omit<CacheMeta, 'gen' | 'shardLengths' | 'hotLength' | 'hotBodyLength' | 'hotBase' | 'idsLength' | 'parentsLength' | 'count'>;
+export type GenerationBase = Omit<CacheMeta, 'gen' | 'shardLengths' | 'hotLength' | 'hotBodyLength' | 'hotBase' | 'idsLength' | 'idsSorted' | 'count'>;
 
 export function shardOf(id: string): number {
   let h = 2166136261;
@@ -81,10 +85,7 @@ export function parseStateLine(text: string): BeadState | null {
 /** Read access to one generation of the cache, as described by a meta. */
 export class CacheReader {
   private hot?: HotIndex;
-  private idsText?: string;
-  private idSet?: Set<string>;
-  private idLookups = 0;
-  private parents?: Map<string, string>;
+  private idList?: IdList;
   private shardText = new Map<number, string>();
 
   constructor(readonly dir: string, readonly meta: CacheMeta) {}
@@ -134,62 +135,28 @@ export class CacheReader {
     this.hot = hot;
   }
 
-  private ids(): string {
-    this.idsText ??= readPrefix(join(this.genDir, 'ids.txt'), this.meta.idsLength);
-    return this.idsText;
+  private ids(): IdList {
+    this.idList ??= new IdList(readPrefix(join(this.genDir, 'ids.txt'), this.meta.idsLength), this.meta.idsSorted);
+    return this.idList;
   }
 
-  /** One lookup scans the id list; many (a catch-up) build a set once. */
   hasId(id: string): boolean {
-    if (this.idSet) return this.idSet.has(id);
-    if (++this.idLookups > 16) {
-      this.idSet = new Set(this.ids().split('\n'));
-      this.idSet.delete('');
-      return this.idSet.has(id);
-    }
-    return this.ids().includes(`\n${id}\n`);
+    return this.ids().has(id);
   }
 
   /** Ids that start with `prefix` (at most `max`). */
   idsWithPrefix(prefix: string, max = 10): string[] {
-    const text = this.ids();
-    const out: string[] = [];
-    let from = 0;
-    for (;;) {
-      const at = text.indexOf(`\n${prefix}`, from);
-      if (at < 0) break;
-      const end = text.indexOf('\n', at + 1);
-      if (end < 0) break;
-      out.push(text.slice(at + 1, end));
-      if (out.length >= max) break;
-      from = end;
-    }
-    return out;
+    return this.ids().withPrefix(prefix, max);
   }
 
   allIds(): string[] {
-    return this.ids().split('\n').filter(Boolean);
+    return this.ids().all();
   }
 
-  /** Direct parents of any bead, closed ones included (loads parents.txt). */
+  /** Direct parents of a bead, from its state. */
   parentsOf(id: string): string[] | undefined {
-    if (!this.parents) {
-      const map = new Map<string, string>();
-      const text = readPrefix(join(this.genDir, 'parents.txt'), this.meta.parentsLength);
-      let start = 0;
-      while (start < text.length) {
-        let nl = text.indexOf('\n', start);
-        if (nl < 0) nl = text.length;
-        const tab = text.indexOf('\t', start);
-        if (tab > start && tab < nl) {
-          if (tab + 1 < nl) map.set(text.slice(start, tab), text.slice(tab + 1, nl));
-          else map.delete(text.slice(start, tab));
-        }
-        start = nl + 1;
-      }
-      this.parents = map;
-    }
-    return this.parents.get(id)?.split(',');
+    const state = this.state(id);
+    return state ? parentsOf(state.bead) : undefined;
   }
 
   private shard(n: number): string {
@@ -203,7 +170,7 @@ export class CacheReader {
 
   /** A bead's state: from the hot index when it is loaded (a catch-up of many beads loads it), else its shard. */
   state(id: string): BeadState | undefined {
-    const hot = this.hot?.isParsed ? this.hot.state(id, true) : undefined;
+    const hot = this.hot?.isParsed ? this.hot.state(id) : undefined;
     if (hot) return hot;
     const text = this.shard(shardOf(id));
     const at = text.lastIndexOf(`\n{"id":${JSON.stringify(id)},`);
@@ -252,8 +219,7 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
   mkdirSync(join(genDir, 'shards'), { recursive: true });
   const shards: string[][] = Array.from({ length: SHARDS }, () => ['']);
   const hot: { header: HotHeader; body: string }[] = [];
-  const ids: string[] = [''];
-  const parents: string[] = [];
+  const ids: string[] = [];
   const sorted = [...states.values()].sort((a, b) => (a.bead.id < b.bead.id ? -1 : a.bead.id > b.bead.id ? 1 : 0));
   const memo = new Map<string, string[]>();
   const directParents = (id: string): string[] | undefined => {
@@ -264,8 +230,6 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
     shards[shardOf(state.bead.id)]!.push(stateLine(state));
     ids.push(state.bead.id);
     if (isHot(state.bead)) hot.push({ header: hotHeader(state.bead, ancestorsOf(state.bead.id, directParents, memo)), body: bodyJson(state) });
-    const p = parentsOf(state.bead);
-    if (p.length) parents.push(`${state.bead.id}\t${p.join(',')}`);
   }
   const shardLengths = shards.map((lines, n) => {
     const text = lines.join('\n');
@@ -273,12 +237,10 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
     return Buffer.byteLength(text);
   });
   const hotText = writeHotText(hot);
-  const idsText = ids.join('\n') + '\n';
-  const parentsText = parents.length ? parents.join('\n') + '\n' : '';
+  const idsText = IdList.sortedText(ids);
   writeFileSync(join(genDir, 'hot.idx'), hotText.idx);
   writeFileSync(join(genDir, 'hot.body'), hotText.body);
   writeFileSync(join(genDir, 'ids.txt'), idsText);
-  writeFileSync(join(genDir, 'parents.txt'), parentsText);
   const hotLength = Buffer.byteLength(hotText.idx);
   const meta: CacheMeta = {
     ...base,
@@ -288,8 +250,8 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
     hotLength,
     hotBase: hotLength,
     hotBodyLength: Buffer.byteLength(hotText.body),
-    idsLength: Buffer.byteLength(idsText),
-    parentsLength: Buffer.byteLength(parentsText),
+    idsLength: idsText.length,
+    idsSorted: idsText.length,
   };
   writeMeta(cacheDir, meta);
   for (const entry of readdirSync(cacheDir)) {
@@ -307,7 +269,6 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
   const genDir = reader.genDir;
   const byShard = new Map<number, string[]>();
   const newIds: string[] = [];
-  const parentLines: string[] = [];
   // Direct parents after this change, for the beads it touches.
   const newParents = new Map<string, string[]>();
   let reparented = false;
@@ -319,7 +280,6 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
     const was = previous ? parentsOf(previous.bead) : [];
     if (state === null) {
       lines.push(JSON.stringify({ id, _gone: 1 }));
-      if (existed) parentLines.push(`${id}\t`);
       newParents.set(id, []);
       continue;
     }
@@ -327,19 +287,25 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
     if (!existed) newIds.push(id);
     const parents = parentsOf(state.bead);
     newParents.set(id, parents);
-    if (parents.join(',') !== was.join(',')) {
-      parentLines.push(`${id}\t${parents.join(',')}`);
-      if (existed) reparented = true;
-    }
+    if (existed && parents.join(',') !== was.join(',')) reparented = true;
   }
   for (const [n, lines] of byShard) meta.shardLengths[n] = appendAt(shardPath(genDir, n), meta.shardLengths[n] ?? 0, lines.map((l) => '\n' + l).join(''));
   if (newIds.length) meta.idsLength = appendAt(join(genDir, 'ids.txt'), meta.idsLength, newIds.join('\n') + '\n');
-  if (parentLines.length) meta.parentsLength = appendAt(join(genDir, 'parents.txt'), meta.parentsLength, parentLines.join('\n') + '\n');
+  if (meta.idsLength - meta.idsSorted > cacheLimits.idTailBytes) {
+    const text = IdList.sortedText(new IdList(readPrefix(join(genDir, 'ids.txt'), meta.idsLength), meta.idsSorted).all());
+    writeAtomic(join(genDir, 'ids.txt'), text);
+    meta.idsLength = meta.idsSorted = text.length;
+  }
   meta.count = reader.meta.count + newIds.length;
-  const directParents = (id: string): string[] | undefined => newParents.get(id) ?? reader.parentsOf(id);
+  const parentsMemo = new Map<string, string[] | undefined>();
+  const directParents = (id: string): string[] | undefined => {
+    if (newParents.has(id)) return newParents.get(id);
+    if (!parentsMemo.has(id)) parentsMemo.set(id, reader.parentsOf(id));
+    return parentsMemo.get(id);
+  };
 
   const next = new CacheReader(reader.dir, meta);
-  if (reparented || meta.hotLength > hotCompaction.factor * meta.hotBase + hotCompaction.minBytes) {
+  if (reparented || meta.hotLength > cacheLimits.hotFactor * meta.hotBase + cacheLimits.hotMinBytes) {
     // Rewrite the hot index whole: one line per live bead, every ancestor list recomputed.
     const live = new Map(reader.hotIndex().entries().map((e) => [e.header[H.id], e]));
     for (const [id, state] of changed) {

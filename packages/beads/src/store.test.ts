@@ -11,7 +11,7 @@ import { listBeads } from './query.js';
 import { stateHash } from './doctor.js';
 import { BeadsError } from './errors.js';
 import { initStore } from './location.js';
-import { hotCompaction } from './cache.js';
+import { cacheLimits } from './cache.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -28,11 +28,12 @@ function git(cwd: string, ...args: string[]): string {
 
 describe('BeadStore caches', () => {
   it.each([
-    ['appending to the hot index', { factor: 4, minBytes: 1 << 20 }],
-    ['compacting the hot index often', { factor: 1, minBytes: 2000 }],
-  ])('gives the same state caught up incrementally as rebuilt from scratch, %s', (_name, compaction) => {
-    Object.assign(hotCompaction, compaction);
-    cleanups.push(() => Object.assign(hotCompaction, { factor: 4, minBytes: 1 << 20 }));
+    ['appending to the hot index and the id list', { hotFactor: 4, hotMinBytes: 1 << 20, idTailBytes: 128 * 1024 }],
+    ['rewriting both often', { hotFactor: 1, hotMinBytes: 2000, idTailBytes: 100 }],
+  ])('gives the same state caught up incrementally as rebuilt from scratch, %s', (_name, limits) => {
+    const defaults = { ...cacheLimits };
+    Object.assign(cacheLimits, limits);
+    cleanups.push(() => Object.assign(cacheLimits, defaults));
     const { store } = repo();
     const ids: string[] = [];
     let seed = 7;
@@ -61,6 +62,12 @@ describe('BeadStore caches', () => {
     expect(readyBeads(fresh).map((b) => b.id)).toEqual(readyBefore);
     expect(blockedBeads(fresh)).toEqual(blockedBeads(store));
     expect(listBeads(fresh, { limit: 0 })).toEqual(listBeads(store, { limit: 0 }));
+    for (const id of ids) {
+      expect(fresh.resolveId(id)).toBe(id);
+      const prefix = id.slice(0, 5);
+      if (ids.filter((x) => x.startsWith(prefix)).length === 1) expect(fresh.resolveId(prefix)).toBe(id);
+      else expect(() => fresh.resolveId(prefix)).toThrow(/ambiguous/);
+    }
   });
 
   it('rebuilds when the cache is removed, and catches up after another process appends', () => {
