@@ -86,6 +86,7 @@ export function parseStateLine(text: string): BeadState | null {
 export class CacheReader {
   private hot?: HotIndex;
   private idList?: IdList;
+  private idLookups = 0;
   private shardText = new Map<number, string>();
 
   constructor(readonly dir: string, readonly meta: CacheMeta) {}
@@ -140,8 +141,13 @@ export class CacheReader {
     return this.idList;
   }
 
+  /**
+   * Whether the store has ever had this id (deleted and collision-renamed ones included). A few lookups read
+   * the id's shard, smaller than the whole id list; a catch-up of many loads the list once.
+   */
   hasId(id: string): boolean {
-    return this.ids().has(id);
+    if (this.idList || ++this.idLookups > 8) return this.ids().has(id);
+    return this.shard(shardOf(id)).includes(`\n{"id":${JSON.stringify(id)},`);
   }
 
   /** Ids that start with `prefix` (at most `max`). */
