@@ -4,7 +4,7 @@
 //   meta.json         what the cache covers: log size and lines, a hash of the log's last bytes, the largest
 //                     logical clock, the valid length of each file below (bytes past it are from a crashed
 //                     update and ignored), collisions resolved, corrupt lines seen. Written last, atomically.
-//   g<N>/shards/XXX   one of 256 append-only files of bead states (the last line for an id wins)
+//   g<N>/shards/XXXX  one of 1,024 append-only files of bead states (the last line for an id wins)
 //   g<N>/hot.idx|body every bead not closed or deleted (hot-index.ts), compacted when it has grown
 //   g<N>/ids.txt      every bead id, one a line, sorted but for a recent tail (id-list.ts)
 //
@@ -20,14 +20,14 @@ import { appendAt, readPrefix, writeAtomic } from './cache-files.js';
 import { IdList } from './id-list.js';
 import { H, HotIndex, ancestorsIn, ancestorsOf, appendHotText, bodyJson, hotHeader, isHot, writeHotText, type HotHeader } from './hot-index.js';
 
-export const SHARDS = 256;
+export const SHARDS = 1024;
 
 /**
  * When files that only grow are rewritten whole: the hot index past hotFactor x its size after the last
  * rewrite plus hotMinBytes; ids.txt once its unsorted tail passes idTailBytes. (Tests lower them.)
  */
 export const cacheLimits = { hotFactor: 4, hotMinBytes: 1 << 20, idTailBytes: 128 * 1024 };
-export const CACHE_FORMAT = 6;
+export const CACHE_FORMAT = 7;
 
 export interface CacheMeta {
   format: number;
@@ -65,7 +65,7 @@ export function tailHash(buf: Buffer): string {
 }
 
 function shardPath(genDir: string, n: number): string {
-  return join(genDir, 'shards', String(n).padStart(3, '0'));
+  return join(genDir, 'shards', String(n).padStart(4, '0'));
 }
 
 function stateLine(state: BeadState): string {
@@ -87,6 +87,8 @@ export class CacheReader {
   private hot?: HotIndex;
   private idList?: IdList;
   private idLookups = 0;
+  /** Set by a caller about to look up many ids (a catch-up): load the id list at once. */
+  manyLookups = false;
   private shardText = new Map<number, string>();
 
   constructor(readonly dir: string, readonly meta: CacheMeta) {}
@@ -146,7 +148,7 @@ export class CacheReader {
    * the id's shard, smaller than the whole id list; a catch-up of many loads the list once.
    */
   hasId(id: string): boolean {
-    if (this.idList || ++this.idLookups > 8) return this.ids().has(id);
+    if (this.idList || this.manyLookups || ++this.idLookups > 8) return this.ids().has(id);
     return this.shard(shardOf(id)).includes(`\n{"id":${JSON.stringify(id)},`);
   }
 

@@ -179,6 +179,7 @@ export class BeadStore {
       if (list) list.push(op);
       else byLogId.set(op.bead, [op]);
     }
+    if (byLogId.size > 8) reader.manyLookups = true;
     // Many edits of existing beads: read their states from the hot index once rather than shard by shard.
     let existing = 0;
     for (const logId of byLogId.keys()) if (reader.hasId(logId) && ++existing > 16) break;
