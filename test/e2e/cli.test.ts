@@ -43,6 +43,41 @@ describe('bd end to end', () => {
     expect(bdJson<{ id: string }[]>(dir, ['search', 'CODE']).map((b) => b.id).sort()).toEqual([task.id, later.id].sort());
   });
 
+  it('runs the rest of the commands: reopen, delete, labels, dependencies, cycles, comments, export', () => {
+    const dir = store();
+    const a = bdJson<{ id: string }>(dir, ['create', 'alpha', '-l', 'x,y']);
+    const b = bdJson<{ id: string }>(dir, ['create', 'beta', '--deps', `blocks:${a.id}`]);
+    expect(bdJson<{ labels: string[] }>(dir, ['label', 'remove', a.id, 'x']).labels).toEqual(['y']);
+    expect(bdJson<{ labels: string[] }>(dir, ['label', 'add', a.id, 'z', 'w']).labels).toEqual(['w', 'y', 'z']);
+    bdJson(dir, ['dep', 'add', a.id, b.id]);
+    expect(bdJson<string[][]>(dir, ['dep', 'cycles'])).toEqual([[a.id, b.id].sort()]);
+    expect(bd(dir, ['dep', 'cycles']).stdout).toMatch(/^cycle: /);
+    expect(bdJson<{ dependencies?: unknown[] }>(dir, ['dep', 'remove', a.id, b.id]).dependencies).toBeUndefined();
+    expect(bdJson<string[][]>(dir, ['dep', 'cycles'])).toEqual([]);
+    expect(bdJson<{ children: { id: string }[] }>(dir, ['dep', 'tree', a.id, '--up']).children.map((c) => c.id)).toEqual([b.id]);
+    bdJson(dir, ['comment', a.id, 'first']);
+    bdJson(dir, ['comment', a.id, 'second']);
+    expect(bdJson<{ id: number; text: string; author: string }[]>(dir, ['comments', a.id])).toEqual([
+      expect.objectContaining({ id: 1, text: 'first', author: 'tester' }),
+      expect.objectContaining({ id: 2, text: 'second', author: 'tester' }),
+    ]);
+    bdJson(dir, ['close', a.id, b.id]);
+    expect(bdJson<unknown[]>(dir, ['ready'])).toEqual([]);
+    const reopened = bdJson<{ status: string; closed_at?: string }[]>(dir, ['reopen', a.id]);
+    expect(reopened[0]).toMatchObject({ status: 'open' });
+    expect(reopened[0]!.closed_at).toBeUndefined();
+    bdJson(dir, ['delete', b.id, '-r', 'duplicate']);
+    expect(bdJson<{ id: string }[]>(dir, ['list', '--all']).map((x) => x.id)).toEqual([a.id]);
+    expect(bd(dir, ['update', b.id, '--title', 'x']).stderr).toMatch(/was deleted/);
+    const exported = bd(dir, ['export']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; status: string; delete_reason?: string });
+    expect(exported.find((r) => r.id === b.id)).toMatchObject({ status: 'tombstone', delete_reason: 'duplicate' });
+    const out = join(dir, 'out.jsonl');
+    expect(bdJson(dir, ['export', '-o', out, '--no-deleted'])).toEqual({ file: out, count: 1 });
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(1);
+    const history = bdJson<{ kind: string; actor: string }[]>(dir, ['history', a.id]);
+    expect(history.map((o) => o.kind)).toEqual(['create', 'label_remove', 'label_add', 'label_add', 'dep_add', 'dep_remove', 'comment', 'comment', 'close', 'reopen']);
+  });
+
   it('accepts any unique prefix of an id, and says when one is ambiguous', () => {
     const dir = store();
     const a = bdJson<{ id: string }>(dir, ['create', 'one', '--id', 'gt-abc111']);

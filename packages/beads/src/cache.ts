@@ -9,7 +9,7 @@
 //   g<N>/ids.txt      every bead id, one a line, sorted but for a recent tail (id-list.ts)
 //
 // A full rebuild writes a new generation directory, so readers of the old one are never torn.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { BeadState } from './fold.js';
@@ -155,10 +155,6 @@ export class CacheReader {
   /** Ids that start with `prefix` (at most `max`). */
   idsWithPrefix(prefix: string, max = 10): string[] {
     return this.ids().withPrefix(prefix, max);
-  }
-
-  allIds(): string[] {
-    return this.ids().all();
   }
 
   /** Direct parents of a bead, from its state. */

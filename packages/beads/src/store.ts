@@ -80,11 +80,13 @@ export class BeadStore {
   /** The cache, caught up with the log. Throws corrupt_log when the log has corrupt lines. */
   view(options: { allowCorrupt?: boolean } = {}): CacheReader {
     const reader = this.freshReader();
-    if (!options.allowCorrupt && reader.meta.corrupt.length) {
-      const c = reader.meta.corrupt[0]!;
-      throw new BeadsError('corrupt_log', `${c.file}:${c.line}: corrupt line in the bead log (${c.message}); run bd doctor`, { file: c.file, line: c.line, corrupt: reader.meta.corrupt.length });
-    }
+    if (!options.allowCorrupt) this.refuseCorrupt(reader);
     return reader;
+  }
+
+  private refuseCorrupt(reader: CacheReader): void {
+    const c = reader.meta.corrupt[0];
+    if (c) throw new BeadsError('corrupt_log', `${c.file}:${c.line}: corrupt line in the bead log (${c.message}); run bd doctor`, { file: c.file, line: c.line, corrupt: reader.meta.corrupt.length });
   }
 
   private isCurrent(meta: CacheMeta | null): meta is CacheMeta {
@@ -281,7 +283,7 @@ export class BeadStore {
   write<T = void>(actor: string, build: (view: CacheReader) => { ops: OpDraft[]; result?: T }): { ops: Op[]; result: T | undefined } {
     return withLock(this.lockPath, () => {
       const reader = this.refreshLocked();
-      if (reader.meta.corrupt.length) this.view();
+      this.refuseCorrupt(reader);
       const { ops: drafts, result } = build(reader);
       let lc = reader.meta.maxLc;
       const ts = this.nowIso();

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { basename, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { BeadStore, exportRecords, importFile, initStore, runDoctor, BeadsError } from '@gastown/beads';
+import { EXIT, exportRecords, importFile, initStore, runDoctor } from '@gastown/beads';
 import { str } from '../args.js';
 import { doctorText } from '../format.js';
 import type { Run } from '../run.js';
@@ -32,7 +32,7 @@ export function registerStoreCommands(y: Argv, run: Run): Argv {
       run((ctx) => {
         const report = runDoctor(ctx.store);
         ctx.out(report, doctorText);
-        if (!report.ok) process.exitCode = new BeadsError('corrupt_log', '').exitCode;
+        if (!report.ok) process.exitCode = EXIT.corrupt;
       }),
     )
     .command(
@@ -47,9 +47,9 @@ export function registerStoreCommands(y: Argv, run: Run): Argv {
     .command(
       'export',
       'Write every bead as Beads tracker JSONL (one snapshot per line, tombstones included)',
-      (c) => c.options({ output: { alias: 'o', type: 'string', describe: 'Write to this file instead of stdout' }, 'no-deleted': { type: 'boolean', describe: 'Leave out deleted beads' } }),
+      (c) => c.options({ output: { alias: 'o', type: 'string', describe: 'Write to this file instead of stdout' }, deleted: { type: 'boolean', default: true, describe: 'Include deleted beads as tombstones (--no-deleted leaves them out)' } }),
       run((ctx, a) => {
-        const records = exportRecords(ctx.store as BeadStore, { includeDeleted: !a['no-deleted'] && !a.deleted === false ? true : !a['no-deleted'] });
+        const records = exportRecords(ctx.store, { includeDeleted: a.deleted !== false });
         const text = records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
         const out = str(a, 'output');
         if (out) {
