@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { readFileSync, appendFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, appendFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bd, bdJson, tempGitDir } from './helpers.js';
 
@@ -96,6 +96,8 @@ describe('bd end to end', () => {
     cleanups.push(other.cleanup);
     expect(bdJson<unknown[]>(other.dir, ['show', id], { BEADS_DIR: join(dir, '.beads') })).toHaveLength(1);
     expect(bdJson<unknown[]>(other.dir, ['show', id, '--dir', dir])).toHaveLength(1);
+    mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
+    expect(bdJson<unknown[]>(join(dir, 'src', 'deep'), ['show', id])).toHaveLength(1);
     const r = bd(other.dir, ['list', '--json']);
     expect(r.code).toBe(8);
     expect(JSON.parse(r.stdout).error.code).toBe('no_store');
