@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync, appendFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bd, bdJson, tempGitDir } from './helpers.js';
+import { bd, bdJson, tempDirs } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-
-function store(): string {
-  const t = tempGitDir();
-  cleanups.push(t.cleanup);
-  expect(bd(t.dir, ['init', '--prefix', 'gt']).code).toBe(0);
-  return t.dir;
-}
+const { store, git } = tempDirs(afterEach);
 
 /** Replaces ids, times and op ids so --json shapes can be snapshotted. */
 function normalise(value: unknown): unknown {
@@ -92,8 +84,7 @@ describe('bd end to end', () => {
   it('finds the store from BEADS_DIR, --dir, a subdirectory, or a redirect', () => {
     const dir = store();
     const { id } = bdJson<{ id: string }>(dir, ['create', 'x']);
-    const other = tempGitDir();
-    cleanups.push(other.cleanup);
+    const other = { dir: git() };
     expect(bdJson<unknown[]>(other.dir, ['show', id], { BEADS_DIR: join(dir, '.beads') })).toHaveLength(1);
     expect(bdJson<unknown[]>(other.dir, ['show', id, '--dir', dir])).toHaveLength(1);
     mkdirSync(join(dir, 'src', 'deep'), { recursive: true });

@@ -2,17 +2,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WRITER, bd, bdAsync, bdJson, tempGitDir, waitFor } from './helpers.js';
+import { WRITER, bdAsync, bdJson, tempDirs, waitFor } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-
-function store(): string {
-  const t = tempGitDir();
-  cleanups.push(t.cleanup);
-  expect(bd(t.dir, ['init', '--prefix', 'gt']).code).toBe(0);
-  return t.dir;
-}
+const { store } = tempDirs(afterEach);
 
 function runWriter(dir: string, count: string, actor: string) {
   return spawn(process.execPath, [WRITER, join(dir, '.beads'), count, actor], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -43,6 +43,27 @@ export function tempGitDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Temp directories that are removed after each test: `tempDirs.store()` gives a git repository with a bead
+ * store made by the real `bd init`.
+ */
+export function tempDirs(afterEach: (fn: () => void) => void) {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => cleanups.splice(0).forEach((c) => c()));
+  const git = (): string => {
+    const t = tempGitDir();
+    cleanups.push(t.cleanup);
+    return t.dir;
+  };
+  const store = (prefix = 'gt'): string => {
+    const dir = git();
+    const r = bd(dir, ['init', '--prefix', prefix]);
+    if (r.code !== 0) throw new Error(`bd init failed: ${r.stderr}`);
+    return dir;
+  };
+  return { git, store };
+}
+
 /** Waits for a condition with a generous deadline instead of sleeping and hoping. */
 export async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

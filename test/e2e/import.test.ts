@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, bd, bdJson, tempGitDir } from './helpers.js';
+import { ROOT, bd, bdJson, tempDirs } from './helpers.js';
 
 const SAMPLE = join(ROOT, '..', 'shared', 'data', 'beads-export-sample.jsonl');
 type Rec = { id: string; status: string; issue_type: string; priority: number; created_at: string; defer_until?: string; labels?: string[]; dependencies?: { depends_on_id: string; type: string }[] };
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const { store } = tempDirs(afterEach);
 
 /**
  * Beads' rules for ready and blocked, written straight over the export's snapshots (independently of the
@@ -36,9 +35,7 @@ function reference(records: Rec[], now = Date.now()) {
 
 describe('importing the Beads tracker sample (1,955 issues)', () => {
   it('keeps every record, answers ready and blocked by Beads rules, and exports what it imported', () => {
-    const { dir, cleanup } = tempGitDir();
-    cleanups.push(cleanup);
-    bd(dir, ['init', '--prefix', 'bd']);
+    const dir = store('bd');
     const text = readFileSync(SAMPLE, 'utf8');
     const records = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Rec);
     expect(records).toHaveLength(1955);
