@@ -4,17 +4,17 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BeadsError } from './errors.js';
-import { appendLines, fileSize, readOps, readTail, forEachLine, parseOpLine } from './log.js';
+import { appendLines, fileSize, readOps, readTail } from './log.js';
+import { TAIL_BYTES, catchUp } from './catch-up.js';
 import { withLock } from './lock.js';
-import { applyOp, compareStamp, foldLogId, foldOperations, type BeadState } from './fold.js';
-import { CACHE_FORMAT, CacheReader, applyChanges, readMeta, tailHash, writeGeneration, type CacheMeta } from './cache.js';
+import { foldOperations, type BeadState } from './fold.js';
+import { CACHE_FORMAT, CacheReader, readMeta, tailHash, writeGeneration, type CacheMeta } from './cache.js';
 import { newOpId } from './ids.js';
 import { assertValid } from './validate.js';
 import type { Bead, Op } from './types.js';
 
 export const LOG_FILE = 'ops.jsonl';
 export const CONFIG_FILE = 'config.json';
-const TAIL_BYTES = 256;
 
 export interface StoreConfig {
   prefix: string;
@@ -89,46 +89,42 @@ export class BeadStore {
     if (c) throw new BeadsError('corrupt_log', `${c.file}:${c.line}: corrupt line in the bead log (${c.message}); run bd doctor`, { file: c.file, line: c.line, corrupt: reader.meta.corrupt.length });
   }
 
-  private isCurrent(meta: CacheMeta | null): meta is CacheMeta {
-    if (!meta) return false;
-    const size = fileSize(this.logPath);
-    if (size < meta.logSize) return false;
-    if (size === meta.logSize || this.completeLinesEnd(meta.logSize, size) === meta.logSize) {
-      return tailHash(readTail(this.logPath, meta.logSize, TAIL_BYTES)) === meta.tailHash;
-    }
-    return false;
+  /** The log still starts with the bytes the cache was built from, and its generation is on disk. */
+  private extends(meta: CacheMeta | null): boolean {
+    return (
+      meta !== null &&
+      fileSize(this.logPath) >= meta.logSize &&
+      tailHash(readTail(this.logPath, meta.logSize, TAIL_BYTES)) === meta.tailHash &&
+      existsSync(join(this.cacheDir, `g${meta.gen}`))
+    );
   }
 
-  /** True when the bytes past `from` hold no complete line (only a torn tail, if anything). */
-  private completeLinesEnd(from: number, size: number): number {
-    if (size - from > 65536) return -1;
-    const tail = readTail(this.logPath, size, size - from);
-    return tail.includes(10) ? -1 : from;
+  /** The cache covers the log: nothing complete was appended since (a torn final line at most). */
+  private isCurrent(meta: CacheMeta | null): boolean {
+    if (!meta) return false;
+    const size = fileSize(this.logPath);
+    if (size > meta.logSize && (size - meta.logSize > 65536 || readTail(this.logPath, size, size - meta.logSize).includes(10))) return false;
+    return this.extends(meta);
   }
 
   private freshReader(): CacheReader {
     if (this.reader && this.isCurrent(this.reader.meta)) return this.reader;
     const meta = readMeta(this.cacheDir);
-    if (this.isCurrent(meta) && existsSync(join(this.cacheDir, `g${meta.gen}`))) {
+    if (meta && this.isCurrent(meta)) {
       this.reader = new CacheReader(this.cacheDir, meta);
       return this.reader;
     }
     return withLock(this.lockPath, () => this.refreshLocked());
   }
 
-  /** Brings the cache up to date with the log. The caller holds the lock. */
+  /** Brings the cache up to date with the log: caught up when the log only grew, else rebuilt. Holds the lock. */
   private refreshLocked(): CacheReader {
     const meta = readMeta(this.cacheDir);
-    if (this.isCurrent(meta) && existsSync(join(this.cacheDir, `g${meta.gen}`))) {
-      this.reader = new CacheReader(this.cacheDir, meta);
-      return this.reader;
+    if (meta && this.isCurrent(meta)) this.reader = new CacheReader(this.cacheDir, meta);
+    else {
+      const next = meta && this.extends(meta) ? catchUp(new CacheReader(this.cacheDir, meta), this.logPath, this.displayLogPath) : null;
+      this.reader = next ?? new CacheReader(this.cacheDir, this.rebuild(meta?.gen ?? 0));
     }
-    const size = fileSize(this.logPath);
-    let next: CacheReader | null = null;
-    if (meta && existsSync(join(this.cacheDir, `g${meta.gen}`)) && size >= meta.logSize && tailHash(readTail(this.logPath, meta.logSize, TAIL_BYTES)) === meta.tailHash) {
-      next = this.catchUp(new CacheReader(this.cacheDir, meta));
-    }
-    this.reader = next ?? new CacheReader(this.cacheDir, this.rebuild(meta?.gen ?? 0));
     return this.reader;
   }
 
@@ -161,95 +157,6 @@ export class BeadStore {
       },
       previousGen,
     );
-  }
-
-  /** Applies the operations appended since the cache was written; null when a full rebuild is simpler. */
-  private catchUp(reader: CacheReader): CacheReader | null {
-    const meta = reader.meta;
-    const chunk = readOps(this.logPath, meta.logSize, meta.logLines + 1, this.displayLogPath);
-    const base = {
-      logSize: chunk.end,
-      logLines: meta.logLines + chunk.lines,
-      tailHash: tailHash(readTail(this.logPath, chunk.end, TAIL_BYTES)),
-      corrupt: [...meta.corrupt, ...chunk.corrupt],
-      maxLc: chunk.ops.reduce((m, o) => Math.max(m, o.lc), meta.maxLc),
-    };
-    const changed = new Map<string, BeadState | null>();
-    const byLogId = new Map<string, Op[]>();
-    for (const op of chunk.ops) {
-      const list = byLogId.get(op.bead);
-      if (list) list.push(op);
-      else byLogId.set(op.bead, [op]);
-    }
-    if (byLogId.size > 8) reader.manyLookups = true;
-    // Many edits of existing beads: read their states from the hot index once rather than shard by shard.
-    let existing = 0;
-    for (const logId of byLogId.keys()) if (reader.hasId(logId) && ++existing > 16) break;
-    if (existing > 16) void reader.hotIndex().headers;
-    const refold = new Set<string>();
-    const aliases = { ...meta.aliases };
-    const current = (id: string): BeadState | undefined => (changed.has(id) ? (changed.get(id) ?? undefined) : reader.state(id));
-    for (const [logId, ops] of byLogId) {
-      ops.sort((a, b) => compareStamp(a.lc, a.op_id, b.lc, b.op_id));
-      const known = reader.hasId(logId) || aliases[logId] !== undefined;
-      if ((known && ops.some((o) => o.kind === 'create')) || (!known && ops[0]!.kind !== 'create') || meta.orphans.includes(logId)) {
-        refold.add(logId);
-        continue;
-      }
-      const staged = new Map<string, BeadState | undefined>();
-      let ok = true;
-      for (const op of ops) {
-        let id = logId;
-        if (aliases[logId] && op.origin) {
-          const match = aliases[logId]!.find((a) => current(a)?.origin === op.origin);
-          if (match) id = match;
-        }
-        const before = staged.has(id) ? staged.get(id) : known ? current(id) : undefined;
-        if (op.kind === 'create') {
-          if (before || id !== logId) {
-            ok = false;
-            break;
-          }
-        } else if (!before || compareStamp(op.lc, op.op_id, before.lc, before.op) <= 0) {
-          ok = false;
-          break;
-        }
-        // states read from the cache are fresh objects; mutating them is safe
-        staged.set(id, applyOp(before, op, id));
-      }
-      if (!ok) refold.add(logId);
-      else for (const [id, state] of staged) changed.set(id, state ?? null);
-    }
-    let orphans = meta.orphans;
-    if (refold.size) {
-      if (refold.size > 1000) return null;
-      const all: Op[] = [];
-      forEachLine(this.logPath, 0, (text) => {
-        const q = text.indexOf('"bead":"');
-        if (q >= 0) {
-          const end = text.indexOf('"', q + 8);
-          if (!refold.has(text.slice(q + 8, end))) return;
-        }
-        const parsed = parseOpLine(text);
-        if (typeof parsed !== 'string' && refold.has(parsed.bead)) all.push(parsed);
-      });
-      const grouped = new Map<string, Op[]>();
-      for (const op of all) (grouped.get(op.bead) ?? grouped.set(op.bead, []).get(op.bead)!).push(op);
-      const orphanSet = new Set(meta.orphans);
-      for (const logId of refold) {
-        const before = aliases[logId] ?? [logId];
-        const states = foldLogId(logId, grouped.get(logId) ?? [], (id) => id !== logId && !before.includes(id) && reader.hasId(id));
-        if (states.length === 0) orphanSet.add(logId);
-        else orphanSet.delete(logId);
-        const after = states.map((s) => s.bead.id);
-        for (const id of before) if (!after.includes(id) && reader.hasId(id)) changed.set(id, null);
-        for (const s of states) changed.set(s.bead.id, s);
-        if (states.length > 1) aliases[logId] = after;
-        else delete aliases[logId];
-      }
-      orphans = [...orphanSet].sort();
-    }
-    return applyChanges(reader, changed, { ...base, aliases, orphans });
   }
 
   // ---- reads -----------------------------------------------------------------------------------------------
