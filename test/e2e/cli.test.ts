@@ -100,6 +100,8 @@ describe('bd end to end', () => {
   it('rejects bad input with one clear error, a non-zero exit, and the log byte for byte unchanged', () => {
     const dir = store();
     const { id } = bdJson<{ id: string }>(dir, ['create', 'exists']);
+    const gone = bdJson<{ id: string }>(dir, ['create', 'gone']).id;
+    bdJson(dir, ['delete', gone]);
     const log = join(dir, '.beads', 'ops.jsonl');
     const before = readFileSync(log);
     const cases: [string[], number, RegExp][] = [
@@ -110,6 +112,8 @@ describe('bd end to end', () => {
       [['create', 'x', '-t', 'story'], 4, /invalid issue_type "story"/],
       [['create', 'x', '--deps', 'blocks:gt-nothere'], 3, /no bead gt-nothere/],
       [['create', 'x', '--deps', 'blocks:'], 4, /invalid --deps entry/],
+      [['create', 'x', '--parent', gone], 3, /was deleted/],
+      [['dep', 'add', id, gone], 3, /was deleted/],
       [['create', 'x', '--defer', 'someday'], 4, /invalid --defer "someday"/],
       [['update', id, '--status', 'done'], 4, /invalid status "done": must be one of/],
       [['update', id, '--status', 'closed'], 4, /invalid status "closed"/],

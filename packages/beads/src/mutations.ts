@@ -35,6 +35,13 @@ function resolveIn(store: BeadStore, view: CacheReader, input: string): BeadStat
   return view.state(resolveIdIn(view, store.prefix, input))!;
 }
 
+/** A live bead to point a dependency at: deleted ones are refused. */
+function resolveTarget(store: BeadStore, view: CacheReader, input: string): string {
+  const state = resolveIn(store, view, input);
+  rejectDeleted(state);
+  return state.bead.id;
+}
+
 function target(state: BeadState): { bead: string; origin: string } {
   return { bead: state.logId, origin: state.origin };
 }
@@ -54,8 +61,8 @@ export function createBead(store: BeadStore, actor: string, input: CreateInput):
     if (clean.id && view.hasId(clean.id)) throw new BeadsError('conflict', `a bead with id ${clean.id} already exists`, { id: clean.id });
     const id = clean.id ?? freshId(store, view);
     const deps: { depends_on_id: string; type: string }[] = [];
-    if (clean.parent) deps.push({ depends_on_id: resolveIn(store, view, clean.parent).bead.id, type: 'parent-child' });
-    for (const d of clean.deps ?? []) deps.push({ depends_on_id: resolveIn(store, view, d.id).bead.id, type: d.type });
+    if (clean.parent) deps.push({ depends_on_id: resolveTarget(store, view, clean.parent), type: 'parent-child' });
+    for (const d of clean.deps ?? []) deps.push({ depends_on_id: resolveTarget(store, view, d.id), type: d.type });
     const { parent: _p, deps: _d, id: _i, ...fields } = clean;
     const opFields: Record<string, unknown> = { ...fields };
     if (deps.length) opFields.dependencies = deps;
@@ -143,7 +150,7 @@ export function removeLabel(store: BeadStore, actor: string, id: string, label: 
 export function addDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type = 'blocks'): Bead {
   assertValid('validateCreateInput', { title: 'x', deps: [{ type, id: dependsOn }] }, 'dependency');
   return simpleOp(store, actor, id, (s, view) => {
-    const other = resolveIdIn(view, store.prefix, dependsOn);
+    const other = resolveTarget(store, view, dependsOn);
     if (other === s.bead.id) throw new BeadsError('invalid_input', `${s.bead.id} cannot depend on itself`);
     if (s.bead.dependencies?.some((d) => d.depends_on_id === other && d.type === type)) return null;
     return { kind: 'dep_add', depends_on_id: other, dep_type: type };
