@@ -8,7 +8,8 @@
 //   g<N>/hot.idx|body every bead not closed or deleted (hot-index.ts), compacted when it has grown
 //   g<N>/ids.txt      every bead id, one a line, sorted but for a recent tail (id-list.ts)
 //
-// A full rebuild writes a new generation directory, so readers of the old one are never torn.
+// A full rebuild writes a new generation directory, so readers of the old one are never torn; it keeps the
+// previous generation (for readers that just opened it) and removes older ones.
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -217,7 +218,8 @@ export function writeMeta(cacheDir: string, meta: CacheMeta): void {
 
 /** Writes a whole new generation from a complete fold. */
 export function writeGeneration(cacheDir: string, states: Map<string, BeadState>, base: GenerationBase, previousGen: number): CacheMeta {
-  const gen = previousGen + 1;
+  const existing = readdirSync(cacheDir).map((e) => /^g(\d+)$/.exec(e)).filter((m) => m !== null).map((m) => Number(m[1]));
+  const gen = Math.max(previousGen, ...existing) + 1;
   const genDir = join(cacheDir, `g${gen}`);
   rmSync(genDir, { recursive: true, force: true });
   mkdirSync(join(genDir, 'shards'), { recursive: true });
@@ -258,9 +260,8 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
     idsSorted: idsText.length,
   };
   writeMeta(cacheDir, meta);
-  for (const entry of readdirSync(cacheDir)) {
-    if (/^g\d+$/.test(entry) && entry !== `g${gen}`) rmSync(join(cacheDir, entry), { recursive: true, force: true });
-  }
+  // The previous generation stays for readers that opened it a moment ago (readers take no lock); older go.
+  for (const n of existing) if (n < gen - 1) rmSync(join(cacheDir, `g${n}`), { recursive: true, force: true });
   return meta;
 }
 

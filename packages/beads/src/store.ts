@@ -123,13 +123,21 @@ export class BeadStore {
     if (meta && this.isCurrent(meta)) this.reader = new CacheReader(this.cacheDir, meta);
     else {
       const next = meta && this.extends(meta) ? catchUp(new CacheReader(this.cacheDir, meta), this.logPath, this.displayLogPath) : null;
-      this.reader = next ?? new CacheReader(this.cacheDir, this.rebuild(meta?.gen ?? 0));
+      this.reader = next ?? new CacheReader(this.cacheDir, this.rebuildLocked(meta?.gen ?? 0));
     }
     return this.reader;
   }
 
-  /** Rebuilds every cache file from the whole log. */
-  rebuild(previousGen = readMeta(this.cacheDir)?.gen ?? 0): CacheMeta {
+  /** Rebuilds every cache file from the whole log, under the lock. */
+  rebuild(): CacheMeta {
+    return withLock(this.lockPath, () => {
+      const meta = this.rebuildLocked(readMeta(this.cacheDir)?.gen ?? 0);
+      this.reader = new CacheReader(this.cacheDir, meta);
+      return meta;
+    });
+  }
+
+  private rebuildLocked(previousGen: number): CacheMeta {
     mkdirSync(this.cacheDir, { recursive: true });
     const chunk = readOps(this.logPath, 0, 1, this.displayLogPath);
     const states = foldOperations(chunk.ops);
