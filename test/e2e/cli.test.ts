@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync, appendFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bd, bdJson, tempDirs } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { BD, bd, bdJson, tempDirs } from './helpers.js';
 
 const { store, git } = tempDirs(afterEach);
 
@@ -160,6 +161,15 @@ describe('bd end to end', () => {
     expect(doctor.code).toBe(6);
     expect(JSON.parse(doctor.stdout).corrupt).toEqual([{ file: '.beads/ops.jsonl', line: 2, message: 'kind is required' }]);
     expect(readFileSync(log).equals(before)).toBe(true);
+  });
+
+  it('ends quietly when the reader of its output goes away', () => {
+    const dir = store();
+    // more than a pipe's 64 KiB buffer, so the writer really meets the closed pipe
+    for (let i = 0; i < 30; i++) bdJson(dir, ['create', `bead ${i}`, '-d', 'x'.repeat(5000)]);
+    const r = spawnSync('bash', ['-c', `node ${BD} export | head -c 10 > /dev/null; node ${BD} list -n 0 --json | head -c 10 >/dev/null; echo "\${PIPESTATUS[0]}"`], { cwd: dir, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('0');
   });
 
   it('has --help for every command', () => {

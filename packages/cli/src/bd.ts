@@ -9,6 +9,15 @@ import { registerStoreCommands } from './commands/store.js';
 import { reportError, usageError } from './context.js';
 import { run } from './run.js';
 
+// A reader that stops early (`bd list | head`) closes the pipe: that ends the command quietly, as for any
+// Unix tool, instead of an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const argv = hideBin(process.argv);
 const json = argv.includes('--json');
 
