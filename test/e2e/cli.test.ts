@@ -142,6 +142,11 @@ describe('bd end to end', () => {
     }
     const huge = join(dir, 'huge.jsonl');
     writeFileSync(huge, JSON.stringify({ id: 'gt-huge1', title: 'x'.repeat(1024 * 1024), status: 'open', priority: 2, issue_type: 'task' }) + '\n');
+    const badId = join(dir, 'bad-id.jsonl');
+    writeFileSync(badId, '{"id":"gt-ok1","title":"fine"}\n{"id":"no spaces allowed","title":"x"}\n');
+    const badImport = bd(dir, ['import', badId]);
+    expect(badImport.code).toBe(4);
+    expect(badImport.stderr).toMatch(/bad-id\.jsonl:2: no spaces allowed: invalid id "no spaces allowed"/);
     const imp = bd(dir, ['import', huge]);
     expect(imp.code).toBe(4);
     expect(imp.stderr).toMatch(/huge\.jsonl:1: gt-huge1: title is too long \(1048576 characters; at most 500\)/);

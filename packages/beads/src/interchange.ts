@@ -15,7 +15,6 @@ export interface ImportResult {
   operations: number;
 }
 
-
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -35,9 +34,10 @@ export function parseExport(text: string, file: string): Record<string, unknown>
     }
     if (typeof rec.id !== 'string') problems.push(`${file}:${i + 1}: missing id`);
     else {
-      const { id: _id, deleted_at: _a, deleted_by: _b, delete_reason: _c, ...fields } = rec;
-      const problem = schemaProblem('validateFields', fields) ?? (typeof rec.title !== 'string' || !rec.title ? 'title is required' : null);
-      if (problem) problems.push(`${file}:${i + 1}: ${rec.id}: ${problem}`);
+      // Checked as the create operation it will become, against the same schema the write uses.
+      const { id, ...fields } = rec;
+      const problem = schemaProblem('validateOp', { op_id: '00000000', bead: id, kind: 'create', actor: 'import', ts: '2000-01-01', lc: 0, fields });
+      if (problem) problems.push(`${file}:${i + 1}: ${id}: ${problem.replace(/^invalid bead /, 'invalid id ')}`);
       else records.push(rec);
     }
   });
