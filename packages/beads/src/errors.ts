@@ -11,6 +11,7 @@ export const EXIT = {
   corrupt: 6,
   locked: 7,
   noStore: 8,
+  gateFailed: 9,
 } as const;
 
 export type ErrorCode =
@@ -25,6 +26,7 @@ export type ErrorCode =
   | 'no_store'
   | 'store_exists'
   | 'io_error'
+  | 'gate_failed'
   | 'internal';
 
 const exitFor: Record<ErrorCode, number> = {
@@ -39,6 +41,7 @@ const exitFor: Record<ErrorCode, number> = {
   no_store: EXIT.noStore,
   store_exists: EXIT.conflict,
   io_error: EXIT.internal,
+  gate_failed: EXIT.gateFailed,
   internal: EXIT.internal,
 };
 

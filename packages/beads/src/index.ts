@@ -6,13 +6,14 @@ export { foldOperations, foldLogId, applyOp, compareOps, type BeadState } from '
 export { findStoreDir, initStore, BEADS_DIRNAME, GITATTRIBUTES_LINE } from './location.js';
 export * from './mutations.js';
 export { readyBeads, blockedBeads, type BlockedBead } from './ready.js';
-export { listBeads, searchBeads, storeStats, type StoreStats } from './query.js';
+export { listBeads, searchBeads, storeStats, openDescendants, type StoreStats } from './query.js';
 export { type BeadFilter } from './filter.js';
 export { importFile, importRecords, exportRecords, parseExport, type ImportResult } from './interchange.js';
 export { runDoctor, stateHash, type DoctorReport } from './doctor.js';
 export { dependencyTree, dependencyCycles, type DepNode } from './graph.js';
 export { resolveActor } from './actor.js';
 export { canonicalBead } from './record.js';
-export { newBeadId, newOpId, PREFIX_PATTERN } from './ids.js';
-export { readOps, type CorruptLine } from './log.js';
+export { newBeadId, newOpId, randomToken, PREFIX_PATTERN } from './ids.js';
+export type { CacheReader } from './cache.js';
+export { readOps, forEachLine, parseOpLine, type CorruptLine } from './log.js';
 export { withLock, sleepSync } from './lock.js';

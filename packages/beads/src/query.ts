@@ -107,3 +107,11 @@ export function storeStats(store: BeadStore): StoreStats {
   if (durations.length) stats.median_hours_to_close = Math.round(durations[Math.floor(durations.length / 2)]! * 100) / 100;
   return stats;
 }
+
+/** Beads not closed (nor deleted) that sit under `id` by parent-child, at any depth. */
+export function openDescendants(view: CacheReader, id: string): string[] {
+  const hot = view.hotIndex();
+  const out: string[] = [];
+  for (const h of hot.headers.values()) if (ancestorsIn(h).includes(id)) out.push(h[0]);
+  return out;
+}

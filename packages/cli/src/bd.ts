@@ -6,6 +6,7 @@ import { registerBeadCommands } from './commands/beads.js';
 import { registerQueryCommands } from './commands/queries.js';
 import { registerRelationCommands } from './commands/relations.js';
 import { registerStoreCommands } from './commands/store.js';
+import { registerMoleculeCommands } from './commands/molecules.js';
 import { reportError, usageError } from './context.js';
 import { run } from './run.js';
 
@@ -37,7 +38,7 @@ let y: Argv = yargs(argv)
   .alias('h', 'help')
   .version(false)
   .wrap(Math.min(110, process.stdout.columns || 100))
-  .epilogue('Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found or ambiguous id, 4 invalid input, 5 conflict (already claimed, already closed), 6 corrupt log, 7 store locked, 8 no store.\nDocs: docs/bd.md (commands), docs/beads.md (the store)')
+  .epilogue('Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found or ambiguous id, 4 invalid input, 5 conflict (already claimed, already closed), 6 corrupt log, 7 store locked, 8 no store, 9 a gate failed.\nDocs: docs/bd.md (commands), docs/beads.md (the store)')
   .fail((msg, err) => {
     // Throwing stops yargs before any handler runs: a command with a bad flag must do nothing.
     throw err ?? usageError(msg ?? 'invalid usage');
@@ -47,6 +48,7 @@ y = registerStoreCommands(y, run);
 y = registerBeadCommands(y, run);
 y = registerQueryCommands(y, run);
 y = registerRelationCommands(y, run);
+y = registerMoleculeCommands(y, run);
 
 try {
   await y.parseAsync();

@@ -56,6 +56,7 @@ export function historyText(ops: Op[]): string {
         : o.kind === 'comment' ? `commented: ${String(o.text).split('\n')[0]}`
         : o.kind === 'close' ? `closed${o.reason ? `: ${o.reason}` : ''}`
         : o.kind === 'delete' ? `deleted${o.reason ? `: ${o.reason}` : ''}`
+        : o.kind === 'gate' ? (o.forced ? `gates overridden: ${String(o.reason)}` : `gate ${o.passed ? 'passed' : 'FAILED'}: ${String(o.command)} (exit ${String(o.exit_code)}, ${String(o.duration_ms)} ms)`)
         : o.kind;
       return `${o.ts}  ${o.actor}  ${what}`;
     })

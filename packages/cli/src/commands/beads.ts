@@ -1,7 +1,8 @@
 // bd create, show, update, close, reopen, delete.
 import type { Argv } from 'yargs';
-import { BeadsError, closeBead, createBead, deleteBead, reopenBead, updateBead, type Bead } from '@gastown/beads';
-import { deps, list, priority, str, when, type Args } from '../args.js';
+import { BeadsError, createBead, deleteBead, reopenBead, updateBead, type Bead } from '@gastown/beads';
+import { closeStep } from '@gastown/molecules';
+import { deps, durationMs, list, priority, str, when, type Args } from '../args.js';
 import { beadDetail } from '../format.js';
 import type { Run } from '../run.js';
 
@@ -96,9 +97,17 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
     )
     .command(
       'close <ids..>',
-      'Close beads',
-      (c) => c.positional('ids', { type: 'string', array: true }).option('reason', { alias: 'r', type: 'string', describe: 'Why it is closed' }),
-      run((ctx, a) => manyIds(ctx, a, (id) => closeBead(ctx.store, ctx.actor, id, str(a, 'reason')), 'Closed')),
+      'Close beads. A step with gates closes only when they pass; the last step of a molecule closes it too',
+      (c) =>
+        c.positional('ids', { type: 'string', array: true }).options({
+          reason: { alias: 'r', type: 'string', describe: 'Why it is closed' },
+          force: { type: 'boolean', describe: 'Close despite failing gates (needs --reason; recorded)' },
+          'gate-timeout': { type: 'string', default: '10m', describe: 'How long a gate may run (30s, 10m, 1h)' },
+        }),
+      run((ctx, a) => {
+        const timeout = durationMs(str(a, 'gate-timeout')!, '--gate-timeout');
+        manyIds(ctx, a, (id) => closeStep(ctx.store, ctx.actor, id, { reason: str(a, 'reason'), force: Boolean(a.force), gateTimeoutMs: timeout }).bead, 'Closed');
+      }),
     )
     .command(
       'reopen <ids..>',

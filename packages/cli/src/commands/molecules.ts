@@ -1,0 +1,118 @@
+// bd mol: list, show, validate, pour, status, next.
+import type { Argv } from 'yargs';
+import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { BeadsError, findStoreDir, readyBeads } from '@gastown/beads';
+import { checkExpansion, formatProblem, listMolecules, moleculeStatus, pourMolecule, readMoleculeFile, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
+import { list, str, type Args } from '../args.js';
+import { beadList } from '../format.js';
+import type { Context } from '../context.js';
+import type { Run } from '../run.js';
+
+/** The catalog for the store in use, or for the current directory when there is none. */
+function catalog(ctx: Context): CatalogOptions {
+  try {
+    return { rigRoot: dirname(findStoreDir({ dir: ctx.args.dir })) };
+  } catch {
+    return { rigRoot: process.cwd() };
+  }
+}
+
+function vars(a: Args): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of (a.var as string[] | undefined) ?? []) {
+    const eq = String(item).indexOf('=');
+    if (eq <= 0) throw new BeadsError('invalid_input', `invalid --var ${JSON.stringify(item)}: use name=value`);
+    out[String(item).slice(0, eq)] = String(item).slice(eq + 1);
+  }
+  return out;
+}
+
+function moleculeText(m: Molecule): string {
+  const lines = [`${m.name}: ${m.description.split('\n')[0] ?? ''}`, `  from ${m.file}`];
+  if (m.variables.length) lines.push(`  variables: ${m.variables.map((v) => (v.default !== undefined ? `${v.name}=${JSON.stringify(v.default)}` : `${v.name} (required)`)).join(', ')}`);
+  for (const s of m.steps) {
+    const extras = [s.needs.length ? `needs ${s.needs.join(', ')}` : '', s.molecule ? `expands ${s.molecule}` : '', ...s.gates.map((g) => `gate: ${g}`)].filter(Boolean);
+    lines.push(`  - ${s.id}${extras.length ? `  (${extras.join('; ')})` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+function statusText(nodes: StepStatus[], indent = '  '): string[] {
+  return nodes.flatMap((n) => {
+    const mark = n.status === 'closed' ? 'x' : n.status === 'in_progress' ? '>' : ' ';
+    const took = n.took_ms !== undefined ? `  ${(n.took_ms / 1000).toFixed(n.took_ms < 10_000 ? 1 : 0)}s` : '';
+    return [`${indent}[${mark}] ${n.step.split('/').pop()}  ${n.id}  ${n.status}${n.assignee ? ` @${n.assignee}` : ''}${took}`, ...statusText(n.children, indent + '    ')];
+  });
+}
+
+export function registerMoleculeCommands(y: Argv, run: Run): Argv {
+  return y.command('mol', 'Molecules: markdown workflows poured into beads', (m) =>
+    m
+      .command(
+        'list',
+        'Every molecule and where it comes from (rig molecules/, rig .beads/molecules/, town, shipped)',
+        (c) => c,
+        run((ctx) => {
+          const entries = listMolecules(catalog(ctx)).map((e) => ({ name: e.name, source: e.source, file: e.file, ...(e.shadowedBy ? { shadowed_by: e.shadowedBy } : {}), steps: e.molecule?.steps.length ?? 0, valid: e.problems.length === 0, description: e.molecule?.description.split('\n')[0] ?? '' }));
+          ctx.out(entries, (es) => es.map((e) => `${e.name.padEnd(20)} ${e.source.padEnd(9)} ${String(e.steps).padStart(2)} steps${e.valid ? '' : '  INVALID'}${e.shadowed_by ? `  (shadowed by ${e.shadowed_by})` : ''}  ${e.description}`).join('\n') || 'No molecules.');
+        }),
+      )
+      .command(
+        'show <name>',
+        'The steps, needs, gates and variables of a molecule',
+        (c) => c.positional('name', { type: 'string' }),
+        run((ctx, a) => {
+          const entry = listMolecules(catalog(ctx)).find((e) => e.name === str(a, 'name') && !e.shadowedBy);
+          if (!entry?.molecule) throw new BeadsError('not_found', `no molecule "${str(a, 'name')}"; bd mol list shows what there is`);
+          ctx.out(entry.molecule, moleculeText);
+        }),
+      )
+      .command(
+        'validate <targets..>',
+        'Check molecule files or names, and what they expand into; every problem with file:line',
+        (c) => c.positional('targets', { type: 'string', array: true, describe: 'Files, or names from bd mol list' }),
+        run((ctx, a) => {
+          const entries = listMolecules(catalog(ctx));
+          const lookup = (n: string) => entries.find((e) => e.name === n && !e.shadowedBy);
+          const reports = (list(a, 'targets') ?? []).map((t) => {
+            const fromFile = existsSync(t) || t.endsWith('.md');
+            const parsed = fromFile ? readMoleculeFile(resolve(t)) : lookup(t);
+            if (!parsed) return { target: t, valid: false, problems: [`no molecule "${t}"`] };
+            const problems = [...parsed.problems, ...(parsed.molecule ? checkExpansion(parsed.molecule, lookup) : [])].map(formatProblem);
+            return { target: t, valid: problems.length === 0, problems };
+          });
+          ctx.out(reports, (rs) => rs.map((r) => (r.valid ? `ok: ${r.target}` : r.problems.join('\n'))).join('\n'));
+          if (reports.some((r) => !r.valid)) process.exitCode = 4;
+        }),
+      )
+      .command(
+        'pour <name>',
+        'Create a molecule bead and one bead per step, with their dependencies, in one atomic write',
+        (c) =>
+          c.positional('name', { type: 'string' }).options({
+            var: { type: 'string', array: true, describe: 'A variable, name=value (repeatable)' },
+            key: { type: 'string', describe: 'Idempotency key: pouring again with it returns the first instance' },
+            parent: { type: 'string', describe: 'Pour under this bead (parent-child)' },
+            assignee: { alias: 'a', type: 'string', describe: 'Assign the molecule and its steps' },
+          }),
+        run((ctx, a) => {
+          const result = pourMolecule(ctx.store, ctx.actor, str(a, 'name')!, { catalog: catalog(ctx), vars: vars(a), key: str(a, 'key'), parent: str(a, 'parent'), assignee: str(a, 'assignee') });
+          ctx.out(result, (r) => `${r.existing ? 'Already poured' : 'Poured'} ${r.molecule.id}: ${r.molecule.title} (${r.steps.length} steps)\n${r.steps.map((s) => `  ${s.path.padEnd(24)} ${s.id}`).join('\n')}`);
+        }),
+      )
+      .command(
+        'status <id>',
+        'The step tree of a poured molecule: status, assignee, time taken, x/y done',
+        (c) => c.positional('id', { type: 'string' }),
+        run((ctx, a) => ctx.out(moleculeStatus(ctx.store, str(a, 'id')!), (s) => [`${s.id}: ${s.title} [${s.status}]  ${s.done}/${s.total} done`, ...statusText(s.steps)].join('\n'))),
+      )
+      .command(
+        'next <id>',
+        'The ready steps of a molecule (bd ready --parent ID)',
+        (c) => c.positional('id', { type: 'string' }).option('limit', { alias: 'n', type: 'string', default: '0' }),
+        run((ctx, a) => ctx.out(readyBeads(ctx.store, { parent: str(a, 'id'), limit: Number(str(a, 'limit') ?? 0) }), (bs) => beadList(bs, 'No ready steps.'))),
+      )
+      .demandCommand(1, 'give a mol subcommand: list, show, validate, pour, status, next'),
+  );
+}

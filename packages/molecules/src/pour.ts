@@ -1,0 +1,168 @@
+// Pouring a molecule: one molecule bead (issue_type molecule) and one bead per step under it, titled by the
+// step's id, with `blocks` dependencies from `Needs:`, in one atomic append. A step that expands another
+// molecule becomes a molecule bead of its own whose children are that molecule's steps; its `Needs:` hold
+// back the whole sub-workflow (the store's ready rule already keeps children of a blocked parent waiting).
+// With a key, pouring again returns the instance already there.
+import { createHash } from 'node:crypto';
+import { BeadsError, newBeadId, resolveIdIn, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
+import { checkExpansion } from './expand.js';
+import { findMolecule, listMolecules, type CatalogEntry, type CatalogOptions } from './catalog.js';
+import { substitute } from './parse.js';
+import { formatProblem, type Molecule } from './types.js';
+
+export interface PourOptions {
+  catalog: CatalogOptions;
+  vars?: Record<string, string>;
+  /** Idempotency key: pouring the same molecule with the same key again returns the first instance. */
+  key?: string;
+  /** A bead to pour under (parent-child), such as the work bead a polecat has on its hook. */
+  parent?: string;
+  /** Assignee of the molecule and every step. */
+  assignee?: string;
+}
+
+export interface PourResult {
+  molecule: Bead;
+  /** The step beads, depth first in file order (sub-molecule steps under theirs). */
+  steps: { path: string; id: string }[];
+  /** True when the key matched an instance poured before. */
+  existing: boolean;
+}
+
+/** What the pour metadata of a bead says (kept in its `metadata`). */
+export interface StepMetadata {
+  molecule: string;
+  step?: string;
+  gates?: string[];
+}
+
+interface PlannedBead {
+  path: string;
+  title: string;
+  description: string;
+  type: 'molecule' | 'task';
+  parentPath?: string;
+  needs: string[];
+  metadata: Record<string, unknown>;
+}
+
+/** Values for a molecule's variables: given ones, else defaults (which may use earlier values). */
+function resolveVariables(molecule: Molecule, given: Record<string, string>, context: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const v of molecule.variables) {
+    if (Object.hasOwn(given, v.name)) values[v.name] = given[v.name]!;
+    else if (v.default !== undefined) values[v.name] = substitute(v.default, values);
+    else throw new BeadsError('invalid_input', `molecule "${molecule.name}"${context} needs variable "${v.name}": give --var ${v.name}=...`, { molecule: molecule.name, variable: v.name });
+  }
+  return values;
+}
+
+function plan(molecule: Molecule, values: Record<string, string>, lookup: (name: string) => CatalogEntry | undefined, path: string, parentPath: string | undefined, out: PlannedBead[], meta: Record<string, unknown>): void {
+  out.push({
+    path,
+    title: substitute(molecule.title ?? molecule.name, values),
+    description: substitute(molecule.description, values),
+    type: 'molecule',
+    ...(parentPath !== undefined ? { parentPath } : {}),
+    needs: [],
+    metadata: meta,
+  });
+  const stepPath = (id: string): string => `${path}/${id}`;
+  for (const step of molecule.steps) {
+    const needs = step.needs.map(stepPath);
+    if (step.molecule) {
+      const sub = lookup(step.molecule)!.molecule!;
+      const subValues = resolveVariables(sub, values, ` (expanded by step "${step.id}" of "${molecule.name}")`);
+      const index = out.length;
+      plan(sub, subValues, lookup, stepPath(step.id), path, out, { molecule: sub.name, step: step.id, vars: subValues });
+      out[index]!.title = step.id;
+      out[index]!.needs = needs;
+      continue;
+    }
+    const gates = step.gates.map((g) => substitute(g, values));
+    out.push({
+      path: stepPath(step.id),
+      title: step.id,
+      description: substitute(step.body, values),
+      type: 'task',
+      parentPath: path,
+      needs,
+      metadata: { molecule: molecule.name, step: step.id, ...(gates.length ? { gates } : {}) },
+    });
+  }
+}
+
+/** The molecule bead's id for a key: the same name and key always give the same id, so a second pour finds it. */
+export function keyedId(prefix: string, name: string, key: string): string {
+  const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+  const digest = createHash('sha256').update(`${name}\0${key}`).digest();
+  let id = '';
+  for (let i = 0; i < 10; i++) id += alphabet[digest[i]! & 31];
+  return `${prefix}-${id}`;
+}
+
+function freshId(store: BeadStore, view: CacheReader, taken: Set<string>): string {
+  for (;;) {
+    const id = newBeadId(store.prefix);
+    if (!taken.has(id) && !view.hasId(id)) {
+      taken.add(id);
+      return id;
+    }
+  }
+}
+
+export function pourMolecule(store: BeadStore, actor: string, name: string, options: PourOptions): PourResult {
+  const entries = listMolecules(options.catalog);
+  const lookup = (n: string): CatalogEntry | undefined => entries.find((e) => e.name === n && !e.shadowedBy);
+  const entry = lookup(name);
+  if (!entry) throw new BeadsError('not_found', `no molecule "${name}"; bd mol list shows what there is`, { molecule: name });
+  const problems = [...entry.problems, ...(entry.molecule ? checkExpansion(entry.molecule, lookup) : [])];
+  if (problems.length || !entry.molecule) {
+    throw new BeadsError('invalid_input', `molecule "${name}" is invalid: ${problems.map(formatProblem).join('; ')}`, { problems: problems.map(formatProblem) });
+  }
+  const molecule = entry.molecule;
+  const given = options.vars ?? {};
+  const declared = new Set(molecule.variables.map((v) => v.name));
+  for (const k of Object.keys(given)) {
+    if (!declared.has(k)) throw new BeadsError('invalid_input', `molecule "${name}" has no variable "${k}" (it has: ${[...declared].join(', ') || 'none'})`, { variable: k });
+  }
+  const values = resolveVariables(molecule, given, '');
+  const planned: PlannedBead[] = [];
+  plan(molecule, values, lookup, '', undefined, planned, { molecule: name, source: entry.file, vars: values, ...(options.key ? { key: options.key } : {}) });
+
+  const { result } = store.write<PourResult>(actor, (view) => {
+    const rootId = options.key ? keyedId(store.prefix, name, options.key) : undefined;
+    if (rootId && view.hasId(rootId)) {
+      const existing = view.state(rootId)!.bead;
+      const steps = ((existing.metadata as { steps?: { path: string; id: string }[] } | undefined)?.steps ?? []);
+      return { ops: [], result: { molecule: existing, steps, existing: true } };
+    }
+    const parent = options.parent ? resolveIdIn(view, store.prefix, options.parent) : undefined;
+    const taken = new Set<string>();
+    const idOf = new Map<string, string>();
+    for (const p of planned) idOf.set(p.path, p.path === '' && rootId ? rootId : freshId(store, view, taken));
+    const steps = planned.filter((p) => p.path !== '').map((p) => ({ path: p.path.slice(1), id: idOf.get(p.path)! }));
+    const ops: OpDraft[] = planned.map((p) => {
+      const dependencies = [
+        ...(p.parentPath !== undefined ? [{ depends_on_id: idOf.get(p.parentPath)!, type: 'parent-child' }] : parent ? [{ depends_on_id: parent, type: 'parent-child' }] : []),
+        ...p.needs.map((n) => ({ depends_on_id: idOf.get(n)!, type: 'blocks' })),
+      ];
+      const metadata = p.path === '' ? { ...p.metadata, steps } : p.type === 'molecule' ? { ...p.metadata, steps: steps.filter((s) => s.path.startsWith(`${p.path.slice(1)}/`)) } : p.metadata;
+      return {
+        bead: idOf.get(p.path)!,
+        kind: 'create',
+        fields: {
+          title: p.title,
+          ...(p.description ? { description: p.description } : {}),
+          issue_type: p.type,
+          ...(options.assignee ? { assignee: options.assignee } : {}),
+          ...(dependencies.length ? { dependencies } : {}),
+          metadata,
+        },
+      };
+    });
+    return { ops, result: { molecule: { id: idOf.get('')! } as Bead, steps, existing: false } };
+  });
+  return { ...result!, molecule: store.get(result!.molecule.id) };
+}
+

@@ -1,0 +1,87 @@
+// The state of a poured molecule: its steps as a tree, each with status, assignee and how long it took
+// (from its first claim, else its creation, to its close), and x/y closed.
+import { BeadsError, forEachLine, parseOpLine, type Bead, type BeadStore } from '@gastown/beads';
+
+export interface StepStatus {
+  id: string;
+  step: string;
+  title: string;
+  status: string;
+  assignee?: string;
+  /** Milliseconds from first claim (else creation) to close; absent while open. */
+  took_ms?: number;
+  children: StepStatus[];
+}
+
+export interface MoleculeStatus {
+  id: string;
+  title: string;
+  molecule: string;
+  status: string;
+  done: number;
+  total: number;
+  steps: StepStatus[];
+}
+
+interface StepRef {
+  path: string;
+  id: string;
+}
+
+/** First claim time of each bead, from one pass over the log. */
+function claimTimes(store: BeadStore, logIds: Map<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  forEachLine(store.logPath, 0, (text) => {
+    if (!text.includes('"kind":"claim"')) return;
+    const op = parseOpLine(text);
+    if (typeof op === 'string') return;
+    const id = logIds.get(op.bead);
+    if (id && !out.has(id)) out.set(id, op.ts);
+  });
+  return out;
+}
+
+export function moleculeStatus(store: BeadStore, idInput: string): MoleculeStatus {
+  const root = store.get(idInput);
+  const meta = root.metadata as { molecule?: string; steps?: StepRef[] } | undefined;
+  if (root.issue_type !== 'molecule' || !meta?.steps) throw new BeadsError('invalid_input', `${root.id} is not a poured molecule`, { id: root.id });
+  const view = store.view();
+  const beads = new Map<string, Bead>();
+  const logIds = new Map<string, string>();
+  for (const s of meta.steps) {
+    const state = view.state(s.id);
+    if (!state) continue;
+    beads.set(s.path, state.bead);
+    logIds.set(state.logId, s.id);
+  }
+  const claims = claimTimes(store, logIds);
+  const nodes = new Map<string, StepStatus>();
+  const top: StepStatus[] = [];
+  for (const s of meta.steps) {
+    const bead = beads.get(s.path);
+    if (!bead) continue;
+    const start = claims.get(bead.id) ?? bead.created_at;
+    const node: StepStatus = {
+      id: bead.id,
+      step: s.path,
+      title: bead.title,
+      status: bead.status,
+      ...(bead.assignee ? { assignee: bead.assignee } : {}),
+      ...(bead.closed_at ? { took_ms: Math.max(0, Date.parse(bead.closed_at) - Date.parse(start)) } : {}),
+      children: [],
+    };
+    nodes.set(s.path, node);
+    const parentPath = s.path.includes('/') ? s.path.slice(0, s.path.lastIndexOf('/')) : undefined;
+    (parentPath !== undefined ? nodes.get(parentPath)?.children : undefined)?.push(node) ?? (parentPath === undefined ? top.push(node) : undefined);
+  }
+  const leaves = [...nodes.values()].filter((n) => n.children.length === 0);
+  return {
+    id: root.id,
+    title: root.title,
+    molecule: meta.molecule ?? '',
+    status: root.status,
+    done: leaves.filter((n) => n.status === 'closed').length,
+    total: leaves.length,
+    steps: top,
+  };
+}
