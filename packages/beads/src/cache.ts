@@ -28,7 +28,7 @@ export const SHARDS = 1024;
  * rewrite plus hotMinBytes; ids.txt once its unsorted tail passes idTailBytes. (Tests lower them.)
  */
 export const cacheLimits = { hotFactor: 4, hotMinBytes: 1 << 20, idTailBytes: 128 * 1024 };
-export const CACHE_FORMAT = 7;
+export const CACHE_FORMAT = 8;
 
 export interface CacheMeta {
   format: number;
@@ -117,7 +117,7 @@ export class CacheReader {
       return null;
     }
     if (saved.key !== this.readyKey() || (saved.validUntil !== null && now >= saved.validUntil)) return null;
-    return saved.beads.map(([id, offset, length]) => [id, '', 0, '', 0, '', '', '', offset, length] as HotHeader);
+    return saved.beads.map(([id, offset, length]) => [id, '', 0, '', 0, '', '', '', offset, length, 0] as HotHeader);
   }
 
   saveReadyAnswer(headers: HotHeader[], validUntil: number): void {

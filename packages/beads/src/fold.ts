@@ -157,17 +157,28 @@ export function applyOp(state: BeadState | undefined, op: Op, id: string): BeadS
       break;
     }
     case 'claim':
-      // Conditional: only an unclaimed, open bead can be claimed; in the total order the first claim wins.
-      if (isClaimable(bead) || bead.assignee === op.actor) {
+      // Conditional: only an unclaimed open bead, or one whose holder's lease ran out by this operation's time,
+      // can be claimed; in the total order the first claim wins.
+      if (isClaimable(bead, op.ts) || bead.assignee === op.actor) {
         bead.assignee = op.actor;
-        if (bead.status === 'open') bead.status = 'in_progress';
+        if (bead.status === 'open' || bead.status === 'in_progress') bead.status = 'in_progress';
+        const lease = typeof op.lease_ms === 'number' ? op.lease_ms : 0;
+        if (lease > 0) bead.lease_expires_at = new Date(Date.parse(op.ts) + lease).toISOString();
+        else delete bead.lease_expires_at;
+      } else touched = false;
+      break;
+    case 'heartbeat':
+      if (bead.assignee === op.actor && bead.status === 'in_progress' && typeof op.lease_ms === 'number' && op.lease_ms > 0) {
+        bead.lease_expires_at = new Date(Date.parse(op.ts) + op.lease_ms).toISOString();
       } else touched = false;
       break;
     case 'release':
       delete bead.assignee;
+      delete bead.lease_expires_at;
       if (bead.status === 'in_progress' || bead.status === 'hooked') bead.status = 'open';
       break;
     case 'close':
+      delete bead.lease_expires_at;
       bead.status = 'closed';
       bead.closed_at = op.ts;
       if (op.reason) bead.close_reason = op.reason;
@@ -191,8 +202,14 @@ export function applyOp(state: BeadState | undefined, op: Op, id: string): BeadS
   return state;
 }
 
-export function isClaimable(bead: Bead): boolean {
-  return !bead.assignee && (bead.status === 'open' || bead.status === 'blocked' || bead.status === 'deferred');
+/** Whether a claim made at time `at` (ISO) takes the bead: nobody holds it, or the holder's lease ran out. */
+export function isClaimable(bead: Bead, at: string): boolean {
+  if (!bead.assignee) return bead.status === 'open' || bead.status === 'blocked' || bead.status === 'deferred';
+  return bead.status === 'in_progress' && leaseExpired(bead, at);
+}
+
+export function leaseExpired(bead: Bead, at: string): boolean {
+  return typeof bead.lease_expires_at === 'string' && Date.parse(bead.lease_expires_at) <= Date.parse(at);
 }
 
 /** The id a bead gets when its id collided with an earlier-created bead of another clone. */

@@ -17,9 +17,10 @@ import { readPrefix, readPrefixBuffer } from './cache-files.js';
  * tuple of scalars parses in one JSON.parse for the whole file, far cheaper than objects or split strings
  * on a CLI's cold start.
  */
-export type HotHeader = [string, string, number, string, number, string, string, string, number, number];
+export type HotHeader = [string, string, number, string, number, string, string, string, number, number, number];
 
-export const H = { id: 0, status: 1, priority: 2, type: 3, created: 4, defer: 5, blockers: 6, ancestors: 7, offset: 8, length: 9 } as const;
+/** Field positions; `lease` is when a claim's lease runs out, in ms (0: no lease). */
+export const H = { id: 0, status: 1, priority: 2, type: 3, created: 4, defer: 5, blockers: 6, ancestors: 7, offset: 8, length: 9, lease: 10 } as const;
 
 export const blockersOf = (h: HotHeader): string[] => (h[H.blockers] ? h[H.blockers].split(',') : []);
 export const ancestorsIn = (h: HotHeader): string[] => (h[H.ancestors] ? h[H.ancestors].split(',') : []);
@@ -31,7 +32,8 @@ export function isHot(bead: Bead): boolean {
 // Ids never hold commas (the schema forbids them), so lists of ids join safely.
 export function hotHeader(bead: Bead, ancestors: string[]): HotHeader {
   const blockers = (bead.dependencies ?? []).filter((d) => BLOCKING_DEP_TYPES.has(d.type)).map((d) => d.depends_on_id);
-  return [bead.id, bead.status, bead.priority, bead.issue_type, Date.parse(bead.created_at) || 0, bead.defer_until ?? '', blockers.join(','), ancestors.join(','), 0, 0];
+  const lease = typeof bead.lease_expires_at === 'string' ? Date.parse(bead.lease_expires_at) || 0 : 0;
+  return [bead.id, bead.status, bead.priority, bead.issue_type, Date.parse(bead.created_at) || 0, bead.defer_until ?? '', blockers.join(','), ancestors.join(','), 0, 0, lease];
 }
 
 /** The body of a bead: its canonical JSON with the fold's bookkeeping. */

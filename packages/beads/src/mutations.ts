@@ -73,7 +73,13 @@ export function createBead(store: BeadStore, actor: string, input: CreateInput):
 
 export type UpdateInput = Partial<Omit<CreateInput, 'labels' | 'parent' | 'deps' | 'id'>> & Record<string, unknown>;
 
-export function updateBead(store: BeadStore, actor: string, idInput: string, fields: UpdateInput, options: { claim?: boolean } = {}): Bead {
+export interface ClaimOptions {
+  claim?: boolean;
+  /** With a claim: it lapses after this long unless renewed by a heartbeat, and the bead is ready again. */
+  leaseMs?: number;
+}
+
+export function updateBead(store: BeadStore, actor: string, idInput: string, fields: UpdateInput, options: ClaimOptions = {}): Bead {
   const clean = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   assertValid('validateUpdateInput', clean, 'bd update');
   if (Object.keys(clean).length === 0 && !options.claim) throw new BeadsError('invalid_input', 'nothing to update: give at least one field, --status or --claim');
@@ -82,11 +88,15 @@ export function updateBead(store: BeadStore, actor: string, idInput: string, fie
     rejectDeleted(state);
     const ops: OpDraft[] = [];
     if (options.claim) {
-      if (!isClaimable(state.bead) && state.bead.assignee !== actor) {
-        if (state.bead.assignee) throw new BeadsError('already_claimed', `${state.bead.id} is already claimed by ${state.bead.assignee}`, { id: state.bead.id, holder: state.bead.assignee });
-        throw new BeadsError('conflict', `${state.bead.id} cannot be claimed: its status is ${state.bead.status}`, { id: state.bead.id, status: state.bead.status });
+      const now = store.nowIso();
+      const bead = state.bead;
+      if (!isClaimable(bead, now) && bead.assignee !== actor) {
+        if (bead.assignee) throw new BeadsError('already_claimed', `${bead.id} is already claimed by ${bead.assignee}${bead.lease_expires_at ? ` (lease until ${bead.lease_expires_at})` : ''}`, { id: bead.id, holder: bead.assignee });
+        throw new BeadsError('conflict', `${bead.id} cannot be claimed: its status is ${bead.status}`, { id: bead.id, status: bead.status });
       }
-      ops.push({ ...target(state), kind: 'claim' });
+      // A claim over a lapsed lease is a takeover: the history says from whom.
+      const takeover = bead.assignee && bead.assignee !== actor ? { takeover_from: bead.assignee, lease_expired_at: bead.lease_expires_at } : {};
+      ops.push({ ...target(state), kind: 'claim', ...(options.leaseMs ? { lease_ms: options.leaseMs } : {}), ...takeover, ts: now });
     }
     if (Object.keys(clean).length) ops.push({ ...target(state), kind: 'set', fields: clean });
     return { ops, result: state.bead.id };
@@ -129,6 +139,16 @@ export function deleteBead(store: BeadStore, actor: string, id: string, reason?:
 
 export function claimBead(store: BeadStore, actor: string, id: string): Bead {
   return updateBead(store, actor, id, {}, { claim: true });
+}
+
+/** Renews the actor's lease on a bead it holds, for another `leaseMs`. */
+export function heartbeat(store: BeadStore, actor: string, id: string, leaseMs: number): Bead {
+  return simpleOp(store, actor, id, (s) => {
+    if (s.bead.assignee !== actor || s.bead.status !== 'in_progress') {
+      throw new BeadsError('conflict', `${s.bead.id} is not held by ${actor}${s.bead.assignee ? ` (held by ${s.bead.assignee})` : ''}`, { id: s.bead.id, holder: s.bead.assignee });
+    }
+    return { kind: 'heartbeat', lease_ms: leaseMs };
+  });
 }
 
 export function releaseBead(store: BeadStore, actor: string, id: string): Bead {

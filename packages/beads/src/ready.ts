@@ -1,5 +1,5 @@
 // The one definition of ready work, used by every command that needs it:
-//   status open; not deferred past now; not a record type (molecule, message, merge-request, ...); no
+//   status open (or in progress under a claim whose lease ran out); not deferred past now; not a record type (molecule, message, merge-request, ...); no
 //   `blocks`/`waits-for` dependency on a bead that is not closed; no ancestor (by parent-child) blocked.
 // Sorted by priority, then oldest first. `blockedBeads` answers the converse with the reasons.
 // It reads only the hot index: every bead not closed or deleted, each with its full list of ancestors.
@@ -68,7 +68,14 @@ function computeReady(hot: HotIndex, now: number, under: ((h: HotHeader) => bool
   const headers: HotHeader[] = [];
   let validUntil = Infinity;
   for (const h of hot.headers.values()) {
-    if (h[H.status] !== 'open' || NON_WORK.has(h[H.type])) continue;
+    if (NON_WORK.has(h[H.type])) continue;
+    if (h[H.status] !== 'open') {
+      if (h[H.status] !== 'in_progress' || !h[H.lease]) continue;
+      if (h[H.lease] > now) {
+        validUntil = Math.min(validUntil, h[H.lease]); // ready again when the lease runs out
+        continue;
+      }
+    }
     if (under && !under(h)) continue;
     if (blockReason(hot, h)) continue;
     if (deferred(h, now)) {

@@ -5,7 +5,7 @@ import type { Bead } from './types.js';
 const ORDER = [
   'id', 'title', 'description', 'design', 'acceptance_criteria', 'notes', 'status', 'priority', 'issue_type',
   'assignee', 'labels', 'dependencies', 'comments', 'created_at', 'created_by', 'updated_at', 'closed_at',
-  'close_reason', 'defer_until', 'due_at', 'external_ref', 'metadata', 'deleted_at', 'deleted_by', 'delete_reason',
+  'close_reason', 'lease_expires_at', 'defer_until', 'due_at', 'external_ref', 'metadata', 'deleted_at', 'deleted_by', 'delete_reason',
 ];
 const KNOWN = new Set(ORDER);
 

@@ -57,6 +57,8 @@ export interface Bead {
   deleted_at?: string;
   deleted_by?: string;
   delete_reason?: string;
+  /** When the holder's claim lapses unless renewed (`bd heartbeat`): then the bead is ready and claimable again. */
+  lease_expires_at?: string;
   [extra: string]: unknown;
 }
 
@@ -72,7 +74,9 @@ export type OpKind =
   | 'release'
   | 'close'
   | 'reopen'
-  | 'delete';
+  | 'delete'
+  | 'heartbeat'
+  | 'gate';
 
 /** One line of the log. Unknown keys are preserved in the log and in history. */
 export interface Op {

@@ -14,6 +14,7 @@ export function beadList(beads: Bead[], empty: string): string {
 export function beadDetail(b: Bead): string {
   const lines = [`${b.id}: ${b.title}`, `  status: ${b.status}   priority: P${b.priority}   type: ${b.issue_type}${b.assignee ? `   assignee: ${b.assignee}` : ''}`];
   lines.push(`  created: ${b.created_at}${b.created_by ? ` by ${b.created_by}` : ''}   updated: ${b.updated_at}`);
+  if (b.lease_expires_at) lines.push(`  lease until: ${b.lease_expires_at}`);
   if (b.closed_at) lines.push(`  closed: ${b.closed_at}${b.close_reason ? ` (${b.close_reason})` : ''}`);
   if (b.deleted_at) lines.push(`  deleted: ${b.deleted_at} by ${b.deleted_by ?? '?'}${b.delete_reason ? ` (${b.delete_reason})` : ''}`);
   if (b.defer_until) lines.push(`  deferred until: ${b.defer_until}`);
@@ -55,6 +56,8 @@ export function historyText(ops: Op[]): string {
         : o.kind === 'dep_remove' ? `removed dependency ${o.dep_type} ${o.depends_on_id}`
         : o.kind === 'comment' ? `commented: ${String(o.text).split('\n')[0]}`
         : o.kind === 'close' ? `closed${o.reason ? `: ${o.reason}` : ''}`
+        : o.kind === 'claim' ? `claimed${o.lease_ms ? ` (lease ${Math.round(Number(o.lease_ms) / 1000)} s)` : ''}${o.takeover_from ? `, taking over from ${String(o.takeover_from)} whose lease ran out at ${String(o.lease_expired_at)}` : ''}`
+        : o.kind === 'heartbeat' ? `renewed lease (${Math.round(Number(o.lease_ms) / 1000)} s)`
         : o.kind === 'delete' ? `deleted${o.reason ? `: ${o.reason}` : ''}`
         : o.kind === 'gate' ? (o.forced ? `gates overridden: ${String(o.reason)}` : `gate ${o.passed ? 'passed' : 'FAILED'}: ${String(o.command)} (exit ${String(o.exit_code)}, ${String(o.duration_ms)} ms)`)
         : o.kind;

@@ -1,6 +1,6 @@
 // bd create, show, update, close, reopen, delete.
 import type { Argv } from 'yargs';
-import { BeadsError, createBead, deleteBead, reopenBead, updateBead, type Bead } from '@gastown/beads';
+import { BeadsError, createBead, deleteBead, heartbeat, reopenBead, updateBead, type Bead } from '@gastown/beads';
 import { closeStep } from '@gastown/molecules';
 import { deps, durationMs, list, priority, str, when, type Args } from '../args.js';
 import { beadDetail } from '../format.js';
@@ -86,12 +86,15 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
             ...fieldOptions,
             status: { alias: 's', type: 'string', describe: 'Status: open, in_progress, blocked, deferred, hooked, pinned (use close to close)' },
             claim: { type: 'boolean', describe: 'Atomically take the bead: assignee = you, status in_progress; fails if someone holds it' },
+            lease: { type: 'string', describe: 'With --claim: the claim lapses after this long (30s, 10m, 2h) unless renewed by bd heartbeat' },
           })
           .example('$0 update gt-abc12 --claim', 'take the work')
           .example('$0 update gt-abc -p 0 -s blocked', 'by unique prefix'),
       run((ctx, a) => {
         const fields = { title: str(a, 'title'), ...commonFields(a), status: str(a, 'status') };
-        const bead = updateBead(ctx.store, ctx.actor, str(a, 'id')!, fields, { claim: Boolean(a.claim) });
+        const lease = str(a, 'lease');
+        if (lease !== undefined && !a.claim) throw new BeadsError('invalid_input', '--lease goes with --claim');
+        const bead = updateBead(ctx.store, ctx.actor, str(a, 'id')!, fields, { claim: Boolean(a.claim), ...(lease !== undefined ? { leaseMs: durationMs(lease, '--lease') } : {}) });
         ctx.out(bead, (b) => `Updated ${b.id}: ${b.status}${b.assignee ? ` (${b.assignee})` : ''}`);
       }),
     )
@@ -107,6 +110,15 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
       run((ctx, a) => {
         const timeout = durationMs(str(a, 'gate-timeout')!, '--gate-timeout');
         manyIds(ctx, a, (id) => closeStep(ctx.store, ctx.actor, id, { reason: str(a, 'reason'), force: Boolean(a.force), gateTimeoutMs: timeout }).bead, 'Closed');
+      }),
+    )
+    .command(
+      'heartbeat <ids..>',
+      'Renew your lease on beads you hold, so nobody takes them over',
+      (c) => c.positional('ids', { type: 'string', array: true }).option('lease', { type: 'string', default: '10m', describe: 'How long the renewed lease lasts' }),
+      run((ctx, a) => {
+        const ms = durationMs(str(a, 'lease')!, '--lease');
+        manyIds(ctx, a, (id) => heartbeat(ctx.store, ctx.actor, id, ms), 'Renewed');
       }),
     )
     .command(

@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, bdJson, tempDirs, waitFor } from './helpers.js';
+
+const WORKER = join(ROOT, 'test', 'e2e', 'workers', 'molecule-worker.mjs');
+const { store } = tempDirs(afterEach);
+const children: ChildProcess[] = [];
+afterEach(() => children.splice(0).forEach((c) => c.kill('SIGKILL')));
+
+interface Worker {
+  child: ChildProcess;
+  output: () => string[];
+  exited: Promise<number | null>;
+}
+
+function worker(dir: string, molecule: string, actor: string, leaseMs: number, stallOn?: string): Worker {
+  const child = spawn(process.execPath, [WORKER, join(dir, '.beads'), molecule, actor, String(leaseMs), ...(stallOn ? ['--stall-on', stallOn] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => (err && process.stderr.write(err), resolve(code))));
+  return { child, output: () => out.split('\n').filter(Boolean), exited };
+}
+
+/** Operations of the log, as parsed lines. */
+function ops(dir: string): { kind: string; bead: string; actor: string; takeover_from?: string }[] {
+  return readFileSync(join(dir, '.beads', 'ops.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+describe('workers that crash', () => {
+  it('B continues where A was killed: design done once by A, implement taken over after its lease', async () => {
+    const dir = store();
+    const poured = bdJson<{ molecule: { id: string }; steps: { path: string; id: string }[] }>(dir, ['mol', 'pour', 'engineer-in-box']);
+    const step = Object.fromEntries(poured.steps.map((s) => [s.path, s.id]));
+    const a = worker(dir, poured.molecule.id, 'worker-a', 1500, 'implement');
+    await waitFor(() => a.output().includes('stalling'), 'worker A to claim implement');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    expect(a.output()).toEqual(['claimed design', 'closed design', 'claimed implement', 'stalling']);
+    // A's claim still holds until its lease runs out: nothing of this molecule is ready meanwhile.
+    expect(bdJson<{ id: string }[]>(dir, ['show', step.implement!])[0]).toMatchObject({ assignee: 'worker-a', status: 'in_progress' });
+
+    const b = worker(dir, poured.molecule.id, 'worker-b', 30_000);
+    expect(await b.exited).toBe(0);
+    expect(b.output()).toEqual(['claimed implement', 'closed implement', 'claimed test', 'closed test', 'claimed submit', 'closed submit', 'molecule closed']);
+
+    const log = ops(dir);
+    const closes = (id: string) => log.filter((o) => o.bead === id && o.kind === 'close').map((o) => o.actor);
+    expect(closes(step.design!)).toEqual(['worker-a']);
+    expect(closes(step.implement!)).toEqual(['worker-b']);
+    const claims = log.filter((o) => o.bead === step.implement && o.kind === 'claim');
+    expect(claims.map((o) => [o.actor, o.takeover_from])).toEqual([
+      ['worker-a', undefined],
+      ['worker-b', 'worker-a'],
+    ]);
+    const history = bdJson<{ kind: string; actor: string }[]>(dir, ['history', step.implement!]).map((o) => `${o.kind} ${o.actor}`);
+    expect(history).toEqual(['create tester', 'claim worker-a', 'claim worker-b', 'close worker-b']);
+    const status = bdJson<{ status: string; done: number; total: number; steps: { title: string; assignee: string; status: string }[] }>(dir, ['mol', 'status', poured.molecule.id]);
+    expect(status).toMatchObject({ status: 'closed', done: 4, total: 4 });
+    expect(status.steps.map((s) => [s.title, s.assignee])).toEqual([
+      ['design', 'worker-a'],
+      ['implement', 'worker-b'],
+      ['test', 'worker-b'],
+      ['submit', 'worker-b'],
+    ]);
+  });
+
+  it('ten workers racing over thirty parallel steps do each step exactly once', async () => {
+    const dir = store();
+    mkdirSync(join(dir, 'molecules'));
+    const steps = Array.from({ length: 30 }, (_, i) => `## Step: s${String(i).padStart(2, '0')}\nDo part ${i}.\n`);
+    writeFileSync(join(dir, 'molecules', 'wide.md'), `## Molecule: wide\nThirty independent steps.\n\n${steps.join('\n')}`);
+    const poured = bdJson<{ molecule: { id: string }; steps: { id: string }[] }>(dir, ['mol', 'pour', 'wide']);
+    const workers = Array.from({ length: 10 }, (_, i) => worker(dir, poured.molecule.id, `w${i}`, 60_000));
+    expect(await Promise.all(workers.map((w) => w.exited))).toEqual(Array(10).fill(0));
+    const log = ops(dir);
+    for (const s of poured.steps) {
+      expect(log.filter((o) => o.bead === s.id && o.kind === 'close')).toHaveLength(1);
+      expect(log.filter((o) => o.bead === s.id && o.kind === 'claim')).toHaveLength(1);
+    }
+    const closedBy = workers.flatMap((w) => w.output().filter((l) => l.startsWith('closed ')));
+    expect(closedBy).toHaveLength(30);
+    expect(new Set(closedBy).size).toBe(30);
+    expect(bdJson<{ status: string }[]>(dir, ['show', poured.molecule.id])[0]!.status).toBe('closed');
+  });
+});
