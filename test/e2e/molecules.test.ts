@@ -31,6 +31,32 @@ function ops(dir: string): { kind: string; bead: string; actor: string; takeover
   return readFileSync(join(dir, '.beads', 'ops.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
+describe('pouring', () => {
+  it('is atomic: pours killed at any moment leave whole molecules or nothing', async () => {
+    const dir = store();
+    const acknowledged: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const child = spawn(process.execPath, [join(ROOT, 'test', 'e2e', 'workers', 'pourer.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      let out = '';
+      child.stdout!.on('data', (d) => (out += d));
+      const closed = new Promise((r) => child.on('close', r));
+      await waitFor(() => out.split('\n').filter(Boolean).length >= 3 + round, `${3 + round} pours`);
+      child.kill('SIGKILL');
+      await closed;
+      acknowledged.push(...out.split('\n').slice(0, -1).filter(Boolean));
+    }
+    const beads = bdJson<{ id: string; issue_type: string; dependencies?: { depends_on_id: string; type: string }[] }[]>(dir, ['list', '--all', '-n', '0']);
+    const molecules = beads.filter((b) => b.issue_type === 'molecule').map((b) => b.id);
+    for (const id of acknowledged) expect(molecules).toContain(id);
+    for (const m of molecules) {
+      expect(beads.filter((b) => b.dependencies?.some((d) => d.type === 'parent-child' && d.depends_on_id === m)).map((b) => b.id)).toHaveLength(4);
+    }
+    expect(beads).toHaveLength(molecules.length * 5);
+    expect(bdJson<{ ok: boolean }>(dir, ['doctor']).ok).toBe(true);
+  });
+});
+
 describe('workers that crash', () => {
   it('B continues where A was killed: design done once by A, implement taken over after its lease', async () => {
     const dir = store();
