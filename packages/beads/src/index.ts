@@ -3,7 +3,7 @@ export * from './types.js';
 export * from './errors.js';
 export { BeadStore, LOG_FILE, CONFIG_FILE, resolveIdIn, type OpDraft, type StoreConfig } from './store.js';
 export { foldOperations, foldLogId, applyOp, compareOps, type BeadState } from './fold.js';
-export { findStoreDir, initStore, BEADS_DIRNAME, GITATTRIBUTES_LINE } from './location.js';
+export { findStoreDir, initStore, isWispId, wispStoreDir, BEADS_DIRNAME, GITATTRIBUTES_LINE, WISPS_DIRNAME } from './location.js';
 export * from './mutations.js';
 export { readyBeads, blockedBeads, type BlockedBead } from './ready.js';
 export { listBeads, searchBeads, storeStats, openDescendants, type StoreStats } from './query.js';

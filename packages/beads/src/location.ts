@@ -63,6 +63,8 @@ cache/
 lock
 lock.*
 *.tmp*
+# Wisps: ephemeral molecules, never synced.
+wisps/
 `;
 
 export const GITATTRIBUTES_LINE = `${BEADS_DIRNAME}/${LOG_FILE} merge=union`;
@@ -94,4 +96,29 @@ export function initStore(root: string, prefix: string): InitResult {
     writeFileSync(attributes, current + (current && !current.endsWith('\n') ? '\n' : '') + GITATTRIBUTES_LINE + '\n');
   }
   return { dir, prefix, created: true };
+}
+
+export const WISPS_DIRNAME = 'wisps';
+
+/** Whether an id names a wisp of the store with this prefix (`<prefix>-wisp-...`). */
+export function isWispId(prefix: string, id: string): boolean {
+  return id.startsWith(`${prefix}-wisp-`);
+}
+
+/**
+ * The store's wisp store, `.beads/wisps/`: a store of its own, gitignored and never synced, for ephemeral
+ * molecules. Created on first use when `create` is set; null when absent otherwise.
+ */
+export function wispStoreDir(beadsDir: string, prefix: string, create: boolean): string | null {
+  const dir = join(beadsDir, WISPS_DIRNAME);
+  if (existsSync(join(dir, CONFIG_FILE))) return dir;
+  if (!create) return null;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ prefix, id_prefix: `${prefix}-wisp`, format: 1 }, null, 2) + '\n');
+  if (!existsSync(join(dir, LOG_FILE))) writeFileSync(join(dir, LOG_FILE), '');
+  // Stores made before wisps existed: make sure git ignores them.
+  const ignore = join(beadsDir, '.gitignore');
+  const text = existsSync(ignore) ? readFileSync(ignore, 'utf8') : '';
+  if (!text.split('\n').includes(`${WISPS_DIRNAME}/`)) writeFileSync(ignore, text + (text && !text.endsWith('\n') ? '\n' : '') + `${WISPS_DIRNAME}/\n`);
+  return dir;
 }

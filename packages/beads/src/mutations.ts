@@ -32,7 +32,7 @@ export interface CreateInput {
 }
 
 function resolveIn(store: BeadStore, view: CacheReader, input: string): BeadState {
-  return view.state(resolveIdIn(view, store.prefix, input))!;
+  return view.state(resolveIdIn(view, store.idPrefix, input))!;
 }
 
 /** A live bead to point a dependency at: deleted ones are refused. */
@@ -48,7 +48,7 @@ function target(state: BeadState): { bead: string; origin: string } {
 
 function freshId(store: BeadStore, view: CacheReader): string {
   for (let i = 0; i < 20; i++) {
-    const id = newBeadId(store.prefix);
+    const id = newBeadId(store.idPrefix);
     if (!view.hasId(id)) return id;
   }
   throw new BeadsError('internal', 'could not generate a fresh id');

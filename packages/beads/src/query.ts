@@ -33,7 +33,7 @@ export function listBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] 
   const filter = normalizeFilter(rawFilter);
   const view = store.view();
   const wantsClosed = filter.all || filter.status?.includes('closed');
-  const under = filter.parent ? descendantTest(view, resolveIdIn(view, store.prefix, filter.parent)) : null;
+  const under = filter.parent ? descendantTest(view, resolveIdIn(view, store.idPrefix, filter.parent)) : null;
   const out: Bead[] = [];
   const consider = (bead: Bead): void => {
     if (bead.status === 'tombstone') return;

@@ -92,7 +92,7 @@ export function readyBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[]
   const view = store.view();
   const filter = normalizeFilter(rawFilter);
   const now = Date.parse(store.nowIso());
-  const under = parentTest(view, store.prefix, filter);
+  const under = parentTest(view, store.idPrefix, filter);
   // Agents ask again and again while nothing changes: the unscoped answer is kept beside the cache.
   let headers = under ? null : view.readyAnswer(now);
   if (!headers) {
@@ -112,7 +112,7 @@ export function blockedBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bloc
   const view = store.view();
   const filter = normalizeFilter(rawFilter);
   const hot = view.hotIndex();
-  const under = parentTest(view, store.prefix, filter);
+  const under = parentTest(view, store.idPrefix, filter);
   const found: HotHeader[] = [];
   const reasons = new Map<string, BlockReason>();
   for (const h of hot.headers.values()) {

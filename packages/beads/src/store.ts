@@ -1,7 +1,7 @@
 // The store: one .beads/ directory, its log, its lock and its caches. Reads fold the log through the caches
 // (catching them up first when the log grew); writes append validated operations under the lock, each with a
 // logical clock past everything already in the log.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BeadsError } from './errors.js';
 import { appendLines, fileSize, readOps, readTail } from './log.js';
@@ -18,6 +18,10 @@ export const CONFIG_FILE = 'config.json';
 
 export interface StoreConfig {
   prefix: string;
+  /** What new ids start with, when not the prefix (the wisp store's ids are `<prefix>-wisp-...`). */
+  id_prefix?: string;
+  /** Wisps untouched for longer are garbage-collected (e.g. "7d"). */
+  wisp_max_age?: string;
   [extra: string]: unknown;
 }
 
@@ -65,6 +69,11 @@ export class BeadStore {
 
   get prefix(): string {
     return this.config.prefix;
+  }
+
+  /** What new ids start with (before the dash and random part). */
+  get idPrefix(): string {
+    return this.config.id_prefix ?? this.config.prefix;
   }
 
   get displayLogPath(): string {
@@ -171,7 +180,7 @@ export class BeadStore {
 
   /** Resolves a full id or any unique prefix of one (with or without the store's prefix). */
   resolveId(input: string): string {
-    return resolveIdIn(this.view(), this.prefix, input);
+    return resolveIdIn(this.view(), this.idPrefix, input);
   }
 
   state(id: string): BeadState | undefined {
@@ -190,6 +199,23 @@ export class BeadStore {
   }
 
   // ---- writes ----------------------------------------------------------------------------------------------
+
+  /**
+   * Rewrites the log keeping only the operations `keep` accepts (for stores that are not synced, such as the
+   * wisp store: burning a wisp removes it). Atomic: a temp file renamed over the log; the caches are rebuilt.
+   */
+  rewriteLog(keep: (op: Op) => boolean): number {
+    return withLock(this.lockPath, () => {
+      const chunk = readOps(this.logPath, 0, 1, this.displayLogPath);
+      this.refuseCorrupt({ meta: { corrupt: chunk.corrupt } } as unknown as CacheReader);
+      const kept = chunk.ops.filter(keep);
+      const tmp = `${this.logPath}.tmp${process.pid}`;
+      writeFileSync(tmp, kept.map((o) => JSON.stringify(o) + '\n').join(''));
+      renameSync(tmp, this.logPath);
+      this.reader = new CacheReader(this.cacheDir, this.rebuildLocked(readMeta(this.cacheDir)?.gen ?? 0));
+      return chunk.ops.length - kept.length;
+    });
+  }
 
   /**
    * Appends operations atomically: under the lock, catches up, lets `build` decide what to write against the

@@ -1,6 +1,6 @@
 // What every bd command handler receives: the parsed global options, a lazily opened store, the actor, and
 // the one output contract (text for people; with --json exactly one JSON document on stdout).
-import { BeadStore, BeadsError, findStoreDir, resolveActor } from '@gastown/beads';
+import { BeadStore, BeadsError, findStoreDir, isWispId, resolveActor, wispStoreDir } from '@gastown/beads';
 
 export interface GlobalArgs {
   json?: boolean;
@@ -20,6 +20,22 @@ export class Context {
   get store(): BeadStore {
     this.storeCache ??= BeadStore.open(findStoreDir({ dir: this.args.dir }));
     return this.storeCache;
+  }
+
+  /** The wisp store beside the store (ephemeral molecules), created when `create` is set; else null if absent. */
+  wisps(create = false): BeadStore | null {
+    const dir = wispStoreDir(this.store.dir, this.store.prefix, create);
+    return dir ? BeadStore.open(dir) : null;
+  }
+
+  /** The store that holds a bead: the wisp store for wisp ids (`<prefix>-wisp-...`), else the store. */
+  storeFor(id: string | undefined): BeadStore {
+    if (id && isWispId(this.store.prefix, id.trim())) {
+      const wisps = this.wisps();
+      if (!wisps) throw new BeadsError('not_found', `no bead ${id} (there are no wisps)`, { id });
+      return wisps;
+    }
+    return this.store;
   }
 
   get actor(): string {

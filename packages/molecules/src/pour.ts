@@ -19,6 +19,8 @@ export interface PourOptions {
   parent?: string;
   /** Assignee of the molecule and every step. */
   assignee?: string;
+  /** Marks the instance as a wisp (the caller pours it into the wisp store). */
+  wisp?: boolean;
 }
 
 export interface PourResult {
@@ -103,7 +105,7 @@ export function keyedId(prefix: string, name: string, key: string): string {
 
 function freshId(store: BeadStore, view: CacheReader, taken: Set<string>): string {
   for (;;) {
-    const id = newBeadId(store.prefix);
+    const id = newBeadId(store.idPrefix);
     if (!taken.has(id) && !view.hasId(id)) {
       taken.add(id);
       return id;
@@ -128,16 +130,16 @@ export function pourMolecule(store: BeadStore, actor: string, name: string, opti
   }
   const values = resolveVariables(molecule, given, '');
   const planned: PlannedBead[] = [];
-  plan(molecule, values, lookup, '', undefined, planned, { molecule: name, source: entry.file, vars: values, ...(options.key ? { key: options.key } : {}) });
+  plan(molecule, values, lookup, '', undefined, planned, { molecule: name, source: entry.file, vars: values, ...(options.key ? { key: options.key } : {}), ...(options.wisp ? { wisp: true } : {}) });
 
   const { result } = store.write<PourResult>(actor, (view) => {
-    const rootId = options.key ? keyedId(store.prefix, name, options.key) : undefined;
+    const rootId = options.key ? keyedId(store.idPrefix, name, options.key) : undefined;
     if (rootId && view.hasId(rootId)) {
       const existing = view.state(rootId)!.bead;
       const steps = ((existing.metadata as { steps?: { path: string; id: string }[] } | undefined)?.steps ?? []);
       return { ops: [], result: { molecule: existing, steps, existing: true } };
     }
-    const parent = options.parent ? resolveIdIn(view, store.prefix, options.parent) : undefined;
+    const parent = options.parent ? resolveIdIn(view, store.idPrefix, options.parent) : undefined;
     const taken = new Set<string>();
     const idOf = new Map<string, string>();
     for (const p of planned) idOf.set(p.path, p.path === '' && rootId ? rootId : freshId(store, view, taken));

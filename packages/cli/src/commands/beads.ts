@@ -71,7 +71,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
       'Show beads in full (--json: an array)',
       (c) => c.positional('ids', { type: 'string', array: true, describe: 'Ids or unique prefixes' }),
       run((ctx, a) => {
-        const beads = (list(a, 'ids') ?? []).map((id) => ctx.store.get(id));
+        const beads = (list(a, 'ids') ?? []).map((id) => ctx.storeFor(id).get(id));
         ctx.out(beads, (bs) => bs.map(beadDetail).join('\n\n'));
       }),
     )
@@ -94,7 +94,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
         const fields = { title: str(a, 'title'), ...commonFields(a), status: str(a, 'status') };
         const lease = str(a, 'lease');
         if (lease !== undefined && !a.claim) throw new BeadsError('invalid_input', '--lease goes with --claim');
-        const bead = updateBead(ctx.store, ctx.actor, str(a, 'id')!, fields, { claim: Boolean(a.claim), ...(lease !== undefined ? { leaseMs: durationMs(lease, '--lease') } : {}) });
+        const bead = updateBead(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, fields, { claim: Boolean(a.claim), ...(lease !== undefined ? { leaseMs: durationMs(lease, '--lease') } : {}) });
         ctx.out(bead, (b) => `Updated ${b.id}: ${b.status}${b.assignee ? ` (${b.assignee})` : ''}`);
       }),
     )
@@ -109,7 +109,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
         }),
       run((ctx, a) => {
         const timeout = durationMs(str(a, 'gate-timeout')!, '--gate-timeout');
-        manyIds(ctx, a, (id) => closeStep(ctx.store, ctx.actor, id, { reason: str(a, 'reason'), force: Boolean(a.force), gateTimeoutMs: timeout }).bead, 'Closed');
+        manyIds(ctx, a, (id) => closeStep(ctx.storeFor(id), ctx.actor, id, { reason: str(a, 'reason'), force: Boolean(a.force), gateTimeoutMs: timeout }).bead, 'Closed');
       }),
     )
     .command(
@@ -118,26 +118,26 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
       (c) => c.positional('ids', { type: 'string', array: true }).option('lease', { type: 'string', default: '10m', describe: 'How long the renewed lease lasts' }),
       run((ctx, a) => {
         const ms = durationMs(str(a, 'lease')!, '--lease');
-        manyIds(ctx, a, (id) => heartbeat(ctx.store, ctx.actor, id, ms), 'Renewed');
+        manyIds(ctx, a, (id) => heartbeat(ctx.storeFor(id), ctx.actor, id, ms), 'Renewed');
       }),
     )
     .command(
       'reopen <ids..>',
       'Reopen closed beads',
       (c) => c.positional('ids', { type: 'string', array: true }).option('reason', { alias: 'r', type: 'string' }),
-      run((ctx, a) => manyIds(ctx, a, (id) => reopenBead(ctx.store, ctx.actor, id, str(a, 'reason')), 'Reopened')),
+      run((ctx, a) => manyIds(ctx, a, (id) => reopenBead(ctx.storeFor(id), ctx.actor, id, str(a, 'reason')), 'Reopened')),
     )
     .command(
       'delete <ids..>',
       'Delete beads (a tombstone: history is kept, they are never listed)',
       (c) => c.positional('ids', { type: 'string', array: true }).option('reason', { alias: 'r', type: 'string' }),
-      run((ctx, a) => manyIds(ctx, a, (id) => deleteBead(ctx.store, ctx.actor, id, str(a, 'reason')), 'Deleted')),
+      run((ctx, a) => manyIds(ctx, a, (id) => deleteBead(ctx.storeFor(id), ctx.actor, id, str(a, 'reason')), 'Deleted')),
     );
 }
 
 function manyIds(ctx: Parameters<Parameters<Run>[0]>[0], a: Args, act: (id: string) => Bead, verb: string): void {
   const ids = list(a, 'ids') ?? [];
-  for (const id of ids) ctx.store.resolveId(id); // every id is checked before anything is written
+  for (const id of ids) ctx.storeFor(id).resolveId(id); // every id is checked before anything is written
   const beads = ids.map(act);
   ctx.out(beads, (bs) => bs.map((b) => `${verb} ${b.id}: ${b.title}`).join('\n'));
 }

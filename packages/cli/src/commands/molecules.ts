@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BeadsError, findStoreDir, readyBeads } from '@gastown/beads';
-import { checkExpansion, formatProblem, listMolecules, moleculeStatus, pourMolecule, readMoleculeFile, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
+import { DEFAULT_WISP_MAX_AGE, burnWisp, checkExpansion, formatProblem, gcWisps, listMolecules, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
 import { list, str, type Args } from '../args.js';
 import { beadList } from '../format.js';
 import type { Context } from '../context.js';
@@ -92,12 +92,16 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
         (c) =>
           c.positional('name', { type: 'string' }).options({
             var: { type: 'string', array: true, describe: 'A variable, name=value (repeatable)' },
+            wisp: { type: 'boolean', describe: 'Pour an ephemeral molecule into .beads/wisps/ (gitignored, never synced)' },
             key: { type: 'string', describe: 'Idempotency key: pouring again with it returns the first instance' },
             parent: { type: 'string', describe: 'Pour under this bead (parent-child)' },
             assignee: { alias: 'a', type: 'string', describe: 'Assign the molecule and its steps' },
           }),
         run((ctx, a) => {
-          const result = pourMolecule(ctx.store, ctx.actor, str(a, 'name')!, { catalog: catalog(ctx), vars: vars(a), key: str(a, 'key'), parent: str(a, 'parent'), assignee: str(a, 'assignee') });
+          const wisp = Boolean(a.wisp);
+          const target = wisp ? ctx.wisps(true)! : ctx.store;
+          if (wisp) gcWisps(target, ctx.store.config.wisp_max_age ?? DEFAULT_WISP_MAX_AGE);
+          const result = pourMolecule(target, ctx.actor, str(a, 'name')!, { catalog: catalog(ctx), vars: vars(a), key: str(a, 'key'), parent: str(a, 'parent'), assignee: str(a, 'assignee'), wisp });
           ctx.out(result, (r) => `${r.existing ? 'Already poured' : 'Poured'} ${r.molecule.id}: ${r.molecule.title} (${r.steps.length} steps)\n${r.steps.map((s) => `  ${s.path.padEnd(24)} ${s.id}`).join('\n')}`);
         }),
       )
@@ -105,14 +109,45 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
         'status <id>',
         'The step tree of a poured molecule: status, assignee, time taken, x/y done',
         (c) => c.positional('id', { type: 'string' }),
-        run((ctx, a) => ctx.out(moleculeStatus(ctx.store, str(a, 'id')!), (s) => [`${s.id}: ${s.title} [${s.status}]  ${s.done}/${s.total} done`, ...statusText(s.steps)].join('\n'))),
+        run((ctx, a) => ctx.out(moleculeStatus(ctx.storeFor(str(a, 'id')), str(a, 'id')!), (s) => [`${s.id}: ${s.title} [${s.status}]  ${s.done}/${s.total} done`, ...statusText(s.steps)].join('\n'))),
       )
       .command(
         'next <id>',
         'The ready steps of a molecule (bd ready --parent ID)',
         (c) => c.positional('id', { type: 'string' }).option('limit', { alias: 'n', type: 'string', default: '0' }),
-        run((ctx, a) => ctx.out(readyBeads(ctx.store, { parent: str(a, 'id'), limit: Number(str(a, 'limit') ?? 0) }), (bs) => beadList(bs, 'No ready steps.'))),
+        run((ctx, a) => ctx.out(readyBeads(ctx.storeFor(str(a, 'id')), { parent: str(a, 'id'), limit: Number(str(a, 'limit') ?? 0) }), (bs) => beadList(bs, 'No ready steps.'))),
       )
-      .demandCommand(1, 'give a mol subcommand: list, show, validate, pour, status, next'),
+      .command(
+        'squash <id>',
+        'Replace a wisp with one permanent, closed digest bead in the store',
+        (c) => c.positional('id', { type: 'string' }).option('summary', { alias: 'm', type: 'string', describe: 'The digest\'s summary (default: steps done, by whom, how long)' }),
+        run((ctx, a) => {
+          const wisps = ctx.storeFor(str(a, 'id'));
+          if (wisps === ctx.store) throw new BeadsError('invalid_input', `${str(a, 'id')} is not a wisp`);
+          const r = squashWisp(ctx.store, wisps, ctx.actor, str(a, 'id')!, str(a, 'summary'));
+          ctx.out(r, (x) => `Squashed into ${x.digest.id}: ${x.digest.title} (${x.burned} wisp beads removed)`);
+        }),
+      )
+      .command(
+        'burn <id>',
+        'Discard a wisp and its steps',
+        (c) => c.positional('id', { type: 'string' }),
+        run((ctx, a) => {
+          const wisps = ctx.storeFor(str(a, 'id'));
+          if (wisps === ctx.store) throw new BeadsError('invalid_input', `${str(a, 'id')} is not a wisp`);
+          ctx.out(burnWisp(wisps, str(a, 'id')!), (r) => `Burned ${r.id} (${r.beads} beads)`);
+        }),
+      )
+      .command(
+        'gc',
+        'Burn wisps untouched for longer than the store\'s wisp_max_age (default 7d)',
+        (c) => c.option('older-than', { type: 'string', describe: 'Use this age instead (30m, 12h, 7d)' }),
+        run((ctx, a) => {
+          const wisps = ctx.wisps();
+          const burned = wisps ? gcWisps(wisps, str(a, 'older-than') ?? ctx.store.config.wisp_max_age ?? DEFAULT_WISP_MAX_AGE) : [];
+          ctx.out({ burned }, (r) => (r.burned.length ? `Burned ${r.burned.join(', ')}` : 'No wisps to collect.'));
+        }),
+      )
+      .demandCommand(1, 'give a mol subcommand: list, show, validate, pour, status, next, squash, burn, gc'),
   );
 }

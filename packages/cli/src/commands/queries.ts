@@ -21,19 +21,19 @@ export function registerQueryCommands(y: Argv, run: Run): Argv {
       'list',
       'List beads (closed ones only with --all or --status closed; deleted ones never)',
       (c) => c.options({ ...filterOptions, all: { type: 'boolean', describe: 'Include closed beads' } }).option('limit', { ...filterOptions.limit, default: '50' }),
-      run((ctx, a) => ctx.out(listBeads(ctx.store, filter(a)), (bs) => beadList(bs, 'No beads.'))),
+      run((ctx, a) => ctx.out(listBeads(ctx.storeFor(str(a, 'parent')), filter(a)), (bs) => beadList(bs, 'No beads.'))),
     )
     .command(
       'ready',
       'Work that can start now: open, not deferred, nothing open blocking it or an ancestor; by priority, oldest first',
       (c) => c.options(filterOptions).option('limit', { ...filterOptions.limit, default: '10' }),
-      run((ctx, a) => ctx.out(readyBeads(ctx.store, filter(a)), (bs) => beadList(bs, 'No ready work.'))),
+      run((ctx, a) => ctx.out(readyBeads(ctx.storeFor(str(a, 'parent')), filter(a)), (bs) => beadList(bs, 'No ready work.'))),
     )
     .command(
       'blocked',
       'Beads that wait on open work, and what they wait on',
       (c) => c.options(filterOptions).option('limit', { ...filterOptions.limit, default: '0' }),
-      run((ctx, a) => ctx.out(blockedBeads(ctx.store, filter(a)), blockedList)),
+      run((ctx, a) => ctx.out(blockedBeads(ctx.storeFor(str(a, 'parent')), filter(a)), blockedList)),
     )
     .command(
       'search <query>',

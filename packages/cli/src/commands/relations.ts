@@ -14,7 +14,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           'Make <id> depend on <depends-on>',
           (c) => c.positional('id', { type: 'string' }).positional('depends-on', { type: 'string' }).option('type', { alias: 't', type: 'string', default: 'blocks', describe: 'blocks, parent-child, related, discovered-from, waits-for' }),
           run((ctx, a) => {
-            const bead = addDependency(ctx.store, ctx.actor, str(a, 'id')!, str(a, 'depends-on')!, str(a, 'type'));
+            const bead = addDependency(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, str(a, 'depends-on')!, str(a, 'type'));
             ctx.out(bead, (b) => `${b.id} now depends on ${str(a, 'depends-on')} (${str(a, 'type')})`);
           }),
         )
@@ -23,7 +23,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           'Remove a dependency',
           (c) => c.positional('id', { type: 'string' }).positional('depends-on', { type: 'string' }).option('type', { alias: 't', type: 'string', describe: 'Only this type' }),
           run((ctx, a) => {
-            const bead = removeDependency(ctx.store, ctx.actor, str(a, 'id')!, str(a, 'depends-on')!, str(a, 'type'));
+            const bead = removeDependency(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, str(a, 'depends-on')!, str(a, 'type'));
             ctx.out(bead, (b) => `${b.id} no longer depends on ${str(a, 'depends-on')}`);
           }),
         )
@@ -31,7 +31,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           'tree <id>',
           'What a bead depends on, recursively (--up: what depends on it)',
           (c) => c.positional('id', { type: 'string' }).options({ up: { type: 'boolean', describe: 'Show dependents instead' }, depth: { type: 'number', default: 50, describe: 'Maximum depth' } }),
-          run((ctx, a) => ctx.out(dependencyTree(ctx.store, str(a, 'id')!, { direction: a.up ? 'up' : 'down', maxDepth: Number(a.depth) }), (t) => treeText(t))),
+          run((ctx, a) => ctx.out(dependencyTree(ctx.storeFor(str(a, 'id')), str(a, 'id')!, { direction: a.up ? 'up' : 'down', maxDepth: Number(a.depth) }), (t) => treeText(t))),
         )
         .command(
           'cycles',
@@ -49,7 +49,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           (c) => c.positional('id', { type: 'string' }).positional('labels', { type: 'string', array: true }),
           run((ctx, a) => {
             let bead;
-            for (const label of list(a, 'labels') ?? []) bead = addLabel(ctx.store, ctx.actor, str(a, 'id')!, label);
+            for (const label of list(a, 'labels') ?? []) bead = addLabel(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, label);
             ctx.out(bead, (b) => `${b!.id}: ${b!.labels?.join(', ') ?? ''}`);
           }),
         )
@@ -59,7 +59,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           (c) => c.positional('id', { type: 'string' }).positional('labels', { type: 'string', array: true }),
           run((ctx, a) => {
             let bead;
-            for (const label of list(a, 'labels') ?? []) bead = removeLabel(ctx.store, ctx.actor, str(a, 'id')!, label);
+            for (const label of list(a, 'labels') ?? []) bead = removeLabel(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, label);
             ctx.out(bead, (b) => `${b!.id}: ${b!.labels?.join(', ') || '(no labels)'}`);
           }),
         )
@@ -70,7 +70,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
       'Add a comment to a bead',
       (c) => c.positional('id', { type: 'string' }).positional('text', { type: 'string' }),
       run((ctx, a) => {
-        const bead = addComment(ctx.store, ctx.actor, str(a, 'id')!, str(a, 'text') ?? '');
+        const bead = addComment(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, str(a, 'text') ?? '');
         ctx.out(bead.comments![bead.comments!.length - 1], (c) => `Comment ${c!.id} added to ${bead.id}`);
       }),
     )
@@ -79,7 +79,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
       'The comments on a bead',
       (c) => c.positional('id', { type: 'string' }),
       run((ctx, a) => {
-        const bead = ctx.store.get(str(a, 'id')!);
+        const bead = ctx.storeFor(str(a, 'id')).get(str(a, 'id')!);
         ctx.out(bead.comments ?? [], (cs) => (cs.length ? cs.map((c) => `#${c.id} ${c.author} ${c.created_at}\n${c.text.split('\n').map((l) => `  ${l}`).join('\n')}`).join('\n\n') : 'No comments.'));
       }),
     )
@@ -87,6 +87,6 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
       'history <id>',
       'Every operation on a bead, in order: who did what, when',
       (c) => c.positional('id', { type: 'string' }),
-      run((ctx, a) => ctx.out(beadHistory(ctx.store, str(a, 'id')!), historyText)),
+      run((ctx, a) => ctx.out(beadHistory(ctx.storeFor(str(a, 'id')), str(a, 'id')!), historyText)),
     );
 }
