@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, bdJson, tempDirs, waitFor } from './helpers.js';
+import { ROOT, bd, bdJson, tempDirs, waitFor } from './helpers.js';
 
 const WORKER = join(ROOT, 'test', 'e2e', 'workers', 'molecule-worker.mjs');
 const { store } = tempDirs(afterEach);
@@ -30,6 +30,31 @@ function worker(dir: string, molecule: string, actor: string, leaseMs: number, s
 function ops(dir: string): { kind: string; bead: string; actor: string; takeover_from?: string }[] {
   return readFileSync(join(dir, '.beads', 'ops.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
+
+describe('bd mol and gates from the command line', () => {
+  it('validates with file:line, pours, refuses a failing gate with its output, and records a forced close', () => {
+    const dir = store();
+    mkdirSync(join(dir, 'molecules'));
+    writeFileSync(join(dir, 'molecules', 'gated.md'), '## Molecule: gated\nA gate.\nVar: code = 3\n\n## Step: check\nMust pass.\nGate: echo "checking {{code}}"; exit {{code}}\n');
+    writeFileSync(join(dir, 'molecules', 'bad.md'), '## Molecule: bad\nBad.\n\n## Step: a\nDo a.\nNeeds: nowhere\n');
+    const invalid = bd(dir, ['mol', 'validate', 'bad', 'gated']);
+    expect(invalid.code).toBe(4);
+    expect(invalid.stdout).toMatch(/molecules\/bad\.md:6: step "a" needs unknown step "nowhere"\nok: gated/);
+    expect(bdJson<{ name: string; source: string }[]>(dir, ['mol', 'list']).filter((m) => m.source === 'rig').map((m) => m.name)).toEqual(['bad', 'gated']);
+    expect(bd(dir, ['mol', 'pour', 'bad']).stderr).toMatch(/molecule "bad" is invalid/);
+    const poured = bdJson<{ molecule: { id: string }; steps: { id: string }[] }>(dir, ['mol', 'pour', 'gated']);
+    const check = poured.steps[0]!.id;
+    const failed = bd(dir, ['close', check]);
+    expect(failed.code).toBe(9);
+    expect(failed.stderr).toMatch(new RegExp(`gate failed, ${check} stays open: echo "checking 3"; exit 3 \\(exit 3\\)\nchecking 3`));
+    const failedJson = bd(dir, ['close', check, '--json']);
+    expect(JSON.parse(failedJson.stdout).error).toMatchObject({ code: 'gate_failed', gate: { exit_code: 3, output: 'checking 3', passed: false } });
+    expect(bd(dir, ['close', check, '--force']).code).toBe(4);
+    expect(bdJson<{ status: string }[]>(dir, ['close', check, '--force', '-r', 'known failure'])[0]!.status).toBe('closed');
+    expect(bd(dir, ['history', check]).stdout).toMatch(/gate FAILED: echo "checking 3"; exit 3 \(exit 3, \d+ ms\)[\s\S]*gates overridden: known failure[\s\S]*closed: known failure/);
+    expect(bdJson<{ status: string; close_reason: string }[]>(dir, ['show', poured.molecule.id])[0]).toMatchObject({ status: 'closed', close_reason: 'all 1 step closed' });
+  });
+});
 
 describe('pouring', () => {
   it('is atomic: pours killed at any moment leave whole molecules or nothing', async () => {

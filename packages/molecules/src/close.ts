@@ -97,7 +97,7 @@ export function closeStep(store: BeadStore, actor: string, idInput: string, opti
     for (const m of molecules) {
       const ms = view.state(m)!;
       const total = (ms.bead.metadata as { steps?: unknown[] } | undefined)?.steps?.length;
-      ops.push({ bead: ms.logId, origin: ms.origin, kind: 'close', reason: `all ${total ?? ''} steps closed`.replace('  ', ' ') });
+      ops.push({ bead: ms.logId, origin: ms.origin, kind: 'close', reason: total === undefined ? 'all steps closed' : `all ${total} step${total === 1 ? '' : 's'} closed` });
     }
     return { ops, result: molecules };
   });
