@@ -17,3 +17,4 @@ export { newBeadId, newOpId, randomToken, PREFIX_PATTERN } from './ids.js';
 export type { CacheReader } from './cache.js';
 export { readOps, forEachLine, parseOpLine, type CorruptLine } from './log.js';
 export { withLock, sleepSync } from './lock.js';
+export { parseDuration } from './duration.js';

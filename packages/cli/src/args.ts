@@ -73,10 +73,3 @@ export function filter(args: Args): BeadFilter {
     limit: limit(args),
   };
 }
-
-/** A duration such as 30s, 10m, 2h, 1d, in milliseconds. */
-export function durationMs(value: string, flag: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(value.trim());
-  if (!m) throw new BeadsError('invalid_input', `invalid ${flag} ${JSON.stringify(value)}: use a duration such as 30s, 10m, 2h`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-}

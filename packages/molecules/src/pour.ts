@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { BeadsError, newBeadId, resolveIdIn, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
 import { checkExpansion } from './expand.js';
-import { findMolecule, listMolecules, type CatalogEntry, type CatalogOptions } from './catalog.js';
+import { listMolecules, type CatalogEntry, type CatalogOptions } from './catalog.js';
 import { substitute } from './parse.js';
 import { formatProblem, type Molecule } from './types.js';
 

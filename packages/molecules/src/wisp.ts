@@ -1,7 +1,7 @@
 // Wisps: ephemeral molecules poured into the store's wisp store (.beads/wisps/, gitignored, never synced).
 // Squashing one leaves a single permanent digest bead in the real store; burning one discards it; wisps left
 // untouched longer than the store's `wisp_max_age` are garbage-collected.
-import { BeadsError, createBead, listBeads, type Bead, type BeadStore } from '@gastown/beads';
+import { BeadsError, createBead, listBeads, parseDuration, type Bead, type BeadStore } from '@gastown/beads';
 import { moleculeStatus, type StepStatus } from './status.js';
 
 export const DEFAULT_WISP_MAX_AGE = '7d';
@@ -40,15 +40,9 @@ export function squashWisp(store: BeadStore, wisps: BeadStore, actor: string, id
   return { digest, burned: beads };
 }
 
-function durationMs(text: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
-  if (!m) throw new BeadsError('invalid_input', `invalid wisp_max_age ${JSON.stringify(text)}: use a duration such as 12h or 7d`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-}
-
 /** Burns every top-level wisp molecule whose beads were all last touched more than `maxAge` ago. */
 export function gcWisps(wisps: BeadStore, maxAge: string, now = Date.now()): string[] {
-  const cutoff = now - durationMs(maxAge);
+  const cutoff = now - parseDuration(maxAge, 'wisp_max_age');
   const all = listBeads(wisps, { all: true, limit: 0 });
   const lastTouched = new Map(all.map((b) => [b.id, Date.parse(b.updated_at)]));
   const burned: string[] = [];

@@ -1,8 +1,8 @@
 // bd create, show, update, close, reopen, delete.
 import type { Argv } from 'yargs';
-import { BeadsError, createBead, deleteBead, heartbeat, reopenBead, updateBead, type Bead } from '@gastown/beads';
+import { BeadsError, createBead, deleteBead, heartbeat, parseDuration, reopenBead, updateBead, type Bead } from '@gastown/beads';
 import { closeStep } from '@gastown/molecules';
-import { deps, durationMs, list, priority, str, when, type Args } from '../args.js';
+import { deps, list, priority, str, when, type Args } from '../args.js';
 import { beadDetail } from '../format.js';
 import type { Run } from '../run.js';
 
@@ -94,7 +94,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
         const fields = { title: str(a, 'title'), ...commonFields(a), status: str(a, 'status') };
         const lease = str(a, 'lease');
         if (lease !== undefined && !a.claim) throw new BeadsError('invalid_input', '--lease goes with --claim');
-        const bead = updateBead(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, fields, { claim: Boolean(a.claim), ...(lease !== undefined ? { leaseMs: durationMs(lease, '--lease') } : {}) });
+        const bead = updateBead(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, fields, { claim: Boolean(a.claim), ...(lease !== undefined ? { leaseMs: parseDuration(lease, '--lease') } : {}) });
         ctx.out(bead, (b) => `Updated ${b.id}: ${b.status}${b.assignee ? ` (${b.assignee})` : ''}`);
       }),
     )
@@ -108,7 +108,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
           'gate-timeout': { type: 'string', default: '10m', describe: 'How long a gate may run (30s, 10m, 1h)' },
         }),
       run((ctx, a) => {
-        const timeout = durationMs(str(a, 'gate-timeout')!, '--gate-timeout');
+        const timeout = parseDuration(str(a, 'gate-timeout')!, '--gate-timeout');
         manyIds(ctx, a, (id) => closeStep(ctx.storeFor(id), ctx.actor, id, { reason: str(a, 'reason'), force: Boolean(a.force), gateTimeoutMs: timeout }).bead, 'Closed');
       }),
     )
@@ -117,7 +117,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
       'Renew your lease on beads you hold, so nobody takes them over',
       (c) => c.positional('ids', { type: 'string', array: true }).option('lease', { type: 'string', default: '10m', describe: 'How long the renewed lease lasts' }),
       run((ctx, a) => {
-        const ms = durationMs(str(a, 'lease')!, '--lease');
+        const ms = parseDuration(str(a, 'lease')!, '--lease');
         manyIds(ctx, a, (id) => heartbeat(ctx.storeFor(id), ctx.actor, id, ms), 'Renewed');
       }),
     )
