@@ -2,7 +2,7 @@
 // the bead's history: command, exit code, duration and the tail of its output. A failing gate refuses the
 // close; `force` with a reason overrides, and is recorded as such. Closing the last open bead under a
 // molecule closes the molecule too, with a summary, and so on up.
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { BeadsError, openDescendants, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
 
 export interface GateRun {
@@ -31,6 +31,9 @@ export interface CloseResult {
   alsoClosed: string[];
 }
 
+// child_process costs ~7 ms to load; only a close that runs gates needs it.
+const require = createRequire(import.meta.url);
+
 const TAIL_LINES = 20;
 const TAIL_CHARS = 4000;
 
@@ -41,6 +44,7 @@ function tail(text: string): string {
 }
 
 export function runGate(command: string, cwd: string, timeoutMs: number): GateRun {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const started = Date.now();
   const r = spawnSync('sh', ['-c', `${command} 2>&1`], { cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
   const timedOut = r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
