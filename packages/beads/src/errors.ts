@@ -12,6 +12,7 @@ export const EXIT = {
   locked: 7,
   noStore: 8,
   gateFailed: 9,
+  syncFailed: 10,
 } as const;
 
 export type ErrorCode =
@@ -27,6 +28,8 @@ export type ErrorCode =
   | 'store_exists'
   | 'io_error'
   | 'gate_failed'
+  | 'no_remote'
+  | 'sync_failed'
   | 'internal';
 
 const exitFor: Record<ErrorCode, number> = {
@@ -42,6 +45,8 @@ const exitFor: Record<ErrorCode, number> = {
   store_exists: EXIT.conflict,
   io_error: EXIT.internal,
   gate_failed: EXIT.gateFailed,
+  no_remote: EXIT.syncFailed,
+  sync_failed: EXIT.syncFailed,
   internal: EXIT.internal,
 };
 

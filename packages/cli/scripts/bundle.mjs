@@ -1,17 +1,22 @@
 // Bundles each CLI entry point (compiled by tsc into dist/) into one file with esbuild. A CLI started many
 // times a minute by agents pays module resolution and loading on every start: one file instead of ~80
-// halves that. Output: dist/bd.mjs, the `bd` binary.
+// halves that. Output: dist/bd.mjs (loaded by bin/bd.mjs) and dist/chunks/ for what loads on demand.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true });
 for (const name of ['bd']) {
   const outfile = join(root, 'dist', `${name}.mjs`);
   await build({
     entryPoints: [join(root, 'dist', `${name}.js`)],
-    outfile,
+    outdir: join(root, 'dist'),
+    outExtension: { '.js': '.mjs' },
+    // Code behind a dynamic import (bd sync's git) goes to a chunk loaded only when that command runs.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     target: 'node20',

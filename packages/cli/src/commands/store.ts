@@ -36,6 +36,22 @@ export function registerStoreCommands(y: Argv, run: Run): Argv {
       }),
     )
     .command(
+      'sync',
+      'Exchange the store with the git remote: commit only the store, merge, push (retrying when raced)',
+      (c) => c.options({ 'dry-run': { type: 'boolean', describe: 'Say what would go out and come in, change nothing' }, message: { alias: 'm', type: 'string', describe: 'Commit message' } }),
+      run(async (ctx, a) => {
+        // Loaded on demand: git (simple-git) is for sync only, and stays off every other command's start-up.
+        const { syncStore } = await import('@gastown/beads/sync');
+        const r = await syncStore(ctx.store, { dryRun: Boolean(a['dry-run']), message: str(a, 'message') });
+        ctx.out(r, (x) =>
+          [
+            `${x.dry_run ? 'Would send' : 'Sent'} ${x.out.operations} operation(s) on ${x.out.beads} bead(s) to ${x.remote}/${x.branch}; ${x.dry_run ? 'would receive' : 'received'} ${x.in.operations} on ${x.in.beads} bead(s)${x.retries ? ` (after ${x.retries} retr${x.retries === 1 ? 'y' : 'ies'}: another clone pushed first)` : ''}`,
+            ...x.lost_claims.map((l) => `Lost claim: ${l.id} (${l.title}) is held by ${l.holder}, whose claim came first`),
+          ].join('\n'),
+        );
+      }),
+    )
+    .command(
       'import <file>',
       "Import a Beads tracker JSONL export (one issue per line); re-importing updates what changed",
       (c) => c.positional('file', { type: 'string' }),

@@ -1,0 +1,159 @@
+// `bd sync`: exchanges the store's operations with the git remote. It commits only the store's files (never
+// anything else, never what the user staged), merges the remote branch (the log merges as a union, so it
+// cannot conflict), pushes, and tries again when another clone pushed in between. It reports what came in
+// and went out, and the claims this clone lost to another clone's earlier claim. One sync at a time per clone.
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { BeadsError } from './errors.js';
+import { acquireLock } from './lock.js';
+import { CONFIG_FILE, LOG_FILE, type BeadStore } from './store.js';
+import { readOps } from './log.js';
+import type { Op } from './types.js';
+import * as git from './git.js';
+
+export interface SyncCounts {
+  operations: number;
+  beads: number;
+}
+
+export interface SyncResult {
+  remote: string;
+  branch: string;
+  dry_run: boolean;
+  /** Operations this clone had that the remote did not. */
+  out: SyncCounts;
+  /** Operations the remote had that this clone did not. */
+  in: SyncCounts;
+  committed: boolean;
+  pushed: boolean;
+  /** Pushes refused because another clone pushed first, each followed by another merge. */
+  retries: number;
+  /** Claims made here that another clone's earlier claim beat. */
+  lost_claims: { id: string; title: string; holder: string }[];
+}
+
+export interface SyncOptions {
+  dryRun?: boolean;
+  maxRetries?: number;
+  message?: string;
+}
+
+function opsOfText(text: string | null): Op[] {
+  if (!text) return [];
+  const out: Op[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as Op);
+    } catch {
+      /* a torn or corrupt line is the log's business (bd doctor), not the count's */
+    }
+  }
+  return out;
+}
+
+const counts = (ops: Op[]): SyncCounts => ({ operations: ops.length, beads: new Set(ops.map((o) => o.bead)).size });
+
+function failure(err: unknown, what: string): BeadsError {
+  const text = String((err as Error)?.message ?? err).trim();
+  if (/authentication|permission denied|could not read username|403|401/i.test(text)) {
+    return new BeadsError('sync_failed', `${what}: the remote refused the credentials; check your access to it (${text.split('\n')[0]})`);
+  }
+  if (/not a git repository|does not appear to be a git repository|repository .* not found|could not read from remote/i.test(text)) {
+    return new BeadsError('sync_failed', `${what}: the remote is not a reachable git repository (${text.split('\n')[0]})`);
+  }
+  return new BeadsError('sync_failed', `${what}: ${text.split('\n').slice(0, 3).join(' ')}`);
+}
+
+export async function syncStore(store: BeadStore, options: SyncOptions = {}): Promise<SyncResult> {
+  const repo = await git.openRepo(store.dir).catch((err: unknown) => {
+    throw new BeadsError('sync_failed', `${store.dir} is not inside a git repository: bd sync exchanges the store through git (${String((err as Error).message).split('\n')[0]})`);
+  });
+  const rel = (p: string): string => relative(repo.root, p);
+  const logRel = rel(store.logPath);
+  const paths = [store.logPath, join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(repo.root, '.gitattributes')].filter(existsSync).map(rel);
+  const release = acquireLock(join(store.dir, 'lock.sync'), { timeoutMs: 300_000 });
+  try {
+    const state = await git.inProgress(repo);
+    if (state.merging || state.unmerged.length) {
+      throw new BeadsError('sync_failed', `a merge is in progress in ${repo.root}${state.unmerged.length ? ` with conflicts in ${state.unmerged.join(', ')}` : ''}: finish it (or git merge --abort), then bd sync`);
+    }
+    const branch = await git.currentBranch(repo);
+    if (branch === 'HEAD') throw new BeadsError('sync_failed', `${repo.root} is on a detached HEAD: check out a branch to sync`);
+    const remote = await git.remoteFor(repo, branch);
+    if (!remote) throw new BeadsError('no_remote', `no git remote to sync with in ${repo.root}: add one (git remote add origin <url>), then bd sync`);
+    const maxRetries = options.maxRetries ?? 10;
+    const mine = (): Op[] => readOps(store.logPath).ops;
+    let outgoing: Op[] = [];
+    const incoming = new Map<string, Op>();
+    let committed = false;
+    for (let attempt = 0; ; attempt++) {
+      const fetched = await git.fetch(repo, remote, branch).catch((err: unknown) => {
+        throw failure(err, `fetching ${remote}`);
+      });
+      const remoteRev = `${remote}/${branch}`;
+      const theirs = opsOfText(fetched ? await git.show(repo, remoteRev, logRel) : null);
+      const theirIds = new Set(theirs.map((o) => o.op_id));
+      const local = mine();
+      const localIds = new Set(local.map((o) => o.op_id));
+      outgoing = local.filter((o) => !theirIds.has(o.op_id));
+      for (const o of theirs) if (!localIds.has(o.op_id)) incoming.set(o.op_id, o);
+      if (options.dryRun) {
+        return { remote, branch, dry_run: true, out: counts(outgoing), in: counts([...incoming.values()]), committed: false, pushed: false, retries: 0, lost_claims: [] };
+      }
+      await git.add(repo, paths);
+      committed = (await git.commitOnly(repo, paths, options.message ?? `bd sync: ${outgoing.length} operation(s)`)) || committed;
+      if (fetched) await mergeKeepingStaged(repo, remoteRev, paths);
+      try {
+        await git.push(repo, remote, branch);
+        const lost = lostClaims(store, outgoing);
+        return { remote, branch, dry_run: false, out: counts(outgoing), in: counts([...incoming.values()]), committed, pushed: true, retries: attempt, lost_claims: lost };
+      } catch (err) {
+        const text = String((err as Error).message);
+        const raced = /rejected|non-fast-forward|fetch first|failed to push some refs/i.test(text) && !/denied|authentication|permission/i.test(text);
+        if (!raced || attempt >= maxRetries) throw failure(err, `pushing to ${remote}`);
+      }
+    }
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Merges the remote branch. git merges only with an index that matches HEAD, so changes the user staged (never
+ * committed by sync) are set aside first and put back staged after, whether the merge worked or not.
+ */
+async function mergeKeepingStaged(repo: git.Git, rev: string, storePaths: string[]): Promise<void> {
+  const staged = await git.stagedExcept(repo, storePaths);
+  if (staged.length) await git.stashStaged(repo, `bd sync: staged changes set aside (${staged.join(', ')})`);
+  try {
+    await git.merge(repo, rev);
+  } catch (err) {
+    const { unmerged } = await git.inProgress(repo);
+    await git.abortMerge(repo);
+    const others = unmerged.filter((p) => !storePaths.includes(p));
+    if (others.length) throw new BeadsError('sync_failed', `merging ${rev} conflicts in files that are not the store's (${others.join(', ')}): merge by hand (git pull), then bd sync`);
+    throw failure(err, `merging ${rev}`);
+  } finally {
+    if (staged.length) {
+      await git.unstashStaged(repo).catch((err: unknown) => {
+        throw new BeadsError('sync_failed', `your staged changes (${staged.join(', ')}) could not be put back after the merge; they are in git stash (${String((err as Error).message).split('\n')[0]})`);
+      });
+    }
+  }
+}
+
+/** Claims among the operations sent that did not stick: another clone's claim came first in the total order. */
+function lostClaims(store: BeadStore, sent: Op[]): { id: string; title: string; holder: string }[] {
+  const out: { id: string; title: string; holder: string }[] = [];
+  const seen = new Set<string>();
+  for (const op of sent) {
+    if (op.kind !== 'claim' || seen.has(op.bead)) continue;
+    seen.add(op.bead);
+    const state = store.state(op.bead);
+    if (!state) continue;
+    const holder = state.bead.assignee;
+    if (holder && holder !== op.actor) out.push({ id: state.bead.id, title: state.bead.title, holder });
+  }
+  return out;
+}
