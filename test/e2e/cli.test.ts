@@ -182,7 +182,7 @@ describe('bd end to end', () => {
     const top = bd(dir, ['--help']);
     expect(top.code).toBe(0);
     expect(top.stdout).toMatchSnapshot('bd --help');
-    for (const cmd of ['init', 'create', 'show', 'list', 'update', 'close', 'reopen', 'delete', 'ready', 'blocked', 'dep', 'dep add', 'dep remove', 'dep tree', 'dep cycles', 'label add', 'label remove', 'comment', 'comments', 'history', 'stats', 'search', 'doctor', 'import', 'export', 'heartbeat', 'mol', 'mol list', 'mol show', 'mol validate', 'mol pour', 'mol status', 'mol next', 'mol squash', 'mol burn', 'mol gc']) {
+    for (const cmd of ['init', 'create', 'show', 'list', 'update', 'close', 'reopen', 'delete', 'ready', 'blocked', 'dep', 'dep add', 'dep remove', 'dep tree', 'dep cycles', 'label add', 'label remove', 'comment', 'comments', 'history', 'stats', 'search', 'doctor', 'sync', 'import', 'export', 'heartbeat', 'mol', 'mol list', 'mol show', 'mol validate', 'mol pour', 'mol status', 'mol next', 'mol squash', 'mol burn', 'mol gc']) {
       const r = bd(dir, [...cmd.split(' '), '--help']);
       expect({ cmd, code: r.code }).toEqual({ cmd, code: 0 });
       expect(r.stdout).toContain('--json');

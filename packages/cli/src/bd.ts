@@ -38,7 +38,7 @@ let y: Argv = yargs(argv)
   .alias('h', 'help')
   .version(false)
   .wrap(Math.min(110, process.stdout.columns || 100))
-  .epilogue('Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found or ambiguous id, 4 invalid input, 5 conflict (already claimed, already closed), 6 corrupt log, 7 store locked, 8 no store, 9 a gate failed.\nDocs: docs/bd.md (commands), docs/beads.md (the store)')
+  .epilogue('Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found or ambiguous id, 4 invalid input, 5 conflict (already claimed, already closed), 6 corrupt log, 7 store locked, 8 no store, 9 a gate failed, 10 sync failed (no remote, refused, conflicts outside the store).\nDocs: docs/bd.md (commands), docs/beads.md (the store)')
   .fail((msg, err) => {
     // Throwing stops yargs before any handler runs: a command with a bad flag must do nothing.
     throw err ?? usageError(msg ?? 'invalid usage');
