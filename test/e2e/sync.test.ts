@@ -1,0 +1,142 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bd, bdAsync, bdJson } from './helpers.js';
+
+const bases: string[] = [];
+afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A bare remote and clones of it; the first clone made the store and pushed it. */
+function clones(n: number): string[] {
+  const base = mkdtempSync(join(tmpdir(), 'bd-sync-'));
+  bases.push(base);
+  git(base, 'init', '-q', '--bare', 'remote.git');
+  const dirs = Array.from({ length: n }, (_, i) => join(base, `clone${i}`));
+  git(base, 'clone', '-q', 'remote.git', dirs[0]!);
+  bd(dirs[0]!, ['init', '--prefix', 'gt']);
+  writeFileSync(join(dirs[0]!, 'README'), 'code\n');
+  git(dirs[0]!, 'add', '-A');
+  git(dirs[0]!, 'commit', '-qm', 'start');
+  git(dirs[0]!, 'push', '-q', 'origin', 'HEAD');
+  for (const d of dirs.slice(1)) git(base, 'clone', '-q', 'remote.git', d);
+  return dirs;
+}
+
+const hash = (dir: string): string => bdJson<{ hash: string }>(dir, ['doctor']).hash;
+interface Sync {
+  out: { operations: number; beads: number };
+  in: { operations: number; beads: number };
+  retries: number;
+  lost_claims: { id: string; holder: string }[];
+}
+
+describe('bd sync', () => {
+  it('exchanges operations between clones, commits only the store, and leaves staged work alone', () => {
+    const [a, b] = clones(2);
+    bdJson(a!, ['create', 'from a']);
+    writeFileSync(join(a!, 'wip.txt'), 'half done\n');
+    git(a!, 'add', 'wip.txt');
+    writeFileSync(join(a!, 'README'), 'edited, not staged\n');
+    expect(bdJson<Sync>(a!, ['sync'])).toMatchObject({ out: { operations: 1, beads: 1 }, in: { operations: 0 } });
+    expect(git(a!, 'show', '--name-only', '--format=', 'HEAD').trim()).toBe('.beads/ops.jsonl');
+    expect(git(a!, 'status', '--porcelain')).toBe(' M README\nA  wip.txt\n');
+    bdJson(b!, ['create', 'from b'], { BD_ACTOR: 'bob' });
+    expect(bdJson<Sync>(b!, ['sync'], { BD_ACTOR: 'bob' })).toMatchObject({ out: { operations: 1 }, in: { operations: 1, beads: 1 } });
+    bdJson(a!, ['create', 'a again']);
+    expect(bdJson<Sync>(a!, ['sync', '--dry-run'])).toMatchObject({ out: { operations: 1 }, in: { operations: 1 } });
+    expect(bdJson<Sync>(a!, ['sync'])).toMatchObject({ out: { operations: 1 }, in: { operations: 1 } });
+    expect(git(a!, 'status', '--porcelain')).toBe(' M README\nA  wip.txt\n');
+    bdJson<Sync>(b!, ['sync'], { BD_ACTOR: 'bob' });
+    expect(hash(a!)).toBe(hash(b!));
+    expect(bdJson<{ title: string }[]>(b!, ['list']).map((x) => x.title).sort()).toEqual(['a again', 'from a', 'from b']);
+    // every commit sync made touched the store and nothing else
+    const touched = git(a!, 'log', '--format=', '--name-only', 'HEAD', '^HEAD~3').split('\n').filter(Boolean);
+    expect(new Set(touched)).toEqual(new Set(['.beads/ops.jsonl']));
+  });
+
+  it('lets two clones push at the same moment: both end up synced, nothing lost', async () => {
+    const [a, b] = clones(2);
+    for (let i = 0; i < 5; i++) {
+      bdJson(a!, ['create', `a${i}`]);
+      bdJson(b!, ['create', `b${i}`], { BD_ACTOR: 'bob' });
+    }
+    const [ra, rb] = await Promise.all([bdAsync(a!, ['sync', '--json']), bdAsync(b!, ['sync', '--json'], { BD_ACTOR: 'bob' })]);
+    expect([ra.code, rb.code, ra.stderr, rb.stderr]).toEqual([0, 0, '', '']);
+    bdJson(a!, ['sync']);
+    bdJson(b!, ['sync'], { BD_ACTOR: 'bob' });
+    expect(hash(a!)).toBe(hash(b!));
+    expect(bdJson<unknown[]>(a!, ['list', '-n', '0'])).toHaveLength(10);
+    const logA = readFileSync(join(a!, '.beads', 'ops.jsonl'), 'utf8').trim().split('\n');
+    expect(logA).toHaveLength(10);
+  });
+
+  it('tells the loser of two claims made apart that it lost, and who holds the bead', () => {
+    const [a, b] = clones(2);
+    const { id } = bdJson<{ id: string }>(a!, ['create', 'contested']);
+    bdJson(a!, ['sync']);
+    bdJson(b!, ['sync'], { BD_ACTOR: 'bob' });
+    bdJson(a!, ['update', id, '--claim']);
+    bdJson(a!, ['sync']);
+    bdJson(b!, ['update', id, '--claim'], { BD_ACTOR: 'bob' }); // bob has not seen alice's claim yet
+    const result = bdJson<Sync>(b!, ['sync'], { BD_ACTOR: 'bob' });
+    expect(result.lost_claims).toEqual([expect.objectContaining({ id, holder: 'tester' })]);
+    expect(bd(b!, ['sync'], { BD_ACTOR: 'bob' }).stdout).not.toMatch(/Lost claim/);
+    expect(bdJson<{ assignee: string }[]>(b!, ['show', id])[0]!.assignee).toBe('tester');
+  });
+
+  it('merges a feature branch with store and code changes into main without conflict', () => {
+    const [a] = clones(1);
+    git(a!, 'checkout', '-q', '-b', 'feature');
+    bdJson(a!, ['create', 'on the branch']);
+    writeFileSync(join(a!, 'feature.txt'), 'code\n');
+    git(a!, 'add', '-A');
+    git(a!, 'commit', '-qm', 'feature work');
+    git(a!, 'checkout', '-q', '-');
+    bdJson(a!, ['create', 'on main']);
+    git(a!, 'add', '-A');
+    git(a!, 'commit', '-qm', 'main work');
+    git(a!, 'merge', '-q', '--no-edit', 'feature');
+    expect(git(a!, 'status', '--porcelain')).toBe('');
+    expect(bdJson<{ title: string }[]>(a!, ['list']).map((x) => x.title).sort()).toEqual(['on main', 'on the branch']);
+    expect(bdJson<{ ok: boolean }>(a!, ['doctor']).ok).toBe(true);
+  });
+
+  it('says what to do without a remote, outside git, and during a merge, writing nothing', () => {
+    const base = mkdtempSync(join(tmpdir(), 'bd-sync-bad-'));
+    bases.push(base);
+    git(base, 'init', '-q');
+    bd(base, ['init', '--prefix', 'gt']);
+    const noRemote = bd(base, ['sync']);
+    expect(noRemote.code).toBe(10);
+    expect(noRemote.stderr).toMatch(/no git remote to sync with .*git remote add origin/);
+    expect(() => git(base, 'rev-parse', '--verify', 'HEAD')).toThrow(); // nothing was committed
+    const plain = mkdtempSync(join(tmpdir(), 'bd-sync-plain-'));
+    bases.push(plain);
+    bd(plain, ['init', '--prefix', 'gt']);
+    expect(bd(plain, ['sync', '--json']).stdout).toMatch(/"code": "sync_failed"[\s\S]*not inside a git repository/);
+    git(base, 'remote', 'add', 'origin', join(base, 'nowhere.git'));
+    const unreachable = bd(base, ['sync']);
+    expect(unreachable.code).toBe(10);
+    expect(unreachable.stderr).toMatch(/fetching origin: the remote is not a reachable git repository/);
+
+    const [a] = clones(1);
+    git(a!, 'checkout', '-q', '-b', 'other');
+    writeFileSync(join(a!, 'README'), 'theirs\n');
+    git(a!, 'commit', '-qam', 'theirs');
+    git(a!, 'checkout', '-q', '-');
+    writeFileSync(join(a!, 'README'), 'ours\n');
+    git(a!, 'commit', '-qam', 'ours');
+    expect(() => git(a!, 'merge', 'other')).toThrow();
+    const head = git(a!, 'rev-parse', 'HEAD');
+    const midMerge = bd(a!, ['sync']);
+    expect(midMerge.code).toBe(10);
+    expect(midMerge.stderr).toMatch(/a merge is in progress in .* with conflicts in README: finish it \(or git merge --abort\), then bd sync/);
+    expect(git(a!, 'rev-parse', 'HEAD')).toBe(head);
+  });
+});
