@@ -192,6 +192,42 @@ for (const size of SIZES) {
   console.log('');
 }
 
+// ---- two clones, 10,000 operations each while apart, then sync with each other ----------------------------
+{
+  const base = mkdtempSync(join(tmpdir(), 'bd-bench-sync-'));
+  const run = (cwd, ...argv) => spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...argv], { cwd, encoding: 'utf8' });
+  run(base, 'init', '-q', '--bare', 'remote.git');
+  const a = join(base, 'a');
+  const b = join(base, 'b');
+  run(base, 'clone', '-q', 'remote.git', a);
+  bd(a, ['init', '--prefix', 'bn']);
+  run(a, 'add', '-A');
+  run(a, 'commit', '-qm', 'store');
+  run(a, 'push', '-q', 'origin', 'HEAD');
+  run(base, 'clone', '-q', 'remote.git', b);
+  for (const [dir, who] of [[a, 'a'], [b, 'b']]) {
+    seed = who === 'a' ? 7 : 11;
+    const gen = new Generator('bn');
+    const lines = [];
+    while (lines.length < 10_000) lines.push(...gen.bead(0.8));
+    appendFileSync(join(dir, '.beads', 'ops.jsonl'), lines.slice(0, 10_000).join('\n') + '\n');
+    bd(dir, ['list', '-n', '1']); // the clone has read its own work before syncing
+  }
+  const timed = (dir) => {
+    const t0 = performance.now();
+    bd(dir, ['sync']);
+    return performance.now() - t0;
+  };
+  const first = timed(a); // a publishes its 10,000
+  const second = timed(b); // b merges them and publishes its own
+  const third = timed(a); // a merges b's
+  const hashA = JSON.parse(bd(a, ['doctor', '--json'])).hash;
+  const hashB = JSON.parse(bd(b, ['doctor', '--json'])).hash;
+  const both = second + third;
+  console.log(`sync of two clones with 10,000 divergent operations each: ${Math.round(second)} ms (b merges a, pushes) + ${Math.round(third)} ms (a merges b) = ${Math.round(both)} ms (target < 2000 ms) ${both < 2000 ? 'ok' : 'OVER'}; a's first push ${Math.round(first)} ms; hashes ${hashA === hashB ? 'equal' : 'DIFFER'}`);
+  rmSync(base, { recursive: true, force: true });
+}
+
 if (existsSync(SAMPLE)) {
   const times = [];
   for (let r = 0; r < Math.max(3, Math.min(RUNS, 5)); r++) {
