@@ -33,7 +33,7 @@ interface Sync {
   out: { operations: number; beads: number };
   in: { operations: number; beads: number };
   retries: number;
-  lost_claims: { id: string; holder: string }[];
+  lost_claims: { id: string; title: string; holder: string; lost_by: string }[];
 }
 
 describe('bd sync', () => {
@@ -83,11 +83,17 @@ describe('bd sync', () => {
     bdJson(b!, ['sync'], { BD_ACTOR: 'bob' });
     bdJson(a!, ['update', id, '--claim']);
     bdJson(a!, ['sync']);
-    bdJson(b!, ['update', id, '--claim'], { BD_ACTOR: 'bob' }); // bob has not seen alice's claim yet
-    const result = bdJson<Sync>(b!, ['sync'], { BD_ACTOR: 'bob' });
-    expect(result.lost_claims).toEqual([expect.objectContaining({ id, holder: 'tester' })]);
-    expect(bd(b!, ['sync'], { BD_ACTOR: 'bob' }).stdout).not.toMatch(/Lost claim/);
-    expect(bdJson<{ assignee: string }[]>(b!, ['show', id])[0]!.assignee).toBe('tester');
+    bdJson(b!, ['update', id, '--claim'], { BD_ACTOR: 'bob' }); // bob has not seen the other claim yet
+    // Both claims carry the same logical clock; the total order (then the op id) decides, the same everywhere.
+    const fromB = bdJson<Sync>(b!, ['sync'], { BD_ACTOR: 'bob' });
+    const fromA = bdJson<Sync>(a!, ['sync']);
+    const winner = bdJson<{ assignee: string }[]>(a!, ['show', id])[0]!.assignee;
+    expect(bdJson<{ assignee: string }[]>(b!, ['show', id])[0]!.assignee).toBe(winner);
+    const loser = winner === 'bob' ? 'tester' : 'bob';
+    const reports = [...fromB.lost_claims, ...fromA.lost_claims];
+    expect(reports).toEqual([{ id, title: 'contested', holder: winner, lost_by: loser }]);
+    expect((winner === 'bob' ? fromA : fromB).lost_claims).toHaveLength(1); // told in the loser's clone
+    expect(bdJson<Sync>(a!, ['sync']).lost_claims).toEqual([]);
   });
 
   it('merges a feature branch with store and code changes into main without conflict', () => {

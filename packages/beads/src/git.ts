@@ -1,28 +1,33 @@
 // The git side effect, one function per verb, through simple-git. Only `bd sync` uses it, so the CLI loads
 // it on demand.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 
 export interface Git {
   root: string;
+  /** The repository's git directory (for a worktree, its own). */
+  gitDir: string;
   raw: SimpleGit;
 }
 
 export async function openRepo(dir: string): Promise<Git> {
-  const raw = simpleGit({ baseDir: dir });
-  const root = (await raw.revparse(['--show-toplevel'])).trim();
-  return { root, raw: simpleGit({ baseDir: root }) };
+  const [root, gitDir] = (await simpleGit({ baseDir: dir }).raw(['rev-parse', '--show-toplevel', '--absolute-git-dir'])).trim().split('\n');
+  return { root: root!, gitDir: gitDir!, raw: simpleGit({ baseDir: root! }) };
 }
 
-/** The checked-out branch (also on a branch with no commit yet), or 'HEAD' when detached. */
-export async function currentBranch(git: Git): Promise<string> {
-  return (await git.raw.raw(['symbolic-ref', '--quiet', '--short', 'HEAD']).catch(() => 'HEAD')).trim() || 'HEAD';
+/** The checked-out branch (also on a branch with no commit yet), or 'HEAD' when detached. Read from HEAD. */
+export function currentBranch(git: Git): string {
+  const head = readFileSync(join(git.gitDir, 'HEAD'), 'utf8').trim();
+  return head.startsWith('ref: refs/heads/') ? head.slice('ref: refs/heads/'.length) : 'HEAD';
 }
 
-/** The remote the branch tracks, else `origin` when it exists, else the only remote, else null. */
+/** The remote the branch tracks, else `origin` when it exists, else the only remote, else null. One call. */
 export async function remoteFor(git: Git, branch: string): Promise<string | null> {
-  const configured = (await git.raw.raw(['config', '--get', `branch.${branch}.remote`]).catch(() => '')).trim();
-  if (configured) return configured;
-  const remotes = (await git.raw.getRemotes()).map((r) => r.name);
+  const lines = (await git.raw.raw(['config', '--get-regexp', '^(branch\\..*\\.remote|remote\\..*\\.url)$']).catch(() => '')).split('\n').filter(Boolean);
+  const configured = lines.find((l) => l.startsWith(`branch.${branch}.remote `));
+  if (configured) return configured.slice(configured.indexOf(' ') + 1).trim();
+  const remotes = lines.filter((l) => l.startsWith('remote.')).map((l) => l.slice('remote.'.length, l.indexOf('.url ')));
   if (remotes.includes('origin')) return 'origin';
   return remotes.length === 1 ? remotes[0]! : null;
 }
@@ -52,10 +57,13 @@ export async function add(git: Git, paths: string[]): Promise<void> {
 
 /** Commits exactly these paths (whatever else is staged stays staged); false when they hold no change. */
 export async function commitOnly(git: Git, paths: string[], message: string): Promise<boolean> {
-  const changed = (await git.raw.raw(['diff', '--cached', '--name-only', 'HEAD', '--', ...paths]).catch(() => 'unborn')).trim();
-  if (!changed) return false;
-  await git.raw.raw(['commit', '--quiet', '--no-verify', '-m', message, '--only', '--', ...paths]);
-  return true;
+  try {
+    await git.raw.raw(['commit', '--quiet', '--no-verify', '-m', message, '--only', '--', ...paths]);
+    return true;
+  } catch (err) {
+    if (/nothing to commit|no changes added|nothing added/i.test(String((err as Error).message))) return false;
+    throw err;
+  }
 }
 
 export async function merge(git: Git, rev: string): Promise<void> {
@@ -70,16 +78,13 @@ export async function push(git: Git, remote: string, branch: string): Promise<vo
   await git.raw.raw(['push', '--quiet', remote, `HEAD:refs/heads/${branch}`]);
 }
 
-/** Paths with unresolved conflicts, and whether a merge is in progress. */
+/** Whether a merge is in progress, and the paths with unresolved conflicts (asked only then). */
 export async function inProgress(git: Git): Promise<{ merging: boolean; unmerged: string[] }> {
-  const unmerged = (await git.raw.raw(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean);
-  const merging = (await git.raw.raw(['rev-parse', '-q', '--verify', 'MERGE_HEAD']).catch(() => '')).trim() !== '';
+  const merging = existsSync(join(git.gitDir, 'MERGE_HEAD'));
+  const unmerged = merging ? (await git.raw.raw(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean) : [];
   return { merging, unmerged };
 }
 
-export async function hasCommits(git: Git): Promise<boolean> {
-  return (await git.raw.raw(['rev-parse', '-q', '--verify', 'HEAD']).catch(() => '')).trim() !== '';
-}
 
 /** Staged paths other than these. */
 export async function stagedExcept(git: Git, paths: string[]): Promise<string[]> {
@@ -94,4 +99,10 @@ export async function stashStaged(git: Git, message: string): Promise<void> {
 
 export async function unstashStaged(git: Git): Promise<void> {
   await git.raw.raw(['stash', 'pop', '--index', '--quiet']);
+}
+
+/** Whether two revisions name the same commit. */
+export async function sameCommit(git: Git, a: string, b: string): Promise<boolean> {
+  const out = (await git.raw.raw(['rev-parse', '-q', '--verify', `${a}^{commit}`, `${b}^{commit}`]).catch(() => '')).trim().split('\n');
+  return out.length === 2 && out[0] === out[1] && out[0] !== '';
 }

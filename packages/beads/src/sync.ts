@@ -1,13 +1,12 @@
 // `bd sync`: exchanges the store's operations with the git remote. It commits only the store's files (never
 // anything else, never what the user staged), merges the remote branch (the log merges as a union, so it
 // cannot conflict), pushes, and tries again when another clone pushed in between. It reports what came in
-// and went out, and the claims this clone lost to another clone's earlier claim. One sync at a time per clone.
-import { existsSync } from 'node:fs';
+// and went out, and the claims this clone held that another clone's earlier claim beat. One sync at a time per clone.
+import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BeadsError } from './errors.js';
 import { acquireLock } from './lock.js';
 import { CONFIG_FILE, LOG_FILE, type BeadStore } from './store.js';
-import { readOps } from './log.js';
 import type { Op } from './types.js';
 import * as git from './git.js';
 
@@ -29,7 +28,7 @@ export interface SyncResult {
   /** Pushes refused because another clone pushed first, each followed by another merge. */
   retries: number;
   /** Claims made here that another clone's earlier claim beat. */
-  lost_claims: { id: string; title: string; holder: string }[];
+  lost_claims: { id: string; title: string; holder: string; lost_by: string }[];
 }
 
 export interface SyncOptions {
@@ -78,14 +77,17 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
     if (state.merging || state.unmerged.length) {
       throw new BeadsError('sync_failed', `a merge is in progress in ${repo.root}${state.unmerged.length ? ` with conflicts in ${state.unmerged.join(', ')}` : ''}: finish it (or git merge --abort), then bd sync`);
     }
-    const branch = await git.currentBranch(repo);
+    const branch = git.currentBranch(repo);
     if (branch === 'HEAD') throw new BeadsError('sync_failed', `${repo.root} is on a detached HEAD: check out a branch to sync`);
     const remote = await git.remoteFor(repo, branch);
     if (!remote) throw new BeadsError('no_remote', `no git remote to sync with in ${repo.root}: add one (git remote add origin <url>), then bd sync`);
     const maxRetries = options.maxRetries ?? 10;
-    const mine = (): Op[] => readOps(store.logPath).ops;
+    // Only op ids and a few fields are needed here: a plain parse, not the schema check of every line.
+    const mine = (): Op[] => opsOfText(existsSync(store.logPath) ? readFileSync(store.logPath, 'utf8') : '');
     let outgoing: Op[] = [];
     const incoming = new Map<string, Op>();
+    // Holders, before the merge, of beads that incoming operations claim: a change of holder is a lost claim.
+    const holdersBefore = new Map<string, string | undefined>();
     let committed = false;
     for (let attempt = 0; ; attempt++) {
       const fetched = await git.fetch(repo, remote, branch).catch((err: unknown) => {
@@ -98,6 +100,9 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
       const localIds = new Set(local.map((o) => o.op_id));
       outgoing = local.filter((o) => !theirIds.has(o.op_id));
       for (const o of theirs) if (!localIds.has(o.op_id)) incoming.set(o.op_id, o);
+      for (const o of incoming.values()) {
+        if (o.kind === 'claim' && !holdersBefore.has(o.bead)) holdersBefore.set(o.bead, store.state(o.bead)?.bead.assignee);
+      }
       if (options.dryRun) {
         return { remote, branch, dry_run: true, out: counts(outgoing), in: counts([...incoming.values()]), committed: false, pushed: false, retries: 0, lost_claims: [] };
       }
@@ -105,9 +110,11 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
       committed = (await git.commitOnly(repo, paths, options.message ?? `bd sync: ${outgoing.length} operation(s)`)) || committed;
       if (fetched) await mergeKeepingStaged(repo, remoteRev, paths);
       try {
-        await git.push(repo, remote, branch);
-        const lost = lostClaims(store, outgoing);
-        return { remote, branch, dry_run: false, out: counts(outgoing), in: counts([...incoming.values()]), committed, pushed: true, retries: attempt, lost_claims: lost };
+        // Nothing of ours to publish when the branch is exactly what the remote has.
+        const upToDate = fetched && (await git.sameCommit(repo, 'HEAD', remoteRev));
+        if (!upToDate) await git.push(repo, remote, branch);
+        const lost = lostClaims(store, holdersBefore);
+        return { remote, branch, dry_run: false, out: counts(outgoing), in: counts([...incoming.values()]), committed, pushed: !upToDate, retries: attempt, lost_claims: lost };
       } catch (err) {
         const text = String((err as Error).message);
         const raced = /rejected|non-fast-forward|fetch first|failed to push some refs/i.test(text) && !/denied|authentication|permission/i.test(text);
@@ -143,17 +150,13 @@ async function mergeKeepingStaged(repo: git.Git, rev: string, storePaths: string
   }
 }
 
-/** Claims among the operations sent that did not stick: another clone's claim came first in the total order. */
-function lostClaims(store: BeadStore, sent: Op[]): { id: string; title: string; holder: string }[] {
-  const out: { id: string; title: string; holder: string }[] = [];
-  const seen = new Set<string>();
-  for (const op of sent) {
-    if (op.kind !== 'claim' || seen.has(op.bead)) continue;
-    seen.add(op.bead);
-    const state = store.state(op.bead);
-    if (!state) continue;
-    const holder = state.bead.assignee;
-    if (holder && holder !== op.actor) out.push({ id: state.bead.id, title: state.bead.title, holder });
+/** Beads this clone saw held by one actor before the merge and by another after: that claim was lost. */
+function lostClaims(store: BeadStore, holdersBefore: Map<string, string | undefined>): { id: string; title: string; holder: string; lost_by: string }[] {
+  const out: { id: string; title: string; holder: string; lost_by: string }[] = [];
+  for (const [logId, before] of holdersBefore) {
+    const state = store.state(logId);
+    const holder = state?.bead.assignee;
+    if (state && before && holder && holder !== before) out.push({ id: state.bead.id, title: state.bead.title, holder, lost_by: before });
   }
   return out;
 }

@@ -46,7 +46,7 @@ export function registerStoreCommands(y: Argv, run: Run): Argv {
         ctx.out(r, (x) =>
           [
             `${x.dry_run ? 'Would send' : 'Sent'} ${x.out.operations} operation(s) on ${x.out.beads} bead(s) to ${x.remote}/${x.branch}; ${x.dry_run ? 'would receive' : 'received'} ${x.in.operations} on ${x.in.beads} bead(s)${x.retries ? ` (after ${x.retries} retr${x.retries === 1 ? 'y' : 'ies'}: another clone pushed first)` : ''}`,
-            ...x.lost_claims.map((l) => `Lost claim: ${l.id} (${l.title}) is held by ${l.holder}, whose claim came first`),
+            ...x.lost_claims.map((l) => `Lost claim: ${l.id} (${l.title}) is held by ${l.holder}, whose claim came first; ${l.lost_by} no longer holds it`),
           ].join('\n'),
         );
       }),
