@@ -87,7 +87,7 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
     let outgoing: Op[] = [];
     const incoming = new Map<string, Op>();
     // Holders, before the merge, of beads that incoming operations claim: a change of holder is a lost claim.
-    const holdersBefore = new Map<string, string | undefined>();
+    const holdersBefore = new Map<string, string>();
     let committed = false;
     for (let attempt = 0; ; attempt++) {
       const fetched = await git.fetch(repo, remote, branch).catch((err: unknown) => {
@@ -100,8 +100,14 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
       const localIds = new Set(local.map((o) => o.op_id));
       outgoing = local.filter((o) => !theirIds.has(o.op_id));
       for (const o of theirs) if (!localIds.has(o.op_id)) incoming.set(o.op_id, o);
-      for (const o of incoming.values()) {
-        if (o.kind === 'claim' && !holdersBefore.has(o.bead)) holdersBefore.set(o.bead, store.state(o.bead)?.bead.assignee);
+      // Only a bead this clone holds (so it is in the hot index) can lose its claim.
+      const claimed = [...incoming.values()].filter((o) => o.kind === 'claim' && !holdersBefore.has(o.bead));
+      if (claimed.length) {
+        const hot = store.view().hotIndex();
+        for (const o of claimed) {
+          const holder = hot.has(o.bead) ? hot.state(o.bead)?.bead.assignee : undefined;
+          if (holder) holdersBefore.set(o.bead, holder);
+        }
       }
       if (options.dryRun) {
         return { remote, branch, dry_run: true, out: counts(outgoing), in: counts([...incoming.values()]), committed: false, pushed: false, retries: 0, lost_claims: [] };
@@ -151,7 +157,7 @@ async function mergeKeepingStaged(repo: git.Git, rev: string, storePaths: string
 }
 
 /** Beads this clone saw held by one actor before the merge and by another after: that claim was lost. */
-function lostClaims(store: BeadStore, holdersBefore: Map<string, string | undefined>): { id: string; title: string; holder: string; lost_by: string }[] {
+function lostClaims(store: BeadStore, holdersBefore: Map<string, string>): { id: string; title: string; holder: string; lost_by: string }[] {
   const out: { id: string; title: string; holder: string; lost_by: string }[] = [];
   for (const [logId, before] of holdersBefore) {
     const state = store.state(logId);
