@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BD = join(ROOT, 'packages', 'cli', 'dist', 'bd.mjs');
 export const WRITER = join(ROOT, 'test', 'e2e', 'workers', 'writer.mjs');
+export const GT = join(ROOT, 'packages', 'cli', 'dist', 'gt.mjs');
 
 export interface Result {
   code: number;
@@ -17,6 +18,11 @@ export interface Result {
 
 export function bd(cwd: string, args: string[], env: Record<string, string> = {}): Result {
   const r = spawnSync(process.execPath, [BD, ...args], { cwd, encoding: 'utf8', env: { ...process.env, BD_ACTOR: 'tester', ...env }, maxBuffer: 64 << 20 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function gt(cwd: string, args: string[], env: Record<string, string> = {}): Result {
+  const r = spawnSync(process.execPath, [GT, ...args], { cwd, encoding: 'utf8', env: { ...process.env, BD_ACTOR: 'tester', ...env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -57,11 +57,18 @@ export function usageError(message: string): BeadsError {
   return new BeadsError('usage', message);
 }
 
+let programName = 'bd';
+
+/** The command name error lines start with (`bd: ...`, `gt: ...`). */
+export function setProgramName(name: string): void {
+  programName = name;
+}
+
 /** Reports an error the one way: JSON on stdout with --json, one line on stderr otherwise. Returns the exit code. */
 export function reportError(err: unknown, json: boolean): number {
   const known = err instanceof BeadsError;
   const e = known ? err : new BeadsError('internal', `internal error: ${(err as Error)?.stack ?? String(err)}\nplease report this with the command you ran`);
   if (json) process.stdout.write(JSON.stringify(e.toJSON(), null, 2) + '\n');
-  else process.stderr.write(`bd: ${e.message}\n`);
+  else process.stderr.write(`${programName}: ${e.message}\n`);
   return e.exitCode;
 }

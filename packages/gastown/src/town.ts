@@ -1,0 +1,103 @@
+// A town: a directory holding its config (town.json), the registry of its rigs (rigs.json), the town-level
+// store for cross-rig work and mail (.beads/, prefix hq) and a molecules/ folder. Installing twice changes
+// nothing that is already there.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { BeadsError, initStore } from '@gastown/beads';
+import { initRepository } from './git-cli.js';
+
+export const TOWN_FILE = 'town.json';
+export const RIGS_FILE = 'rigs.json';
+export const TOWN_PREFIX = 'hq';
+
+export interface TownConfig {
+  name: string;
+  format: number;
+  created_at: string;
+}
+
+export interface RigEntry {
+  name: string;
+  prefix: string;
+  /** Where it was cloned from. */
+  source: string;
+  /** The rig's directory, relative to the town. */
+  path: string;
+  added_at: string;
+}
+
+export interface Town {
+  root: string;
+  config: TownConfig;
+  rigs: RigEntry[];
+}
+
+const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+
+export function validTownName(name: string): string {
+  if (!NAME.test(name)) throw new BeadsError('invalid_input', `invalid town name ${JSON.stringify(name)}: use 1-40 lower-case letters, digits, - and _, starting with a letter`);
+  return name;
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+export interface InstallResult {
+  town: Town;
+  created: string[];
+}
+
+export function installTown(dir: string, options: { name?: string } = {}): InstallResult {
+  const root = resolve(dir);
+  const created: string[] = [];
+  const existing = existsSync(join(root, TOWN_FILE)) ? (JSON.parse(readFileSync(join(root, TOWN_FILE), 'utf8')) as TownConfig) : null;
+  const name = validTownName(options.name ?? existing?.name ?? basename(root).toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[^a-z]+/, '') ?? 'town');
+  if (existing && options.name && existing.name !== options.name) {
+    throw new BeadsError('conflict', `${root} is already the town "${existing.name}"`, { town: existing.name });
+  }
+  mkdirSync(root, { recursive: true });
+  if (!existsSync(join(root, '.git'))) {
+    initRepository(root);
+    created.push('.git');
+  }
+  if (!existing) {
+    writeJsonAtomic(join(root, TOWN_FILE), { name, format: 1, created_at: new Date().toISOString() } satisfies TownConfig);
+    created.push(TOWN_FILE);
+  }
+  if (!existsSync(join(root, RIGS_FILE))) {
+    writeJsonAtomic(join(root, RIGS_FILE), { rigs: [] });
+    created.push(RIGS_FILE);
+  }
+  if (!existsSync(join(root, '.beads', 'config.json'))) {
+    initStore(root, TOWN_PREFIX);
+    created.push('.beads');
+  }
+  if (!existsSync(join(root, 'molecules'))) {
+    mkdirSync(join(root, 'molecules'));
+    created.push('molecules');
+  }
+  return { town: readTown(root), created };
+}
+
+export function readTown(root: string): Town {
+  const config = JSON.parse(readFileSync(join(root, TOWN_FILE), 'utf8')) as TownConfig;
+  const rigs = existsSync(join(root, RIGS_FILE)) ? ((JSON.parse(readFileSync(join(root, RIGS_FILE), 'utf8')) as { rigs: RigEntry[] }).rigs ?? []) : [];
+  return { root, config, rigs };
+}
+
+/** The town around a directory (walking up to a town.json), or null. */
+export function findTown(from: string): Town | null {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, TOWN_FILE))) return readTown(dir);
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+export function requireTown(from: string): Town {
+  const town = findTown(from);
+  if (!town) throw new BeadsError('no_store', `no town found from ${from} upward; create one with gt install DIR`);
+  return town;
+}

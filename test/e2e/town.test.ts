@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bd, gt } from './helpers.js';
+
+const bases: string[] = [];
+afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function gtJson<T>(cwd: string, args: string[]): T {
+  const r = gt(cwd, [...args, '--json']);
+  if (r.code !== 0) throw new Error(`gt ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** A project repository with one commit, and (optionally) its own bead store. */
+function project(base: string, name: string, prefix?: string): string {
+  const dir = join(base, name);
+  git(base, 'init', '-q', dir);
+  writeFileSync(join(dir, 'README'), `${name}\n`);
+  if (prefix) bd(dir, ['init', '--prefix', prefix]);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'start');
+  return dir;
+}
+
+describe('gt install and rigs', () => {
+  it('has --help for every command', () => {
+    for (const cmd of ['', 'install', 'rig', 'rig add', 'rig list', 'rig remove']) {
+      const r = gt(tmpdir(), [...cmd.split(' ').filter(Boolean), '--help']);
+      expect({ cmd, code: r.code }).toEqual({ cmd, code: 0 });
+      expect(r.stdout).toContain('--json');
+    }
+  });
+
+  it('installs a town once, adds rigs (new store or adopted), lists and removes them', () => {
+    const base = mkdtempSync(join(tmpdir(), 'gt-town-'));
+    bases.push(base);
+    const town = join(base, 'town');
+    expect(gtJson<{ created: string[] }>(base, ['install', town, '--name', 'home']).created).toEqual(['.git', 'town.json', 'rigs.json', '.beads', 'molecules']);
+    expect(gtJson<{ created: string[]; name: string }>(base, ['install', town])).toMatchObject({ created: [], name: 'home' });
+    expect(JSON.parse(readFileSync(join(town, '.beads', 'config.json'), 'utf8')).prefix).toBe('hq');
+
+    const plain = project(base, 'plain');
+    const stored = project(base, 'stored', 'st');
+    expect(gtJson(town, ['rig', 'add', 'alpha', plain, '--prefix', 'al'])).toMatchObject({ name: 'alpha', prefix: 'al', path: 'alpha' });
+    expect(readdirSync(join(town, 'alpha')).sort()).toEqual(['main', 'polecats', 'refinery']);
+    expect(JSON.parse(readFileSync(join(town, 'alpha', 'main', '.beads', 'config.json'), 'utf8')).prefix).toBe('al');
+    expect(gtJson(town, ['rig', 'add', 'beta', stored])).toMatchObject({ name: 'beta', prefix: 'st' });
+    const fromDeep = gtJson<{ name: string; prefix: string; store: string }[]>(join(town, 'alpha', 'polecats'), ['rig', 'list']);
+    expect(fromDeep.map((r) => [r.name, r.prefix])).toEqual([['alpha', 'al'], ['beta', 'st']]);
+    expect(fromDeep[1]!.store).toBe(join(town, 'beta', 'main', '.beads'));
+
+    // beta's clone is exactly what was pushed: it can go; alpha's new store is not committed yet: refused
+    expect(gtJson(town, ['rig', 'remove', 'beta'])).toMatchObject({ removed: 'beta', discarded: [] });
+    const refused = gt(town, ['rig', 'remove', 'alpha']);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/^gt: rig alpha has unmerged work \(main: uncommitted changes/);
+    expect(existsSync(join(town, 'alpha'))).toBe(true);
+    expect(gtJson(town, ['rig', 'remove', 'alpha', '--force'])).toMatchObject({ removed: 'alpha' });
+    expect(gtJson<unknown[]>(town, ['rig', 'list'])).toEqual([]);
+  });
+
+  it('rejects bad rigs with one clear error and leaves nothing half-created', () => {
+    const base = mkdtempSync(join(tmpdir(), 'gt-bad-'));
+    bases.push(base);
+    const town = join(base, 'town');
+    gt(base, ['install', town]);
+    const repo = project(base, 'repo');
+    const stored = project(base, 'stored', 'st');
+    gtJson(town, ['rig', 'add', 'first', repo, '--prefix', 'gt']);
+    const registry = readFileSync(join(town, 'rigs.json'));
+    const cases: [string[], number, RegExp][] = [
+      [['rig', 'add', 'Bad Name', repo], 4, /invalid rig name "Bad Name"/],
+      [['rig', 'add', 'hq', repo], 4, /invalid rig name "hq".*not hq, which the town uses/],
+      [['rig', 'add', 'first', repo], 5, /already has a rig named first/],
+      [['rig', 'add', 'second', repo, '--prefix', 'gt'], 5, /prefix gt is already used by first/],
+      [['rig', 'add', 'second', repo, '--prefix', 'hq'], 5, /prefix hq is already used by the town store/],
+      [['rig', 'add', 'second', repo, '--prefix', 'Bad-Prefix'], 4, /invalid prefix "Bad-Prefix"/],
+      [['rig', 'add', 'second', join(base, 'no-such-repo')], 4, /is not a git repository that can be cloned/],
+      [['rig', 'add', 'second', stored, '--prefix', 'zz'], 5, /already has a bead store with prefix st/],
+      [['rig', 'remove', 'nothing'], 3, /no rig nothing/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = gt(town, args);
+      expect({ args, code: r.code }).toEqual({ args, code });
+      expect(r.stderr).toMatch(message);
+      expect(readFileSync(join(town, 'rigs.json')).equals(registry)).toBe(true);
+      expect(existsSync(join(town, 'second'))).toBe(false);
+    }
+    const outside = gt(base, ['rig', 'list']);
+    expect(outside.code).toBe(8);
+    expect(outside.stderr).toMatch(/no town found .* gt install DIR/);
+  });
+});
