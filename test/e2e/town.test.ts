@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bd, gt } from './helpers.js';
+import { bd, bdJson, gt } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
@@ -64,6 +64,32 @@ describe('gt install and rigs', () => {
     expect(existsSync(join(town, 'alpha'))).toBe(true);
     expect(gtJson(town, ['rig', 'remove', 'alpha', '--force'])).toMatchObject({ removed: 'alpha' });
     expect(gtJson<unknown[]>(town, ['rig', 'list'])).toEqual([]);
+  });
+
+  it('routes bd inside a town: the rig of the directory, --rig, and ids to their rig by prefix', () => {
+    const base = mkdtempSync(join(tmpdir(), 'gt-route-'));
+    bases.push(base);
+    const town = join(base, 'town');
+    gt(base, ['install', town]);
+    gtJson(town, ['rig', 'add', 'alpha', project(base, 'a'), '--prefix', 'al']);
+    gtJson(town, ['rig', 'add', 'beta', project(base, 'b'), '--prefix', 'be']);
+    const inAlpha = bdJson<{ id: string }>(town, ['create', 'alpha work', '--rig', 'alpha']).id;
+    const inBeta = bdJson<{ id: string }>(join(town, 'beta', 'polecats'), ['create', 'beta work']).id;
+    const inTown = bdJson<{ id: string }>(town, ['create', 'town work']).id;
+    expect([inAlpha.slice(0, 3), inBeta.slice(0, 3), inTown.slice(0, 3)]).toEqual(['al-', 'be-', 'hq-']);
+    // from anywhere in the town, an id reaches its rig
+    for (const where of [town, join(town, 'alpha', 'refinery'), join(town, 'beta', 'main'), join(town, 'molecules')]) {
+      expect(bdJson<{ title: string }[]>(where, ['show', inAlpha, inBeta, inTown]).map((b) => b.title)).toEqual(['alpha work', 'beta work', 'town work']);
+    }
+    bdJson(join(town, 'alpha', 'main'), ['close', inBeta]);
+    expect(bdJson<{ status: string }[]>(town, ['show', inBeta])[0]!.status).toBe('closed');
+    expect(bdJson<{ title: string }[]>(join(town, 'beta', 'polecats'), ['list', '--all']).map((b) => b.title)).toEqual(['beta work']);
+    expect(bdJson<{ title: string }[]>(town, ['list', '--rig', 'alpha']).map((b) => b.title)).toEqual(['alpha work']);
+    expect(bdJson<{ title: string }[]>(town, ['list']).map((b) => b.title)).toEqual(['town work']);
+    const unknown = bd(town, ['list', '--rig', 'gamma']);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/no rig gamma in town town \(rigs: alpha, beta\)/);
+    expect(bd(base, ['list', '--rig', 'alpha']).stderr).toMatch(/--rig alpha: not inside a town/);
   });
 
   it('rejects bad rigs with one clear error and leaves nothing half-created', () => {

@@ -13,7 +13,7 @@ export { runDoctor, stateHash, type DoctorReport } from './doctor.js';
 export { dependencyTree, dependencyCycles, type DepNode } from './graph.js';
 export { resolveActor } from './actor.js';
 export { canonicalBead } from './record.js';
-export { newBeadId, newOpId, randomToken, PREFIX_PATTERN } from './ids.js';
+export { newBeadId, newOpId, randomToken, prefixOf, PREFIX_PATTERN } from './ids.js';
 export type { CacheReader } from './cache.js';
 export { readOps, forEachLine, parseOpLine, type CorruptLine } from './log.js';
 export { withLock, sleepSync } from './lock.js';

@@ -29,6 +29,7 @@ let y: Argv = yargs(argv)
     json: { type: 'boolean', describe: 'Print one JSON document on stdout (errors as {"error":{"code",...}})', global: true },
     dir: { type: 'string', describe: 'The store: a .beads directory or the directory holding it (default: BEADS_DIR, else found upward)', global: true },
     actor: { type: 'string', describe: 'Who is acting (default: BD_ACTOR, else git user.name)', global: true },
+    rig: { type: 'string', describe: 'Inside a town: use this rig\'s store (ids are routed to their rig by prefix anyway)', global: true },
   })
   .parserConfiguration({ 'camel-case-expansion': false })
   .strict()

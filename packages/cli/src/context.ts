@@ -1,11 +1,14 @@
 // What every bd command handler receives: the parsed global options, a lazily opened store, the actor, and
 // the one output contract (text for people; with --json exactly one JSON document on stdout).
-import { BeadStore, BeadsError, findStoreDir, isWispId, resolveActor, wispStoreDir } from '@gastown/beads';
+import { join, relative, sep } from 'node:path';
+import { BeadStore, BeadsError, findStoreDir, isWispId, prefixOf, resolveActor, wispStoreDir } from '@gastown/beads';
+import { findTown, rigPaths, TOWN_PREFIX, type Town } from '@gastown/gastown';
 
 export interface GlobalArgs {
   json?: boolean;
   dir?: string;
   actor?: string;
+  rig?: string;
 }
 
 export class Context {
@@ -18,8 +21,53 @@ export class Context {
   }
 
   get store(): BeadStore {
-    this.storeCache ??= BeadStore.open(findStoreDir({ dir: this.args.dir }));
+    this.storeCache ??= BeadStore.open(this.args.rig ? this.rigStoreDir(this.args.rig) : this.storeDirHere());
     return this.storeCache;
+  }
+
+  /**
+   * The nearest store upward; but inside a rig of a town (say in its polecats/ folder), the rig's store rather
+   * than the town's, which is the next one up.
+   */
+  private storeDirHere(): string {
+    const found = findStoreDir({ dir: this.args.dir });
+    const town = this.town();
+    if (!town) return found;
+    const rel = relative(town.root, process.cwd());
+    const rig = rel && !rel.startsWith('..') ? town.rigs.find((r) => rel === r.path || rel.startsWith(r.path + sep)) : undefined;
+    if (rig && !found.startsWith(join(town.root, rig.path) + sep)) return join(rigPaths(town, rig.name).clone, '.beads');
+    return found;
+  }
+
+  private townCache?: Town | null;
+  private readonly byPrefix = new Map<string, BeadStore>();
+
+  /** The town around the current directory, unless a store was named explicitly (--dir, BEADS_DIR). */
+  private town(): Town | null {
+    if (this.townCache === undefined) this.townCache = this.args.dir || process.env.BEADS_DIR ? null : findTown(process.cwd());
+    return this.townCache;
+  }
+
+  private rigStoreDir(name: string): string {
+    const town = this.town();
+    if (!town) throw new BeadsError('no_store', `--rig ${name}: not inside a town (gt install creates one)`);
+    if (!town.rigs.some((r) => r.name === name)) throw new BeadsError('not_found', `no rig ${name} in town ${town.config.name} (rigs: ${town.rigs.map((r) => r.name).join(', ') || 'none'})`, { rig: name });
+    return join(rigPaths(town, name).clone, '.beads');
+  }
+
+  /** Inside a town, the store an id's prefix names: a rig's, or the town's (hq). */
+  private storeForPrefix(prefix: string): BeadStore | null {
+    const town = this.town();
+    if (!town || !prefix || prefix === this.store.prefix) return null;
+    let store = this.byPrefix.get(prefix);
+    if (!store) {
+      const rig = town.rigs.find((r) => r.prefix === prefix);
+      const dir = rig ? join(rigPaths(town, rig.name).clone, '.beads') : prefix === TOWN_PREFIX ? join(town.root, '.beads') : null;
+      if (!dir) return null;
+      store = BeadStore.open(dir);
+      this.byPrefix.set(prefix, store);
+    }
+    return store;
   }
 
   /** The wisp store beside the store (ephemeral molecules), created when `create` is set; else null if absent. */
@@ -28,14 +76,19 @@ export class Context {
     return dir ? BeadStore.open(dir) : null;
   }
 
-  /** The store that holds a bead: the wisp store for wisp ids (`<prefix>-wisp-...`), else the store. */
+  /**
+   * The store that holds a bead: the wisp store for wisp ids (`<prefix>-wisp-...`); inside a town, the rig
+   * (or town store) its prefix names; else the store.
+   */
   storeFor(id: string | undefined): BeadStore {
-    if (id && isWispId(this.store.prefix, id.trim())) {
+    if (!id) return this.store;
+    const wanted = id.trim();
+    if (isWispId(this.store.prefix, wanted)) {
       const wisps = this.wisps();
       if (!wisps) throw new BeadsError('not_found', `no bead ${id} (there are no wisps)`, { id });
       return wisps;
     }
-    return this.store;
+    return (wanted.includes('-') && this.storeForPrefix(prefixOf(wanted))) || this.store;
   }
 
   get actor(): string {
