@@ -31,7 +31,7 @@ function project(base: string, name: string, prefix?: string): string {
 
 describe('gt install and rigs', () => {
   it('has --help for every command', () => {
-    for (const cmd of ['', 'install', 'rig', 'rig add', 'rig list', 'rig remove']) {
+    for (const cmd of ['', 'install', 'ready', 'sync', 'rig', 'rig add', 'rig list', 'rig remove']) {
       const r = gt(tmpdir(), [...cmd.split(' ').filter(Boolean), '--help']);
       expect({ cmd, code: r.code }).toEqual({ cmd, code: 0 });
       expect(r.stdout).toContain('--json');
@@ -90,6 +90,34 @@ describe('gt install and rigs', () => {
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/no rig gamma in town town \(rigs: alpha, beta\)/);
     expect(bd(base, ['list', '--rig', 'alpha']).stderr).toMatch(/--rig alpha: not inside a town/);
+  });
+
+  it('gt ready lists ready work across the town, and gt sync syncs every rig and says which could not', () => {
+    const base = mkdtempSync(join(tmpdir(), 'gt-sync-'));
+    bases.push(base);
+    const town = join(base, 'town');
+    gt(base, ['install', town]);
+    const remote = join(base, 'alpha.git');
+    git(base, 'clone', '-q', '--bare', project(base, 'a'), remote);
+    gtJson(town, ['rig', 'add', 'alpha', remote, '--prefix', 'al']);
+    gtJson(town, ['rig', 'add', 'beta', project(base, 'b'), '--prefix', 'be']);
+    bdJson(town, ['create', 'urgent in beta', '-p', '0', '--rig', 'beta']);
+    bdJson(town, ['create', 'alpha work', '--rig', 'alpha']);
+    bdJson(town, ['create', 'town work', '-p', '1']);
+    const ready = gtJson<{ rig: string; title: string }[]>(join(town, 'alpha', 'polecats'), ['ready']);
+    expect(ready.map((r) => [r.rig, r.title])).toEqual([['beta', 'urgent in beta'], ['hq', 'town work'], ['alpha', 'alpha work']]);
+
+    const synced = gt(town, ['sync', '--json']);
+    expect(synced.code).toBe(10);
+    const results = JSON.parse(synced.stdout) as { rig: string; ok: boolean; result?: { out: { operations: number } }; error?: { code: string } }[];
+    expect(results.map((r) => [r.rig, r.ok, r.ok ? r.result!.out.operations : r.error!.code])).toEqual([
+      ['hq', false, 'no_remote'],
+      ['alpha', true, 1],
+      ['beta', false, 'sync_failed'], // cloned from a repository with a checked-out branch: git refuses the push
+    ]);
+    const elsewhere = join(base, 'elsewhere');
+    git(base, 'clone', '-q', remote, elsewhere);
+    expect(bdJson<{ title: string }[]>(elsewhere, ['list']).map((b) => b.title)).toEqual(['alpha work']);
   });
 
   it('rejects bad rigs with one clear error and leaves nothing half-created', () => {

@@ -1,11 +1,61 @@
 // gt install, gt rig add|list|remove.
 import type { Argv } from 'yargs';
-import { addRig, installTown, listRigs, removeRig, requireTown } from '@gastown/gastown';
+import { join } from 'node:path';
+import { BeadStore, readyBeads } from '@gastown/beads';
+import { addRig, installTown, listRigs, removeRig, requireTown, rigPaths, type Town } from '@gastown/gastown';
+import { beadLine } from '../format.js';
 import { str } from '../args.js';
 import type { Run } from '../run.js';
 
+/** Every store of the town: the town's own (hq), then each rig's, in registry order. */
+function townStores(town: Town): { name: string; store: BeadStore }[] {
+  return [
+    { name: 'hq', store: BeadStore.open(join(town.root, '.beads')) },
+    ...town.rigs.map((r) => ({ name: r.name, store: BeadStore.open(join(rigPaths(town, r.name).clone, '.beads')) })),
+  ];
+}
+
 export function registerTownCommands(y: Argv, run: Run): Argv {
   return y
+    .command(
+      'ready',
+      'Ready work across the town: every rig and the town store, by priority then age',
+      (c) => c.option('limit', { alias: 'n', type: 'string', default: '20', describe: 'At most N; 0 for no limit' }),
+      run((ctx, a) => {
+        const limit = Number(str(a, 'limit') ?? 20);
+        const rows = townStores(requireTown(process.cwd())).flatMap(({ name, store }) => readyBeads(store, { limit: 0 }).map((bead) => ({ rig: name, ...bead })));
+        rows.sort((x, y) => x.priority - y.priority || Date.parse(x.created_at) - Date.parse(y.created_at) || (x.id < y.id ? -1 : 1));
+        const shown = limit > 0 ? rows.slice(0, limit) : rows;
+        ctx.out(shown, (rs) => rs.map((r) => `${r.rig.padEnd(12)} ${beadLine(r)}`).join('\n') || 'No ready work in the town.');
+      }),
+    )
+    .command(
+      'sync',
+      'bd sync for the town store and every rig; one failure does not stop the others',
+      (c) => c.option('dry-run', { type: 'boolean', describe: 'Say what would go out and come in, change nothing' }),
+      run(async (ctx, a) => {
+        const { syncStore } = await import('@gastown/beads/sync');
+        const results: { rig: string; ok: boolean; result?: unknown; error?: { code: string; message: string } }[] = [];
+        for (const { name, store } of townStores(requireTown(process.cwd()))) {
+          try {
+            results.push({ rig: name, ok: true, result: await syncStore(store, { dryRun: Boolean(a['dry-run']) }) });
+          } catch (err) {
+            const e = err as { code?: string; message?: string };
+            results.push({ rig: name, ok: false, error: { code: e.code ?? 'internal', message: e.message ?? String(err) } });
+          }
+        }
+        ctx.out(results, (rs) =>
+          rs
+            .map((r) => {
+              if (!r.ok) return `${r.rig.padEnd(12)} not synced: ${r.error!.message}`;
+              const x = r.result as { out: { operations: number }; in: { operations: number }; lost_claims: unknown[] };
+              return `${r.rig.padEnd(12)} out ${x.out.operations}, in ${x.in.operations}${x.lost_claims.length ? `, ${x.lost_claims.length} lost claim(s)` : ''}`;
+            })
+            .join('\n'),
+        );
+        if (results.some((r) => !r.ok)) process.exitCode = 10;
+      }),
+    )
     .command(
       'install <dir>',
       'Create a town in DIR: config, rig registry, the town store (prefix hq) and molecules/; harmless to run again',
