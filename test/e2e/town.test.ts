@@ -86,6 +86,11 @@ describe('gt install and rigs', () => {
     expect(bdJson<{ title: string }[]>(join(town, 'beta', 'polecats'), ['list', '--all']).map((b) => b.title)).toEqual(['beta work']);
     expect(bdJson<{ title: string }[]>(town, ['list', '--rig', 'alpha']).map((b) => b.title)).toEqual(['alpha work']);
     expect(bdJson<{ title: string }[]>(town, ['list']).map((b) => b.title)).toEqual(['town work']);
+    // the town's molecules/ is searched after the rig's own and before the shipped ones
+    writeFileSync(join(town, 'molecules', 'standup.md'), '## Molecule: standup\nA town molecule.\n\n## Step: talk\nSay what you did.\n');
+    expect(bdJson<{ name: string; source: string }[]>(join(town, 'alpha', 'main'), ['mol', 'list']).find((m) => m.name === 'standup')).toMatchObject({ source: 'town' });
+    const poured = bdJson<{ molecule: { id: string } }>(join(town, 'alpha', 'main'), ['mol', 'pour', 'standup']);
+    expect(poured.molecule.id.startsWith('al-')).toBe(true);
     const unknown = bd(town, ['list', '--rig', 'gamma']);
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/no rig gamma in town town \(rigs: alpha, beta\)/);

@@ -2,19 +2,21 @@
 import type { Argv } from 'yargs';
 import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { BeadsError, findStoreDir, readyBeads } from '@gastown/beads';
+import { BeadsError, readyBeads } from '@gastown/beads';
+import { findTown } from '@gastown/gastown';
 import { DEFAULT_WISP_MAX_AGE, burnWisp, checkExpansion, formatProblem, gcWisps, listMolecules, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
 import { list, str, type Args } from '../args.js';
 import { beadList } from '../format.js';
 import type { Context } from '../context.js';
 import type { Run } from '../run.js';
 
-/** The catalog for the store in use, or for the current directory when there is none. */
+/** The catalog for the store in use (or the current directory when there is none), and its town's. */
 function catalog(ctx: Context): CatalogOptions {
+  const townRoot = findTown(process.cwd())?.root;
   try {
-    return { rigRoot: dirname(findStoreDir({ dir: ctx.args.dir })) };
+    return { rigRoot: dirname(ctx.store.dir), ...(townRoot ? { townRoot } : {}) };
   } catch {
-    return { rigRoot: process.cwd() };
+    return { rigRoot: process.cwd(), ...(townRoot ? { townRoot } : {}) };
   }
 }
 
