@@ -125,6 +125,29 @@ describe('gt install and rigs', () => {
     expect(bdJson<{ title: string }[]>(elsewhere, ['list']).map((b) => b.title)).toEqual(['alpha work']);
   });
 
+  it('counts a blocker in another rig: a town epic waits for a rig bead, and is ready once it closes', () => {
+    const base = mkdtempSync(join(tmpdir(), 'gt-cross-'));
+    bases.push(base);
+    const town = join(base, 'town');
+    gt(base, ['install', town]);
+    gtJson(town, ['rig', 'add', 'alpha', project(base, 'a'), '--prefix', 'al']);
+    const blocker = bdJson<{ id: string }>(town, ['create', 'rig work', '--rig', 'alpha']).id;
+    const epic = bdJson<{ id: string; dependencies: { depends_on_id: string }[] }>(town, ['create', 'town epic', '-t', 'epic', '--deps', `blocks:${blocker}`]);
+    expect(epic.dependencies.map((d) => d.depends_on_id)).toEqual([blocker]);
+    const later = bdJson<{ id: string }>(town, ['create', 'later']).id;
+    bdJson(town, ['dep', 'add', later, blocker]);
+    expect(bdJson<{ id: string }[]>(town, ['ready']).map((b) => b.id)).toEqual([]);
+    expect(bdJson<{ id: string; blocked_by: string[] }[]>(town, ['blocked']).map((b) => [b.id, b.blocked_by])).toEqual([
+      [epic.id, [blocker]],
+      [later, [blocker]],
+    ]);
+    expect(gtJson<{ id: string }[]>(town, ['ready']).map((b) => b.id)).toEqual([blocker]);
+    expect(bd(town, ['create', 'x', '--deps', 'blocks:al-nothere']).stderr).toMatch(/no bead al-nothere/);
+    bdJson(join(town, 'alpha', 'main'), ['close', blocker]);
+    expect(bdJson<{ id: string }[]>(town, ['ready']).map((b) => b.id)).toEqual([epic.id, later]);
+    expect(gtJson<{ id: string }[]>(town, ['ready']).map((b) => b.id)).toEqual([epic.id, later]);
+  });
+
   it('rejects bad rigs with one clear error and leaves nothing half-created', () => {
     const base = mkdtempSync(join(tmpdir(), 'gt-bad-'));
     bases.push(base);

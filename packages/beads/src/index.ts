@@ -5,7 +5,7 @@ export { BeadStore, LOG_FILE, CONFIG_FILE, resolveIdIn, type OpDraft, type Store
 export { foldOperations, foldLogId, applyOp, compareOps, type BeadState } from './fold.js';
 export { findStoreDir, initStore, isWispId, wispStoreDir, BEADS_DIRNAME, GITATTRIBUTES_LINE, WISPS_DIRNAME } from './location.js';
 export * from './mutations.js';
-export { readyBeads, blockedBeads, type BlockedBead } from './ready.js';
+export { readyBeads, blockedBeads, type BlockedBead, type ForeignLookup, type ReadyOptions } from './ready.js';
 export { listBeads, searchBeads, storeStats, openDescendants, type StoreStats } from './query.js';
 export { type BeadFilter } from './filter.js';
 export { importFile, importRecords, exportRecords, parseExport, type ImportResult } from './interchange.js';

@@ -7,6 +7,7 @@ import { forEachLine, parseOpLine } from './log.js';
 import { newBeadId } from './ids.js';
 import { assertValid } from './validate.js';
 import type { CacheReader } from './cache.js';
+import type { ForeignLookup } from './ready.js';
 import { resolveIdIn, type BeadStore, type OpDraft } from './store.js';
 import type { Bead, Op } from './types.js';
 
@@ -35,9 +36,22 @@ function resolveIn(store: BeadStore, view: CacheReader, input: string): BeadStat
   return view.state(resolveIdIn(view, store.idPrefix, input))!;
 }
 
-/** A live bead to point a dependency at: deleted ones are refused. */
-function resolveTarget(store: BeadStore, view: CacheReader, input: string): string {
-  const state = resolveIn(store, view, input);
+/** What a dependency may point at outside this store: beads of other rigs of the town, by full id. */
+export interface DependencyOptions {
+  foreign?: ForeignLookup;
+}
+
+/** A live bead to point a dependency at (here, or in another store by full id): deleted ones are refused. */
+function resolveTarget(store: BeadStore, view: CacheReader, input: string, foreign?: ForeignLookup): string {
+  const wanted = input.trim();
+  if (foreign && wanted.includes('-') && !wanted.startsWith(`${store.idPrefix}-`)) {
+    const other = foreign(wanted);
+    if (other) {
+      if (other.status === 'tombstone') throw new BeadsError('not_found', `${wanted} was deleted`, { id: wanted });
+      return wanted;
+    }
+  }
+  const state = resolveIn(store, view, wanted);
   rejectDeleted(state);
   return state.bead.id;
 }
@@ -54,7 +68,7 @@ function freshId(store: BeadStore, view: CacheReader): string {
   throw new BeadsError('internal', 'could not generate a fresh id');
 }
 
-export function createBead(store: BeadStore, actor: string, input: CreateInput): Bead {
+export function createBead(store: BeadStore, actor: string, input: CreateInput, options: DependencyOptions = {}): Bead {
   const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as CreateInput;
   assertValid('validateCreateInput', clean, 'bd create');
   const { ops } = store.write(actor, (view) => {
@@ -62,7 +76,7 @@ export function createBead(store: BeadStore, actor: string, input: CreateInput):
     const id = clean.id ?? freshId(store, view);
     const deps: { depends_on_id: string; type: string }[] = [];
     if (clean.parent) deps.push({ depends_on_id: resolveTarget(store, view, clean.parent), type: 'parent-child' });
-    for (const d of clean.deps ?? []) deps.push({ depends_on_id: resolveTarget(store, view, d.id), type: d.type });
+    for (const d of clean.deps ?? []) deps.push({ depends_on_id: resolveTarget(store, view, d.id, options.foreign), type: d.type });
     const { parent: _p, deps: _d, id: _i, ...fields } = clean;
     const opFields: Record<string, unknown> = { ...fields };
     if (deps.length) opFields.dependencies = deps;
@@ -167,10 +181,10 @@ export function removeLabel(store: BeadStore, actor: string, id: string, label: 
   });
 }
 
-export function addDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type = 'blocks'): Bead {
+export function addDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type = 'blocks', options: DependencyOptions = {}): Bead {
   assertValid('validateCreateInput', { title: 'x', deps: [{ type, id: dependsOn }] }, 'dependency');
   return simpleOp(store, actor, id, (s, view) => {
-    const other = resolveTarget(store, view, dependsOn);
+    const other = resolveTarget(store, view, dependsOn, options.foreign);
     if (other === s.bead.id) throw new BeadsError('invalid_input', `${s.bead.id} cannot depend on itself`);
     if (s.bead.dependencies?.some((d) => d.depends_on_id === other && d.type === type)) return null;
     return { kind: 'dep_add', depends_on_id: other, dep_type: type };

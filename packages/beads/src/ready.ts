@@ -23,9 +23,9 @@ export interface BlockReason {
  * a missing bead does not block). An ancestor is blocked when it has open blockers of its own; a closed
  * ancestor has none, and the ancestor list already reaches past it.
  */
-export function blockReason(hot: HotIndex, header: HotHeader): BlockReason | null {
+export function blockReason(hot: HotIndex, header: HotHeader, foreignOpen?: (id: string) => boolean): BlockReason | null {
   if (header[H.blockers]) {
-    const own = blockersOf(header).filter((id) => id !== header[H.id] && hot.has(id));
+    const own = blockersOf(header).filter((id) => id !== header[H.id] && (hot.has(id) || (foreignOpen?.(id) ?? false)));
     if (own.length) return { blocked_by: own };
   }
   if (!header[H.ancestors]) return null;
@@ -63,8 +63,28 @@ function beadsFor(hot: HotIndex, headers: HotHeader[], filter: BeadFilter, limit
   return out;
 }
 
+/**
+ * A bead of another store (another rig of the town), by id: its status, or null when that store does not know
+ * it. With it, a blocker in another rig counts while it is open there.
+ */
+export type ForeignLookup = (id: string) => { status: string } | null;
+
+export interface ReadyOptions {
+  foreign?: ForeignLookup;
+}
+
+function foreignOpen(store: BeadStore, foreign: ForeignLookup | undefined): ((id: string) => boolean) | undefined {
+  if (!foreign) return undefined;
+  const local = `${store.idPrefix}-`;
+  return (id) => {
+    if (id.startsWith(local)) return false;
+    const status = foreign(id)?.status;
+    return status !== undefined && status !== 'closed' && status !== 'tombstone';
+  };
+}
+
 /** The ready beads' headers in order, and until when that answer holds (the next deferral to run out). */
-function computeReady(hot: HotIndex, now: number, under: ((h: HotHeader) => boolean) | null): { headers: HotHeader[]; validUntil: number } {
+function computeReady(hot: HotIndex, now: number, under: ((h: HotHeader) => boolean) | null, isForeignOpen?: (id: string) => boolean): { headers: HotHeader[]; validUntil: number } {
   const headers: HotHeader[] = [];
   let validUntil = Infinity;
   for (const h of hot.headers.values()) {
@@ -77,7 +97,7 @@ function computeReady(hot: HotIndex, now: number, under: ((h: HotHeader) => bool
       }
     }
     if (under && !under(h)) continue;
-    if (blockReason(hot, h)) continue;
+    if (blockReason(hot, h, isForeignOpen)) continue;
     if (deferred(h, now)) {
       validUntil = Math.min(validUntil, Date.parse(h[H.defer]));
       continue;
@@ -88,17 +108,19 @@ function computeReady(hot: HotIndex, now: number, under: ((h: HotHeader) => bool
   return { headers, validUntil };
 }
 
-export function readyBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] {
+export function readyBeads(store: BeadStore, rawFilter: BeadFilter = {}, options: ReadyOptions = {}): Bead[] {
   const view = store.view();
   const filter = normalizeFilter(rawFilter);
   const now = Date.parse(store.nowIso());
   const under = parentTest(view, store.idPrefix, filter);
-  // Agents ask again and again while nothing changes: the unscoped answer is kept beside the cache.
-  let headers = under ? null : view.readyAnswer(now);
+  // Agents ask again and again while nothing changes: the unscoped answer is kept beside the cache. Not with
+  // blockers in other stores, whose changes this cache cannot see.
+  const reuse = !under && !options.foreign;
+  let headers = reuse ? view.readyAnswer(now) : null;
   if (!headers) {
-    const computed = computeReady(view.hotIndex(), now, under);
+    const computed = computeReady(view.hotIndex(), now, under, foreignOpen(store, options.foreign));
     headers = computed.headers;
-    if (!under) view.saveReadyAnswer(headers, computed.validUntil);
+    if (reuse) view.saveReadyAnswer(headers, computed.validUntil);
   }
   return beadsFor(view.hotIndex(), headers, filter, filter.limit ?? 0);
 }
@@ -108,7 +130,8 @@ export interface BlockedBead extends Bead {
   blocked_ancestor?: string;
 }
 
-export function blockedBeads(store: BeadStore, rawFilter: BeadFilter = {}): BlockedBead[] {
+export function blockedBeads(store: BeadStore, rawFilter: BeadFilter = {}, options: ReadyOptions = {}): BlockedBead[] {
+  const isForeignOpen = foreignOpen(store, options.foreign);
   const view = store.view();
   const filter = normalizeFilter(rawFilter);
   const hot = view.hotIndex();
@@ -118,7 +141,7 @@ export function blockedBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bloc
   for (const h of hot.headers.values()) {
     if (NON_WORK.has(h[H.type])) continue;
     if (under && !under(h)) continue;
-    const reason = blockReason(hot, h);
+    const reason = blockReason(hot, h, isForeignOpen);
     if (!reason) continue;
     found.push(h);
     reasons.set(h[H.id], reason);

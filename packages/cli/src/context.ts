@@ -1,7 +1,7 @@
 // What every bd command handler receives: the parsed global options, a lazily opened store, the actor, and
 // the one output contract (text for people; with --json exactly one JSON document on stdout).
 import { join, relative, sep } from 'node:path';
-import { BeadStore, BeadsError, findStoreDir, isWispId, prefixOf, resolveActor, wispStoreDir } from '@gastown/beads';
+import { BeadStore, BeadsError, findStoreDir, isWispId, prefixOf, resolveActor, wispStoreDir, type ForeignLookup } from '@gastown/beads';
 import { findTown, rigPaths, TOWN_PREFIX, type Town } from '@gastown/gastown';
 
 export interface GlobalArgs {
@@ -74,6 +74,16 @@ export class Context {
   wisps(create = false): BeadStore | null {
     const dir = wispStoreDir(this.store.dir, this.store.prefix, create);
     return dir ? BeadStore.open(dir) : null;
+  }
+
+  /** Inside a town, how to look up a bead of another rig (or the town store) by its full id. */
+  foreign(): ForeignLookup | undefined {
+    if (!this.town()) return undefined;
+    return (id) => {
+      const store = this.storeForPrefix(prefixOf(id));
+      const state = store?.state(id);
+      return state ? { status: state.bead.status } : null;
+    };
   }
 
   /**

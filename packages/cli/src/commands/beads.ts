@@ -62,7 +62,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
           parent: str(a, 'parent'),
           deps: deps(list(a, 'deps')),
           id: str(a, 'id'),
-        } as Parameters<typeof createBead>[2]);
+        } as Parameters<typeof createBead>[2], { foreign: ctx.foreign() });
         ctx.out(bead, (b) => `Created ${b.id}: ${b.title}`);
       }),
     )

@@ -27,13 +27,13 @@ export function registerQueryCommands(y: Argv, run: Run): Argv {
       'ready',
       'Work that can start now: open, not deferred, nothing open blocking it or an ancestor; by priority, oldest first',
       (c) => c.options(filterOptions).option('limit', { ...filterOptions.limit, default: '10' }),
-      run((ctx, a) => ctx.out(readyBeads(ctx.storeFor(str(a, 'parent')), filter(a)), (bs) => beadList(bs, 'No ready work.'))),
+      run((ctx, a) => ctx.out(readyBeads(ctx.storeFor(str(a, 'parent')), filter(a), { foreign: ctx.foreign() }), (bs) => beadList(bs, 'No ready work.'))),
     )
     .command(
       'blocked',
       'Beads that wait on open work, and what they wait on',
       (c) => c.options(filterOptions).option('limit', { ...filterOptions.limit, default: '0' }),
-      run((ctx, a) => ctx.out(blockedBeads(ctx.storeFor(str(a, 'parent')), filter(a)), blockedList)),
+      run((ctx, a) => ctx.out(blockedBeads(ctx.storeFor(str(a, 'parent')), filter(a), { foreign: ctx.foreign() }), blockedList)),
     )
     .command(
       'search <query>',

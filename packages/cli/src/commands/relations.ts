@@ -14,7 +14,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           'Make <id> depend on <depends-on>',
           (c) => c.positional('id', { type: 'string' }).positional('depends-on', { type: 'string' }).option('type', { alias: 't', type: 'string', default: 'blocks', describe: 'blocks, parent-child, related, discovered-from, waits-for' }),
           run((ctx, a) => {
-            const bead = addDependency(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, str(a, 'depends-on')!, str(a, 'type'));
+            const bead = addDependency(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, str(a, 'depends-on')!, str(a, 'type'), { foreign: ctx.foreign() });
             ctx.out(bead, (b) => `${b.id} now depends on ${str(a, 'depends-on')} (${str(a, 'type')})`);
           }),
         )

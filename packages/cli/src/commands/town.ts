@@ -1,7 +1,7 @@
 // gt install, gt rig add|list|remove.
 import type { Argv } from 'yargs';
 import { join } from 'node:path';
-import { BeadStore, readyBeads } from '@gastown/beads';
+import { BeadStore, readyBeads, type ForeignLookup } from '@gastown/beads';
 import { addRig, installTown, listRigs, removeRig, requireTown, rigPaths, type Town } from '@gastown/gastown';
 import { beadLine } from '../format.js';
 import { str } from '../args.js';
@@ -23,7 +23,12 @@ export function registerTownCommands(y: Argv, run: Run): Argv {
       (c) => c.option('limit', { alias: 'n', type: 'string', default: '20', describe: 'At most N; 0 for no limit' }),
       run((ctx, a) => {
         const limit = Number(str(a, 'limit') ?? 20);
-        const rows = townStores(requireTown(process.cwd())).flatMap(({ name, store }) => readyBeads(store, { limit: 0 }).map((bead) => ({ rig: name, ...bead })));
+        const stores = townStores(requireTown(process.cwd()));
+        const foreign: ForeignLookup = (id) => {
+          const state = stores.find((s) => id.startsWith(`${s.store.idPrefix}-`))?.store.state(id);
+          return state ? { status: state.bead.status } : null;
+        };
+        const rows = stores.flatMap(({ name, store }) => readyBeads(store, { limit: 0 }, { foreign }).map((bead) => ({ rig: name, ...bead })));
         rows.sort((x, y) => x.priority - y.priority || Date.parse(x.created_at) - Date.parse(y.created_at) || (x.id < y.id ? -1 : 1));
         const shown = limit > 0 ? rows.slice(0, limit) : rows;
         ctx.out(shown, (rs) => rs.map((r) => `${r.rig.padEnd(12)} ${beadLine(r)}`).join('\n') || 'No ready work in the town.');
