@@ -1,0 +1,55 @@
+// What bd and gt share as programs: one yargs setup (strict, no camel-case duplicates, a usage error stops
+// before any handler runs), quiet exit when the reader closes the pipe, and the one top-level catch.
+import yargs, { type Argv, type Options } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { reportError, setProgramName, usageError } from './context.js';
+import { run, type Run } from './run.js';
+
+export interface ProgramSpec {
+  name: string;
+  usage: string;
+  epilogue: string;
+  options: Record<string, Options>;
+  commands: ((y: Argv, run: Run) => Argv)[];
+}
+
+export async function runProgram(spec: ProgramSpec): Promise<void> {
+  setProgramName(spec.name);
+  // A reader that stops early (`bd list | head`) closes the pipe: that ends the command quietly, as for any
+  // Unix tool, instead of an unhandled EPIPE with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+  const argv = hideBin(process.argv);
+  const json = argv.includes('--json');
+  let y: Argv = yargs(argv)
+    .scriptName(spec.name)
+    .usage(`${spec.usage}\n\nUsage: $0 <command> [options]`)
+    .options({
+      json: { type: 'boolean', describe: 'Print one JSON document on stdout (errors as {"error":{"code",...}})', global: true },
+      ...spec.options,
+    })
+    .parserConfiguration({ 'camel-case-expansion': false })
+    .strict()
+    .demandCommand(1, `give a command; ${spec.name} --help lists them`)
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue(spec.epilogue)
+    .fail((msg, err) => {
+      // Throwing stops yargs before any handler runs: a command with a bad flag must do nothing.
+      throw err ?? usageError(msg ?? 'invalid usage');
+    });
+  for (const register of spec.commands) y = register(y, run);
+  try {
+    await y.parseAsync();
+  } catch (err) {
+    process.exitCode = reportError(err, json);
+    if (!json && (err as { code?: string }).code === 'usage') process.stderr.write(`Run ${spec.name} --help for usage.\n`);
+  }
+}
