@@ -18,6 +18,15 @@ function gtJson<T>(cwd: string, args: string[]): T {
   return JSON.parse(r.stdout) as T;
 }
 
+/** A temp directory holding a town installed by the real gt (removed after the test). */
+function newTown(tag: string): { base: string; town: string } {
+  const base = mkdtempSync(join(tmpdir(), tag));
+  bases.push(base);
+  const town = join(base, 'town');
+  gt(base, ['install', town]);
+  return { base, town };
+}
+
 /** A project repository with one commit, and (optionally) its own bead store. */
 function project(base: string, name: string, prefix?: string): string {
   const dir = join(base, name);
@@ -67,10 +76,7 @@ describe('gt install and rigs', () => {
   });
 
   it('routes bd inside a town: the rig of the directory, --rig, and ids to their rig by prefix', () => {
-    const base = mkdtempSync(join(tmpdir(), 'gt-route-'));
-    bases.push(base);
-    const town = join(base, 'town');
-    gt(base, ['install', town]);
+    const { base, town } = newTown('gt-route-');
     gtJson(town, ['rig', 'add', 'alpha', project(base, 'a'), '--prefix', 'al']);
     gtJson(town, ['rig', 'add', 'beta', project(base, 'b'), '--prefix', 'be']);
     const inAlpha = bdJson<{ id: string }>(town, ['create', 'alpha work', '--rig', 'alpha']).id;
@@ -98,10 +104,7 @@ describe('gt install and rigs', () => {
   });
 
   it('gt ready lists ready work across the town, and gt sync syncs every rig and says which could not', () => {
-    const base = mkdtempSync(join(tmpdir(), 'gt-sync-'));
-    bases.push(base);
-    const town = join(base, 'town');
-    gt(base, ['install', town]);
+    const { base, town } = newTown('gt-sync-');
     const remote = join(base, 'alpha.git');
     git(base, 'clone', '-q', '--bare', project(base, 'a'), remote);
     gtJson(town, ['rig', 'add', 'alpha', remote, '--prefix', 'al']);
@@ -126,10 +129,7 @@ describe('gt install and rigs', () => {
   });
 
   it('counts a blocker in another rig: a town epic waits for a rig bead, and is ready once it closes', () => {
-    const base = mkdtempSync(join(tmpdir(), 'gt-cross-'));
-    bases.push(base);
-    const town = join(base, 'town');
-    gt(base, ['install', town]);
+    const { base, town } = newTown('gt-cross-');
     gtJson(town, ['rig', 'add', 'alpha', project(base, 'a'), '--prefix', 'al']);
     const blocker = bdJson<{ id: string }>(town, ['create', 'rig work', '--rig', 'alpha']).id;
     const epic = bdJson<{ id: string; dependencies: { depends_on_id: string }[] }>(town, ['create', 'town epic', '-t', 'epic', '--deps', `blocks:${blocker}`]);
@@ -149,10 +149,7 @@ describe('gt install and rigs', () => {
   });
 
   it('rejects bad rigs with one clear error and leaves nothing half-created', () => {
-    const base = mkdtempSync(join(tmpdir(), 'gt-bad-'));
-    bases.push(base);
-    const town = join(base, 'town');
-    gt(base, ['install', town]);
+    const { base, town } = newTown('gt-bad-');
     const repo = project(base, 'repo');
     const stored = project(base, 'stored', 'st');
     gtJson(town, ['rig', 'add', 'first', repo, '--prefix', 'gt']);

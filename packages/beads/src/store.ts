@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BeadsError } from './errors.js';
-import { appendLines, fileSize, readOps, readTail } from './log.js';
+import { appendLines, fileSize, readOps, readTail, type CorruptLine } from './log.js';
 import { TAIL_BYTES, catchUp } from './catch-up.js';
 import { withLock } from './lock.js';
 import { foldOperations, type BeadState } from './fold.js';
@@ -89,14 +89,10 @@ export class BeadStore {
   /** The cache, caught up with the log. Throws corrupt_log when the log has corrupt lines. */
   view(options: { allowCorrupt?: boolean } = {}): CacheReader {
     const reader = this.freshReader();
-    if (!options.allowCorrupt) this.refuseCorrupt(reader);
+    if (!options.allowCorrupt) refuseCorrupt(reader.meta.corrupt);
     return reader;
   }
 
-  private refuseCorrupt(reader: CacheReader): void {
-    const c = reader.meta.corrupt[0];
-    if (c) throw new BeadsError('corrupt_log', `${c.file}:${c.line}: corrupt line in the bead log (${c.message}); run bd doctor`, { file: c.file, line: c.line, corrupt: reader.meta.corrupt.length });
-  }
 
   /** The log still starts with the bytes the cache was built from, and its generation is on disk. */
   private extends(meta: CacheMeta | null): boolean {
@@ -207,7 +203,7 @@ export class BeadStore {
   rewriteLog(keep: (op: Op) => boolean): number {
     return withLock(this.lockPath, () => {
       const chunk = readOps(this.logPath, 0, 1, this.displayLogPath);
-      this.refuseCorrupt({ meta: { corrupt: chunk.corrupt } } as unknown as CacheReader);
+      refuseCorrupt(chunk.corrupt);
       const kept = chunk.ops.filter(keep);
       const tmp = `${this.logPath}.tmp${process.pid}`;
       writeFileSync(tmp, kept.map((o) => JSON.stringify(o) + '\n').join(''));
@@ -224,7 +220,7 @@ export class BeadStore {
   write<T = void>(actor: string, build: (view: CacheReader) => { ops: OpDraft[]; result?: T }): { ops: Op[]; result: T | undefined } {
     return withLock(this.lockPath, () => {
       const reader = this.refreshLocked();
-      this.refuseCorrupt(reader);
+      refuseCorrupt(reader.meta.corrupt);
       const { ops: drafts, result } = build(reader);
       let lc = reader.meta.maxLc;
       const ts = this.nowIso();
@@ -237,6 +233,12 @@ export class BeadStore {
       return { ops, result };
     });
   }
+}
+
+/** Stops with the first corrupt line of the log, named by file and line. */
+function refuseCorrupt(corrupt: CorruptLine[]): void {
+  const c = corrupt[0];
+  if (c) throw new BeadsError('corrupt_log', `${c.file}:${c.line}: corrupt line in the bead log (${c.message}); run bd doctor`, { file: c.file, line: c.line, corrupt: corrupt.length });
 }
 
 /** Resolves a full id or a unique prefix against one view of the cache. Deleted beads resolve too. */
