@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench: builds stores of 10,000 and 100,000 beads shaped like real ones, then prints the median wall
 // time of bd commands and their ratio to `node -e ''`, measured side by side (interleaved) in one run.
-// Usage: node scripts/bench.mjs [--sizes 10000,100000] [--runs 11]
+// Usage: node scripts/bench.mjs [--sizes 10000,100000] [--runs 11] [--only stores,sync,import] [--keep]
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ const opt = (name, def) => {
 };
 const SIZES = opt('sizes', '10000,100000').split(',').map(Number);
 const RUNS = Number(opt('runs', '11'));
+const ONLY = opt('only', 'stores,sync,import').split(',');
 const env = { ...process.env, BD_ACTOR: 'bench' };
 
 if (!existsSync(BD)) {
@@ -150,7 +151,7 @@ function report(size, name, ms, baseline, target) {
 }
 
 console.log(`bench: median of ${RUNS} runs each, interleaved; ratio = median / median of node -e ''\n`);
-for (const size of SIZES) {
+for (const size of ONLY.includes('stores') ? SIZES : []) {
   const t0 = performance.now();
   const { repo, gen, log } = buildStore(size);
   const genMs = performance.now() - t0;
@@ -193,7 +194,7 @@ for (const size of SIZES) {
 }
 
 // ---- two clones, 10,000 operations each while apart, then sync with each other ----------------------------
-{
+if (ONLY.includes('sync')) {
   const base = mkdtempSync(join(tmpdir(), 'bd-bench-sync-'));
   const run = (cwd, ...argv) => spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', ...argv], { cwd, encoding: 'utf8' });
   run(base, 'init', '-q', '--bare', 'remote.git');
@@ -225,10 +226,13 @@ for (const size of SIZES) {
   const hashB = JSON.parse(bd(b, ['doctor', '--json'])).hash;
   const both = second + third;
   console.log(`sync of two clones with 10,000 divergent operations each: ${Math.round(second)} ms (b merges a, pushes) + ${Math.round(third)} ms (a merges b) = ${Math.round(both)} ms (target < 2000 ms) ${both < 2000 ? 'ok' : 'OVER'}; a's first push ${Math.round(first)} ms; hashes ${hashA === hashB ? 'equal' : 'DIFFER'}`);
-  rmSync(base, { recursive: true, force: true });
+  if (args.includes('--keep')) console.log(`kept ${base} (clones a and b, remote.git)`);
+  else rmSync(base, { recursive: true, force: true });
 }
 
-if (existsSync(SAMPLE)) {
+if (!ONLY.includes('import')) {
+  /* skipped */
+} else if (existsSync(SAMPLE)) {
   const times = [];
   for (let r = 0; r < Math.max(3, Math.min(RUNS, 5)); r++) {
     const repo = mkdtempSync(join(tmpdir(), 'bd-bench-import-'));

@@ -37,21 +37,40 @@ export interface SyncOptions {
   message?: string;
 }
 
-function opsOfText(text: string | null): Op[] {
-  if (!text) return [];
-  const out: Op[] = [];
+/** What sync needs of an operation: its id, its bead and its kind. */
+type Seen = Pick<Op, 'op_id' | 'bead' | 'kind'>;
+
+// How our writer starts every line; such a line is read without parsing the rest of it.
+const HEAD = /^\{"op_id":"([^"\\]+)","bead":"([^"\\]+)",(?:"origin":"[^"\\]*",)?"kind":"([^"\\]+)"/;
+
+/**
+ * The operations of a log's text by id. A line our writer wrote is read by its start; any other line is parsed.
+ * A torn or corrupt line is the log's business (bd doctor), not the count's.
+ */
+function opsById(text: string | null): Map<string, Seen> {
+  const out = new Map<string, Seen>();
+  if (!text) return out;
   for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
+    if (!line) continue;
+    const m = HEAD.exec(line);
+    if (m) {
+      out.set(m[1]!, { op_id: m[1]!, bead: m[2]!, kind: m[3]! as Op['kind'] });
+      continue;
+    }
     try {
-      out.push(JSON.parse(line) as Op);
+      const op = JSON.parse(line) as Op;
+      if (typeof op.op_id === 'string') out.set(op.op_id, { op_id: op.op_id, bead: op.bead, kind: op.kind });
     } catch {
-      /* a torn or corrupt line is the log's business (bd doctor), not the count's */
+      /* see above */
     }
   }
   return out;
 }
 
-const counts = (ops: Op[]): SyncCounts => ({ operations: ops.length, beads: new Set(ops.map((o) => o.bead)).size });
+/** The operations of `from` that `other` does not have. */
+const missingFrom = (from: Map<string, Seen>, other: Map<string, Seen>): Seen[] => [...from.values()].filter((o) => !other.has(o.op_id));
+
+const counts = (ops: Seen[]): SyncCounts => ({ operations: ops.length, beads: new Set(ops.map((o) => o.bead)).size });
 
 function failure(err: unknown, what: string): BeadsError {
   const text = String((err as Error)?.message ?? err).trim();
@@ -82,24 +101,24 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
     const remote = await git.remoteFor(repo, branch);
     if (!remote) throw new BeadsError('no_remote', `no git remote to sync with in ${repo.root}: add one (git remote add origin <url>), then bd sync`);
     const maxRetries = options.maxRetries ?? 10;
-    // Only op ids and a few fields are needed here: a plain parse, not the schema check of every line.
-    const mine = (): Op[] => opsOfText(existsSync(store.logPath) ? readFileSync(store.logPath, 'utf8') : '');
-    let outgoing: Op[] = [];
-    const incoming = new Map<string, Op>();
+    // Only op ids and a few fields are needed here: not the schema check of every line.
+    const mine = (): Map<string, Seen> => opsById(existsSync(store.logPath) ? readFileSync(store.logPath, 'utf8') : null);
+    let outgoing: Seen[] = [];
+    const incoming = new Map<string, Seen>();
     // Holders, before the merge, of beads that incoming operations claim: a change of holder is a lost claim.
     const holdersBefore = new Map<string, string>();
     let committed = false;
     for (let attempt = 0; ; attempt++) {
-      const fetched = await git.fetch(repo, remote, branch).catch((err: unknown) => {
+      // The local log is read while git fetches.
+      const fetching = git.fetch(repo, remote, branch).catch((err: unknown) => {
         throw failure(err, `fetching ${remote}`);
       });
-      const remoteRev = `${remote}/${branch}`;
-      const theirs = opsOfText(fetched ? await git.show(repo, remoteRev, logRel) : null);
-      const theirIds = new Set(theirs.map((o) => o.op_id));
       const local = mine();
-      const localIds = new Set(local.map((o) => o.op_id));
-      outgoing = local.filter((o) => !theirIds.has(o.op_id));
-      for (const o of theirs) if (!localIds.has(o.op_id)) incoming.set(o.op_id, o);
+      const fetched = await fetching;
+      const remoteRev = `${remote}/${branch}`;
+      const theirs = opsById(fetched ? await git.show(repo, remoteRev, logRel) : null);
+      outgoing = missingFrom(local, theirs);
+      for (const o of missingFrom(theirs, local)) incoming.set(o.op_id, o);
       // Only a bead this clone holds (so it is in the hot index) can lose its claim.
       const claimed = [...incoming.values()].filter((o) => o.kind === 'claim' && !holdersBefore.has(o.bead));
       if (claimed.length) {
