@@ -47,7 +47,10 @@ describe('bd sync', () => {
     expect(git(a!, 'show', '--name-only', '--format=', 'HEAD').trim()).toBe('.beads/ops.jsonl');
     expect(git(a!, 'status', '--porcelain')).toBe(' M README\nA  wip.txt\n');
     bdJson(b!, ['create', 'from b'], { BD_ACTOR: 'bob' });
-    expect(bdJson<Sync>(b!, ['sync'], { BD_ACTOR: 'bob' })).toMatchObject({ out: { operations: 1 }, in: { operations: 1, beads: 1 } });
+    // git's own environment reaches git (simple-git would strip it): the commit is bob's
+    const bob = { BD_ACTOR: 'bob', GIT_AUTHOR_NAME: 'Bob Agent', GIT_AUTHOR_EMAIL: 'bob@example.invalid' };
+    expect(bdJson<Sync>(b!, ['sync'], bob)).toMatchObject({ out: { operations: 1 }, in: { operations: 1, beads: 1 } });
+    expect(git(b!, 'log', '--format=%an <%ae>', '-1', 'HEAD^1')).toBe('Bob Agent <bob@example.invalid>\n');
     bdJson(a!, ['create', 'a again']);
     expect(bdJson<Sync>(a!, ['sync', '--dry-run'])).toMatchObject({ out: { operations: 1 }, in: { operations: 1 } });
     expect(bdJson<Sync>(a!, ['sync'])).toMatchObject({ out: { operations: 1 }, in: { operations: 1 } });
@@ -74,6 +77,21 @@ describe('bd sync', () => {
     expect(bdJson<unknown[]>(a!, ['list', '-n', '0'])).toHaveLength(10);
     const logA = readFileSync(join(a!, '.beads', 'ops.jsonl'), 'utf8').trim().split('\n');
     expect(logA).toHaveLength(10);
+  });
+
+  it('serialises syncs started at the same moment in one clone: all succeed, none is lost', async () => {
+    const [a, b] = clones(2);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 3; i++) bdJson(a!, ['create', `round ${round} bead ${i}`]);
+      // Without the sync lock these would fight over git's index.lock and the remote ref.
+      const results = await Promise.all([0, 1, 2, 3].map(() => bdAsync(a!, ['sync', '--json'])));
+      expect(results.map((r) => [r.code, r.stderr])).toEqual(results.map(() => [0, '']));
+      const sent = results.map((r) => (JSON.parse(r.stdout) as Sync).out.operations);
+      expect(sent.reduce((x, y) => x + y, 0)).toBe(3); // each operation went out in exactly one of them
+    }
+    bdJson(b!, ['sync'], { BD_ACTOR: 'bob' });
+    expect(bdJson<unknown[]>(b!, ['list', '-n', '0'])).toHaveLength(6);
+    expect(git(a!, 'status', '--porcelain')).toBe('');
   });
 
   it('tells the loser of two claims made apart that it lost, and who holds the bead', () => {
@@ -130,6 +148,14 @@ describe('bd sync', () => {
     const unreachable = bd(base, ['sync']);
     expect(unreachable.code).toBe(10);
     expect(unreachable.stderr).toMatch(/fetching origin: the remote is not a reachable git repository/);
+    // A remote that refuses the credentials, as an ssh server does: the message says so.
+    const refuse = join(base, 'refuse-ssh.sh');
+    writeFileSync(refuse, '#!/bin/sh\necho "git@example.invalid: Permission denied (publickey)." >&2\nexit 255\n', { mode: 0o755 });
+    git(base, 'remote', 'set-url', 'origin', 'git@example.invalid:team/project.git');
+    const refused = bd(base, ['sync'], { GIT_SSH_COMMAND: refuse });
+    expect(refused.code).toBe(10);
+    expect(refused.stderr).toMatch(/fetching origin: the remote refused the credentials; check your access to it/);
+    expect(() => git(base, 'rev-parse', '--verify', 'HEAD')).toThrow();
 
     const [a] = clones(1);
     git(a!, 'checkout', '-q', '-b', 'other');

@@ -11,9 +11,21 @@ export interface Git {
   raw: SimpleGit;
 }
 
+/**
+ * git as the user runs it. simple-git strips every ambient GIT_* variable (and a few such as EDITOR) unless
+ * told otherwise, which would drop the user's GIT_SSH_COMMAND and GIT_ASKPASS, or an agent's GIT_AUTHOR_NAME;
+ * bd acts for the user in the user's own environment, so all of it passes through. Without a terminal to
+ * answer a credential prompt, git is told not to ask (so it fails at once instead of waiting for an answer
+ * that cannot come), unless the environment already says.
+ */
+function gitAt(baseDir: string): SimpleGit {
+  if (process.env.GIT_TERMINAL_PROMPT === undefined && !process.stdin.isTTY) process.env.GIT_TERMINAL_PROMPT = '0';
+  return simpleGit({ baseDir, allowEnvironment: Object.keys(process.env) });
+}
+
 export async function openRepo(dir: string): Promise<Git> {
-  const [root, gitDir] = (await simpleGit({ baseDir: dir }).raw(['rev-parse', '--show-toplevel', '--absolute-git-dir'])).trim().split('\n');
-  return { root: root!, gitDir: gitDir!, raw: simpleGit({ baseDir: root! }) };
+  const [root, gitDir] = (await gitAt(dir).raw(['rev-parse', '--show-toplevel', '--absolute-git-dir'])).trim().split('\n');
+  return { root: root!, gitDir: gitDir!, raw: gitAt(root!) };
 }
 
 /** The checked-out branch (also on a branch with no commit yet), or 'HEAD' when detached. Read from HEAD. */
