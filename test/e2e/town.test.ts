@@ -148,6 +148,43 @@ describe('gt install and rigs', () => {
     expect(gtJson<{ id: string }[]>(town, ['ready']).map((b) => b.id)).toEqual([epic.id, later]);
   });
 
+  it('across machines: a town epic blocked by a rig bead becomes ready when another town closes it and both sync', () => {
+    const here = newTown('gt-fed-a-');
+    const there = newTown('gt-fed-b-');
+    const remote = join(here.base, 'alpha.git');
+    git(here.base, 'clone', '-q', '--bare', project(here.base, 'a', 'al'), remote);
+    gtJson(here.town, ['rig', 'add', 'alpha', remote]);
+    gtJson(there.town, ['rig', 'add', 'alpha', remote]);
+    const blocker = bdJson<{ id: string }>(here.town, ['create', 'rig work', '--rig', 'alpha']).id;
+    const epic = bdJson<{ id: string }>(here.town, ['create', 'town epic', '-t', 'epic', '--deps', `blocks:${blocker}`]).id;
+    const syncAlpha = (town: string, actor: string): { rig: string; ok: boolean }[] => {
+      const r = gt(town, ['sync', '--json'], { BD_ACTOR: actor });
+      const results = JSON.parse(r.stdout) as { rig: string; ok: boolean; error?: { code: string } }[];
+      // the town stores have no remote here; each rig's does
+      expect(results.map((x) => [x.rig, x.ok, x.error?.code])).toEqual([
+        ['hq', false, 'no_remote'],
+        ['alpha', true, undefined],
+      ]);
+      return results;
+    };
+    syncAlpha(here.town, 'tester');
+    syncAlpha(there.town, 'remote-worker');
+    // the other machine sees the bead (by id, from anywhere in its town), claims and closes it
+    expect(bdJson<{ title: string }[]>(there.town, ['show', blocker])[0]!.title).toBe('rig work');
+    bdJson(there.town, ['update', blocker, '--claim'], { BD_ACTOR: 'remote-worker' });
+    bdJson(join(there.town, 'alpha', 'main'), ['close', blocker, '--reason', 'done over there'], { BD_ACTOR: 'remote-worker' });
+    // not yet here: nothing has synced
+    expect(bdJson<{ id: string }[]>(here.town, ['ready']).map((b) => b.id)).toEqual([]);
+    expect(gtJson<{ id: string }[]>(here.town, ['ready']).map((b) => b.id)).toEqual([blocker]);
+    syncAlpha(there.town, 'remote-worker');
+    syncAlpha(here.town, 'tester');
+    expect(bdJson<{ status: string; assignee: string }[]>(here.town, ['show', blocker])[0]).toMatchObject({ status: 'closed', assignee: 'remote-worker' });
+    expect(bdJson<{ id: string }[]>(here.town, ['ready']).map((b) => b.id)).toEqual([epic]);
+    expect(gtJson<{ id: string }[]>(here.town, ['ready']).map((b) => b.id)).toEqual([epic]);
+    const hashOf = (town: string): string => bdJson<{ hash: string }>(join(town, 'alpha', 'main'), ['doctor']).hash;
+    expect(hashOf(here.town)).toBe(hashOf(there.town));
+  });
+
   it('rejects bad rigs with one clear error and leaves nothing half-created', () => {
     const { base, town } = newTown('gt-bad-');
     const repo = project(base, 'repo');
