@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bd, bdAsync, bdJson } from './helpers.js';
@@ -170,5 +170,21 @@ describe('bd sync', () => {
     expect(midMerge.code).toBe(10);
     expect(midMerge.stderr).toMatch(/a merge is in progress in .* with conflicts in README: finish it \(or git merge --abort\), then bd sync/);
     expect(git(a!, 'rev-parse', 'HEAD')).toBe(head);
+    git(a!, 'merge', '--abort');
+
+    // a remote whose branch is another project's history
+    const strange = join(base, 'strange');
+    git(base, 'init', '-q', strange);
+    writeFileSync(join(strange, 'OTHER'), 'another project\n');
+    git(strange, 'add', '-A');
+    git(strange, 'commit', '-qm', 'unrelated');
+    git(a!, 'remote', 'set-url', 'origin', strange);
+    git(strange, 'branch', '-qm', git(a!, 'branch', '--show-current').trim());
+    bdJson(a!, ['create', 'kept here']);
+    const unrelated = bd(a!, ['sync']);
+    expect(unrelated.code).toBe(10);
+    expect(unrelated.stderr).toMatch(/has a history unrelated to this branch's: if it is the same project, merge it by hand \(git pull --allow-unrelated-histories\)/);
+    expect(existsSync(join(a!, 'OTHER'))).toBe(false);
+    expect(bdJson<{ title: string }[]>(a!, ['list']).map((x) => x.title)).toContain('kept here');
   });
 });

@@ -165,6 +165,9 @@ async function mergeKeepingStaged(repo: git.Git, rev: string, storePaths: string
     await git.abortMerge(repo);
     const others = unmerged.filter((p) => !storePaths.includes(p));
     if (others.length) throw new BeadsError('sync_failed', `merging ${rev} conflicts in files that are not the store's (${others.join(', ')}): merge by hand (git pull), then bd sync`);
+    if (/unrelated histories/i.test(String((err as Error).message))) {
+      throw new BeadsError('sync_failed', `${rev} has a history unrelated to this branch's: if it is the same project, merge it by hand (git pull --allow-unrelated-histories), then bd sync; otherwise point the remote elsewhere`);
+    }
     throw failure(err, `merging ${rev}`);
   } finally {
     if (staged.length) {
