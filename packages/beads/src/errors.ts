@@ -13,6 +13,7 @@ export const EXIT = {
   noStore: 8,
   gateFailed: 9,
   syncFailed: 10,
+  missingTool: 11,
 } as const;
 
 export type ErrorCode =
@@ -30,6 +31,7 @@ export type ErrorCode =
   | 'gate_failed'
   | 'no_remote'
   | 'sync_failed'
+  | 'missing_tool'
   | 'internal';
 
 const exitFor: Record<ErrorCode, number> = {
@@ -47,6 +49,7 @@ const exitFor: Record<ErrorCode, number> = {
   gate_failed: EXIT.gateFailed,
   no_remote: EXIT.syncFailed,
   sync_failed: EXIT.syncFailed,
+  missing_tool: EXIT.missingTool,
   internal: EXIT.internal,
 };
 

@@ -30,21 +30,25 @@ export class Context {
    * than the town's, which is the next one up.
    */
   private storeDirHere(): string {
-    const found = findStoreDir({ dir: this.args.dir });
-    const town = this.town();
-    if (!town) return found;
-    const rel = relative(town.root, process.cwd());
-    const rig = rel && !rel.startsWith('..') ? town.rigs.find((r) => rel === r.path || rel.startsWith(r.path + sep)) : undefined;
-    if (rig && !found.startsWith(join(town.root, rig.path) + sep)) return join(rigPaths(town, rig.name).clone, '.beads');
-    return found;
+    const town = this.args.dir || process.env.BEADS_DIR ? null : this.town();
+    if (town) {
+      // Anywhere in a rig (a polecat's worktree holds a checked-out copy of .beads/ too): the rig's own store.
+      const rel = relative(town.root, process.cwd());
+      const rig = rel && !rel.startsWith('..') ? town.rigs.find((r) => rel === r.path || rel.startsWith(r.path + sep)) : undefined;
+      if (rig) return join(rigPaths(town, rig.name).clone, '.beads');
+    }
+    return findStoreDir({ dir: this.args.dir });
   }
 
   private townCache?: Town | null;
   private readonly byPrefix = new Map<string, BeadStore>();
 
-  /** The town around the current directory, unless a store was named explicitly (--dir, BEADS_DIR). */
+  /**
+   * The town around the store named by BEADS_DIR (as agents' sessions set it), else around the current
+   * directory; none when a store was named with --dir.
+   */
   private town(): Town | null {
-    if (this.townCache === undefined) this.townCache = this.args.dir || process.env.BEADS_DIR ? null : findTown(process.cwd());
+    if (this.townCache === undefined) this.townCache = this.args.dir ? null : findTown(process.env.BEADS_DIR || process.cwd());
     return this.townCache;
   }
 

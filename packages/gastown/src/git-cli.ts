@@ -49,3 +49,45 @@ export function unmergedWork(dir: string): string[] {
   if (ahead && ahead !== '0') out.push(`${ahead} commit(s) not pushed`);
   return out;
 }
+
+/** A new worktree at `dir` on a new branch `branch`, starting from the clone's HEAD. */
+export function addWorktree(clone: string, dir: string, branch: string): void {
+  git(['worktree', 'add', '--quiet', '-b', branch, dir, 'HEAD'], clone);
+}
+
+/** Removes a worktree and its branch; only for one that holds no work (a sling that failed half-way). */
+export function removeWorktree(clone: string, dir: string, branch: string): void {
+  git(['worktree', 'remove', '--force', dir], clone);
+  git(['branch', '-D', branch], clone);
+}
+
+export function branchExists(clone: string, branch: string): boolean {
+  try {
+    git(['rev-parse', '-q', '--verify', `refs/heads/${branch}`], clone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The commit a revision names, or null. */
+export function revParse(dir: string, rev: string): string | null {
+  try {
+    return git(['rev-parse', '-q', '--verify', `${rev}^{commit}`], dir).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The checked-out branch's name ('HEAD' when detached). */
+export function currentBranch(dir: string): string {
+  return git(['rev-parse', '--abbrev-ref', 'HEAD'], dir).trim();
+}
+
+/** Commits everything in the work tree (new files too); false when there was nothing to commit. */
+export function commitAll(dir: string, message: string): boolean {
+  if (!git(['status', '--porcelain'], dir).trim()) return false;
+  git(['add', '-A'], dir);
+  git(['commit', '--quiet', '--no-verify', '-m', message], dir);
+  return true;
+}

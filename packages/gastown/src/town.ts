@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { basename, dirname, join, resolve } from 'node:path';
 import { BeadsError, initStore } from '@gastown/beads';
 import { initRepository } from './git-cli.js';
+import type { RuntimeConfig } from './runtime.js';
 
 export const TOWN_FILE = 'town.json';
 export const RIGS_FILE = 'rigs.json';
@@ -14,6 +15,8 @@ export interface TownConfig {
   name: string;
   format: number;
   created_at: string;
+  /** Which agent runtime each role runs (see runtime.ts); absent: Claude Code for every role. */
+  runtimes?: RuntimeConfig;
 }
 
 export interface RigEntry {

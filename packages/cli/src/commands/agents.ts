@@ -1,0 +1,137 @@
+// gt up, gt down, gt agents, gt peek, gt attach: the town's agent sessions.
+import type { Argv } from 'yargs';
+import { BeadsError } from '@gastown/beads';
+import {
+  agentFor,
+  attachSession,
+  capturePane,
+  hookedWork,
+  parseAgent,
+  requireRig,
+  requireTmux,
+  requireTown,
+  resolveRuntime,
+  sessionState,
+  startAgent,
+  stopAgents,
+  townAgents,
+  townSessions,
+  townSocket,
+  type Agent,
+  type Town,
+} from '@gastown/gastown';
+import { str } from '../args.js';
+import { cliTools } from '../tools.js';
+import type { Run } from '../run.js';
+
+/** The standing agents: the mayor (for the whole town), and a witness and a refinery per rig. */
+function standing(town: Town, rig?: string): Agent[] {
+  const rigs = rig ? [requireRig(town, rig)] : town.rigs.map((r) => r.name);
+  return [...(rig ? [] : [agentFor(town, 'mayor')]), ...rigs.flatMap((r) => [agentFor(town, 'witness', r), agentFor(town, 'refinery', r)])];
+}
+
+export interface AgentRow {
+  address: string;
+  role: string;
+  rig: string | null;
+  session: string;
+  state: 'running' | 'dead' | 'absent';
+  pid: number | null;
+  hooked: string | null;
+  molecule: string | null;
+  step: string | null;
+  idle_s: number | null;
+}
+
+export function agentRows(town: Town, rig?: string): AgentRow[] {
+  const sessions = townSessions(town);
+  const now = Date.now() / 1000;
+  return townAgents(town, rig).map((agent) => {
+    const info = sessions.get(agent.session);
+    const work = hookedWork(agent);
+    return {
+      address: agent.address,
+      role: agent.role,
+      rig: agent.rig ?? null,
+      session: agent.session,
+      state: sessionState(info),
+      pid: info && !info.dead ? info.pid : null,
+      hooked: work?.bead.id ?? null,
+      molecule: work?.molecule?.id ?? null,
+      step: work?.step ? `${work.step.step} (${work.step.id})` : null,
+      idle_s: info ? Math.max(0, Math.round(now - info.activity)) : null,
+    };
+  });
+}
+
+const idle = (s: number | null): string => (s === null ? '-' : s < 60 ? `${s}s` : s < 3600 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`);
+
+export function registerAgentCommands(y: Argv, run: Run): Argv {
+  return y
+    .command(
+      'up [rig]',
+      "Start the town's standing agents (the mayor; a witness and a refinery per rig), or one rig's; running ones are left alone",
+      (c) => c.positional('rig', { type: 'string', describe: 'Only this rig (its witness and refinery)' }).option('runtime', { type: 'string', describe: 'Runtime for every agent started (else GT_RUNTIME, else town.json, else claude)' }),
+      run((ctx, a) => {
+        requireTmux();
+        const town = requireTown(process.cwd());
+        const tools = cliTools();
+        const agents = standing(town, str(a, 'rig'));
+        // Every runtime is checked before any session starts: nothing half-started.
+        const runtimes = agents.map((agent) => resolveRuntime(town, agent.role, tools, str(a, 'runtime')));
+        const results = agents.map((agent, i) => ({ address: agent.address, session: agent.session, runtime: runtimes[i]!.name, result: startAgent(town, agent, runtimes[i]!, tools) }));
+        ctx.out({ socket: townSocket(town), agents: results }, (x) => x.agents.map((r) => `${r.address.padEnd(28)} ${r.result} (${r.runtime}, session ${r.session})`).join('\n'));
+      }),
+    )
+    .command(
+      'down [rig]',
+      "Stop the town's agent sessions (or one rig's) and every process they started; worktrees are kept",
+      (c) => c.positional('rig', { type: 'string', describe: 'Only this rig (its witness, refinery and polecats)' }),
+      run((ctx, a) => {
+        const town = requireTown(process.cwd());
+        const rig = str(a, 'rig');
+        const stopped = stopAgents(town, rig ? townAgents(town, requireRig(town, rig)) : undefined);
+        ctx.out({ stopped }, (x) => (x.stopped.length ? `Stopped ${x.stopped.length} session(s): ${x.stopped.join(', ')}` : 'No session was running.'));
+      }),
+    )
+    .command(
+      'agents',
+      'Every agent of the town: role, rig, session state (running, dead, absent), hooked bead, current step, idle time',
+      (c) => c.option('rig', { type: 'string', describe: 'Only this rig' }),
+      run((ctx, a) => {
+        const town = requireTown(process.cwd());
+        const rows = agentRows(town, str(a, 'rig'));
+        ctx.out(rows, (rs) =>
+          rs.map((r) => `${r.address.padEnd(28)} ${r.state.padEnd(8)} idle ${idle(r.idle_s).padEnd(5)} ${r.hooked ? `hooked ${r.hooked}${r.step ? ` at ${r.step}` : ''}` : ''}`.trimEnd()).join('\n'),
+        );
+      }),
+    )
+    .command(
+      'peek <agent>',
+      "Print the last lines of an agent's session",
+      (c) => c.positional('agent', { type: 'string', describe: 'mayor, <rig>/witness, <rig>/refinery, <rig>/polecats/<name>' }).option('lines', { alias: 'n', type: 'string', default: '40', describe: 'How many lines' }),
+      run((ctx, a) => {
+        const town = requireTown(process.cwd());
+        const agent = parseAgent(town, str(a, 'agent')!);
+        const lines = Number(str(a, 'lines'));
+        if (!Number.isInteger(lines) || lines < 1) throw new BeadsError('invalid_input', `invalid --lines ${JSON.stringify(str(a, 'lines'))}: give a whole number of lines, 1 or more`);
+        requireTmux();
+        const state = sessionState(townSessions(town).get(agent.session));
+        if (state === 'absent') throw new BeadsError('not_found', `${agent.address} has no session (gt up, or gt sling, starts one)`, { agent: agent.address });
+        const text = capturePane(townSocket(town), agent.session, lines);
+        ctx.out({ agent: agent.address, state, text }, (x) => x.text);
+      }),
+    )
+    .command(
+      'attach <agent>',
+      "Attach this terminal to an agent's session (detach with C-b d)",
+      (c) => c.positional('agent', { type: 'string', describe: 'mayor, <rig>/witness, <rig>/refinery, <rig>/polecats/<name>' }),
+      run((_ctx, a) => {
+        const town = requireTown(process.cwd());
+        const agent = parseAgent(town, str(a, 'agent')!);
+        requireTmux();
+        if (!townSessions(town).has(agent.session)) throw new BeadsError('not_found', `${agent.address} has no session (gt up, or gt sling, starts one)`, { agent: agent.address });
+        process.exitCode = attachSession(townSocket(town), agent.session);
+      }),
+    );
+}

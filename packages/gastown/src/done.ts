@@ -1,0 +1,66 @@
+// gt done: a polecat's work is finished. Its molecule's steps must all be closed; its branch (in the rig's
+// repository, which its worktree shares) names the commit to merge; a merge-request bead goes to the
+// refinery's queue, and the refinery and the witness are told by mail. Running it again changes nothing.
+import { BeadStore, BeadsError, createBead, listBeads, type Bead } from '@gastown/beads';
+import { agentFor, type Agent } from './agents.js';
+import { currentBranch, revParse } from './git-cli.js';
+import { sendMail } from './mail.js';
+import { rigPaths } from './rigs.js';
+import type { Town } from './town.js';
+import { hookedWork } from './work.js';
+
+export interface MergeRequestMeta {
+  branch: string;
+  target: string;
+  source_bead: string;
+  worker: string;
+  commit: string;
+}
+
+export interface DoneResult {
+  merge_request: string;
+  existing: boolean;
+  bead: string;
+  branch: string;
+  target: string;
+  commit: string;
+  notified: string[];
+}
+
+export function finishWork(town: Town, agent: Agent): DoneResult {
+  if (agent.role !== 'polecat' || !agent.rig) throw new BeadsError('invalid_input', `gt done is for polecats; ${agent.address} is a ${agent.role}`);
+  const store = BeadStore.open(agent.store);
+  const work = hookedWork(agent, store);
+  if (!work) throw new BeadsError('not_found', `${agent.address} has nothing on its hook`, { agent: agent.address });
+  if (work.molecule && work.molecule.done < work.molecule.total) {
+    throw new BeadsError('conflict', `${work.molecule.id} has ${work.molecule.total - work.molecule.done} step(s) not closed (next: ${work.step?.step ?? '?'} ${work.step?.id ?? ''}); close them first`, { molecule: work.molecule.id });
+  }
+  const clone = rigPaths(town, agent.rig).clone;
+  const branch = currentBranch(agent.cwd);
+  const commit = revParse(clone, `refs/heads/${branch}`);
+  if (branch === 'HEAD' || !commit) throw new BeadsError('conflict', `${agent.cwd} is not on a branch of the rig's repository; check out its branch (polecat/${agent.name})`);
+  if (revParse(agent.cwd, 'HEAD') !== commit) throw new BeadsError('conflict', `the worktree's HEAD is not its branch ${branch}`);
+  const target = currentBranch(clone);
+  const previous = listBeads(store, { issue_type: ['merge-request'], all: true, limit: 0 }).find((b) => mrMeta(b)?.source_bead === work.bead.id && mrMeta(b)?.commit === commit);
+  if (previous) return { merge_request: previous.id, existing: true, bead: work.bead.id, branch, target, commit, notified: [] };
+  const meta: MergeRequestMeta = { branch, target, source_bead: work.bead.id, worker: agent.address, commit };
+  const mr = createBead(store, agent.address, {
+    title: `Merge ${branch}: ${work.bead.title}`,
+    description: `${agent.address} finished ${work.bead.id} on ${branch} (${commit.slice(0, 12)}); merge it into ${target}.`,
+    issue_type: 'merge-request',
+    priority: work.bead.priority,
+    metadata: { merge_request: meta },
+    deps: [{ type: 'related', id: work.bead.id }],
+  });
+  const notified: string[] = [];
+  for (const role of ['refinery', 'witness'] as const) {
+    const to = agentFor(town, role, agent.rig);
+    sendMail(town, agent.address, to.address, `Merge request ${mr.id}: ${branch}`, `${agent.address} finished ${work.bead.id} (${work.bead.title}). Branch ${branch} at ${commit} is ready to merge into ${target}: ${mr.id}.`);
+    notified.push(to.address);
+  }
+  return { merge_request: mr.id, existing: false, bead: work.bead.id, branch, target, commit, notified };
+}
+
+export function mrMeta(bead: Bead): MergeRequestMeta | undefined {
+  return (bead.metadata as { merge_request?: MergeRequestMeta } | undefined)?.merge_request;
+}

@@ -1,0 +1,144 @@
+// The built-in scripted agent: a deterministic runtime that needs no LLM. As a polecat it primes itself,
+// takes the ready steps of its hooked molecule one at a time, runs the shell code blocks of each step (the
+// step's own body, and the hooked bead's blocks tagged `step=<id>`) in its worktree, closes the step (so
+// gates run), commits, and finishes with gt done. Every role reads and acknowledges its mail, and acts again
+// whenever a line arrives on its input (a nudge).
+import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
+import { BeadStore, BeadsError, addComment, listBeads, readyBeads, updateBead, type Bead } from '@gastown/beads';
+import { closeStep } from '@gastown/molecules';
+import type { Agent } from './agents.js';
+import { finishWork } from './done.js';
+import { commitAll } from './git-cli.js';
+import { ackMail, inbox, readMail } from './mail.js';
+import { primeAgent } from './prime.js';
+import type { Town } from './town.js';
+import { hookedWork } from './work.js';
+
+const require = createRequire(import.meta.url);
+
+export interface CodeBlock {
+  info: string;
+  code: string;
+}
+
+/** Fenced code blocks whose language is sh, bash or shell (with any further words, such as step=implement). */
+export function shellBlocks(text: string | undefined): CodeBlock[] {
+  const out: CodeBlock[] = [];
+  const re = /^(`{3,}|~{3,})[ \t]*([^\n]*)\n([\s\S]*?)^\1[ \t]*$/gm;
+  for (let m = re.exec(text ?? ''); m; m = re.exec(text ?? '')) {
+    const info = m[2]!.trim();
+    if (/^(sh|bash|shell)\b/.test(info)) out.push({ info, code: m[3]! });
+  }
+  return out;
+}
+
+function stepName(step: Bead): string {
+  return String((step.metadata as { step?: unknown } | undefined)?.step ?? step.title);
+}
+
+/** The blocks a step runs: its own, then the hooked bead's tagged with the step's id (full path or last part). */
+export function blocksFor(step: Bead, hooked: Bead): CodeBlock[] {
+  const name = stepName(step);
+  const short = name.split('/').pop();
+  const tagged = shellBlocks(hooked.description).filter((b) => b.info.split(/\s+/).some((w) => w === `step=${name}` || w === `step=${short}`));
+  return [...shellBlocks(step.description), ...tagged];
+}
+
+function runBlock(code: string, cwd: string): { code: number; output: string } {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', code], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
+  return { code: r.status ?? 1, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+export class ScriptedAgent {
+  private readonly store: BeadStore;
+  constructor(
+    private readonly town: Town,
+    private readonly agent: Agent,
+    private readonly log: (line: string) => void,
+  ) {
+    this.store = BeadStore.open(agent.store);
+  }
+
+  /** Reads, shows and acknowledges each unacknowledged message (a handoff note included). */
+  handleMail(): void {
+    for (const m of inbox(this.town, this.agent.address)) {
+      const read = readMail(this.town, this.agent.address, m.id);
+      this.log(`[mail] ${read.id} from ${read.from}: ${read.subject}${read.body ? ` | ${read.body.split('\n')[0]}` : ''}`);
+      ackMail(this.town, this.agent.address, m.id);
+    }
+  }
+
+  /** Works the hooked molecule until it is done or a step cannot be done; true when it finished (gt done ran). */
+  work(): boolean {
+    if (this.agent.role !== 'polecat') return false;
+    for (;;) {
+      const work = hookedWork(this.agent, this.store);
+      if (!work?.molecule) {
+        this.log(work ? `[work] ${work.bead.id} has no molecule; nothing to do` : '[work] nothing on my hook');
+        return false;
+      }
+      const mine = listBeads(this.store, { parent: work.molecule.id, status: ['in_progress'], assignee: this.agent.address, limit: 0 });
+      const ready = readyBeads(this.store, { parent: work.molecule.id, limit: 0 });
+      const step = [...mine, ...ready].find((b) => b.issue_type !== 'molecule');
+      if (!step) {
+        if (work.molecule.done < work.molecule.total) {
+          this.log(`[work] ${work.molecule.id}: no step is ready (${work.molecule.done}/${work.molecule.total} closed); waiting`);
+          return false;
+        }
+        const done = finishWork(this.town, this.agent);
+        this.log(`[done] ${done.existing ? 'merge request already filed' : 'filed merge request'} ${done.merge_request} for ${done.branch} (${done.commit.slice(0, 12)})`);
+        return true;
+      }
+      if (!this.doStep(step, work.bead)) return false;
+    }
+  }
+
+  private doStep(step: Bead, hooked: Bead): boolean {
+    const name = stepName(step);
+    if (step.status !== 'in_progress') updateBead(this.store, this.agent.address, step.id, {}, { claim: true });
+    this.log(`[step] ${name} (${step.id})`);
+    for (const block of blocksFor(step, hooked)) {
+      const r = runBlock(block.code, this.agent.cwd);
+      if (r.code !== 0) {
+        const tail = r.output.trim().split('\n').slice(-20).join('\n');
+        addComment(this.store, this.agent.address, step.id, `scripted agent: a code block failed (exit ${r.code}):\n${tail}`);
+        this.log(`[step] ${name}: a code block failed (exit ${r.code}); the step stays open. ${tail.split('\n').pop() ?? ''}`);
+        return false;
+      }
+    }
+    try {
+      closeStep(this.store, this.agent.address, step.id, { cwd: this.agent.cwd, reason: 'done by the scripted agent' });
+    } catch (err) {
+      if (err instanceof BeadsError && err.code === 'gate_failed') {
+        this.log(`[step] ${name}: ${err.message}`);
+        return false;
+      }
+      throw err;
+    }
+    if (commitAll(this.agent.cwd, `${name} (${hooked.id}): ${hooked.title}`)) this.log(`[commit] ${name}`);
+    return true;
+  }
+
+  /** Primes, handles mail, works; then does so again for every line on its input until the input ends. */
+  async run(input: NodeJS.ReadableStream = process.stdin): Promise<void> {
+    const prime = primeAgent(this.town, this.agent);
+    this.log(`[prime] ${prime.agent} (${prime.role}); hooked: ${prime.hooked?.bead.id ?? 'nothing'}; unread mail: ${prime.mail.length}${prime.handoff ? `; handoff: ${prime.handoff.body}` : ''}`);
+    const cycle = (): void => {
+      try {
+        this.handleMail();
+        this.work();
+      } catch (err) {
+        this.log(`[error] ${(err as Error).message}`);
+      }
+      this.log('[idle] waiting for a nudge');
+    };
+    cycle();
+    const lines = createInterface({ input });
+    for await (const line of lines) {
+      this.log(`[nudge] ${line}`);
+      cycle();
+    }
+  }
+}

@@ -1,0 +1,115 @@
+// Agent sessions: starting an agent's runtime in its tmux session with its identity in the environment,
+// seeing which sessions run, and stopping them with every process they started.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { BeadsError } from '@gastown/beads';
+import { townSocket, type Agent } from './agents.js';
+import { descendants, endProcesses } from './processes.js';
+import { PRIME_PROMPT, shellQuote, type Runtime, type Tools } from './runtime.js';
+import { listSessions, requireTmux, respawnSession, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
+import type { Town } from './town.js';
+
+export type SessionState = 'running' | 'dead' | 'absent';
+
+/** The sessions of the town's tmux server, by name. */
+export function townSessions(town: Town): Map<string, SessionInfo> {
+  return new Map(listSessions(townSocket(town)).map((s) => [s.name, s]));
+}
+
+export function sessionState(info: SessionInfo | undefined): SessionState {
+  return !info ? 'absent' : info.dead ? 'dead' : 'running';
+}
+
+/** The environment an agent's runtime starts with: who it is, where its store is, and gt and bd on PATH. */
+export function agentEnv(town: Town, agent: Agent, runtime: Runtime, tools: Tools): Record<string, string> {
+  const email = `${agent.address.replace(/\//g, '.')}@${town.config.name}.gastown.invalid`;
+  return {
+    GT_TOWN: town.root,
+    GT_TOWN_NAME: town.config.name,
+    GT_ROLE: agent.role,
+    GT_AGENT: agent.address,
+    ...(agent.rig ? { GT_RIG: agent.rig } : {}),
+    ...(agent.name ? { GT_POLECAT: agent.name } : {}),
+    GT_RUNTIME: runtime.name,
+    GT_PROMPT: PRIME_PROMPT,
+    BD_ACTOR: agent.address,
+    BEADS_DIR: agent.store,
+    GIT_AUTHOR_NAME: agent.address,
+    GIT_AUTHOR_EMAIL: email,
+    GIT_COMMITTER_NAME: agent.address,
+    GIT_COMMITTER_EMAIL: email,
+    PATH: `${toolsBin(town, tools)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+  };
+}
+
+/** A directory of `gt` and `bd` commands that run this installation, for agents' PATH. */
+function toolsBin(town: Town, tools: Tools): string {
+  const bin = join(town.root, '.gt', 'bin');
+  mkdirSync(bin, { recursive: true });
+  for (const [name, script] of [['gt', tools.gt], ['bd', tools.bd]] as const) {
+    const text = `#!/bin/sh\nexec ${shellQuote(tools.node)} ${shellQuote(script)} "$@"\n`;
+    const path = join(bin, name);
+    if (!existsSync(path) || readFileSync(path, 'utf8') !== text) {
+      writeFileSync(path, text);
+      chmodSync(path, 0o755);
+    }
+  }
+  return bin;
+}
+
+/** Claude Code's settings in the agent's directory: its session-start hook runs `gt prime`. Other settings are kept. */
+function writeClaudeSettings(cwd: string): void {
+  const path = join(cwd, '.claude', 'settings.json');
+  mkdirSync(dirname(path), { recursive: true });
+  const settings = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { hooks?: Record<string, unknown[]> }) : {};
+  const hooks = settings.hooks ?? {};
+  const prime = { hooks: [{ type: 'command', command: 'gt prime' }] };
+  const start = (hooks.SessionStart ?? []).filter((h) => JSON.stringify(h) !== JSON.stringify(prime));
+  writeFileSync(path, JSON.stringify({ ...settings, hooks: { ...hooks, SessionStart: [...start, prime] } }, null, 2) + '\n');
+}
+
+function sessionSpec(town: Town, agent: Agent, runtime: Runtime, tools: Tools): SessionSpec {
+  return { name: agent.session, cwd: agent.cwd, env: agentEnv(town, agent, runtime, tools), command: runtime.command };
+}
+
+/**
+ * Starts an agent's session unless it is running: 'started' for a new session, 'restarted' when its runtime
+ * had died (the session is reused), 'running' when there was nothing to do.
+ */
+export function startAgent(town: Town, agent: Agent, runtime: Runtime, tools: Tools): 'started' | 'restarted' | 'running' {
+  requireTmux();
+  const info = townSessions(town).get(agent.session);
+  if (info && !info.dead) return 'running';
+  if (agent.role !== 'polecat') mkdirSync(agent.cwd, { recursive: true });
+  else if (!existsSync(agent.cwd)) throw new BeadsError('not_found', `${agent.address} has no worktree at ${agent.cwd}`);
+  if (runtime.claude) writeClaudeSettings(agent.cwd);
+  const spec = sessionSpec(town, agent, runtime, tools);
+  if (info) {
+    respawnSession(townSocket(town), spec);
+    return 'restarted';
+  }
+  startSession(townSocket(town), spec);
+  return 'started';
+}
+
+/** Replaces the runtime of a running (or dead) session with a fresh one. */
+export function restartAgent(town: Town, agent: Agent, runtime: Runtime, tools: Tools): void {
+  respawnSession(townSocket(town), sessionSpec(town, agent, runtime, tools));
+}
+
+/**
+ * Ends these agents' sessions and every process their runtimes started (asked to end, killed after a grace
+ * period). With no list, the whole town: its tmux server goes too. Worktrees are never touched.
+ */
+export function stopAgents(town: Town, agents?: Agent[]): string[] {
+  const socket = townSocket(town);
+  const sessions = listSessions(socket);
+  const wanted = agents ? new Set(agents.map((a) => a.session)) : null;
+  const targets = sessions.filter((s) => !wanted || wanted.has(s.name));
+  const roots = targets.filter((s) => !s.dead).map((s) => s.pid);
+  const pids = [...roots, ...descendants(roots)];
+  if (!wanted) stopServer(socket);
+  else for (const s of targets) stopSession(socket, s.name);
+  endProcesses(pids);
+  return targets.map((s) => s.name);
+}

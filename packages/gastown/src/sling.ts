@@ -1,0 +1,106 @@
+// gt sling: hands a bead to a new polecat. It picks a name from the pool, makes the polecat's worktree and
+// branch, hooks the bead to it, pours the work molecule under the bead, and starts the polecat's session.
+// A step that fails undoes the steps before it, so nothing is left half-made.
+import { existsSync } from 'node:fs';
+import { BeadStore, BeadsError, hookBead, updateBead, type Bead } from '@gastown/beads';
+import { findMolecule, pourMolecule, type CatalogOptions } from '@gastown/molecules';
+import { agentFor, requireRig, type Agent } from './agents.js';
+import { addWorktree, branchExists, removeWorktree } from './git-cli.js';
+import { rigPaths } from './rigs.js';
+import { resolveRuntime, type Tools } from './runtime.js';
+import { startAgent } from './sessions.js';
+import type { Town } from './town.js';
+
+export const POLECAT_NAMES = ['nux', 'slit', 'furiosa', 'toast', 'capable', 'dag', 'rictus', 'ace', 'morsov', 'keeper', 'cheedo', 'angharad', 'dementus', 'valkyrie', 'max', 'scrotus'];
+export const DEFAULT_WORK_MOLECULE = 'polecat-work';
+
+export interface SlingOptions {
+  molecule?: string;
+  runtime?: string;
+  actor: string;
+  tools: Tools;
+}
+
+export interface SlingResult {
+  bead: string;
+  rig: string;
+  polecat: string;
+  address: string;
+  session: string;
+  worktree: string;
+  branch: string;
+  molecule: { name: string; id: string; steps: number };
+  runtime: string;
+}
+
+/** The molecule a bead asks for: `metadata.molecule`, or a `molecule:<name>` label. */
+function beadMolecule(bead: Bead): string | undefined {
+  const meta = (bead.metadata as { molecule?: unknown } | undefined)?.molecule;
+  if (typeof meta === 'string') return meta;
+  return bead.labels?.find((l) => l.startsWith('molecule:'))?.slice('molecule:'.length);
+}
+
+function pickName(town: Town, rig: string): string {
+  const paths = rigPaths(town, rig);
+  const free = (n: string): boolean => !existsSync(agentFor(town, 'polecat', rig, n).cwd) && !branchExists(paths.clone, `polecat/${n}`);
+  for (let round = 1; ; round++) {
+    const name = POLECAT_NAMES.map((n) => (round === 1 ? n : `${n}${round}`)).find(free);
+    if (name) return name;
+  }
+}
+
+export function slingBead(town: Town, beadId: string, rig: string, options: SlingOptions): SlingResult {
+  requireRig(town, rig);
+  const paths = rigPaths(town, rig);
+  const store = BeadStore.open(`${paths.clone}/.beads`);
+  let bead: Bead;
+  try {
+    bead = store.get(beadId);
+  } catch (err) {
+    if ((err as BeadsError).code === 'not_found') throw new BeadsError('not_found', `no bead ${beadId} in rig ${rig}`, { id: beadId, rig });
+    throw err;
+  }
+  if (bead.status === 'hooked') throw new BeadsError('already_claimed', `${bead.id} is already hooked by ${bead.assignee ?? 'someone'}; nothing done`, { id: bead.id, holder: bead.assignee });
+  if (bead.status === 'closed') throw new BeadsError('conflict', `${bead.id} is closed; reopen it before slinging it`, { id: bead.id });
+  const moleculeName = options.molecule ?? beadMolecule(bead) ?? DEFAULT_WORK_MOLECULE;
+  const runtime = resolveRuntime(town, 'polecat', options.tools, options.runtime);
+  const name = pickName(town, rig);
+  const agent: Agent = agentFor(town, 'polecat', rig, name);
+  const branch = `polecat/${name}`;
+  addWorktree(paths.clone, agent.cwd, branch);
+  let hooked = false;
+  try {
+    hookBead(store, options.actor, bead.id, agent.address);
+    hooked = true;
+    const catalog: CatalogOptions = { rigRoot: paths.clone, townRoot: town.root };
+    const poured = pourMolecule(store, options.actor, moleculeName, {
+      catalog,
+      vars: moleculeVars(catalog, moleculeName, bead),
+      key: `sling:${bead.id}:${name}`,
+      parent: bead.id,
+      assignee: agent.address,
+    });
+    startAgent(town, agent, runtime, options.tools);
+    return {
+      bead: bead.id,
+      rig,
+      polecat: name,
+      address: agent.address,
+      session: agent.session,
+      worktree: agent.cwd,
+      branch,
+      molecule: { name: moleculeName, id: poured.molecule.id, steps: poured.steps.length },
+      runtime: runtime.name,
+    };
+  } catch (err) {
+    if (hooked) updateBead(store, options.actor, bead.id, { status: bead.status, assignee: bead.assignee ?? '' });
+    removeWorktree(paths.clone, agent.cwd, branch);
+    throw err;
+  }
+}
+
+/** A molecule that declares a `bead` variable (polecat-work does) is given the bead it works on. */
+function moleculeVars(catalog: CatalogOptions, name: string, bead: Bead): Record<string, string> | undefined {
+  const entry = findMolecule(name, catalog);
+  return entry?.molecule?.variables.some((v) => v.name === 'bead') ? { bead: bead.id } : undefined;
+}

@@ -1,0 +1,132 @@
+// tmux, one function per verb. Each town has its own tmux server (its own socket, `tmux -L <socket>`), so
+// stopping one town never touches another. Sessions keep a pane whose program died (remain-on-exit), so a
+// dead agent shows as dead rather than vanishing.
+import { createRequire } from 'node:module';
+import { BeadsError } from '@gastown/beads';
+
+const require = createRequire(import.meta.url);
+const cp = (): typeof import('node:child_process') => require('node:child_process') as typeof import('node:child_process');
+
+export interface SessionSpec {
+  name: string;
+  cwd: string;
+  env: Record<string, string>;
+  /** A shell command line, run by tmux in the session's only pane. */
+  command: string;
+}
+
+export interface SessionInfo {
+  name: string;
+  /** The pid of the pane's program (the agent's runtime). */
+  pid: number;
+  /** The pane's program has exited (the session is kept so that this can be seen). */
+  dead: boolean;
+  /** Unix seconds of the session's last activity (output or input). */
+  activity: number;
+}
+
+function tmux(socket: string, args: string[], options: { input?: string } = {}): string {
+  const r = cp().spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', input: options.input, stdio: ['pipe', 'pipe', 'pipe'] });
+  if (r.error) {
+    if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw tmuxMissing();
+    throw r.error;
+  }
+  if (r.status !== 0) {
+    const text = (r.stderr || r.stdout).trim();
+    throw Object.assign(new Error(`tmux ${args[0]}: ${text}`), { stderr: text });
+  }
+  return r.stdout;
+}
+
+function tmuxMissing(): BeadsError {
+  return new BeadsError('missing_tool', 'tmux is not installed or not on PATH: gt runs agents in tmux sessions (install it: apt-get install tmux, brew install tmux)');
+}
+
+/** Throws the missing_tool error unless tmux can be run. */
+export function requireTmux(): void {
+  const r = cp().spawnSync('tmux', ['-V'], { encoding: 'utf8' });
+  if (r.error) throw tmuxMissing();
+}
+
+const noServer = (err: unknown): boolean => /no server running|error connecting|no sessions|can't find session|session not found/i.test(String((err as { stderr?: string }).stderr ?? (err as Error).message));
+
+export function startSession(socket: string, spec: SessionSpec): void {
+  const env = Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  // The server is started with a fixed, minimal set-up: no user config (which could bind keys or rename
+  // windows under us), and panes that stay after their program exits.
+  tmux(socket, ['-f', '/dev/null', 'new-session', '-d', '-s', spec.name, '-c', spec.cwd, '-x', '200', '-y', '50', ...env, spec.command]);
+  tmux(socket, ['set-option', '-t', spec.name, 'remain-on-exit', 'on']);
+  tmux(socket, ['set-option', '-t', spec.name, 'history-limit', '20000']);
+}
+
+/** Replaces the program in a session's pane (killing the old one) with a fresh one. */
+export function respawnSession(socket: string, spec: SessionSpec): void {
+  const env = Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  tmux(socket, ['respawn-pane', '-k', '-t', spec.name, '-c', spec.cwd, ...env, spec.command]);
+}
+
+export function listSessions(socket: string): SessionInfo[] {
+  let out: string;
+  try {
+    out = tmux(socket, ['list-panes', '-a', '-F', '#{session_name}\t#{pane_pid}\t#{pane_dead}\t#{session_activity}']);
+  } catch (err) {
+    if (noServer(err)) return [];
+    throw err;
+  }
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [name, pid, dead, activity] = line.split('\t');
+      return { name: name!, pid: Number(pid), dead: dead === '1', activity: Number(activity) };
+    });
+}
+
+/** Ends a session; false when there was none. */
+export function stopSession(socket: string, name: string): boolean {
+  try {
+    tmux(socket, ['kill-session', '-t', `=${name}`]);
+    return true;
+  } catch (err) {
+    if (noServer(err)) return false;
+    throw err;
+  }
+}
+
+/** Ends the town's tmux server and every session in it. */
+export function stopServer(socket: string): void {
+  try {
+    tmux(socket, ['kill-server']);
+  } catch (err) {
+    if (!noServer(err)) throw err;
+  }
+}
+
+/** The last `lines` lines of a session's pane (its visible screen and scrollback). */
+export function capturePane(socket: string, name: string, lines = 50): string {
+  const out = tmux(socket, ['capture-pane', '-p', '-J', '-t', `=${name}:`, '-S', `-${Math.max(1, lines)}`]);
+  const all = out.replace(/\n+$/, '').split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+/** The text of the line the pane's cursor is on. */
+export function cursorLine(socket: string, name: string): string {
+  const y = tmux(socket, ['display-message', '-p', '-t', `=${name}:`, '#{cursor_y}']).trim();
+  return tmux(socket, ['capture-pane', '-p', '-J', '-t', `=${name}:`, '-S', y, '-E', y]).replace(/\n$/, '');
+}
+
+/** Types text into the pane literally (no key names are interpreted). */
+export function typeText(socket: string, name: string, text: string): void {
+  tmux(socket, ['send-keys', '-t', `=${name}:`, '-l', '--', text]);
+}
+
+export function pressEnter(socket: string, name: string): void {
+  tmux(socket, ['send-keys', '-t', `=${name}:`, 'Enter']);
+}
+
+/** Attaches the current terminal to a session until the user detaches. */
+export function attachSession(socket: string, name: string): number {
+  const r = cp().spawnSync('tmux', ['-L', socket, 'attach-session', '-t', `=${name}`], { stdio: 'inherit' });
+  if (r.error) throw (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? tmuxMissing() : r.error;
+  return r.status ?? 1;
+}
