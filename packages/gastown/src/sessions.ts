@@ -69,7 +69,9 @@ function writeClaudeSettings(cwd: string): void {
 }
 
 function sessionSpec(town: Town, agent: Agent, runtime: Runtime, tools: Tools): SessionSpec {
-  return { name: agent.session, cwd: agent.cwd, env: agentEnv(town, agent, runtime, tools), command: runtime.command };
+  const env = agentEnv(town, agent, runtime, tools);
+  // tmux gives a new pane the PATH of the client that asked for it, whatever the session's environment says.
+  return { name: agent.session, cwd: agent.cwd, env, command: `export PATH=${shellQuote(env.PATH!)}; ${runtime.command}` };
 }
 
 /**

@@ -1,0 +1,173 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, bd, bdJson, gt, waitFor } from './helpers.js';
+
+const LINE_READER = join(ROOT, 'test', 'e2e', 'workers', 'line-reader.mjs');
+const towns: { town: string; base: string }[] = [];
+afterEach(() => {
+  for (const { town, base } of towns.splice(0)) {
+    gt(town, ['down']);
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+const scripted = { GT_RUNTIME: 'scripted' };
+
+function gtJson<T>(cwd: string, args: string[], env: Record<string, string> = {}): T {
+  const r = gt(cwd, [...args, '--json'], env);
+  if (r.code !== 0) throw new Error(`gt ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** A project with a bead store and a two-step molecule whose first step writes a file and whose second checks it. */
+function project(base: string, name: string, prefix: string): string {
+  const dir = join(base, name);
+  git(base, 'init', '-q', dir);
+  writeFileSync(join(dir, 'README'), `${name}\n`);
+  bd(dir, ['init', '--prefix', prefix]);
+  mkdirSync(join(dir, 'molecules'));
+  writeFileSync(
+    join(dir, 'molecules', 'tiny.md'),
+    ['## Molecule: tiny', 'Write a file, then check it.', '', '## Step: write', '```sh', 'echo "work of $GT_AGENT" > "work-$GT_POLECAT.txt"', '```', '', '## Step: check', 'Check the file is there.', 'Needs: write', 'Gate: test -f "work-$GT_POLECAT.txt"', ''].join('\n'),
+  );
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'start');
+  return dir;
+}
+
+function newTown(tag: string, rigs: [string, string][] = []): string {
+  const base = mkdtempSync(join(tmpdir(), tag));
+  const town = join(base, 'town');
+  towns.push({ town, base });
+  gt(base, ['install', town]);
+  for (const [name, prefix] of rigs) gtJson(town, ['rig', 'add', name, project(base, `${name}-src`, prefix)]);
+  return town;
+}
+
+interface AgentRow {
+  address: string;
+  state: string;
+  pid: number | null;
+  hooked: string | null;
+  session: string;
+}
+
+const agents = (town: string): AgentRow[] => gtJson<AgentRow[]>(town, ['agents']);
+const agent = (town: string, address: string): AgentRow => agents(town).find((a) => a.address === address)!;
+const tmuxSessions = (socket: string): string[] => {
+  const r = spawnSync('tmux', ['-L', socket, 'list-sessions', '-F', '#{session_name}'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n').filter(Boolean).sort() : [];
+};
+const environOf = (pid: number): Record<string, string> =>
+  Object.fromEntries(
+    readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('agents in tmux', () => {
+  it('gt up starts the standing agents with their identity; gt down ends them and their processes, and only them', async () => {
+    const town = newTown('gt-up-', [['alpha', 'al'], ['beta', 'be']]);
+    const other = newTown('gt-up-other-');
+    const up = gtJson<{ socket: string; agents: { address: string; result: string }[] }>(town, ['up'], scripted);
+    expect(up.agents.map((a) => [a.address, a.result])).toEqual([
+      ['mayor', 'started'],
+      ['alpha/witness', 'started'],
+      ['alpha/refinery', 'started'],
+      ['beta/witness', 'started'],
+      ['beta/refinery', 'started'],
+    ]);
+    expect(gtJson<typeof up>(town, ['up'], scripted).agents.map((a) => a.result)).toEqual(['running', 'running', 'running', 'running', 'running']);
+    const otherUp = gtJson<typeof up>(other, ['up'], scripted);
+    expect(otherUp.socket).not.toBe(up.socket);
+    expect(tmuxSessions(up.socket)).toEqual(['gt-town-alpha-refinery', 'gt-town-alpha-witness', 'gt-town-beta-refinery', 'gt-town-beta-witness', 'gt-town-mayor']);
+
+    const witness = agent(town, 'beta/witness');
+    expect(witness.state).toBe('running');
+    const env = environOf(witness.pid!);
+    expect(env).toMatchObject({ GT_TOWN: town, GT_ROLE: 'witness', GT_RIG: 'beta', GT_AGENT: 'beta/witness', BD_ACTOR: 'beta/witness', BEADS_DIR: join(town, 'beta', 'main', '.beads'), GIT_AUTHOR_NAME: 'beta/witness', GT_RUNTIME: 'scripted' });
+    expect(env.PATH!.split(':')[0]).toBe(join(town, '.gt', 'bin'));
+    expect(environOf(agent(town, 'mayor').pid!)).toMatchObject({ GT_ROLE: 'mayor', BEADS_DIR: join(town, '.beads') });
+    await waitFor(() => gt(town, ['peek', 'mayor']).stdout.includes('[idle] waiting for a nudge'), 'the mayor to prime and idle');
+
+    const pids = agents(town).flatMap((a) => (a.pid ? [a.pid] : []));
+    expect(pids).toHaveLength(5);
+    const otherPid = agent(other, 'mayor').pid!;
+    const down = gtJson<{ stopped: string[] }>(town, ['down']);
+    expect(down.stopped).toHaveLength(5);
+    expect(tmuxSessions(up.socket)).toEqual([]);
+    await waitFor(() => pids.every((p) => !alive(p)), 'every runtime of the town to end');
+    expect(agents(town).map((a) => a.state)).toEqual(['absent', 'absent', 'absent', 'absent', 'absent']);
+    // the other town is untouched
+    expect(tmuxSessions(otherUp.socket)).toEqual(['gt-town-mayor']);
+    expect(alive(otherPid)).toBe(true);
+  });
+
+  it('three slung beads: three scripted polecats finish their molecules, commit on their branches and file merge requests', async () => {
+    const town = newTown('gt-sling-', [['alpha', 'al']]);
+    const ids = ['one', 'two', 'three'].map((t) => bdJson<{ id: string }>(town, ['create', `task ${t}`, '--rig', 'alpha']).id);
+    const slung = ids.map((id) => gtJson<{ address: string; branch: string; molecule: { id: string } }>(town, ['sling', id, 'alpha', '--molecule', 'tiny'], scripted));
+    expect(slung.map((s) => s.address)).toEqual(['alpha/polecats/nux', 'alpha/polecats/slit', 'alpha/polecats/furiosa']);
+    const again = gt(town, ['sling', ids[0]!, 'alpha', '--molecule', 'tiny'], scripted);
+    expect(again.code).toBe(5);
+    expect(again.stderr).toMatch(new RegExp(`${ids[0]} is already hooked by alpha/polecats/nux; nothing done`));
+    const clone = join(town, 'alpha', 'main');
+    const mrs = (): { metadata: { merge_request: { branch: string; source_bead: string; worker: string; commit: string } } }[] => bdJson(clone, ['list', '-t', 'merge-request', '-n', '0']);
+    await waitFor(() => mrs().length === 3, 'three merge requests', 90_000);
+    for (const [i, s] of slung.entries()) {
+      const name = s.address.split('/').pop()!;
+      const mr = mrs().find((m) => m.metadata.merge_request.source_bead === ids[i])!.metadata.merge_request;
+      expect(mr).toMatchObject({ branch: `polecat/${name}`, worker: s.address, commit: git(clone, 'rev-parse', `polecat/${name}`).trim() });
+      expect(git(clone, 'show', `polecat/${name}:work-${name}.txt`)).toBe(`work of ${s.address}\n`);
+      expect(git(clone, 'log', '-1', '--format=%an', `polecat/${name}`).trim()).toBe(s.address);
+      const status = bdJson<{ done: number; total: number; steps: { id: string }[] }>(clone, ['mol', 'status', s.molecule.id]);
+      expect([status.done, status.total]).toEqual([2, 2]);
+      for (const step of status.steps) {
+        const actors = bdJson<{ kind: string; actor: string }[]>(clone, ['history', step.id]).filter((op) => op.kind !== 'create').map((op) => op.actor);
+        expect(new Set(actors)).toEqual(new Set([s.address]));
+      }
+      expect(bdJson<{ status: string; assignee: string }[]>(clone, ['show', ids[i]!])[0]).toMatchObject({ status: 'hooked', assignee: s.address });
+    }
+    // the refinery and the witness were told
+    const refineryMail = gtJson<{ subject: string }[]>(town, ['mail', 'inbox', '--to', 'alpha/refinery']);
+    expect(refineryMail.map((m) => /polecat\/\w+/.exec(m.subject)?.[0]).sort()).toEqual(['polecat/furiosa', 'polecat/nux', 'polecat/slit']);
+    expect(gtJson<unknown[]>(town, ['mail', 'inbox', '--to', 'alpha/witness'])).toHaveLength(3);
+  });
+
+  it('delivers 100 nudges from four concurrent senders whole, each once, in one piece', async () => {
+    const town = newTown('gt-nudge-');
+    const out = join(town, 'lines.txt');
+    const config = JSON.parse(readFileSync(join(town, 'town.json'), 'utf8'));
+    config.runtimes = { commands: { reader: `${process.execPath} ${LINE_READER} ${out}` } };
+    writeFileSync(join(town, 'town.json'), JSON.stringify(config));
+    gtJson(town, ['up', '--runtime', 'reader']);
+    await waitFor(() => agent(town, 'mayor').state === 'running', 'the reader to run');
+    const sender = (s: number): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const script = Array.from({ length: 25 }, (_, i) => `"${process.execPath}" "${join(ROOT, 'packages', 'cli', 'dist', 'gt.mjs')}" nudge mayor "sender ${s} nudge ${i} ${'x'.repeat(40 + s * 7)} end" >/dev/null || exit 1`).join('\n');
+        const p = spawn('bash', ['-c', script], { cwd: town, stdio: 'ignore' });
+        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sender ${s} exited ${code}`))));
+      });
+    await Promise.all([0, 1, 2, 3].map(sender));
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').split('\n').filter(Boolean).length >= 100, 'all 100 lines');
+    const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+    const expected = [0, 1, 2, 3].flatMap((s) => Array.from({ length: 25 }, (_, i) => `sender ${s} nudge ${i} ${'x'.repeat(40 + s * 7)} end`));
+    expect([...lines].sort()).toEqual([...expected].sort());
+  });
+});
