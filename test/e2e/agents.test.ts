@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, bd, bdJson, gt, waitFor } from './helpers.js';
@@ -169,5 +169,95 @@ describe('agents in tmux', () => {
     const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
     const expected = [0, 1, 2, 3].flatMap((s) => Array.from({ length: 25 }, (_, i) => `sender ${s} nudge ${i} ${'x'.repeat(40 + s * 7)} end`));
     expect([...lines].sort()).toEqual([...expected].sort());
+  });
+
+  it('a polecat whose runtime is SIGKILLed shows dead and keeps its hook; handoff replaces the session and the successor sees the note', async () => {
+    const town = newTown('gt-kill-', [['alpha', 'al']]);
+    const id = bdJson<{ id: string }>(town, ['create', 'long task', '--rig', 'alpha']).id;
+    gtJson(town, ['sling', id, 'alpha', '--molecule', 'tiny'], scripted);
+    const nux = 'alpha/polecats/nux';
+    await waitFor(() => gt(town, ['peek', nux]).stdout.includes('[done]'), 'the polecat to finish');
+    const before = agent(town, nux);
+    expect(before).toMatchObject({ state: 'running', hooked: id });
+
+    // handoff, as the agent would run it inside its session
+    const inside = { GT_AGENT: nux, GT_TOWN: town, ...scripted };
+    const handoff = gtJson<{ note: string }>(join(town, 'alpha', 'polecats', 'nux'), ['handoff', '-m', 'checked the gate twice; next: wait for review'], inside);
+    await waitFor(() => (agent(town, nux).pid ?? before.pid) !== before.pid, 'a new runtime in the session');
+    await waitFor(() => gt(town, ['peek', nux]).stdout.includes('handoff: checked the gate twice'), 'the successor to see the note');
+    expect(agent(town, nux)).toMatchObject({ state: 'running', hooked: id, session: before.session });
+    // the successor read and acknowledged the note: a later prime does not show it again
+    await waitFor(() => gtJson<{ id: string }[]>(town, ['mail', 'inbox', '--to', nux]).length === 0, 'the note to be acknowledged');
+    expect(gtJson<{ handoff: unknown }>(town, ['prime', '--agent', nux]).handoff).toBeNull();
+    expect(gtJson<{ id: string; acked: boolean }[]>(town, ['mail', 'inbox', '--to', nux, '--all']).map((m) => [m.id, m.acked])).toEqual([[handoff.note, true]]);
+
+    const pid = agent(town, nux).pid!;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => agent(town, nux).state === 'dead', 'gt agents to show the polecat dead');
+    expect(agent(town, nux)).toMatchObject({ hooked: id, pid: null });
+    expect(bdJson<{ status: string; assignee: string }[]>(town, ['show', id])[0]).toMatchObject({ status: 'hooked', assignee: nux });
+    expect(existsSync(join(town, 'alpha', 'polecats', 'nux', 'work-nux.txt'))).toBe(true);
+  });
+
+  it('mail: send, inbox, read, ack, reply; acknowledged mail is not new to a restarted agent', async () => {
+    const town = newTown('gt-mail-', [['alpha', 'al']]);
+    gtJson(town, ['up'], scripted);
+    await waitFor(() => gt(town, ['peek', 'alpha/witness']).stdout.includes('[idle]'), 'the witness to idle');
+    const sent = gtJson<{ id: string; to: string; notified: boolean }>(town, ['mail', 'send', 'alpha/witness', '-s', 'status?', '-m', 'how are the polecats']);
+    expect(sent).toMatchObject({ to: 'alpha/witness', notified: true });
+    // the witness's session got a notice without the body, and the scripted witness handled the message
+    await waitFor(() => gt(town, ['peek', 'alpha/witness']).stdout.includes(`[mail] ${sent.id} from overseer: status?`), 'the witness to read its mail');
+    expect(gt(town, ['peek', 'alpha/witness', '-n', '200']).stdout).not.toMatch(/\[nudge\].*how are the polecats/);
+    await waitFor(() => gtJson<unknown[]>(town, ['mail', 'inbox', '--to', 'alpha/witness']).length === 0, 'the witness to acknowledge');
+
+    // a person's side: send to the mayor's inbox (no session), read, reply, ack
+    const asWitness = { GT_AGENT: 'alpha/witness', GT_TOWN: town };
+    const toOverseer = gtJson<{ id: string }>(town, ['mail', 'send', 'overseer', '-s', 'need a decision', '-m', 'merge order?'], asWitness);
+    const box = gtJson<{ id: string; from: string; read: boolean }[]>(town, ['mail', 'inbox']);
+    expect(box.map((m) => [m.id, m.from, m.read])).toEqual([[toOverseer.id, 'alpha/witness', false]]);
+    expect(gtJson<{ body: string }>(town, ['mail', 'read', toOverseer.id]).body).toBe('merge order?');
+    expect(gtJson<{ read: boolean }[]>(town, ['mail', 'inbox'])[0]!.read).toBe(true);
+    const reply = gtJson<{ id: string; to: string; subject: string }>(town, ['mail', 'reply', toOverseer.id, '-m', 'nux first']);
+    expect(reply).toMatchObject({ to: 'alpha/witness', subject: 'Re: need a decision' });
+    gtJson(town, ['mail', 'ack', toOverseer.id]);
+    expect(gtJson<unknown[]>(town, ['mail', 'inbox'])).toEqual([]);
+
+    // the running witness was told of the reply and handled it
+    await waitFor(() => gt(town, ['peek', 'alpha/witness']).stdout.includes(`[mail] ${reply.id} from overseer: Re: need a decision`), 'the witness to read the reply');
+    await waitFor(() => gtJson<unknown[]>(town, ['mail', 'inbox', '--to', 'alpha/witness']).length === 0, 'the witness to acknowledge the reply');
+
+    // restart the witness: everything was handled, so nothing is new to it
+    gtJson(town, ['down']);
+    gtJson(town, ['up'], scripted);
+    await waitFor(() => gt(town, ['peek', 'alpha/witness']).stdout.includes('[idle]'), 'the witness to idle again');
+    const log = gt(town, ['peek', 'alpha/witness', '-n', '200']).stdout;
+    expect(log).toContain('unread mail: 0');
+    expect(log).not.toContain('[mail]');
+    expect(gtJson<{ acked: boolean }[]>(town, ['mail', 'inbox', '--to', 'alpha/witness', '--all']).map((m) => m.acked)).toEqual([true, true]);
+  });
+
+  it('rejects bad input with one clear error: unknown agent, unknown rig, missing bead, tmux not installed', () => {
+    const town = newTown('gt-badagents-', [['alpha', 'al']]);
+    const id = bdJson<{ id: string }>(town, ['create', 'x', '--rig', 'alpha']).id;
+    const cases: [string[], Record<string, string>, number, RegExp][] = [
+      [['peek', 'alpha/polecats/ghost'], {}, 3, /no polecat ghost in rig alpha \(polecats: none\)/],
+      [['nudge', 'wizard', 'hi'], {}, 3, /unknown agent "wizard": agents are mayor, <rig>\/witness/],
+      [['attach', 'gamma/witness'], {}, 3, /no rig gamma in town town \(rigs: alpha\)/],
+      [['sling', id, 'gamma'], scripted, 3, /no rig gamma in town town/],
+      [['sling', 'al-zzzzzzzz', 'alpha'], scripted, 3, /no bead al-zzzzzzzz in rig alpha/],
+      [['sling', id, 'alpha', '--runtime', 'nonesuch'], {}, 4, /unknown runtime "nonesuch": runtimes are scripted, claude/],
+      [['up'], { PATH: '/nonexistent' }, 11, /tmux is not installed or not on PATH/],
+      [['sling', id, 'alpha'], { GT_RUNTIME: 'claude', PATH: `${join(town, 'no-claude')}:/usr/bin:/bin` }, 11, /runtime claude runs claude, which is not installed/],
+      [['done'], {}, 2, /gt done runs inside an agent's session/],
+    ];
+    mkdirSync(join(town, 'no-claude'));
+    for (const [args, env, code, message] of cases) {
+      const r = gt(town, args, env);
+      expect({ args, code: r.code }).toEqual({ args, code });
+      expect(r.stderr).toMatch(message);
+    }
+    // nothing was left behind: no polecat, the bead not hooked
+    expect(existsSync(join(town, 'alpha', 'polecats', 'nux'))).toBe(false);
+    expect(bdJson<{ status: string }[]>(town, ['show', id])[0]!.status).toBe('open');
   });
 });

@@ -55,14 +55,15 @@ export interface SendResult extends MailItem {
   notified: boolean;
 }
 
-export function sendMail(town: Town, from: string, to: string, subject: string, body: string, replyTo?: string): SendResult {
+export function sendMail(town: Town, from: string, to: string, subject: string, body: string, options: { replyTo?: string; notify?: boolean } = {}): SendResult {
+  const replyTo = options.replyTo;
   if (!subject.trim()) throw new BeadsError('invalid_input', 'a message needs a subject (-s)');
   const recipient: Agent | null = to === 'overseer' ? null : parseAgent(town, to);
   const address = recipient?.address ?? 'overseer';
   const mail: MailMeta = { from, to: address, ...(replyTo ? { reply_to: replyTo } : {}) };
   const bead = createBead(townStore(town), from, { title: subject, description: body, issue_type: 'message', assignee: address, labels: ['mail'], metadata: { mail } });
   let notified = false;
-  if (recipient) {
+  if (recipient && options.notify !== false) {
     const info = townSessions(town).get(recipient.session);
     if (info && !info.dead) {
       try {
@@ -99,5 +100,5 @@ export function ackMail(town: Town, reader: string, id: string): MailItem {
 export function replyMail(town: Town, from: string, id: string, body: string): SendResult {
   const original = item(message(town, id));
   const subject = original.subject.startsWith('Re: ') ? original.subject : `Re: ${original.subject}`;
-  return sendMail(town, from, original.from, subject, body, original.id);
+  return sendMail(town, from, original.from, subject, body, { replyTo: original.id });
 }

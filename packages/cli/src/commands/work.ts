@@ -100,7 +100,8 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
       run((ctx, a) => {
         const t = town();
         const agent = self(t, 'gt handoff');
-        const note = sendMail(t, agent.address, agent.address, HANDOFF_SUBJECT, str(a, 'message') ?? 'No note was left.');
+        // Not announced in the session: it is about to be replaced, and its successor reads the note when it primes.
+        const note = sendMail(t, agent.address, agent.address, HANDOFF_SUBJECT, str(a, 'message') ?? 'No note was left.', { notify: false });
         const runtime = resolveRuntime(t, agent.role, cliTools(), process.env.GT_RUNTIME);
         ctx.out({ agent: agent.address, note: note.id, runtime: runtime.name }, (x) => `Handoff note ${x.note} left for ${x.agent}'s next session; restarting it`);
         // The session is replaced last: this process is one of those it ends.
