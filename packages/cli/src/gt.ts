@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// gt: runs the town. For now: install a town, manage its rigs, ready work and sync across them; agents, sling
-// and the dashboard come next.
+// gt: runs the town: towns and rigs, sync, ready work, and the agents in tmux (up, down, sling, prime, done,
+// nudge, handoff, mail). The merge queue and the dashboard come next.
 import { registerAgentCommands } from './commands/agents.js';
 import { registerTownCommands } from './commands/town.js';
 import { registerWorkCommands } from './commands/work.js';
