@@ -126,7 +126,8 @@ describe('agents in tmux', () => {
     expect(slung.map((s) => s.address)).toEqual(['alpha/polecats/nux', 'alpha/polecats/slit', 'alpha/polecats/furiosa']);
     const again = gt(town, ['sling', ids[0]!, 'alpha', '--molecule', 'tiny'], scripted);
     expect(again.code).toBe(5);
-    expect(again.stderr).toMatch(new RegExp(`${ids[0]} is already hooked by alpha/polecats/nux; nothing done`));
+    expect(again.stderr).toMatch(new RegExp(`${ids[0]} is already hooked by alpha/polecats/nux`));
+    expect(existsSync(join(town, 'alpha', 'polecats', 'toast'))).toBe(false); // nothing left behind
     const clone = join(town, 'alpha', 'main');
     const mrs = (): { metadata: { merge_request: { branch: string; source_bead: string; worker: string; commit: string } } }[] => bdJson(clone, ['list', '-t', 'merge-request', '-n', '0']);
     await waitFor(() => mrs().length === 3, 'three merge requests', 90_000);

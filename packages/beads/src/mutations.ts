@@ -133,18 +133,24 @@ function simpleOp(store: BeadStore, actor: string, idInput: string, make: (state
   return store.get(result!);
 }
 
+/** Why a bead cannot go on this agent's hook (hooked already, closed, or claimed by another), or null. */
+export function hookRefusal(bead: Bead, agent: string): BeadsError | null {
+  if (bead.status === 'hooked') return new BeadsError('already_claimed', `${bead.id} is already hooked by ${bead.assignee ?? 'someone'}`, { id: bead.id, holder: bead.assignee });
+  if (bead.status === 'closed') return new BeadsError('conflict', `${bead.id} is closed; reopen it first`, { id: bead.id, status: bead.status });
+  if (bead.assignee && bead.assignee !== agent && bead.status === 'in_progress') {
+    return new BeadsError('already_claimed', `${bead.id} is already claimed by ${bead.assignee}`, { id: bead.id, holder: bead.assignee });
+  }
+  return null;
+}
+
 /**
  * Puts a bead on an agent's hook (status hooked, assignee the agent), as one compare-and-set under the store's
- * lock: a bead already hooked, closed or claimed by someone else is refused and names its holder.
+ * lock: a bead hookRefusal refuses is refused, naming its holder.
  */
 export function hookBead(store: BeadStore, actor: string, idInput: string, agent: string): Bead {
   return simpleOp(store, actor, idInput, (state) => {
-    const bead = state.bead;
-    if (bead.status === 'hooked') throw new BeadsError('already_claimed', `${bead.id} is already hooked by ${bead.assignee ?? 'someone'}`, { id: bead.id, holder: bead.assignee });
-    if (bead.status === 'closed') throw new BeadsError('conflict', `${bead.id} is closed; reopen it before slinging it`, { id: bead.id, status: bead.status });
-    if (bead.assignee && bead.assignee !== agent && bead.status === 'in_progress') {
-      throw new BeadsError('already_claimed', `${bead.id} is already claimed by ${bead.assignee}`, { id: bead.id, holder: bead.assignee });
-    }
+    const refusal = hookRefusal(state.bead, agent);
+    if (refusal) throw refusal;
     return { kind: 'set', fields: { status: 'hooked', assignee: agent } };
   });
 }

@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadsError, sleepSync, withLock } from '@gastown/beads';
 import { townSocket, type Agent } from './agents.js';
-import { cursorLine, listSessions, pressEnter, typeText } from './tmux.js';
+import { requireSession } from './sessions.js';
+import { cursorLine, pressEnter, typeText } from './tmux.js';
 import type { Town } from './town.js';
 
 export interface NudgeResult {
@@ -27,8 +28,7 @@ export function nudgeAgent(town: Town, agent: Agent, text: string, options: { re
   const line = text.replace(/[\r\n]+/g, ' ').trim();
   if (!line) throw new BeadsError('invalid_input', 'nothing to send: the text is empty');
   const socket = townSocket(town);
-  const session = listSessions(socket).find((s) => s.name === agent.session);
-  if (!session) throw new BeadsError('not_found', `${agent.address} has no session (gt up, or gt sling, starts one)`, { agent: agent.address });
+  const session = requireSession(town, agent);
   if (session.dead) throw new BeadsError('conflict', `${agent.address}'s runtime has exited; restart it (gt up, or gt sling again) before nudging`, { agent: agent.address });
   const locks = join(town.root, '.gt', 'locks');
   mkdirSync(locks, { recursive: true });

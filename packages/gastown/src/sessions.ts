@@ -16,6 +16,13 @@ export function townSessions(town: Town): Map<string, SessionInfo> {
   return new Map(listSessions(townSocket(town)).map((s) => [s.name, s]));
 }
 
+/** An agent's session; a not_found error saying how to start one when it has none. */
+export function requireSession(town: Town, agent: Agent): SessionInfo {
+  const info = townSessions(town).get(agent.session);
+  if (!info) throw new BeadsError('not_found', `${agent.address} has no session (gt up, or gt sling, starts one)`, { agent: agent.address });
+  return info;
+}
+
 export function sessionState(info: SessionInfo | undefined): SessionState {
   return !info ? 'absent' : info.dead ? 'dead' : 'running';
 }

@@ -2,7 +2,7 @@
 // branch, hooks the bead to it, pours the work molecule under the bead, and starts the polecat's session.
 // A step that fails undoes the steps before it, so nothing is left half-made.
 import { existsSync } from 'node:fs';
-import { BeadStore, BeadsError, hookBead, updateBead, type Bead } from '@gastown/beads';
+import { BeadStore, BeadsError, hookBead, hookRefusal, updateBead, type Bead } from '@gastown/beads';
 import { findMolecule, pourMolecule, type CatalogOptions } from '@gastown/molecules';
 import { agentFor, requireRig, type Agent } from './agents.js';
 import { addWorktree, branchExists, removeWorktree } from './git-cli.js';
@@ -60,12 +60,13 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
     if ((err as BeadsError).code === 'not_found') throw new BeadsError('not_found', `no bead ${beadId} in rig ${rig}`, { id: beadId, rig });
     throw err;
   }
-  if (bead.status === 'hooked') throw new BeadsError('already_claimed', `${bead.id} is already hooked by ${bead.assignee ?? 'someone'}; nothing done`, { id: bead.id, holder: bead.assignee });
-  if (bead.status === 'closed') throw new BeadsError('conflict', `${bead.id} is closed; reopen it before slinging it`, { id: bead.id });
   const moleculeName = options.molecule ?? beadMolecule(bead) ?? DEFAULT_WORK_MOLECULE;
   const runtime = resolveRuntime(town, 'polecat', options.tools, options.runtime);
   const name = pickName(town, rig);
   const agent: Agent = agentFor(town, 'polecat', rig, name);
+  // Checked again under the store's lock by hookBead; asked first so that a refused sling makes no worktree.
+  const refusal = hookRefusal(bead, agent.address);
+  if (refusal) throw refusal;
   const branch = `polecat/${name}`;
   addWorktree(paths.clone, agent.cwd, branch);
   let hooked = false;

@@ -1,6 +1,6 @@
 // gt up, gt down, gt agents, gt peek, gt attach: the town's agent sessions.
 import type { Argv } from 'yargs';
-import { BeadsError } from '@gastown/beads';
+import { BeadStore, BeadsError } from '@gastown/beads';
 import {
   agentFor,
   attachSession,
@@ -8,8 +8,8 @@ import {
   hookedWork,
   parseAgent,
   requireRig,
+  requireSession,
   requireTmux,
-  requireTown,
   resolveRuntime,
   sessionState,
   startAgent,
@@ -21,7 +21,7 @@ import {
   type Town,
 } from '@gastown/gastown';
 import { str } from '../args.js';
-import { cliTools } from '../tools.js';
+import { AGENT_ARG, cliTools, currentTown } from '../here.js';
 import type { Run } from '../run.js';
 
 /** The standing agents: the mayor (for the whole town), and a witness and a refinery per rig. */
@@ -46,9 +46,11 @@ export interface AgentRow {
 export function agentRows(town: Town, rig?: string): AgentRow[] {
   const sessions = townSessions(town);
   const now = Date.now() / 1000;
+  const stores = new Map<string, BeadStore>(); // a rig's agents share its store: open it once
   return townAgents(town, rig).map((agent) => {
     const info = sessions.get(agent.session);
-    const work = hookedWork(agent);
+    if (!stores.has(agent.store)) stores.set(agent.store, BeadStore.open(agent.store));
+    const work = hookedWork(agent, stores.get(agent.store));
     return {
       address: agent.address,
       role: agent.role,
@@ -74,7 +76,7 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
       (c) => c.positional('rig', { type: 'string', describe: 'Only this rig (its witness and refinery)' }).option('runtime', { type: 'string', describe: 'Runtime for every agent started (else GT_RUNTIME, else town.json, else claude)' }),
       run((ctx, a) => {
         requireTmux();
-        const town = requireTown(process.cwd());
+        const town = currentTown();
         const tools = cliTools();
         const agents = standing(town, str(a, 'rig'));
         // Every runtime is checked before any session starts: nothing half-started.
@@ -88,7 +90,7 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
       "Stop the town's agent sessions (or one rig's) and every process they started; worktrees are kept",
       (c) => c.positional('rig', { type: 'string', describe: 'Only this rig (its witness, refinery and polecats)' }),
       run((ctx, a) => {
-        const town = requireTown(process.cwd());
+        const town = currentTown();
         const rig = str(a, 'rig');
         const stopped = stopAgents(town, rig ? townAgents(town, requireRig(town, rig)) : undefined);
         ctx.out({ stopped }, (x) => (x.stopped.length ? `Stopped ${x.stopped.length} session(s): ${x.stopped.join(', ')}` : 'No session was running.'));
@@ -99,7 +101,7 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
       'Every agent of the town: role, rig, session state (running, dead, absent), hooked bead, current step, idle time',
       (c) => c.option('rig', { type: 'string', describe: 'Only this rig' }),
       run((ctx, a) => {
-        const town = requireTown(process.cwd());
+        const town = currentTown();
         const rows = agentRows(town, str(a, 'rig'));
         ctx.out(rows, (rs) =>
           rs.map((r) => `${r.address.padEnd(28)} ${r.state.padEnd(8)} idle ${idle(r.idle_s).padEnd(5)} ${r.hooked ? `hooked ${r.hooked}${r.step ? ` at ${r.step}` : ''}` : ''}`.trimEnd()).join('\n'),
@@ -109,15 +111,14 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
     .command(
       'peek <agent>',
       "Print the last lines of an agent's session",
-      (c) => c.positional('agent', { type: 'string', describe: 'mayor, <rig>/witness, <rig>/refinery, <rig>/polecats/<name>' }).option('lines', { alias: 'n', type: 'string', default: '40', describe: 'How many lines' }),
+      (c) => c.positional('agent', { type: 'string', describe: AGENT_ARG }).option('lines', { alias: 'n', type: 'string', default: '40', describe: 'How many lines' }),
       run((ctx, a) => {
-        const town = requireTown(process.cwd());
+        const town = currentTown();
         const agent = parseAgent(town, str(a, 'agent')!);
         const lines = Number(str(a, 'lines'));
         if (!Number.isInteger(lines) || lines < 1) throw new BeadsError('invalid_input', `invalid --lines ${JSON.stringify(str(a, 'lines'))}: give a whole number of lines, 1 or more`);
         requireTmux();
-        const state = sessionState(townSessions(town).get(agent.session));
-        if (state === 'absent') throw new BeadsError('not_found', `${agent.address} has no session (gt up, or gt sling, starts one)`, { agent: agent.address });
+        const state = sessionState(requireSession(town, agent));
         const text = capturePane(townSocket(town), agent.session, lines);
         ctx.out({ agent: agent.address, state, text }, (x) => x.text);
       }),
@@ -125,12 +126,12 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
     .command(
       'attach <agent>',
       "Attach this terminal to an agent's session (detach with C-b d)",
-      (c) => c.positional('agent', { type: 'string', describe: 'mayor, <rig>/witness, <rig>/refinery, <rig>/polecats/<name>' }),
+      (c) => c.positional('agent', { type: 'string', describe: AGENT_ARG }),
       run((_ctx, a) => {
-        const town = requireTown(process.cwd());
+        const town = currentTown();
         const agent = parseAgent(town, str(a, 'agent')!);
         requireTmux();
-        if (!townSessions(town).has(agent.session)) throw new BeadsError('not_found', `${agent.address} has no session (gt up, or gt sling, starts one)`, { agent: agent.address });
+        requireSession(town, agent);
         process.exitCode = attachSession(townSocket(town), agent.session);
       }),
     );

@@ -1,6 +1,5 @@
 // gt sling, gt prime, gt done, gt nudge, gt handoff, gt mail, and the scripted agent's entry point.
 import type { Argv } from 'yargs';
-import { BeadsError } from '@gastown/beads';
 import {
   HANDOFF_SUBJECT,
   ScriptedAgent,
@@ -14,33 +13,15 @@ import {
   renderPrime,
   replyMail,
   requireTmux,
-  requireTown,
   resolveRuntime,
   restartAgent,
   sendMail,
   slingBead,
-  type Agent,
   type MailItem,
-  type Town,
 } from '@gastown/gastown';
 import { str } from '../args.js';
-import { cliTools } from '../tools.js';
+import { AGENT_ARG, cliTools, currentTown, selfAgent, sender } from '../here.js';
 import type { Run } from '../run.js';
-
-/** The town: the one GT_TOWN names (inside an agent's session), else the one around the current directory. */
-function town(): Town {
-  return requireTown(process.env.GT_TOWN || process.cwd());
-}
-
-/** The agent this command runs as: GT_AGENT, which gt sets in every agent's session. */
-function self(t: Town, what: string): Agent {
-  const address = process.env.GT_AGENT;
-  if (!address) throw new BeadsError('usage', `${what} runs inside an agent's session (GT_AGENT is not set); outside one, name the agent where the command takes one`);
-  return parseAgent(t, address);
-}
-
-/** Who is sending: the agent of this session, else the human (overseer). */
-const sender = (): string => process.env.GT_AGENT || 'overseer';
 
 const mailLine = (m: MailItem): string => `${m.id}  ${m.read ? ' ' : '*'} ${m.from.padEnd(24)} ${m.subject}`;
 
@@ -57,7 +38,7 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
           .option('runtime', { type: 'string', describe: 'The polecat\'s runtime (default: GT_RUNTIME, else town.json, else claude)' }),
       run((ctx, a) => {
         requireTmux();
-        const r = slingBead(town(), str(a, 'bead')!, str(a, 'rig')!, { molecule: str(a, 'molecule'), runtime: str(a, 'runtime'), actor: ctx.actor, tools: cliTools() });
+        const r = slingBead(currentTown(), str(a, 'bead')!, str(a, 'rig')!, { molecule: str(a, 'molecule'), runtime: str(a, 'runtime'), actor: ctx.actor, tools: cliTools() });
         ctx.out(r, (x) => `Slung ${x.bead} to ${x.address} (${x.runtime}): worktree ${x.worktree} on ${x.branch}, molecule ${x.molecule.name} ${x.molecule.id} (${x.molecule.steps} steps), session ${x.session}`);
       }),
     )
@@ -66,8 +47,8 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
       'Who this agent is, its role, the bead on its hook with its checklist, unread mail and any handoff note (run in an agent\'s session)',
       (c) => c.option('agent', { type: 'string', describe: 'Prime as this agent (default: GT_AGENT)' }),
       run((ctx, a) => {
-        const t = town();
-        const agent = str(a, 'agent') ? parseAgent(t, str(a, 'agent')!) : self(t, 'gt prime');
+        const t = currentTown();
+        const agent = str(a, 'agent') ? parseAgent(t, str(a, 'agent')!) : selfAgent(t, 'gt prime');
         ctx.out(primeAgent(t, agent), renderPrime);
       }),
     )
@@ -76,17 +57,17 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
       "From a polecat: check its molecule is finished, file a merge request for its branch, and tell the refinery and the witness",
       (c) => c,
       run((ctx) => {
-        const t = town();
-        const r = finishWork(t, self(t, 'gt done'));
+        const t = currentTown();
+        const r = finishWork(t, selfAgent(t, 'gt done'));
         ctx.out(r, (x) => (x.existing ? `Merge request ${x.merge_request} was already filed for ${x.branch} at ${x.commit.slice(0, 12)}` : `Filed merge request ${x.merge_request}: ${x.branch} (${x.commit.slice(0, 12)}) into ${x.target}; told ${x.notified.join(' and ')}`));
       }),
     )
     .command(
       'nudge <agent> <text..>',
       "Type a line into an agent's session and make sure it was submitted (senders take turns)",
-      (c) => c.positional('agent', { type: 'string', describe: 'mayor, <rig>/witness, <rig>/refinery, <rig>/polecats/<name>' }).positional('text', { type: 'string', array: true }),
+      (c) => c.positional('agent', { type: 'string', describe: AGENT_ARG }).positional('text', { type: 'string', array: true }),
       run((ctx, a) => {
-        const t = town();
+        const t = currentTown();
         const agent = parseAgent(t, str(a, 'agent')!);
         requireTmux();
         const text = ((a.text as string[] | undefined) ?? []).join(' ');
@@ -98,8 +79,8 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
       "From an agent's session: leave a note for its successor and replace the session with a fresh one (the hook stays)",
       (c) => c.option('message', { alias: 'm', type: 'string', describe: 'The note (what you were doing, what is next)' }),
       run((ctx, a) => {
-        const t = town();
-        const agent = self(t, 'gt handoff');
+        const t = currentTown();
+        const agent = selfAgent(t, 'gt handoff');
         // Not announced in the session: it is about to be replaced, and its successor reads the note when it primes.
         const note = sendMail(t, agent.address, agent.address, HANDOFF_SUBJECT, str(a, 'message') ?? 'No note was left.', { notify: false });
         const runtime = resolveRuntime(t, agent.role, cliTools(), process.env.GT_RUNTIME);
@@ -115,7 +96,7 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
           'Send a message: to mayor, overseer, <rig>/witness, <rig>/refinery or <rig>/polecats/<name>',
           (c) => c.positional('to', { type: 'string' }).option('subject', { alias: 's', type: 'string', demandOption: true }).option('message', { alias: 'm', type: 'string', default: '', describe: 'The body' }),
           run((ctx, a) => {
-            const r = sendMail(town(), sender(), str(a, 'to')!, str(a, 'subject')!, str(a, 'message') ?? '');
+            const r = sendMail(currentTown(), sender(), str(a, 'to')!, str(a, 'subject')!, str(a, 'message') ?? '');
             ctx.out(r, (x) => `Sent ${x.id} to ${x.to}${x.notified ? ' (its session was told)' : ''}`);
           }),
         )
@@ -124,7 +105,7 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
           'Messages not yet acknowledged (* marks unread)',
           (c) => c.option('all', { type: 'boolean', describe: 'Acknowledged ones too' }).option('to', { type: 'string', describe: 'Whose inbox (default: this agent\'s, else the overseer\'s)' }),
           run((ctx, a) => {
-            const items = inbox(town(), str(a, 'to') ?? sender(), { all: Boolean(a.all) });
+            const items = inbox(currentTown(), str(a, 'to') ?? sender(), { all: Boolean(a.all) });
             ctx.out(items, (xs) => xs.map(mailLine).join('\n') || 'No mail.');
           }),
         )
@@ -133,7 +114,7 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
           'Show a message and mark it read (it stays in the inbox until acknowledged)',
           (c) => c.positional('id', { type: 'string' }),
           run((ctx, a) => {
-            const m = readMail(town(), sender(), str(a, 'id')!);
+            const m = readMail(currentTown(), sender(), str(a, 'id')!);
             ctx.out(m, (x) => `From: ${x.from}\nTo: ${x.to}\nSubject: ${x.subject}\nSent: ${x.sent_at}\n\n${x.body}`);
           }),
         )
@@ -142,7 +123,7 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
           'Acknowledge a message: it is handled and leaves the inbox',
           (c) => c.positional('id', { type: 'string' }),
           run((ctx, a) => {
-            const m = ackMail(town(), sender(), str(a, 'id')!);
+            const m = ackMail(currentTown(), sender(), str(a, 'id')!);
             ctx.out(m, (x) => `Acknowledged ${x.id}`);
           }),
         )
@@ -151,7 +132,7 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
           'Reply to a message\'s sender',
           (c) => c.positional('id', { type: 'string' }).option('message', { alias: 'm', type: 'string', demandOption: true }),
           run((ctx, a) => {
-            const r = replyMail(town(), sender(), str(a, 'id')!, str(a, 'message')!);
+            const r = replyMail(currentTown(), sender(), str(a, 'id')!, str(a, 'message')!);
             ctx.out(r, (x) => `Sent ${x.id} to ${x.to}`);
           }),
         )
@@ -162,8 +143,8 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
       false,
       (c) => c,
       run(async () => {
-        const t = town();
-        const agent = self(t, 'the scripted agent');
+        const t = currentTown();
+        const agent = selfAgent(t, 'the scripted agent');
         await new ScriptedAgent(t, agent, (line) => console.log(line)).run();
       }),
     );
