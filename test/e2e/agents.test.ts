@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, bd, bdJson, gt, waitFor } from './helpers.js';
@@ -129,12 +129,14 @@ describe('agents in tmux', () => {
     expect(again.stderr).toMatch(new RegExp(`${ids[0]} is already hooked by alpha/polecats/nux`));
     expect(existsSync(join(town, 'alpha', 'polecats', 'toast'))).toBe(false); // nothing left behind
     const clone = join(town, 'alpha', 'main');
+    const source = join(town, '..', 'alpha-src');
     const mrs = (): { metadata: { merge_request: { branch: string; source_bead: string; worker: string; commit: string } } }[] => bdJson(clone, ['list', '-t', 'merge-request', '-n', '0']);
     await waitFor(() => mrs().length === 3, 'three merge requests', 90_000);
     for (const [i, s] of slung.entries()) {
       const name = s.address.split('/').pop()!;
       const mr = mrs().find((m) => m.metadata.merge_request.source_bead === ids[i])!.metadata.merge_request;
-      expect(mr).toMatchObject({ branch: `polecat/${name}`, worker: s.address, commit: git(clone, 'rev-parse', `polecat/${name}`).trim() });
+      expect(mr).toMatchObject({ branch: `polecat/${name}`, worker: s.address, commit: git(clone, 'rev-parse', `polecat/${name}`).trim(), remote: source });
+      expect(git(source, 'rev-parse', `polecat/${name}`).trim()).toBe(mr.commit); // pushed to the rig's remote
       expect(git(clone, 'show', `polecat/${name}:work-${name}.txt`)).toBe(`work of ${s.address}\n`);
       expect(git(clone, 'log', '-1', '--format=%an', `polecat/${name}`).trim()).toBe(s.address);
       const status = bdJson<{ done: number; total: number; steps: { id: string }[] }>(clone, ['mol', 'status', s.molecule.id]);
@@ -149,6 +151,38 @@ describe('agents in tmux', () => {
     const refineryMail = gtJson<{ subject: string }[]>(town, ['mail', 'inbox', '--to', 'alpha/refinery']);
     expect(refineryMail.map((m) => /polecat\/\w+/.exec(m.subject)?.[0]).sort()).toEqual(['polecat/furiosa', 'polecat/nux', 'polecat/slit']);
     expect(gtJson<unknown[]>(town, ['mail', 'inbox', '--to', 'alpha/witness'])).toHaveLength(3);
+  });
+
+  it('gt done files nothing when the push fails, says why, and files once after --no-push or a later push', async () => {
+    const town = newTown('gt-done-', [['alpha', 'al']]);
+    const id = bdJson<{ id: string }>(town, ['create', 'task', '--rig', 'alpha']).id;
+    gtJson(town, ['sling', id, 'alpha', '--molecule', 'tiny'], scripted);
+    const nux = 'alpha/polecats/nux';
+    const source = join(town, '..', 'alpha-src');
+    const away = join(town, '..', 'alpha-src-away');
+    const clone = join(town, 'alpha', 'main');
+    const mrs = (): { id: string; metadata: { merge_request: { commit: string; remote?: string } } }[] => bdJson(clone, ['list', '-t', 'merge-request', '-n', '0']);
+    // the remote goes away while the polecat works: its gt done must fail and file nothing
+    renameSync(source, away);
+    await waitFor(() => gt(town, ['peek', nux]).stdout.includes('[error]'), 'the polecat to report the failed push');
+    expect(gt(town, ['peek', nux, '-n', '200']).stdout).toMatch(/pushing polecat\/nux to origin .*alpha-src\).*not a reachable git repository \(fatal: .*\); nothing was filed/);
+    expect(mrs()).toEqual([]);
+    const inside = { GT_AGENT: nux, GT_TOWN: town };
+    const worktree = join(town, 'alpha', 'polecats', 'nux');
+    const failed = gt(worktree, ['done'], inside);
+    expect(failed.code).toBe(10);
+    expect(failed.stderr).toMatch(/run gt done --no-push to file the merge request for this town's refinery only/);
+    expect(mrs()).toEqual([]);
+
+    const local = gtJson<{ merge_request: string; pushed: string | null; existing: boolean }>(worktree, ['done', '--no-push'], inside);
+    expect(local).toMatchObject({ pushed: null, existing: false });
+    expect(mrs().map((m) => [m.id, m.metadata.merge_request.remote])).toEqual([[local.merge_request, undefined]]);
+    // the remote is back: gt done pushes the branch and files nothing new
+    renameSync(away, source);
+    const later = gtJson<{ merge_request: string; pushed: string | null; existing: boolean }>(worktree, ['done'], inside);
+    expect(later).toMatchObject({ merge_request: local.merge_request, pushed: source, existing: true });
+    expect(git(source, 'rev-parse', 'polecat/nux').trim()).toBe(mrs()[0]!.metadata.merge_request.commit);
+    expect(mrs()).toHaveLength(1);
   });
 
   it('delivers 100 nudges from four concurrent senders whole, each once, in one piece', async () => {

@@ -70,3 +70,15 @@ export class BeadsError extends Error {
     return { error: { code: this.code, message: this.message, ...this.details } };
   }
 }
+
+/** A git command's failure as one clear `sync_failed` error: credentials refused, remote unreachable, or git's own words. */
+export function gitFailure(err: unknown, what: string): BeadsError {
+  const text = String((err as Error)?.message ?? err).trim();
+  if (/authentication|permission denied|could not read username|403|401/i.test(text)) {
+    return new BeadsError('sync_failed', `${what}: the remote refused the credentials; check your access to it (${text.split('\n')[0]})`);
+  }
+  if (/not a git repository|does not appear to be a git repository|repository .* not found|could not read from remote/i.test(text)) {
+    return new BeadsError('sync_failed', `${what}: the remote is not a reachable git repository (${text.split('\n')[0]})`);
+  }
+  return new BeadsError('sync_failed', `${what}: ${text.split('\n').slice(0, 3).join(' ')}`);
+}

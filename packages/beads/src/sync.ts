@@ -4,7 +4,7 @@
 // and went out, and the claims this clone held that another clone's earlier claim beat. One sync at a time per clone.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { BeadsError } from './errors.js';
+import { BeadsError, gitFailure } from './errors.js';
 import { acquireLock } from './lock.js';
 import { CONFIG_FILE, LOG_FILE, type BeadStore } from './store.js';
 import type { Op } from './types.js';
@@ -72,17 +72,6 @@ const missingFrom = (from: Map<string, Seen>, other: Map<string, Seen>): Seen[] 
 
 const counts = (ops: Seen[]): SyncCounts => ({ operations: ops.length, beads: new Set(ops.map((o) => o.bead)).size });
 
-function failure(err: unknown, what: string): BeadsError {
-  const text = String((err as Error)?.message ?? err).trim();
-  if (/authentication|permission denied|could not read username|403|401/i.test(text)) {
-    return new BeadsError('sync_failed', `${what}: the remote refused the credentials; check your access to it (${text.split('\n')[0]})`);
-  }
-  if (/not a git repository|does not appear to be a git repository|repository .* not found|could not read from remote/i.test(text)) {
-    return new BeadsError('sync_failed', `${what}: the remote is not a reachable git repository (${text.split('\n')[0]})`);
-  }
-  return new BeadsError('sync_failed', `${what}: ${text.split('\n').slice(0, 3).join(' ')}`);
-}
-
 export async function syncStore(store: BeadStore, options: SyncOptions = {}): Promise<SyncResult> {
   const repo = await git.openRepo(store.dir).catch((err: unknown) => {
     throw new BeadsError('sync_failed', `${store.dir} is not inside a git repository: bd sync exchanges the store through git (${String((err as Error).message).split('\n')[0]})`);
@@ -111,7 +100,7 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
     for (let attempt = 0; ; attempt++) {
       // The local log is read while git fetches.
       const fetching = git.fetch(repo, remote, branch).catch((err: unknown) => {
-        throw failure(err, `fetching ${remote}`);
+        throw gitFailure(err, `fetching ${remote}`);
       });
       const local = mine();
       const fetched = await fetching;
@@ -143,7 +132,7 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
       } catch (err) {
         const text = String((err as Error).message);
         const raced = /rejected|non-fast-forward|fetch first|failed to push some refs/i.test(text) && !/denied|authentication|permission/i.test(text);
-        if (!raced || attempt >= maxRetries) throw failure(err, `pushing to ${remote}`);
+        if (!raced || attempt >= maxRetries) throw gitFailure(err, `pushing to ${remote}`);
       }
     }
   } finally {
@@ -168,7 +157,7 @@ async function mergeKeepingStaged(repo: git.Git, rev: string, storePaths: string
     if (/unrelated histories/i.test(String((err as Error).message))) {
       throw new BeadsError('sync_failed', `${rev} has a history unrelated to this branch's: if it is the same project, merge it by hand (git pull --allow-unrelated-histories), then bd sync; otherwise point the remote elsewhere`);
     }
-    throw failure(err, `merging ${rev}`);
+    throw gitFailure(err, `merging ${rev}`);
   } finally {
     if (staged.length) {
       await git.unstashStaged(repo).catch((err: unknown) => {

@@ -1,9 +1,10 @@
 // gt done: a polecat's work is finished. Its molecule's steps must all be closed; its branch (in the rig's
-// repository, which its worktree shares) names the commit to merge; a merge-request bead goes to the
-// refinery's queue, and the refinery and the witness are told by mail. Running it again changes nothing.
-import { BeadStore, BeadsError, createBead, listBeads, type Bead } from '@gastown/beads';
+// clone, which its worktree shares) names the commit to merge and is pushed to the rig's remote, so the work
+// outlives this machine; a merge-request bead goes to the refinery's queue, and the refinery and the witness
+// are told by mail. Running it again changes nothing.
+import { BeadStore, BeadsError, createBead, gitFailure, listBeads, type Bead } from '@gastown/beads';
 import { agentFor, type Agent } from './agents.js';
-import { currentBranch, revParse } from './git-cli.js';
+import { currentBranch, pushBranch, remoteUrl, revParse } from './git-cli.js';
 import { sendMail } from './mail.js';
 import { rigPaths } from './rigs.js';
 import type { Town } from './town.js';
@@ -15,6 +16,13 @@ export interface MergeRequestMeta {
   source_bead: string;
   worker: string;
   commit: string;
+  /** The URL of the remote the branch was pushed to; absent when it was not pushed (gt done --no-push, or no remote). */
+  remote?: string;
+}
+
+export interface DoneOptions {
+  /** Push the branch to the rig clone's `origin` (when it has one). Default true. */
+  push?: boolean;
 }
 
 export interface DoneResult {
@@ -24,10 +32,12 @@ export interface DoneResult {
   branch: string;
   target: string;
   commit: string;
+  /** The remote URL the branch is on, or null when it was not pushed. */
+  pushed: string | null;
   notified: string[];
 }
 
-export function finishWork(town: Town, agent: Agent): DoneResult {
+export function finishWork(town: Town, agent: Agent, options: DoneOptions = {}): DoneResult {
   if (agent.role !== 'polecat' || !agent.rig) throw new BeadsError('invalid_input', `gt done is for polecats; ${agent.address} is a ${agent.role}`);
   const store = BeadStore.open(agent.store);
   const work = hookedWork(agent, store);
@@ -41,9 +51,18 @@ export function finishWork(town: Town, agent: Agent): DoneResult {
   if (branch === 'HEAD' || !commit) throw new BeadsError('conflict', `${agent.cwd} is not on a branch of the rig's repository; check out its branch (polecat/${agent.name})`);
   if (revParse(agent.cwd, 'HEAD') !== commit) throw new BeadsError('conflict', `the worktree's HEAD is not its branch ${branch}`);
   const target = currentBranch(clone);
+  const url = options.push === false ? null : remoteUrl(clone, 'origin');
+  if (url) {
+    try {
+      pushBranch(clone, 'origin', branch);
+    } catch (err) {
+      const failure = gitFailure(err, `pushing ${branch} to origin (${url})`);
+      throw new BeadsError('sync_failed', `${failure.message}; nothing was filed. Fix that and run gt done again, or run gt done --no-push to file the merge request for this town's refinery only`, { branch, remote: url });
+    }
+  }
   const previous = listBeads(store, { issue_type: ['merge-request'], all: true, limit: 0 }).find((b) => mrMeta(b)?.source_bead === work.bead.id && mrMeta(b)?.commit === commit);
-  if (previous) return { merge_request: previous.id, existing: true, bead: work.bead.id, branch, target, commit, notified: [] };
-  const meta: MergeRequestMeta = { branch, target, source_bead: work.bead.id, worker: agent.address, commit };
+  if (previous) return { merge_request: previous.id, existing: true, bead: work.bead.id, branch, target, commit, pushed: url, notified: [] };
+  const meta: MergeRequestMeta = { branch, target, source_bead: work.bead.id, worker: agent.address, commit, ...(url ? { remote: url } : {}) };
   const mr = createBead(store, agent.address, {
     title: `Merge ${branch}: ${work.bead.title}`,
     description: `${agent.address} finished ${work.bead.id} on ${branch} (${commit.slice(0, 12)}); merge it into ${target}.`,
@@ -58,7 +77,7 @@ export function finishWork(town: Town, agent: Agent): DoneResult {
     sendMail(town, agent.address, to.address, `Merge request ${mr.id}: ${branch}`, `${agent.address} finished ${work.bead.id} (${work.bead.title}). Branch ${branch} at ${commit} is ready to merge into ${target}: ${mr.id}.`);
     notified.push(to.address);
   }
-  return { merge_request: mr.id, existing: false, bead: work.bead.id, branch, target, commit, notified };
+  return { merge_request: mr.id, existing: false, bead: work.bead.id, branch, target, commit, pushed: url, notified };
 }
 
 export function mrMeta(bead: Bead): MergeRequestMeta | undefined {

@@ -91,3 +91,35 @@ export function commitAll(dir: string, message: string): boolean {
   git(['commit', '--quiet', '--no-verify', '-m', message], dir);
   return true;
 }
+
+/** The URL of a remote of the repository at `dir`, or null when it has no such remote. */
+export function remoteUrl(dir: string, remote = 'origin'): string | null {
+  try {
+    return git(['remote', 'get-url', remote], dir).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the last fetch saw `branch` on `remote` (a remote-tracking ref). */
+export function remoteBranchExists(clone: string, branch: string, remote = 'origin'): boolean {
+  return revParse(clone, `refs/remotes/${remote}/${branch}`) !== null;
+}
+
+/**
+ * Pushes a branch to a remote under the same name, never prompting for credentials. A failure is thrown as an
+ * Error whose message is git's own words.
+ */
+export function pushBranch(dir: string, remote: string, branch: string): void {
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  try {
+    execFileSync('git', ['push', '--quiet', remote, `refs/heads/${branch}:refs/heads/${branch}`], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
+  } catch (err) {
+    throw new Error(String((err as { stderr?: string }).stderr || (err as Error).message).trim());
+  }
+}

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { BeadStore, BeadsError, hookBead, hookRefusal, updateBead, type Bead } from '@gastown/beads';
 import { findMolecule, pourMolecule, type CatalogOptions } from '@gastown/molecules';
 import { agentFor, requireRig, type Agent } from './agents.js';
-import { addWorktree, branchExists, removeWorktree } from './git-cli.js';
+import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from './git-cli.js';
 import { rigPaths } from './rigs.js';
 import { resolveRuntime, type Tools } from './runtime.js';
 import { startAgent } from './sessions.js';
@@ -42,7 +42,10 @@ function beadMolecule(bead: Bead): string | undefined {
 
 function pickName(town: Town, rig: string): string {
   const paths = rigPaths(town, rig);
-  const free = (n: string): boolean => !existsSync(agentFor(town, 'polecat', rig, n).cwd) && !branchExists(paths.clone, `polecat/${n}`);
+  // A name is free when no worktree, local branch or (as of the last fetch) remote branch has it: gt done pushes
+  // polecat/<name> to the rig's origin, where another town's polecat may have left one.
+  const free = (n: string): boolean =>
+    !existsSync(agentFor(town, 'polecat', rig, n).cwd) && !branchExists(paths.clone, `polecat/${n}`) && !remoteBranchExists(paths.clone, `polecat/${n}`);
   for (let round = 1; ; round++) {
     const name = POLECAT_NAMES.map((n) => (round === 1 ? n : `${n}${round}`)).find(free);
     if (name) return name;

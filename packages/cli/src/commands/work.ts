@@ -54,12 +54,20 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
     )
     .command(
       'done',
-      "From a polecat: check its molecule is finished, file a merge request for its branch, and tell the refinery and the witness",
-      (c) => c,
-      run((ctx) => {
+      "From a polecat: check its molecule is finished, push its branch to the rig's remote, file a merge request for it, and tell the refinery and the witness",
+      (c) =>
+        c
+          .option('push', { type: 'boolean', default: true, describe: "Push the branch to the rig's origin first (--no-push: file the merge request for this town's refinery only)" })
+          .epilog('The session stays up afterwards (idle, with its hook) until the witness or gt down ends it.'),
+      run((ctx, a) => {
         const t = currentTown();
-        const r = finishWork(t, selfAgent(t, 'gt done'));
-        ctx.out(r, (x) => (x.existing ? `Merge request ${x.merge_request} was already filed for ${x.branch} at ${x.commit.slice(0, 12)}` : `Filed merge request ${x.merge_request}: ${x.branch} (${x.commit.slice(0, 12)}) into ${x.target}; told ${x.notified.join(' and ')}`));
+        const r = finishWork(t, selfAgent(t, 'gt done'), { push: a.push !== false });
+        const where = (x: typeof r): string => (x.pushed ? `pushed to ${x.pushed}` : 'not pushed');
+        ctx.out(r, (x) =>
+          x.existing
+            ? `Merge request ${x.merge_request} was already filed for ${x.branch} at ${x.commit.slice(0, 12)} (${where(x)})`
+            : `Filed merge request ${x.merge_request}: ${x.branch} (${x.commit.slice(0, 12)}, ${where(x)}) into ${x.target}; told ${x.notified.join(' and ')}`,
+        );
       }),
     )
     .command(
