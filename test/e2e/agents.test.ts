@@ -3,6 +3,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn as ptySpawn } from 'node-pty';
 import { ROOT, bd, bdJson, gt, waitFor } from './helpers.js';
 
 const LINE_READER = join(ROOT, 'test', 'e2e', 'workers', 'line-reader.mjs');
@@ -269,6 +270,40 @@ describe('agents in tmux', () => {
     expect(log).toContain('unread mail: 0');
     expect(log).not.toContain('[mail]');
     expect(gtJson<{ acked: boolean }[]>(town, ['mail', 'inbox', '--to', 'alpha/witness', '--all']).map((m) => m.acked)).toEqual([true, true]);
+  });
+
+  it('gt attach puts a real terminal on the session: the screen shows, typing reaches the agent, C-b d detaches and leaves it running', async () => {
+    const town = newTown('gt-attach-');
+    gtJson(town, ['up'], scripted);
+    await waitFor(() => gt(town, ['peek', 'mayor']).stdout.includes('[idle] waiting for a nudge'), 'the mayor to idle');
+    const { TMUX: _inside, ...env } = process.env; // attaching from inside tmux must work too; the test should not depend on it
+    const term = ptySpawn(process.execPath, [join(ROOT, 'packages', 'cli', 'dist', 'gt.mjs'), 'attach', 'mayor'], {
+      cwd: town,
+      cols: 120,
+      rows: 30,
+      env: { ...env, TERM: 'xterm-256color' } as Record<string, string>,
+    });
+    let screen = '';
+    let exit: { exitCode: number } | undefined;
+    term.onData((d) => (screen += d));
+    term.onExit((e) => (exit = e));
+    try {
+      await waitFor(() => screen.includes('[idle] waiting for a nudge'), 'the attached terminal to show the agent');
+      term.write('hello from the terminal\r');
+      await waitFor(() => screen.includes('[nudge] hello from the terminal'), 'the agent to answer what was typed');
+      expect(gt(town, ['peek', 'mayor']).stdout).toContain('[nudge] hello from the terminal');
+      term.write('\x02d'); // the prefix (C-b), then d: detach
+      await waitFor(() => exit !== undefined, 'gt attach to return after detaching');
+    } finally {
+      if (!exit) term.kill('SIGKILL');
+    }
+    expect(exit!.exitCode).toBe(0);
+    expect(screen).toMatch(/\[detached \(from session gt-town-mayor\)\]/);
+    expect(agent(town, 'mayor').state).toBe('running');
+    // without a terminal it says what to use instead
+    const piped = gt(town, ['attach', 'mayor']);
+    expect(piped.code).toBe(4);
+    expect(piped.stderr).toMatch(/gt attach needs a terminal; to read mayor's screen from a script use gt peek mayor/);
   });
 
   it('rejects bad input with one clear error: unknown agent, unknown rig, missing bead, tmux not installed', () => {

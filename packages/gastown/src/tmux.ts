@@ -124,9 +124,13 @@ export function pressEnter(socket: string, name: string): void {
   tmux(socket, ['send-keys', '-t', `=${name}:`, 'Enter']);
 }
 
-/** Attaches the current terminal to a session until the user detaches. */
+/**
+ * Attaches the current terminal to a session until the user detaches. The town's server is not the one a user
+ * may already be inside, so TMUX is dropped from the client's environment: tmux would otherwise refuse to nest.
+ */
 export function attachSession(socket: string, name: string): number {
-  const r = cp().spawnSync('tmux', ['-L', socket, 'attach-session', '-t', `=${name}`], { stdio: 'inherit' });
+  const { TMUX: _inside, ...env } = process.env;
+  const r = cp().spawnSync('tmux', ['-L', socket, 'attach-session', '-t', `=${name}`], { stdio: 'inherit', env });
   if (r.error) throw (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? tmuxMissing() : r.error;
   return r.status ?? 1;
 }

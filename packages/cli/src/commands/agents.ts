@@ -132,6 +132,9 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
         const agent = parseAgent(town, str(a, 'agent')!);
         requireTmux();
         requireSession(town, agent);
+        if (!process.stdin.isTTY || !process.stdout.isTTY) {
+          throw new BeadsError('invalid_input', `gt attach needs a terminal; to read ${agent.address}'s screen from a script use gt peek ${agent.address}`);
+        }
         process.exitCode = attachSession(townSocket(town), agent.session);
       }),
     );
