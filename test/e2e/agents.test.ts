@@ -113,6 +113,7 @@ describe('agents in tmux', () => {
     const down = gtJson<{ stopped: string[] }>(town, ['down']);
     expect(down.stopped).toHaveLength(5);
     expect(tmuxSessions(up.socket)).toEqual([]);
+    expect(existsSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid!()}`, up.socket))).toBe(false); // not even its socket file
     await waitFor(() => pids.every((p) => !alive(p)), 'every runtime of the town to end');
     expect(agents(town).map((a) => a.state)).toEqual(['absent', 'absent', 'absent', 'absent', 'absent']);
     // the other town is untouched

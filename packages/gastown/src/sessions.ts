@@ -6,7 +6,7 @@ import { BeadsError } from '@gastown/beads';
 import { townSocket, type Agent } from './agents.js';
 import { descendants, endProcesses } from './processes.js';
 import { PRIME_PROMPT, shellQuote, type Runtime, type Tools } from './runtime.js';
-import { listSessions, requireTmux, respawnSession, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
+import { listSessions, removeStaleSocket, requireTmux, respawnSession, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
 import type { Town } from './town.js';
 
 export type SessionState = 'running' | 'dead' | 'absent';
@@ -120,5 +120,6 @@ export function stopAgents(town: Town, agents?: Agent[]): string[] {
   if (!wanted) stopServer(socket);
   else for (const s of targets) stopSession(socket, s.name);
   endProcesses(pids);
+  removeStaleSocket(socket); // the server ends with its last session
   return targets.map((s) => s.name);
 }

@@ -100,6 +100,28 @@ export function stopServer(socket: string): void {
   } catch (err) {
     if (!noServer(err)) throw err;
   }
+  removeStaleSocket(socket);
+}
+
+/** Where tmux keeps a named socket (`-L`): $TMUX_TMPDIR (else /tmp), then tmux-<uid>. */
+export function socketPath(socket: string): string {
+  const { join } = require('node:path') as typeof import('node:path');
+  return join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket);
+}
+
+/**
+ * tmux leaves its socket file behind when its server ends (killed, or its last session gone). Removes it when
+ * no server answers on it, so a stopped town leaves nothing in tmux's directory.
+ */
+export function removeStaleSocket(socket: string): void {
+  const { existsSync, rmSync } = require('node:fs') as typeof import('node:fs');
+  const path = socketPath(socket);
+  if (!existsSync(path)) return;
+  try {
+    tmux(socket, ['list-sessions']);
+  } catch (err) {
+    if (noServer(err)) rmSync(path, { force: true });
+  }
 }
 
 /** The last `lines` lines of a session's pane (its visible screen and scrollback). */
