@@ -1,0 +1,7 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { add } from '../add.mjs';
+
+test('add', () => {
+  assert.equal(add(2, 3), 5);
+});
