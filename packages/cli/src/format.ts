@@ -1,14 +1,25 @@
 // Text rendering of beads for people. JSON output never passes through here.
 import type { Bead, BlockedBead, DepNode, DoctorReport, Op, StoreStats } from '@gastown/beads';
 
-export function beadLine(b: Bead): string {
+export interface Columns {
+  id: number;
+  type: number;
+}
+
+/** Column widths that line up every bead of a list (ids and types vary in length: molecule, merge-request). */
+export function columnsFor(beads: Bead[]): Columns {
+  return beads.reduce((c, b) => ({ id: Math.max(c.id, b.id.length), type: Math.max(c.type, b.issue_type.length) }), { id: 0, type: 7 });
+}
+
+export function beadLine(b: Bead, cols: Columns = columnsFor([b])): string {
   const who = b.assignee ? ` @${b.assignee}` : '';
   const labels = b.labels?.length ? ` [${b.labels.join(', ')}]` : '';
-  return `${b.id}  P${b.priority} ${b.issue_type.padEnd(7)} ${b.status.padEnd(11)} ${b.title}${who}${labels}`;
+  return `${b.id.padEnd(cols.id)}  P${b.priority} ${b.issue_type.padEnd(cols.type)} ${b.status.padEnd(11)} ${b.title}${who}${labels}`;
 }
 
 export function beadList(beads: Bead[], empty: string): string {
-  return beads.length ? beads.map(beadLine).join('\n') : empty;
+  const cols = columnsFor(beads);
+  return beads.length ? beads.map((b) => beadLine(b, cols)).join('\n') : empty;
 }
 
 export function beadDetail(b: Bead): string {
@@ -34,7 +45,8 @@ export function beadDetail(b: Bead): string {
 
 export function blockedList(beads: BlockedBead[]): string {
   if (!beads.length) return 'Nothing is blocked.';
-  return beads.map((b) => `${beadLine(b)}\n    blocked by: ${b.blocked_by.length ? b.blocked_by.join(', ') : `ancestor ${b.blocked_ancestor}`}`).join('\n');
+  const cols = columnsFor(beads);
+  return beads.map((b) => `${beadLine(b, cols)}\n    blocked by: ${b.blocked_by.length ? b.blocked_by.join(', ') : `ancestor ${b.blocked_ancestor}`}`).join('\n');
 }
 
 export function treeText(node: DepNode, prefix = '', last = true, root = true): string {

@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { join } from 'node:path';
 import { BeadStore, readyBeads, type ForeignLookup } from '@gastown/beads';
 import { addRig, installTown, listRigs, removeRig, requireTown, rigPaths, type Town } from '@gastown/gastown';
-import { beadLine } from '../format.js';
+import { beadLine, columnsFor } from '../format.js';
 import { str } from '../args.js';
 import type { Run } from '../run.js';
 
@@ -31,7 +31,10 @@ export function registerTownCommands(y: Argv, run: Run): Argv {
         const rows = stores.flatMap(({ name, store }) => readyBeads(store, { limit: 0 }, { foreign }).map((bead) => ({ rig: name, ...bead })));
         rows.sort((x, y) => x.priority - y.priority || Date.parse(x.created_at) - Date.parse(y.created_at) || (x.id < y.id ? -1 : 1));
         const shown = limit > 0 ? rows.slice(0, limit) : rows;
-        ctx.out(shown, (rs) => rs.map((r) => `${r.rig.padEnd(12)} ${beadLine(r)}`).join('\n') || 'No ready work in the town.');
+        ctx.out(shown, (rs) => {
+          const cols = columnsFor(rs);
+          return rs.map((r) => `${r.rig.padEnd(12)} ${beadLine(r, cols)}`).join('\n') || 'No ready work in the town.';
+        });
       }),
     )
     .command(
