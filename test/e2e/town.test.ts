@@ -51,7 +51,7 @@ describe('gt install and rigs', () => {
     const base = mkdtempSync(join(tmpdir(), 'gt-town-'));
     bases.push(base);
     const town = join(base, 'town');
-    expect(gtJson<{ created: string[] }>(base, ['install', town, '--name', 'home']).created).toEqual(['.git', 'town.json', 'rigs.json', '.beads', 'molecules']);
+    expect(gtJson<{ created: string[] }>(base, ['install', town, '--name', 'home']).created).toEqual(['.git', 'town.json', 'rigs.json', '.beads', 'molecules', '.gitignore']);
     expect(gtJson<{ created: string[]; name: string }>(base, ['install', town])).toMatchObject({ created: [], name: 'home' });
     expect(JSON.parse(readFileSync(join(town, '.beads', 'config.json'), 'utf8')).prefix).toBe('hq');
 
@@ -61,6 +61,9 @@ describe('gt install and rigs', () => {
     expect(readdirSync(join(town, 'alpha')).sort()).toEqual(['main', 'polecats', 'refinery']);
     expect(JSON.parse(readFileSync(join(town, 'alpha', 'main', '.beads', 'config.json'), 'utf8')).prefix).toBe('al');
     expect(gtJson(town, ['rig', 'add', 'beta', stored])).toMatchObject({ name: 'beta', prefix: 'st' });
+    // the rigs (repositories of their own) and gt's files stay out of the town's repository
+    expect(readFileSync(join(town, '.gitignore'), 'utf8')).toBe('/.gt/\n/mayor/\n/alpha/\n/beta/\n');
+    expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: town, encoding: 'utf8' }).split('\n').filter((l) => /alpha|beta/.test(l))).toEqual([]);
     const fromDeep = gtJson<{ name: string; prefix: string; store: string }[]>(join(town, 'alpha', 'polecats'), ['rig', 'list']);
     expect(fromDeep.map((r) => [r.name, r.prefix])).toEqual([['alpha', 'al'], ['beta', 'st']]);
     expect(fromDeep[1]!.store).toBe(join(town, 'beta', 'main', '.beads'));
@@ -73,6 +76,7 @@ describe('gt install and rigs', () => {
     expect(existsSync(join(town, 'alpha'))).toBe(true);
     expect(gtJson(town, ['rig', 'remove', 'alpha', '--force'])).toMatchObject({ removed: 'alpha' });
     expect(gtJson<unknown[]>(town, ['rig', 'list'])).toEqual([]);
+    expect(readFileSync(join(town, '.gitignore'), 'utf8')).toBe('/.gt/\n/mayor/\n');
   });
 
   it('routes bd inside a town: the rig of the directory, --rig, and ids to their rig by prefix', () => {

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join, relative, resolve } from 'node:path';
 import { BeadsError, PREFIX_PATTERN, initStore } from '@gastown/beads';
 import { clone, probeRepository, unmergedWork } from './git-cli.js';
-import { RIGS_FILE, TOWN_PREFIX, readTown, writeJsonAtomic, type RigEntry, type Town } from './town.js';
+import { RIGS_FILE, TOWN_PREFIX, ignoreInTown, readTown, unignoreInTown, writeJsonAtomic, type RigEntry, type Town } from './town.js';
 
 const RIG_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 const RESERVED = new Set(['hq', 'molecules', 'polecats', 'refinery', 'mayor', 'town']);
@@ -55,6 +55,7 @@ export function addRig(town: Town, name: string, source: string, options: AddRig
     mkdirSync(paths.refinery);
     const entry: RigEntry = { name, prefix, source, path: relative(town.root, paths.dir), added_at: new Date().toISOString() };
     saveRigs(town, [...readTown(town.root).rigs, entry]);
+    ignoreInTown(town.root, [`/${name}/`]);
     return entry;
   } catch (err) {
     rmSync(paths.dir, { recursive: true, force: true });
@@ -85,6 +86,7 @@ export function removeRig(town: Town, name: string, options: { force?: boolean }
   }
   saveRigs(town, readTown(town.root).rigs.filter((r) => r.name !== name));
   rmSync(paths.dir, { recursive: true, force: true });
+  unignoreInTown(town.root, `/${name}/`);
   return { removed: name, discarded: work };
 }
 

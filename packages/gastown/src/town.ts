@@ -82,7 +82,34 @@ export function installTown(dir: string, options: { name?: string } = {}): Insta
     mkdirSync(join(root, 'molecules'));
     created.push('molecules');
   }
+  if (ignoreInTown(root, TOWN_IGNORED)) created.push('.gitignore');
   return { town: readTown(root), created };
+}
+
+/** What the town's repository never tracks: gt's own files, and the mayor's workspace. Rigs are added per rig. */
+const TOWN_IGNORED = ['/.gt/', '/mayor/'];
+
+/**
+ * Adds paths to the town repository's .gitignore (rigs are repositories of their own; .gt/ holds sockets, locks
+ * and shims). True when the file was created.
+ */
+export function ignoreInTown(root: string, paths: string[]): boolean {
+  const file = join(root, '.gitignore');
+  const existed = existsSync(file);
+  const text = existed ? readFileSync(file, 'utf8') : '';
+  const lines = text.split('\n');
+  const missing = paths.filter((p) => !lines.includes(p));
+  if (missing.length) writeFileSync(file, `${text}${text && !text.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n`);
+  return !existed;
+}
+
+/** Removes a path from the town repository's .gitignore. */
+export function unignoreInTown(root: string, path: string): void {
+  const file = join(root, '.gitignore');
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8');
+  const kept = text.split('\n').filter((l) => l !== path);
+  if (kept.length !== text.split('\n').length) writeFileSync(file, kept.join('\n'));
 }
 
 export function readTown(root: string): Town {
