@@ -307,6 +307,22 @@ describe('agents in tmux', () => {
     expect(piped.stderr).toMatch(/gt attach needs a terminal; to read mayor's screen from a script use gt peek mayor/);
   });
 
+  it('the default runtime is Claude Code: started with the prime prompt, primed by its local settings, which a polecat never commits', async () => {
+    const town = newTown('gt-claude-', [['alpha', 'al']]);
+    const bin = join(town, '..', 'fake-bin'); // stands in for the LLM: records how it was started, then reads its input
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'claude'), '#!/bin/sh\nprintf "%s\\n" "$@" > "$GT_TOWN/claude-$GT_POLECAT.args"\nexec cat\n', { mode: 0o755 });
+    const id = bdJson<{ id: string }>(town, ['create', 'task', '--rig', 'alpha']).id;
+    const slung = gtJson<{ runtime: string; worktree: string }>(town, ['sling', id, 'alpha', '--molecule', 'tiny'], { PATH: `${bin}:${process.env.PATH}` });
+    expect(slung.runtime).toBe('claude');
+    const args = join(town, 'claude-nux.args');
+    await waitFor(() => existsSync(args) && readFileSync(args, 'utf8').endsWith('\n'), 'the runtime to start');
+    expect(readFileSync(args, 'utf8')).toBe('--dangerously-skip-permissions\nYou are an agent of a Gas Town. Run `gt prime` and do what it says.\n');
+    const settings = JSON.parse(readFileSync(join(slung.worktree, '.claude', 'settings.local.json'), 'utf8'));
+    expect(settings.hooks.SessionStart).toEqual([{ hooks: [{ type: 'command', command: 'gt prime' }] }]);
+    expect(git(slung.worktree, 'status', '--porcelain', '--untracked-files=all')).toBe(''); // git add -A would not take it
+  });
+
   it('rejects bad input with one clear error: unknown agent, unknown rig, missing bead, tmux not installed', () => {
     const town = newTown('gt-badagents-', [['alpha', 'al']]);
     const id = bdJson<{ id: string }>(town, ['create', 'x', '--rig', 'alpha']).id;

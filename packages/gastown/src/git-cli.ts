@@ -123,3 +123,23 @@ export function pushBranch(dir: string, remote: string, branch: string): void {
     throw new Error(String((err as { stderr?: string }).stderr || (err as Error).message).trim());
   }
 }
+
+/**
+ * Keeps a pattern out of git in the repository around `dir`, through its info/exclude (shared by all its
+ * worktrees, never committed). Does nothing outside a repository.
+ */
+export function excludeFromGit(dir: string, pattern: string): void {
+  const { appendFileSync, existsSync, mkdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
+  const { join } = require('node:path') as typeof import('node:path');
+  let common: string;
+  try {
+    common = git(['rev-parse', '--path-format=absolute', '--git-common-dir'], dir).trim();
+  } catch {
+    return;
+  }
+  const file = join(common, 'info', 'exclude');
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (text.split('\n').includes(pattern)) return;
+  mkdirSync(join(common, 'info'), { recursive: true });
+  appendFileSync(file, `${text && !text.endsWith('\n') ? '\n' : ''}${pattern}\n`);
+}

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { BeadsError } from '@gastown/beads';
 import { townSocket, type Agent } from './agents.js';
+import { excludeFromGit } from './git-cli.js';
 import { descendants, endProcesses } from './processes.js';
 import { PRIME_PROMPT, shellQuote, type Runtime, type Tools } from './runtime.js';
 import { listSessions, removeStaleSocket, requireTmux, respawnSession, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
@@ -64,15 +65,20 @@ function toolsBin(town: Town, tools: Tools): string {
   return bin;
 }
 
-/** Claude Code's settings in the agent's directory: its session-start hook runs `gt prime`. Other settings are kept. */
+/**
+ * Claude Code's local settings in the agent's directory: its session-start hook runs `gt prime`. Other settings
+ * are kept. The local file (not settings.json, which a project may track) is kept out of git, so a polecat's
+ * commits never carry it.
+ */
 function writeClaudeSettings(cwd: string): void {
-  const path = join(cwd, '.claude', 'settings.json');
+  const path = join(cwd, '.claude', 'settings.local.json');
   mkdirSync(dirname(path), { recursive: true });
   const settings = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { hooks?: Record<string, unknown[]> }) : {};
   const hooks = settings.hooks ?? {};
   const prime = { hooks: [{ type: 'command', command: 'gt prime' }] };
   const start = (hooks.SessionStart ?? []).filter((h) => JSON.stringify(h) !== JSON.stringify(prime));
   writeFileSync(path, JSON.stringify({ ...settings, hooks: { ...hooks, SessionStart: [...start, prime] } }, null, 2) + '\n');
+  excludeFromGit(cwd, '.claude/settings.local.json');
 }
 
 function sessionSpec(town: Town, agent: Agent, runtime: Runtime, tools: Tools): SessionSpec {
