@@ -97,7 +97,7 @@ function createBeads(templates: string, town: string): Bead[] {
       const text = readFileSync(join(dir, file), 'utf8');
       const title = /^#\s+(.+)$/m.exec(text)?.[1]?.trim() ?? file;
       const description = text.replace(/^#\s+.+\n+/m, '').trim();
-      const shown = `bd create ${quote(title)} --rig ${RIG} -l molecule:engineer-in-box -d "$(cat templates/demo/beads/${file})"`;
+      const shown = `bd create ${quote(title)} --rig ${RIG} -l molecule:engineer-in-box -d <the rest of templates/demo/beads/${file}>`;
       const out = run(town, 'bd', ['create', title, '--rig', RIG, '-l', 'molecule:engineer-in-box', '-d', description, '--json'], true, shown);
       const bead = JSON.parse(out) as Bead;
       say(`  created ${bead.id}`);
