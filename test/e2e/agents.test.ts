@@ -158,14 +158,14 @@ describe('agents in tmux', () => {
   it('gt done files nothing when the push fails, says why, and files once after --no-push or a later push', async () => {
     const town = newTown('gt-done-', [['alpha', 'al']]);
     const id = bdJson<{ id: string }>(town, ['create', 'task', '--rig', 'alpha']).id;
-    gtJson(town, ['sling', id, 'alpha', '--molecule', 'tiny'], scripted);
     const nux = 'alpha/polecats/nux';
     const source = join(town, '..', 'alpha-src');
     const away = join(town, '..', 'alpha-src-away');
     const clone = join(town, 'alpha', 'main');
     const mrs = (): { id: string; metadata: { merge_request: { commit: string; remote?: string } } }[] => bdJson(clone, ['list', '-t', 'merge-request', '-n', '0']);
-    // the remote goes away while the polecat works: its gt done must fail and file nothing
+    // the rig's remote is unreachable (slinging does not need it): the polecat's gt done must fail and file nothing
     renameSync(source, away);
+    gtJson(town, ['sling', id, 'alpha', '--molecule', 'tiny'], scripted);
     await waitFor(() => gt(town, ['peek', nux]).stdout.includes('[error]'), 'the polecat to report the failed push');
     expect(gt(town, ['peek', nux, '-n', '200']).stdout).toMatch(/pushing polecat\/nux to origin .*alpha-src\).*not a reachable git repository \(fatal: .*\); nothing was filed/);
     expect(mrs()).toEqual([]);
