@@ -155,22 +155,24 @@ describe('agents in tmux', () => {
     expect(gtJson<unknown[]>(town, ['mail', 'inbox', '--to', 'alpha/witness'])).toHaveLength(3);
   });
 
-  it('gt done files nothing when the push fails, says why, and files once after --no-push or a later push', async () => {
+  it('gt done files nothing when the push fails, says why, and files once after --no-push or a later push; sling skips names taken on the remote', async () => {
     const town = newTown('gt-done-', [['alpha', 'al']]);
     const id = bdJson<{ id: string }>(town, ['create', 'task', '--rig', 'alpha']).id;
-    const nux = 'alpha/polecats/nux';
     const source = join(town, '..', 'alpha-src');
     const away = join(town, '..', 'alpha-src-away');
     const clone = join(town, 'alpha', 'main');
     const mrs = (): { id: string; metadata: { merge_request: { commit: string; remote?: string } } }[] => bdJson(clone, ['list', '-t', 'merge-request', '-n', '0']);
+    // another town's nux left its branch on the remote (as last fetched): the name is taken
+    git(clone, 'update-ref', 'refs/remotes/origin/polecat/nux', 'HEAD');
     // the rig's remote is unreachable (slinging does not need it): the polecat's gt done must fail and file nothing
     renameSync(source, away);
-    gtJson(town, ['sling', id, 'alpha', '--molecule', 'tiny'], scripted);
-    await waitFor(() => gt(town, ['peek', nux]).stdout.includes('[error]'), 'the polecat to report the failed push');
-    expect(gt(town, ['peek', nux, '-n', '200']).stdout).toMatch(/pushing polecat\/nux to origin .*alpha-src\).*not a reachable git repository \(fatal: .*\); nothing was filed/);
+    const slit = 'alpha/polecats/slit';
+    expect(gtJson<{ address: string }>(town, ['sling', id, 'alpha', '--molecule', 'tiny'], scripted).address).toBe(slit);
+    await waitFor(() => gt(town, ['peek', slit]).stdout.includes('[error]'), 'the polecat to report the failed push');
+    expect(gt(town, ['peek', slit, '-n', '200']).stdout).toMatch(/pushing polecat\/slit to origin .*alpha-src\).*not a reachable git repository \(fatal: .*\); nothing was filed/);
     expect(mrs()).toEqual([]);
-    const inside = { GT_AGENT: nux, GT_TOWN: town };
-    const worktree = join(town, 'alpha', 'polecats', 'nux');
+    const inside = { GT_AGENT: slit, GT_TOWN: town };
+    const worktree = join(town, 'alpha', 'polecats', 'slit');
     const failed = gt(worktree, ['done'], inside);
     expect(failed.code).toBe(10);
     expect(failed.stderr).toMatch(/run gt done --no-push to file the merge request for this town's refinery only/);
@@ -183,7 +185,7 @@ describe('agents in tmux', () => {
     renameSync(away, source);
     const later = gtJson<{ merge_request: string; pushed: string | null; existing: boolean }>(worktree, ['done'], inside);
     expect(later).toMatchObject({ merge_request: local.merge_request, pushed: source, existing: true });
-    expect(git(source, 'rev-parse', 'polecat/nux').trim()).toBe(mrs()[0]!.metadata.merge_request.commit);
+    expect(git(source, 'rev-parse', 'polecat/slit').trim()).toBe(mrs()[0]!.metadata.merge_request.commit);
     expect(mrs()).toHaveLength(1);
   });
 
