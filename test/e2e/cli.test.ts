@@ -153,7 +153,7 @@ describe('bd end to end', () => {
     expect(readFileSync(log).equals(before)).toBe(true);
   });
 
-  it('refuses to work over a corrupt line, naming file and line, and doctor reports it', () => {
+  it('refuses to work over a corrupt line, naming file and line; doctor reports it and doctor --fix moves it aside', () => {
     const dir = store();
     bdJson(dir, ['create', 'ok']);
     const log = join(dir, '.beads', 'ops.jsonl');
@@ -166,6 +166,17 @@ describe('bd end to end', () => {
     expect(doctor.code).toBe(6);
     expect(JSON.parse(doctor.stdout).corrupt).toEqual([{ file: '.beads/ops.jsonl', line: 2, message: 'kind is required' }]);
     expect(readFileSync(log).equals(before)).toBe(true);
+    expect(bd(dir, ['doctor']).stdout).toMatch(/problems: 1 corrupt line\(s\); bd doctor --fix moves them to \.beads\/ops\.corrupt\.jsonl/);
+
+    // --fix moves the line aside (nothing lost) and the store works again
+    const fixed = bd(dir, ['doctor', '--fix']);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toMatch(/fixed: moved 1 corrupt line\(s\) to \.beads\/ops\.corrupt\.jsonl:\n  line 2: kind is required\n[\s\S]*ok: caches rebuilt/);
+    expect(readFileSync(log, 'utf8')).toBe(before.toString().replace('{"op_id":"zz","bead":"gt-x"}\n', ''));
+    expect(JSON.parse(readFileSync(join(dir, '.beads', 'ops.corrupt.jsonl'), 'utf8'))).toMatchObject({ line: 2, text: '{"op_id":"zz","bead":"gt-x"}', moved_by: 'tester' });
+    bdJson(dir, ['create', 'more']);
+    expect(bdJson<{ title: string }[]>(dir, ['list']).map((b) => b.title).sort()).toEqual(['more', 'ok']);
+    expect(bd(dir, ['doctor', '--fix']).stdout).toMatch(/fixed: no corrupt line to move/);
   });
 
   it('ends quietly when the reader of its output goes away', () => {

@@ -37,6 +37,28 @@ interface Sync {
 }
 
 describe('bd sync', () => {
+  it('carries a quarantine with the log: a clone that receives the fixed log also receives the moved line', () => {
+    const [a, b] = clones(2);
+    bdJson(a!, ['create', 'first']);
+    const bad = '{"op_id":"zz","bead":"gt-x"}';
+    writeFileSync(join(a!, '.beads', 'ops.jsonl'), readFileSync(join(a!, '.beads', 'ops.jsonl'), 'utf8') + bad + '\n');
+    // the corrupt line reaches both clones through git, as a hand edit would
+    git(a!, 'commit', '-qam', 'a hand edit');
+    git(a!, 'push', '-q', 'origin', 'HEAD');
+    git(b!, 'pull', '-q');
+    expect(bd(b!, ['list']).code).toBe(6);
+    expect(bdJson<{ quarantined: { moved: { text: string }[] } }>(a!, ['doctor', '--fix']).quarantined.moved.map((m) => m.text)).toEqual([bad]);
+    bdJson(a!, ['create', 'after the fix']);
+    expect(bdJson<Sync>(a!, ['sync'])).toMatchObject({ out: { operations: 1 }, in: { operations: 0 } });
+    expect(git(a!, 'show', '--name-only', '--format=', 'HEAD').trim().split('\n').sort()).toEqual(['.beads/ops.corrupt.jsonl', '.beads/ops.jsonl', '.gitattributes']);
+    // b, still holding the corrupt line, syncs: the line leaves its log and arrives in its quarantine file
+    expect(bdJson<Sync>(b!, ['sync'])).toMatchObject({ out: { operations: 0 }, in: { operations: 1 } });
+    expect(readFileSync(join(b!, '.beads', 'ops.jsonl'), 'utf8')).not.toContain(bad);
+    expect(readFileSync(join(b!, '.beads', 'ops.corrupt.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l).text)).toEqual([bad]);
+    expect(bdJson<{ title: string }[]>(b!, ['list']).map((x) => x.title).sort()).toEqual(['after the fix', 'first']);
+    expect(hash(a!)).toBe(hash(b!));
+  });
+
   it('exchanges operations between clones, commits only the store, and leaves staged work alone', () => {
     const [a, b] = clones(2);
     bdJson(a!, ['create', 'from a']);

@@ -1,5 +1,5 @@
 // `bd doctor`: verifies every line of the log, rebuilds the caches from scratch, and prints a hash of the
-// folded state so two clones can be compared.
+// folded state so two clones can be compared. With fix, corrupt lines are first moved to the quarantine file.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,7 @@ import { LOG_FILE } from './store.js';
 import { canonicalBead } from './record.js';
 import { GITATTRIBUTES_LINE } from './location.js';
 import type { CorruptLine } from './log.js';
+import { quarantineCorrupt, type QuarantineResult } from './quarantine.js';
 
 export interface DoctorReport {
   ok: boolean;
@@ -22,6 +23,15 @@ export interface DoctorReport {
   collisions: Record<string, string[]>;
   dangling_dependencies: { id: string; depends_on_id: string; type: string }[];
   warnings: string[];
+  /** With fix: the lines moved out of the log, and where to. */
+  quarantined?: QuarantineResult;
+}
+
+export interface DoctorOptions {
+  /** Move corrupt lines to the quarantine file (ops.corrupt.jsonl) before checking. */
+  fix?: boolean;
+  /** Who is fixing (recorded with each moved line). */
+  actor?: string;
 }
 
 /** sha256 over the canonical JSON of every bead (deleted ones included), in id order. */
@@ -32,7 +42,8 @@ export function stateHash(store: BeadStore): string {
   return hash.digest('hex');
 }
 
-export function runDoctor(store: BeadStore): DoctorReport {
+export function runDoctor(store: BeadStore, options: DoctorOptions = {}): DoctorReport {
+  const quarantined = options.fix ? quarantineCorrupt(store, options.actor ?? 'bd doctor') : undefined;
   const meta = store.rebuild();
   const view = store.view({ allowCorrupt: true });
   const ids = new Set<string>();
@@ -64,6 +75,7 @@ export function runDoctor(store: BeadStore): DoctorReport {
     collisions: meta.aliases,
     dangling_dependencies: dangling,
     warnings,
+    ...(quarantined ? { quarantined } : {}),
   };
   return report;
 }

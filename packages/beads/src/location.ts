@@ -69,6 +69,14 @@ wisps/
 
 export const GITATTRIBUTES_LINE = `${BEADS_DIRNAME}/${LOG_FILE} merge=union`;
 
+/** Appends a line to a text file (made if missing) unless the file has it already; true when it was added. */
+export function ensureLine(file: string, line: string): boolean {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (text.split('\n').includes(line)) return false;
+  writeFileSync(file, text + (text && !text.endsWith('\n') ? '\n' : '') + line + '\n');
+  return true;
+}
+
 export interface InitResult {
   dir: string;
   prefix: string;
@@ -90,11 +98,7 @@ export function initStore(root: string, prefix: string): InitResult {
   if (!existsSync(join(dir, LOG_FILE))) writeFileSync(join(dir, LOG_FILE), '');
   writeFileSync(join(dir, '.gitignore'), GITIGNORE);
   // The attribute lives in the repository's top-level .gitattributes so no per-clone setup is needed.
-  const attributes = join(resolve(root), '.gitattributes');
-  const current = existsSync(attributes) ? readFileSync(attributes, 'utf8') : '';
-  if (!current.split('\n').includes(GITATTRIBUTES_LINE)) {
-    writeFileSync(attributes, current + (current && !current.endsWith('\n') ? '\n' : '') + GITATTRIBUTES_LINE + '\n');
-  }
+  ensureLine(join(resolve(root), '.gitattributes'), GITATTRIBUTES_LINE);
   return { dir, prefix, created: true };
 }
 
@@ -117,8 +121,6 @@ export function wispStoreDir(beadsDir: string, prefix: string, create: boolean):
   writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ prefix, id_prefix: `${prefix}-wisp`, format: 1 }, null, 2) + '\n');
   if (!existsSync(join(dir, LOG_FILE))) writeFileSync(join(dir, LOG_FILE), '');
   // Stores made before wisps existed: make sure git ignores them.
-  const ignore = join(beadsDir, '.gitignore');
-  const text = existsSync(ignore) ? readFileSync(ignore, 'utf8') : '';
-  if (!text.split('\n').includes(`${WISPS_DIRNAME}/`)) writeFileSync(ignore, text + (text && !text.endsWith('\n') ? '\n' : '') + `${WISPS_DIRNAME}/\n`);
+  ensureLine(join(beadsDir, '.gitignore'), `${WISPS_DIRNAME}/`);
   return dir;
 }

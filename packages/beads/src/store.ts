@@ -238,7 +238,7 @@ export class BeadStore {
 /** Stops with the first corrupt line of the log, named by file and line. */
 function refuseCorrupt(corrupt: CorruptLine[]): void {
   const c = corrupt[0];
-  if (c) throw new BeadsError('corrupt_log', `${c.file}:${c.line}: corrupt line in the bead log (${c.message}); run bd doctor`, { file: c.file, line: c.line, corrupt: corrupt.length });
+  if (c) throw new BeadsError('corrupt_log', `${c.file}:${c.line}: corrupt line in the bead log (${c.message})${corrupt.length > 1 ? ` and ${corrupt.length - 1} more` : ''}; fix it by hand or restore it from git, or run bd doctor --fix to move the corrupt lines to .beads/ops.corrupt.jsonl`, { file: c.file, line: c.line, corrupt: corrupt.length });
 }
 
 /** Resolves a full id or a unique prefix against one view of the cache. Deleted beads resolve too. */

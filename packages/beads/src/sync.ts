@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BeadsError, gitFailure } from './errors.js';
 import { acquireLock } from './lock.js';
+import { QUARANTINE_FILE } from './quarantine.js';
 import { CONFIG_FILE, LOG_FILE, type BeadStore } from './store.js';
 import type { Op } from './types.js';
 import * as git from './git.js';
@@ -59,7 +60,7 @@ function opsById(text: string | null): Map<string, Seen> {
     }
     try {
       const op = JSON.parse(line) as Op;
-      if (typeof op.op_id === 'string') out.set(op.op_id, { op_id: op.op_id, bead: op.bead, kind: op.kind });
+      if (typeof op.op_id === 'string' && typeof op.bead === 'string' && typeof op.kind === 'string') out.set(op.op_id, { op_id: op.op_id, bead: op.bead, kind: op.kind });
     } catch {
       /* see above */
     }
@@ -78,7 +79,7 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
   });
   const rel = (p: string): string => relative(repo.root, p);
   const logRel = rel(store.logPath);
-  const paths = [store.logPath, join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(repo.root, '.gitattributes')].filter(existsSync).map(rel);
+  const paths = [store.logPath, join(store.dir, QUARANTINE_FILE), join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(repo.root, '.gitattributes')].filter(existsSync).map(rel);
   const release = acquireLock(join(store.dir, 'lock.sync'), { timeoutMs: 300_000 });
   try {
     const state = await git.inProgress(repo);

@@ -92,10 +92,15 @@ export function statsText(s: StoreStats): string {
 
 export function doctorText(r: DoctorReport): string {
   const lines = [`${r.log}: ${r.lines} lines, ${r.beads} beads (${r.deleted} deleted), max clock ${r.max_clock}`, `state hash: ${r.hash}`];
+  const q = r.quarantined;
+  if (q?.moved.length) {
+    lines.push(`fixed: moved ${q.moved.length} corrupt line(s) to ${q.file}:`);
+    for (const m of q.moved) lines.push(`  line ${m.line}: ${m.message}`);
+  } else if (q) lines.push('fixed: no corrupt line to move');
   for (const c of r.corrupt) lines.push(`error: ${c.file}:${c.line}: ${c.message}`);
   for (const [id, ids] of Object.entries(r.collisions)) lines.push(`note: id ${id} was created on more than one clone; kept as ${ids.join(', ')}`);
   for (const d of r.dangling_dependencies.slice(0, 20)) lines.push(`note: ${d.id} ${d.type} ${d.depends_on_id}, which does not exist`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
-  lines.push(r.ok ? 'ok: caches rebuilt' : `problems: ${r.corrupt.length} corrupt line(s)`);
+  lines.push(r.ok ? 'ok: caches rebuilt' : `problems: ${r.corrupt.length} corrupt line(s); bd doctor --fix moves them to .beads/ops.corrupt.jsonl`);
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@
 // nothing that is already there.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BeadsError, initStore } from '@gastown/beads';
+import { BeadsError, ensureLine, initStore } from '@gastown/beads';
 import { initRepository } from './git-cli.js';
 import type { RuntimeConfig } from './runtime.js';
 
@@ -96,10 +96,7 @@ const TOWN_IGNORED = ['/.gt/', '/mayor/'];
 export function ignoreInTown(root: string, paths: string[]): boolean {
   const file = join(root, '.gitignore');
   const existed = existsSync(file);
-  const text = existed ? readFileSync(file, 'utf8') : '';
-  const lines = text.split('\n');
-  const missing = paths.filter((p) => !lines.includes(p));
-  if (missing.length) writeFileSync(file, `${text}${text && !text.endsWith('\n') ? '\n' : ''}${missing.join('\n')}\n`);
+  for (const p of paths) ensureLine(file, p);
   return !existed;
 }
 

@@ -28,9 +28,12 @@ export function registerStoreCommands(y: Argv, run: Run): Argv {
     .command(
       'doctor',
       'Verify the log line by line, rebuild the caches, and print a hash of the state to compare clones',
-      (c) => c,
-      run((ctx) => {
-        const report = runDoctor(ctx.store);
+      (c) =>
+        c
+          .option('fix', { type: 'boolean', describe: 'First move corrupt lines out of the log into .beads/ops.corrupt.jsonl (each with its text, line and reason), so commands work again; nothing is lost' })
+          .example('$0 doctor --fix', 'quarantine corrupt lines, then check'),
+      run((ctx, a) => {
+        const report = runDoctor(ctx.store, { fix: Boolean(a.fix), actor: a.fix ? ctx.actor : undefined });
         ctx.out(report, doctorText);
         if (!report.ok) process.exitCode = EXIT.corrupt;
       }),
