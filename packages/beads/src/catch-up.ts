@@ -3,20 +3,11 @@
 // merge) or its id was created on two clones.
 import { applyOp, compareStamp, foldLogId, type BeadState } from './fold.js';
 import { applyChanges, tailHash, type CacheReader } from './cache.js';
-import { forEachLine, parseOpLine, readOps, readTail } from './log.js';
+import { groupByLogId, opsOf, readOps, readTail } from './log.js';
 import type { Op } from './types.js';
 
 export const TAIL_BYTES = 256;
 
-function groupByLogId(ops: Op[]): Map<string, Op[]> {
-  const byLogId = new Map<string, Op[]>();
-  for (const op of ops) {
-    const list = byLogId.get(op.bead);
-    if (list) list.push(op);
-    else byLogId.set(op.bead, [op]);
-  }
-  return byLogId;
-}
 
 /**
  * Applies one log id's new operations (sorted) to its cached states. Returns the new states, or null when
@@ -36,18 +27,6 @@ function advance(reader: CacheReader, logId: string, ops: Op[], aliases: Record<
     staged.set(id, applyOp(before, op, id));
   }
   return staged;
-}
-
-/** Every operation of the given log ids, from the whole log (parsing only the lines that name them). */
-function opsOf(logPath: string, logIds: Set<string>): Map<string, Op[]> {
-  const all: Op[] = [];
-  forEachLine(logPath, 0, (text) => {
-    const q = text.indexOf('"bead":"');
-    if (q >= 0 && !logIds.has(text.slice(q + 8, text.indexOf('"', q + 8)))) return;
-    const parsed = parseOpLine(text);
-    if (typeof parsed !== 'string' && logIds.has(parsed.bead)) all.push(parsed);
-  });
-  return groupByLogId(all);
 }
 
 /** Catches the cache up; null when so much must be refolded that a full rebuild is simpler. */

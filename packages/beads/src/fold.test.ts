@@ -1,6 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { foldOperations, type BeadState } from './fold.js';
+import { foldLog } from './fold-stream.js';
+import { parseOpLine } from './log.js';
 import { canonicalBead } from './record.js';
 import type { Op } from './types.js';
 
@@ -82,5 +87,46 @@ describe('foldOperations', () => {
     const bead = foldOperations([op]).get('gt-u')!.bead;
     expect(bead.wobble).toEqual({ deep: [1, 2] });
     expect(bead.original_type).toBe('bug');
+  });
+});
+
+describe('foldLog (one pass over the log file, for a full cache build)', () => {
+  it('gives what foldOperations gives, with the same aliases, orphans and corrupt lines, in order or not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fold-log-'));
+    try {
+      fc.assert(
+        fc.property(fc.array(opArb, { maxLength: 60 }), fc.integer(), fc.boolean(), fc.boolean(), (specs, seed, shuffle, orphan) => {
+          const ops = materialise(specs);
+          if (orphan) ops.push({ op_id: 'orphan000000', bead: 'gt-dddd', kind: 'set', actor: 'a', ts: '2026-01-01T00:00:00.000Z', lc: 2, fields: { priority: 1 } });
+          const order = shuffle ? fc.sample(fc.shuffledSubarray(ops, { minLength: ops.length, maxLength: ops.length }), { seed, numRuns: 1 })[0]! : ops;
+          // a union merge may duplicate lines, even the one just before
+          const lines = [...order, ...(shuffle ? order.slice(0, 3) : []), order[order.length - 1]!].map((o) => JSON.stringify(o));
+          lines.splice(Math.min(2, lines.length), 0, '{"not an op": true}');
+          const path = join(dir, 'ops.jsonl');
+          writeFileSync(path, lines.join('\n') + '\n{"torn');
+          const folded = foldLog(path, 'ops.jsonl');
+          // what the log holds: the lines that pass the schema are operations, the rest are corrupt
+          const parsed = lines.map((l) => parseOpLine(l));
+          const valid = parsed.filter((p): p is Op => typeof p !== 'string');
+          const expected = foldOperations(valid);
+          expect(snapshot(folded.states)).toBe(snapshot(expected));
+          const aliases: Record<string, string[]> = {};
+          const orphans = new Set(valid.map((o) => o.bead));
+          for (const st of expected.values()) {
+            orphans.delete(st.logId);
+            if (st.logId !== st.bead.id) (aliases[st.logId] ??= [st.logId]).push(st.bead.id);
+          }
+          expect(folded.aliases).toEqual(aliases);
+          expect(folded.orphans).toEqual([...orphans].sort());
+          expect(folded.corrupt).toEqual(parsed.flatMap((p, i) => (typeof p === 'string' ? [{ file: 'ops.jsonl', line: i + 1, message: p }] : [])));
+          expect(folded.corrupt.length).toBeGreaterThanOrEqual(1);
+          expect(folded.lines).toBe(lines.length);
+          expect(folded.maxLc).toBe(Math.max(...valid.map((o) => o.lc)));
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -84,6 +84,28 @@ export function readOps(path: string, from = 0, firstLine = 1, displayPath = pat
   return { ops, end, lines, corrupt };
 }
 
+export function groupByLogId(ops: Op[]): Map<string, Op[]> {
+  const byLogId = new Map<string, Op[]>();
+  for (const op of ops) {
+    const list = byLogId.get(op.bead);
+    if (list) list.push(op);
+    else byLogId.set(op.bead, [op]);
+  }
+  return byLogId;
+}
+
+/** Every operation of the given log ids, from the whole log (parsing only the lines that name them). */
+export function opsOf(logPath: string, logIds: Set<string>): Map<string, Op[]> {
+  const all: Op[] = [];
+  forEachLine(logPath, 0, (text) => {
+    const q = text.indexOf('"bead":"');
+    if (q >= 0 && !logIds.has(text.slice(q + 8, text.indexOf('"', q + 8)))) return;
+    const parsed = parseOpLine(text);
+    if (typeof parsed !== 'string' && logIds.has(parsed.bead)) all.push(parsed);
+  });
+  return groupByLogId(all);
+}
+
 export function fileSize(path: string): number {
   try {
     return statSync(path).size;

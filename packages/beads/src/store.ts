@@ -7,7 +7,8 @@ import { BeadsError } from './errors.js';
 import { appendLines, fileSize, readOps, readTail, type CorruptLine } from './log.js';
 import { TAIL_BYTES, catchUp } from './catch-up.js';
 import { withLock } from './lock.js';
-import { foldOperations, type BeadState } from './fold.js';
+import type { BeadState } from './fold.js';
+import { foldLog } from './fold-stream.js';
 import { CACHE_FORMAT, CacheReader, readMeta, tailHash, writeGeneration, type CacheMeta } from './cache.js';
 import { newOpId } from './ids.js';
 import { assertValid } from './validate.js';
@@ -144,29 +145,19 @@ export class BeadStore {
 
   private rebuildLocked(previousGen: number): CacheMeta {
     mkdirSync(this.cacheDir, { recursive: true });
-    const chunk = readOps(this.logPath, 0, 1, this.displayLogPath);
-    const states = foldOperations(chunk.ops);
-    const aliases: Record<string, string[]> = {};
-    const logIds = new Set<string>();
-    for (const op of chunk.ops) logIds.add(op.bead);
-    for (const state of states.values()) {
-      logIds.delete(state.logId);
-      if (state.logId !== state.bead.id) (aliases[state.logId] ??= [state.logId]).push(state.bead.id);
-    }
-    let maxLc = 0;
-    for (const op of chunk.ops) if (op.lc > maxLc) maxLc = op.lc;
+    const folded = foldLog(this.logPath, this.displayLogPath);
     return writeGeneration(
       this.cacheDir,
-      states,
+      folded.states,
       {
         format: CACHE_FORMAT,
-        logSize: chunk.end,
-        logLines: chunk.lines,
-        tailHash: tailHash(readTail(this.logPath, chunk.end, TAIL_BYTES)),
-        maxLc,
-        aliases,
-        corrupt: chunk.corrupt,
-        orphans: [...logIds].sort(),
+        logSize: folded.end,
+        logLines: folded.lines,
+        tailHash: tailHash(readTail(this.logPath, folded.end, TAIL_BYTES)),
+        maxLc: folded.maxLc,
+        aliases: folded.aliases,
+        corrupt: folded.corrupt,
+        orphans: folded.orphans,
       },
       previousGen,
     );
