@@ -147,7 +147,8 @@ describe('agents in tmux', () => {
         const actors = bdJson<{ kind: string; actor: string }[]>(clone, ['history', step.id]).filter((op) => op.kind !== 'create').map((op) => op.actor);
         expect(new Set(actors)).toEqual(new Set([s.address]));
       }
-      expect(bdJson<{ status: string; assignee: string }[]>(clone, ['show', ids[i]!])[0]).toMatchObject({ status: 'hooked', assignee: s.address });
+      // the bead names the molecule poured under it, so finding the polecat's work needs no scan of the store
+      expect(bdJson<{ status: string; assignee: string }[]>(clone, ['show', ids[i]!])[0]).toMatchObject({ status: 'hooked', assignee: s.address, metadata: { hook_molecule: s.molecule.id } });
     }
     // the refinery and the witness were told
     const refineryMail = gtJson<{ subject: string }[]>(town, ['mail', 'inbox', '--to', 'alpha/refinery']);

@@ -6,7 +6,7 @@ import { matchesFilter, normalizeFilter, type BeadFilter } from './filter.js';
 import { readyBeads, blockedBeads } from './ready.js';
 import type { Bead } from './types.js';
 import type { CacheReader } from './cache.js';
-import { ancestorsIn } from './hot-index.js';
+import { H, ancestorsIn } from './hot-index.js';
 
 function byPriorityThenAge(a: Bead, b: Bead): number {
   return a.priority - b.priority || (Date.parse(a.created_at) || 0) - (Date.parse(b.created_at) || 0) || (a.id < b.id ? -1 : 1);
@@ -44,8 +44,14 @@ export function listBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] 
   };
   if (wantsClosed) for (const state of view.allStates()) consider(state.bead);
   else {
+    // Status, type and priority are in the headers: only the beads that can match are parsed.
     const hot = view.hotIndex();
-    for (const h of hot.headers.values()) consider(hot.bead(h, true));
+    for (const h of hot.headers.values()) {
+      if (filter.status && !filter.status.includes(h[H.status])) continue;
+      if (filter.issue_type && !filter.issue_type.includes(h[H.type])) continue;
+      if (filter.priority && !filter.priority.includes(h[H.priority])) continue;
+      consider(hot.bead(h, true));
+    }
   }
   out.sort(byPriorityThenAge);
   return filter.limit ? out.slice(0, filter.limit) : out;

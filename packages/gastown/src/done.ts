@@ -60,7 +60,9 @@ export function finishWork(town: Town, agent: Agent, options: DoneOptions = {}):
       throw new BeadsError('sync_failed', `${failure.message}; nothing was filed. Fix that and run gt done again, or run gt done --no-push to file the merge request for this town's refinery only`, { branch, remote: url });
     }
   }
-  const previous = listBeads(store, { issue_type: ['merge-request'], all: true, limit: 0 }).find((b) => mrMeta(b)?.source_bead === work.bead.id && mrMeta(b)?.commit === commit);
+  // An open merge request is enough to look for: once one is merged and closed, its source bead is closed
+  // too, and nothing is on the hook to finish again.
+  const previous = listBeads(store, { issue_type: ['merge-request'], limit: 0 }).find((b) => mrMeta(b)?.source_bead === work.bead.id && mrMeta(b)?.commit === commit);
   if (previous) return { merge_request: previous.id, existing: true, bead: work.bead.id, branch, target, commit, pushed: url, notified: [] };
   const meta: MergeRequestMeta = { branch, target, source_bead: work.bead.id, worker: agent.address, commit, ...(url ? { remote: url } : {}) };
   const mr = createBead(store, agent.address, {

@@ -19,12 +19,36 @@ function firstOpenStep(steps: StepStatus[]): StepStatus | undefined {
   return undefined;
 }
 
+/** Where gt sling records the molecule it poured under a bead, so that finding it needs no scan of the store. */
+export const HOOK_MOLECULE_KEY = 'hook_molecule';
+
+const moleculeOf = (bead: Bead) => (b: Bead): boolean =>
+  b.issue_type === 'molecule' && b.status !== 'tombstone' && (b.dependencies ?? []).some((d) => d.type === 'parent-child' && d.depends_on_id === bead.id);
+
+/**
+ * The molecule poured under a hooked bead: the one gt sling recorded on it; else one not closed (the small hot
+ * index); else any (every shard: slow on a large store, and only for beads hooked by other means).
+ */
+function moleculeUnder(store: BeadStore, bead: Bead): Bead | undefined {
+  const isMine = moleculeOf(bead);
+  const recorded = (bead.metadata as Record<string, unknown> | undefined)?.[HOOK_MOLECULE_KEY];
+  if (typeof recorded === 'string') {
+    try {
+      const mol = store.get(recorded);
+      if (isMine(mol)) return mol;
+    } catch {
+      // gone or never there: look for it
+    }
+  }
+  return listBeads(store, { parent: bead.id, issue_type: ['molecule'], limit: 0 }).find(isMine) ?? listBeads(store, { parent: bead.id, issue_type: ['molecule'], all: true, limit: 0 }).find(isMine);
+}
+
 /** The bead hooked to this agent (status hooked, assignee the agent), with its molecule; null when none. */
 export function hookedWork(agent: Agent, store = BeadStore.open(agent.store)): HookedWork | null {
   const bead = listBeads(store, { status: ['hooked'], assignee: agent.address })[0];
   if (!bead) return null;
-  const mol = listBeads(store, { parent: bead.id, issue_type: ['molecule'], all: true, limit: 0 }).find((b) => b.dependencies?.some((d) => d.type === 'parent-child' && d.depends_on_id === bead.id));
+  const mol = moleculeUnder(store, bead);
   if (!mol) return { bead };
-  const molecule = moleculeStatus(store, mol.id);
+  const molecule = moleculeStatus(store, mol.id, { timings: false }); // step timings read the whole log
   return { bead, molecule, step: firstOpenStep(molecule.steps) };
 }

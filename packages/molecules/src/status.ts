@@ -41,7 +41,12 @@ function claimTimes(store: BeadStore, logIds: Map<string, string>): Map<string, 
   return out;
 }
 
-export function moleculeStatus(store: BeadStore, idInput: string): MoleculeStatus {
+export interface StatusOptions {
+  /** How long each closed step took (from its first claim): reads the whole log. Default true. */
+  timings?: boolean;
+}
+
+export function moleculeStatus(store: BeadStore, idInput: string, options: StatusOptions = {}): MoleculeStatus {
   const root = store.get(idInput);
   const meta = root.metadata as { molecule?: string; steps?: StepRef[] } | undefined;
   if (root.issue_type !== 'molecule' || !meta?.steps) throw new BeadsError('invalid_input', `${root.id} is not a poured molecule`, { id: root.id });
@@ -54,20 +59,20 @@ export function moleculeStatus(store: BeadStore, idInput: string): MoleculeStatu
     beads.set(s.path, state.bead);
     logIds.set(state.logId, s.id);
   }
-  const claims = claimTimes(store, logIds);
+  const claims = options.timings === false ? null : claimTimes(store, logIds);
   const nodes = new Map<string, StepStatus>();
   const top: StepStatus[] = [];
   for (const s of meta.steps) {
     const bead = beads.get(s.path);
     if (!bead) continue;
-    const start = claims.get(bead.id) ?? bead.created_at;
+    const start = claims?.get(bead.id) ?? bead.created_at;
     const node: StepStatus = {
       id: bead.id,
       step: s.path,
       title: bead.title,
       status: bead.status,
       ...(bead.assignee ? { assignee: bead.assignee } : {}),
-      ...(bead.closed_at ? { took_ms: Math.max(0, Date.parse(bead.closed_at) - Date.parse(start)) } : {}),
+      ...(claims && bead.closed_at ? { took_ms: Math.max(0, Date.parse(bead.closed_at) - Date.parse(start)) } : {}),
       children: [],
     };
     nodes.set(s.path, node);
