@@ -186,7 +186,8 @@ export class CacheReader {
   }
 
   /** Every bead state, the last line per id in each shard. */
-  *allStates(): Generator<BeadState> {
+  /** Every bead's state; `maybe`, given a bead's JSON text, may rule it out before it is parsed. */
+  *allStates(maybe?: (json: string) => boolean): Generator<BeadState> {
     for (let n = 0; n < SHARDS; n++) {
       const latest = new Map<string, string>();
       for (const line of this.shard(n).split('\n')) {
@@ -196,6 +197,7 @@ export class CacheReader {
       }
       this.shardText.delete(n);
       for (const line of latest.values()) {
+        if (maybe && !maybe(line)) continue;
         const state = parseStateLine(line);
         if (state) yield state;
       }

@@ -28,6 +28,19 @@ function descendantTest(view: CacheReader, ancestor: string): (bead: Bead) => bo
   return (bead) => bead.id !== ancestor && walk(bead.id, 0);
 }
 
+/**
+ * A cheap test on a bead's JSON text (as the cache stores it, JSON.stringify's spelling) before it is parsed:
+ * false only when a field the filter needs cannot be there. Undefined when the filter gives nothing to test.
+ */
+function textTest(filter: BeadFilter): ((json: string) => boolean) | undefined {
+  const groups: string[][] = []; // each group: one of its needles must occur
+  if (filter.status) groups.push(filter.status.map((v) => `"status":${JSON.stringify(v)}`));
+  if (filter.issue_type) groups.push(filter.issue_type.map((v) => `"issue_type":${JSON.stringify(v)}`));
+  if (filter.assignee) groups.push([`"assignee":${JSON.stringify(filter.assignee)}`]);
+  for (const label of filter.labels ?? []) groups.push([JSON.stringify(label)]);
+  return groups.length ? (json) => groups.every((g) => g.some((needle) => json.includes(needle))) : undefined;
+}
+
 /** Beads matching the filter; closed ones only with `all` or an explicit status; deleted ones never. */
 export function listBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] {
   const filter = normalizeFilter(rawFilter);
@@ -42,7 +55,7 @@ export function listBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] 
     if (under && !under(bead)) return;
     out.push(bead);
   };
-  if (wantsClosed) for (const state of view.allStates()) consider(state.bead);
+  if (wantsClosed) for (const state of view.allStates(textTest(filter))) consider(state.bead);
   else {
     // Status, type and priority are in the headers: only the beads that can match are parsed.
     const hot = view.hotIndex();
@@ -64,7 +77,12 @@ export function searchBeads(store: BeadStore, query: string, rawFilter: BeadFilt
   const view = store.view();
   const out: Bead[] = [];
   const fields = ['id', 'title', 'description', 'design', 'notes', 'acceptance_criteria'] as const;
-  for (const { bead } of view.allStates()) {
+  // A bead can only match if its text holds the words, unless JSON spells them otherwise (quotes, backslashes,
+  // control characters are escaped).
+  const byFilter = textTest(filter);
+  const plain = !/["\\\u0000-\u001f]/.test(needle);
+  const maybe = (json: string): boolean => (!byFilter || byFilter(json)) && (!plain || json.toLowerCase().includes(needle));
+  for (const { bead } of view.allStates(maybe)) {
     if (bead.status === 'tombstone') continue;
     if (!matchesFilter(bead, filter)) continue;
     if (fields.some((f) => typeof bead[f] === 'string' && (bead[f] as string).toLowerCase().includes(needle))) out.push(bead);
