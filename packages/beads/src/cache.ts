@@ -185,8 +185,7 @@ export class CacheReader {
     return parseStateLine(text.slice(at + 1, end)) ?? undefined;
   }
 
-  /** Every bead state, the last line per id in each shard. */
-  /** Every bead's state; `maybe`, given a bead's JSON text, may rule it out before it is parsed. */
+  /** Every bead's state (the last line per id in each shard); `maybe`, given its JSON text, may rule it out unparsed. */
   *allStates(maybe?: (json: string) => boolean): Generator<BeadState> {
     for (let n = 0; n < SHARDS; n++) {
       const latest = new Map<string, string>();

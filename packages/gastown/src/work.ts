@@ -1,6 +1,6 @@
 // What an agent is working on, read from the store: the bead on its hook, the molecule poured under it, and
 // the step it is at.
-import { BeadStore, listBeads, type Bead } from '@gastown/beads';
+import { BeadStore, BeadsError, listBeads, type Bead } from '@gastown/beads';
 import { moleculeStatus, type MoleculeStatus, type StepStatus } from '@gastown/molecules';
 import type { Agent } from './agents.js';
 
@@ -36,8 +36,9 @@ function moleculeUnder(store: BeadStore, bead: Bead): Bead | undefined {
     try {
       const mol = store.get(recorded);
       if (isMine(mol)) return mol;
-    } catch {
+    } catch (err) {
       // gone or never there: look for it
+      if (!(err instanceof BeadsError) || (err.code !== 'not_found' && err.code !== 'ambiguous_id')) throw err;
     }
   }
   return listBeads(store, { parent: bead.id, issue_type: ['molecule'], limit: 0 }).find(isMine) ?? listBeads(store, { parent: bead.id, issue_type: ['molecule'], all: true, limit: 0 }).find(isMine);
