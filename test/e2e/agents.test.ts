@@ -190,6 +190,36 @@ describe('agents in tmux', () => {
     expect(mrs()).toHaveLength(1);
   });
 
+  it('gt up resumes a polecat with work on its hook, with the runtime it was slung with unless GT_RUNTIME says otherwise', async () => {
+    const town = newTown('gt-resume-', [['alpha', 'al']]);
+    const out = join(town, 'reader.txt');
+    const config = JSON.parse(readFileSync(join(town, 'town.json'), 'utf8'));
+    config.runtimes = { default: 'scripted', commands: { reader: `${process.execPath} ${LINE_READER} ${out}` } };
+    writeFileSync(join(town, 'town.json'), JSON.stringify(config));
+    const id = bdJson<{ id: string }>(town, ['create', 'resume me', '--rig', 'alpha']).id;
+    const nux = 'alpha/polecats/nux';
+    // slung with a runtime that does nothing: the work stays on the hook
+    gtJson(town, ['sling', id, 'alpha', '--molecule', 'tiny', '--runtime', 'reader']);
+    expect(bdJson<{ metadata: { hook_runtime: string } }[]>(town, ['show', id])[0]!.metadata.hook_runtime).toBe('reader');
+    gtJson(town, ['down']);
+    expect(agent(town, nux).state).toBe('absent');
+    type Up = { agents: { address: string; runtime: string; result: string }[] };
+    const up = gtJson<Up>(town, ['up', '--runtime', 'scripted']).agents.find((a) => a.address === nux);
+    expect(up).toMatchObject({ runtime: 'scripted', result: 'started' });
+    gtJson(town, ['down']);
+    // as slung when nothing says otherwise (the town's default is for agents that were not slung)
+    expect(gtJson<Up>(town, ['up', 'alpha'], { GT_RUNTIME: '' }).agents.map((a) => [a.address, a.runtime])).toEqual([
+      ['alpha/witness', 'scripted'],
+      ['alpha/refinery', 'scripted'],
+      [nux, 'reader'],
+    ]);
+    await waitFor(() => agent(town, nux).state === 'running', 'the polecat to run again');
+    gtJson(town, ['down']);
+    // and with GT_RUNTIME=scripted it picks the work up where it was and finishes it
+    expect(gtJson<Up>(town, ['up'], scripted).agents.find((a) => a.address === nux)).toMatchObject({ runtime: 'scripted', result: 'started' });
+    await waitFor(() => bdJson<unknown[]>(join(town, 'alpha', 'main'), ['list', '-t', 'merge-request']).length === 1, 'the resumed polecat to file its merge request');
+  });
+
   it('delivers 100 nudges from four concurrent senders whole, each once, in one piece', async () => {
     const town = newTown('gt-nudge-');
     const out = join(town, 'lines.txt');

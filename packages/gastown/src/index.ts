@@ -5,7 +5,7 @@ export * from './agents.js';
 export * from './runtime.js';
 export * from './sessions.js';
 export { capturePane, attachSession, requireTmux } from './tmux.js';
-export { hookedWork, type HookedWork } from './work.js';
+export { hookedWork, hookRuntime, HOOK_MOLECULE_KEY, HOOK_RUNTIME_KEY, type HookedWork } from './work.js';
 export { nudgeAgent, type NudgeResult } from './nudge.js';
 export * from './mail.js';
 export { slingBead, POLECAT_NAMES, DEFAULT_WORK_MOLECULE, type SlingOptions, type SlingResult } from './sling.js';

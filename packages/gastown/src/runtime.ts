@@ -38,13 +38,16 @@ export const BUILTIN_RUNTIMES: Record<string, string> = {
 
 export const shellQuote = (s: string): string => (/^[A-Za-z0-9_\/.,:=+@%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-/** Which runtime an agent of this role runs: --runtime, else GT_RUNTIME, else the town's config, else claude. */
-export function runtimeName(town: Town, role: Role, override?: string): string {
-  return override || process.env.GT_RUNTIME || town.config.runtimes?.roles?.[role] || town.config.runtimes?.default || 'claude';
+/**
+ * Which runtime an agent of this role runs: --runtime, else GT_RUNTIME, else the one it was given before (a
+ * polecat resumed by gt up runs what it was slung with), else the town's config, else claude.
+ */
+export function runtimeName(town: Town, role: Role, override?: string, previous?: string): string {
+  return override || process.env.GT_RUNTIME || previous || town.config.runtimes?.roles?.[role] || town.config.runtimes?.default || 'claude';
 }
 
-export function resolveRuntime(town: Town, role: Role, tools: Tools, override?: string): Runtime {
-  const name = runtimeName(town, role, override);
+export function resolveRuntime(town: Town, role: Role, tools: Tools, override?: string, previous?: string): Runtime {
+  const name = runtimeName(town, role, override, previous);
   if (name === 'scripted') return { name, command: [tools.node, tools.gt, 'scripted-agent'].map(shellQuote).join(' '), claude: false };
   const configured = town.config.runtimes?.commands?.[name] ?? BUILTIN_RUNTIMES[name];
   if (!configured) {

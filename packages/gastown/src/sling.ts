@@ -9,7 +9,7 @@ import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from '.
 import { rigPaths } from './rigs.js';
 import { resolveRuntime, type Tools } from './runtime.js';
 import { startAgent } from './sessions.js';
-import { HOOK_MOLECULE_KEY } from './work.js';
+import { HOOK_MOLECULE_KEY, HOOK_RUNTIME_KEY } from './work.js';
 import type { Town } from './town.js';
 
 export const POLECAT_NAMES = ['nux', 'slit', 'furiosa', 'toast', 'capable', 'dag', 'rictus', 'ace', 'morsov', 'keeper', 'cheedo', 'angharad', 'dementus', 'valkyrie', 'max', 'scrotus'];
@@ -85,9 +85,10 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
       parent: bead.id,
       assignee: agent.address,
     });
-    // Recorded on the bead so that whoever asks what the polecat is doing finds the molecule without a scan.
+    // Recorded on the bead: whoever asks what the polecat is doing finds the molecule without a scan, and gt up
+    // resumes the polecat with the runtime it was slung with.
     const current = store.get(bead.id).metadata as Record<string, unknown> | undefined;
-    updateBead(store, options.actor, bead.id, { metadata: { ...(current ?? {}), [HOOK_MOLECULE_KEY]: poured.molecule.id } });
+    updateBead(store, options.actor, bead.id, { metadata: { ...(current ?? {}), [HOOK_MOLECULE_KEY]: poured.molecule.id, [HOOK_RUNTIME_KEY]: runtime.name } });
     startAgent(town, agent, runtime, options.tools);
     return {
       bead: bead.id,

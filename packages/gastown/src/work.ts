@@ -21,6 +21,14 @@ function firstOpenStep(steps: StepStatus[]): StepStatus | undefined {
 
 /** Where gt sling records the molecule it poured under a bead, so that finding it needs no scan of the store. */
 export const HOOK_MOLECULE_KEY = 'hook_molecule';
+/** Where gt sling records the runtime the polecat was started with, so that gt up resumes it with the same. */
+export const HOOK_RUNTIME_KEY = 'hook_runtime';
+
+/** The runtime recorded on a hooked bead, if any. */
+export function hookRuntime(bead: Bead): string | undefined {
+  const value = (bead.metadata as Record<string, unknown> | undefined)?.[HOOK_RUNTIME_KEY];
+  return typeof value === 'string' ? value : undefined;
+}
 
 const moleculeOf = (bead: Bead) => (b: Bead): boolean =>
   b.issue_type === 'molecule' && b.status !== 'tombstone' && (b.dependencies ?? []).some((d) => d.type === 'parent-child' && d.depends_on_id === bead.id);

@@ -6,11 +6,13 @@ import {
   attachSession,
   capturePane,
   hookedWork,
+  hookRuntime,
   parseAgent,
   requireRig,
   requireSession,
   requireTmux,
   resolveRuntime,
+  rigPolecats,
   sessionState,
   startAgent,
   stopAgents,
@@ -28,6 +30,20 @@ import type { Run } from '../run.js';
 function standing(town: Town, rig?: string): Agent[] {
   const rigs = rig ? [requireRig(town, rig)] : town.rigs.map((r) => r.name);
   return [...(rig ? [] : [agentFor(town, 'mayor')]), ...rigs.flatMap((r) => [agentFor(town, 'witness', r), agentFor(town, 'refinery', r)])];
+}
+
+/** Polecats with work on their hook (after gt down, a crash or a reboot), each with the runtime it was slung with. */
+function hookedPolecats(town: Town, rig?: string): { agent: Agent; previous?: string }[] {
+  const rigs = rig ? [requireRig(town, rig)] : town.rigs.map((r) => r.name);
+  return rigs.flatMap((r) => {
+    const polecats = rigPolecats(town, r);
+    if (!polecats.length) return [];
+    const store = BeadStore.open(polecats[0]!.store);
+    return polecats.flatMap((agent) => {
+      const work = hookedWork(agent, store);
+      return work ? [{ agent, previous: hookRuntime(work.bead) }] : [];
+    });
+  });
 }
 
 export interface AgentRow {
@@ -72,16 +88,20 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
   return y
     .command(
       'up [rig]',
-      "Start the town's standing agents (the mayor; a witness and a refinery per rig), or one rig's; running ones are left alone",
-      (c) => c.positional('rig', { type: 'string', describe: 'Only this rig (its witness and refinery)' }).option('runtime', { type: 'string', describe: 'Runtime for every agent started (else GT_RUNTIME, else town.json, else claude)' }),
+      "Start the town's standing agents (the mayor; a witness and a refinery per rig), or one rig's, and resume every polecat with work on its hook; running ones are left alone",
+      (c) =>
+        c
+          .positional('rig', { type: 'string', describe: 'Only this rig (its witness, refinery and hooked polecats)' })
+          .option('runtime', { type: 'string', describe: 'Runtime for every agent started (else GT_RUNTIME; a polecat: else the one it was slung with; else town.json, else claude)' }),
       run((ctx, a) => {
         requireTmux();
         const town = currentTown();
         const tools = cliTools();
-        const agents = standing(town, str(a, 'rig'));
+        const rig = str(a, 'rig');
+        const agents: { agent: Agent; previous?: string }[] = [...standing(town, rig).map((agent) => ({ agent })), ...hookedPolecats(town, rig)];
         // Every runtime is checked before any session starts: nothing half-started.
-        const runtimes = agents.map((agent) => resolveRuntime(town, agent.role, tools, str(a, 'runtime')));
-        const results = agents.map((agent, i) => ({ address: agent.address, session: agent.session, runtime: runtimes[i]!.name, result: startAgent(town, agent, runtimes[i]!, tools) }));
+        const runtimes = agents.map(({ agent, previous }) => resolveRuntime(town, agent.role, tools, str(a, 'runtime'), previous));
+        const results = agents.map(({ agent }, i) => ({ address: agent.address, session: agent.session, runtime: runtimes[i]!.name, result: startAgent(town, agent, runtimes[i]!, tools) }));
         ctx.out({ socket: townSocket(town), agents: results }, (x) => x.agents.map((r) => `${r.address.padEnd(28)} ${r.result} (${r.runtime}, session ${r.session})`).join('\n'));
       }),
     )
