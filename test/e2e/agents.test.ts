@@ -150,6 +150,9 @@ describe('agents in tmux', () => {
       // the bead names the molecule poured under it, so finding the polecat's work needs no scan of the store
       expect(bdJson<{ status: string; assignee: string }[]>(clone, ['show', ids[i]!])[0]).toMatchObject({ status: 'hooked', assignee: s.address, metadata: { hook_molecule: s.molecule.id } });
     }
+    const table = gt(town, ['agents']).stdout;
+    for (const [i, s] of slung.entries()) expect(table).toMatch(new RegExp(`^${s.address} +running +idle \\S+ +hooked ${ids[i]}, all 2 steps closed$`, 'm'));
+    expect(agents(town).filter((a) => a.address.includes('polecats')).map((a) => (a as unknown as { progress: string }).progress)).toEqual(['2/2', '2/2', '2/2']);
     // the refinery and the witness were told
     const refineryMail = gtJson<{ subject: string }[]>(town, ['mail', 'inbox', '--to', 'alpha/refinery']);
     expect(refineryMail.map((m) => /polecat\/\w+/.exec(m.subject)?.[0]).sort()).toEqual(['polecat/furiosa', 'polecat/nux', 'polecat/slit']);
@@ -194,7 +197,8 @@ describe('agents in tmux', () => {
     const town = newTown('gt-resume-', [['alpha', 'al']]);
     const out = join(town, 'reader.txt');
     const config = JSON.parse(readFileSync(join(town, 'town.json'), 'utf8'));
-    config.runtimes = { default: 'scripted', commands: { reader: `${process.execPath} ${LINE_READER} ${out}` } };
+    const reader = `${process.execPath} ${LINE_READER} ${out}`;
+    config.runtimes = { default: 'scripted', commands: { reader, other: reader } };
     writeFileSync(join(town, 'town.json'), JSON.stringify(config));
     const id = bdJson<{ id: string }>(town, ['create', 'resume me', '--rig', 'alpha']).id;
     const nux = 'alpha/polecats/nux';
@@ -204,8 +208,8 @@ describe('agents in tmux', () => {
     gtJson(town, ['down']);
     expect(agent(town, nux).state).toBe('absent');
     type Up = { agents: { address: string; runtime: string; result: string }[] };
-    const up = gtJson<Up>(town, ['up', '--runtime', 'scripted']).agents.find((a) => a.address === nux);
-    expect(up).toMatchObject({ runtime: 'scripted', result: 'started' });
+    const up = gtJson<Up>(town, ['up', '--runtime', 'other']).agents.find((a) => a.address === nux);
+    expect(up).toMatchObject({ runtime: 'other', result: 'started' });
     gtJson(town, ['down']);
     // as slung when nothing says otherwise (the town's default is for agents that were not slung)
     expect(gtJson<Up>(town, ['up', 'alpha'], { GT_RUNTIME: '' }).agents.map((a) => [a.address, a.runtime])).toEqual([
@@ -214,6 +218,7 @@ describe('agents in tmux', () => {
       [nux, 'reader'],
     ]);
     await waitFor(() => agent(town, nux).state === 'running', 'the polecat to run again');
+    expect(gt(town, ['agents']).stdout).toMatch(/^alpha\/polecats\/nux +running +idle \S+ +hooked al-\w+ at write \(al-\w+\), 0\/2 steps closed$/m);
     gtJson(town, ['down']);
     // and with GT_RUNTIME=scripted it picks the work up where it was and finishes it
     expect(gtJson<Up>(town, ['up'], scripted).agents.find((a) => a.address === nux)).toMatchObject({ runtime: 'scripted', result: 'started' });

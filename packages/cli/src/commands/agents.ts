@@ -56,6 +56,8 @@ export interface AgentRow {
   hooked: string | null;
   molecule: string | null;
   step: string | null;
+  /** Steps of the molecule closed, of all: "2/4". */
+  progress: string | null;
   idle_s: number | null;
 }
 
@@ -77,9 +79,17 @@ export function agentRows(town: Town, rig?: string): AgentRow[] {
       hooked: work?.bead.id ?? null,
       molecule: work?.molecule?.id ?? null,
       step: work?.step ? `${work.step.step} (${work.step.id})` : null,
+      progress: work?.molecule ? `${work.molecule.done}/${work.molecule.total}` : null,
       idle_s: info ? Math.max(0, Math.round(now - info.activity)) : null,
     };
   });
+}
+
+/** What an agent has on its hook and how far it is: "hooked al-x at test (al-y), 2/4 steps closed". */
+function workText(r: AgentRow): string {
+  if (!r.hooked) return '';
+  if (!r.progress) return `hooked ${r.hooked}`;
+  return r.step ? `hooked ${r.hooked} at ${r.step}, ${r.progress} steps closed` : `hooked ${r.hooked}, all ${r.progress.split('/')[1]} steps closed`;
 }
 
 const idle = (s: number | null): string => (s === null ? '-' : s < 60 ? `${s}s` : s < 3600 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`);
@@ -124,7 +134,7 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
         const town = currentTown();
         const rows = agentRows(town, str(a, 'rig'));
         ctx.out(rows, (rs) =>
-          rs.map((r) => `${r.address.padEnd(28)} ${r.state.padEnd(8)} idle ${idle(r.idle_s).padEnd(5)} ${r.hooked ? `hooked ${r.hooked}${r.step ? ` at ${r.step}` : ''}` : ''}`.trimEnd()).join('\n'),
+          rs.map((r) => `${r.address.padEnd(28)} ${r.state.padEnd(8)} idle ${idle(r.idle_s).padEnd(5)} ${workText(r)}`.trimEnd()).join('\n'),
         );
       }),
     )
