@@ -224,25 +224,27 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
   const genDir = join(cacheDir, `g${gen}`);
   rmSync(genDir, { recursive: true, force: true });
   mkdirSync(join(genDir, 'shards'), { recursive: true });
-  const shards: string[][] = Array.from({ length: SHARDS }, () => ['']);
-  const hot: { header: HotHeader; body: string }[] = [];
+  const byId = (a: BeadState, b: BeadState): number => (a.bead.id < b.bead.id ? -1 : a.bead.id > b.bead.id ? 1 : 0);
+  // Each shard is serialised, written and let go in turn: the whole store's text is never held at once.
+  const byShard: BeadState[][] = Array.from({ length: SHARDS }, () => []);
   const ids: string[] = [];
-  const sorted = [...states.values()].sort((a, b) => (a.bead.id < b.bead.id ? -1 : a.bead.id > b.bead.id ? 1 : 0));
+  const hotStates: BeadState[] = [];
+  for (const state of states.values()) {
+    byShard[shardOf(state.bead.id)]!.push(state);
+    ids.push(state.bead.id);
+    if (isHot(state.bead)) hotStates.push(state);
+  }
+  const shardLengths = byShard.map((list, n) => {
+    const text = ['', ...list.sort(byId).map(stateLine)].join('\n');
+    writeFileSync(shardPath(genDir, n), text);
+    return Buffer.byteLength(text);
+  });
   const memo = new Map<string, string[]>();
   const directParents = (id: string): string[] | undefined => {
     const s = states.get(id);
     return s ? parentsOf(s.bead) : undefined;
   };
-  for (const state of sorted) {
-    shards[shardOf(state.bead.id)]!.push(stateLine(state));
-    ids.push(state.bead.id);
-    if (isHot(state.bead)) hot.push({ header: hotHeader(state.bead, ancestorsOf(state.bead.id, directParents, memo)), body: bodyJson(state) });
-  }
-  const shardLengths = shards.map((lines, n) => {
-    const text = lines.join('\n');
-    writeFileSync(shardPath(genDir, n), text);
-    return Buffer.byteLength(text);
-  });
+  const hot = hotStates.sort(byId).map((state) => ({ header: hotHeader(state.bead, ancestorsOf(state.bead.id, directParents, memo)), body: bodyJson(state) }));
   const hotText = writeHotText(hot);
   const idsText = IdList.sortedText(ids);
   writeFileSync(join(genDir, 'hot.idx'), hotText.idx);
