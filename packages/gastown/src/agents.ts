@@ -55,11 +55,15 @@ export function rigPolecats(town: Town, rig: string): Agent[] {
     .sort((a, b) => a.address.localeCompare(b.address));
 }
 
+/** The rig named (checked), or every rig of the town. */
+export function rigNames(town: Town, rig?: string): string[] {
+  return rig ? [requireRig(town, rig)] : town.rigs.map((r) => r.name);
+}
+
 /** Every agent of the town: the mayor, each rig's witness and refinery, and its polecats. */
 export function townAgents(town: Town, rig?: string): Agent[] {
-  const rigs = rig ? [requireRig(town, rig)] : town.rigs.map((r) => r.name);
   const out: Agent[] = rig ? [] : [agentFor(town, 'mayor')];
-  for (const r of rigs) out.push(agentFor(town, 'witness', r), agentFor(town, 'refinery', r), ...rigPolecats(town, r));
+  for (const r of rigNames(town, rig)) out.push(agentFor(town, 'witness', r), agentFor(town, 'refinery', r), ...rigPolecats(town, r));
   return out;
 }
 
@@ -72,10 +76,7 @@ export function requireRig(town: Town, rig: string): string {
 
 const ADDRESS_HELP = 'agents are mayor, <rig>/witness, <rig>/refinery and <rig>/polecats/<name>';
 
-/**
- * The agent an address names. A polecat may also be named `<rig>/<name>`; it must exist (have a worktree)
- * unless `mayExist` is false.
- */
+/** The agent an address names. A polecat may also be named `<rig>/<name>`; it must exist (have a worktree). */
 export function parseAgent(town: Town, input: string): Agent {
   const parts = input.trim().replace(/\/+$/, '').split('/');
   if (parts.length === 1 && parts[0] === 'mayor') return agentFor(town, 'mayor');

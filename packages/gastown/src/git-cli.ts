@@ -1,13 +1,18 @@
 // The git verbs a town needs when it adds or removes rigs, run synchronously (these are one-off commands).
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 
 // child_process costs ~7 ms to load, and bd loads this package to route ids within a town: load it on use.
 const require = createRequire(import.meta.url);
 
-function git(args: string[], cwd?: string): string {
+function git(args: string[], cwd?: string, env?: NodeJS.ProcessEnv): string {
   const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
 }
+
+/** What git said when it failed (its standard error), else the error's message. */
+const gitSaid = (err: unknown): string => String((err as { stderr?: string }).stderr || (err as Error).message).trim();
 
 /** Whether `source` (a URL or a path) is a git repository git can read; the error text when not. */
 export function probeRepository(source: string): string | null {
@@ -15,7 +20,7 @@ export function probeRepository(source: string): string | null {
     git(['ls-remote', '--heads', source]);
     return null;
   } catch (err) {
-    return String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n')[0] ?? 'unreadable';
+    return gitSaid(err).split('\n')[0] || 'unreadable';
   }
 }
 
@@ -111,16 +116,10 @@ export function remoteBranchExists(clone: string, branch: string, remote = 'orig
  * Error whose message is git's own words.
  */
 export function pushBranch(dir: string, remote: string, branch: string): void {
-  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
   try {
-    execFileSync('git', ['push', '--quiet', remote, `refs/heads/${branch}:refs/heads/${branch}`], {
-      cwd: dir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
-    });
+    git(['push', '--quiet', remote, `refs/heads/${branch}:refs/heads/${branch}`], dir, { ...process.env, GIT_TERMINAL_PROMPT: '0' });
   } catch (err) {
-    throw new Error(String((err as { stderr?: string }).stderr || (err as Error).message).trim());
+    throw new Error(gitSaid(err));
   }
 }
 
@@ -129,8 +128,6 @@ export function pushBranch(dir: string, remote: string, branch: string): void {
  * worktrees, never committed). Does nothing outside a repository.
  */
 export function excludeFromGit(dir: string, pattern: string): void {
-  const { appendFileSync, existsSync, mkdirSync, readFileSync } = require('node:fs') as typeof import('node:fs');
-  const { join } = require('node:path') as typeof import('node:path');
   let common: string;
   try {
     common = git(['rev-parse', '--path-format=absolute', '--git-common-dir'], dir).trim();

@@ -29,7 +29,7 @@ export function nudgeAgent(town: Town, agent: Agent, text: string, options: { re
   if (!line) throw new BeadsError('invalid_input', 'nothing to send: the text is empty');
   const socket = townSocket(town);
   const session = requireSession(town, agent);
-  if (session.dead) throw new BeadsError('conflict', `${agent.address}'s runtime has exited; restart it (gt up, or gt sling again) before nudging`, { agent: agent.address });
+  if (session.dead) throw new BeadsError('conflict', `${agent.address}'s runtime has exited; restart it (gt up) before nudging`, { agent: agent.address });
   const locks = join(town.root, '.gt', 'locks');
   mkdirSync(locks, { recursive: true });
   // What identifies the text on the cursor's line (a long text wraps; its end is on the cursor's line).

@@ -20,7 +20,7 @@ export function townSessions(town: Town): Map<string, SessionInfo> {
 /** An agent's session; a not_found error saying how to start one when it has none. */
 export function requireSession(town: Town, agent: Agent): SessionInfo {
   const info = townSessions(town).get(agent.session);
-  if (!info) throw new BeadsError('not_found', `${agent.address} has no session (gt up, or gt sling, starts one)`, { agent: agent.address });
+  if (!info) throw new BeadsError('not_found', `${agent.address} has no session (gt up starts one; gt sling starts a new polecat)`, { agent: agent.address });
   return info;
 }
 
@@ -126,6 +126,7 @@ export function stopAgents(town: Town, agents?: Agent[]): string[] {
   if (!wanted) stopServer(socket);
   else for (const s of targets) stopSession(socket, s.name);
   endProcesses(pids);
-  removeStaleSocket(socket); // the server ends with its last session
+  // The server ends with its last session (stopServer sees to its own socket).
+  if (wanted && targets.length === sessions.length) removeStaleSocket(socket, 2000);
   return targets.map((s) => s.name);
 }

@@ -1,8 +1,10 @@
 // tmux, one function per verb. Each town has its own tmux server (its own socket, `tmux -L <socket>`), so
 // stopping one town never touches another. Sessions keep a pane whose program died (remain-on-exit), so a
 // dead agent shows as dead rather than vanishing.
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { BeadsError } from '@gastown/beads';
+import { join } from 'node:path';
+import { BeadsError, sleepSync } from '@gastown/beads';
 
 const require = createRequire(import.meta.url);
 const cp = (): typeof import('node:child_process') => require('node:child_process') as typeof import('node:child_process');
@@ -100,27 +102,34 @@ export function stopServer(socket: string): void {
   } catch (err) {
     if (!noServer(err)) throw err;
   }
-  removeStaleSocket(socket);
+  removeStaleSocket(socket, 2000);
 }
 
 /** Where tmux keeps a named socket (`-L`): $TMUX_TMPDIR (else /tmp), then tmux-<uid>. */
 export function socketPath(socket: string): string {
-  const { join } = require('node:path') as typeof import('node:path');
   return join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket);
 }
 
 /**
- * tmux leaves its socket file behind when its server ends (killed, or its last session gone). Removes it when
- * no server answers on it, so a stopped town leaves nothing in tmux's directory.
+ * tmux leaves its socket file behind when its server ends (killed, or its last session gone). Removes it once
+ * no server answers on it, waiting up to `waitMs` for a server that is ending (it exits after the command that
+ * ends it returns), so a stopped town leaves nothing in tmux's directory.
  */
-export function removeStaleSocket(socket: string): void {
-  const { existsSync, rmSync } = require('node:fs') as typeof import('node:fs');
+export function removeStaleSocket(socket: string, waitMs = 0): void {
   const path = socketPath(socket);
-  if (!existsSync(path)) return;
-  try {
-    tmux(socket, ['list-sessions']);
-  } catch (err) {
-    if (noServer(err)) rmSync(path, { force: true });
+  const deadline = Date.now() + waitMs;
+  while (existsSync(path)) {
+    try {
+      tmux(socket, ['list-sessions']);
+    } catch (err) {
+      if (noServer(err)) {
+        rmSync(path, { force: true });
+        return;
+      }
+      // an ending server answers "server exited unexpectedly" for a moment: ask again
+    }
+    if (Date.now() >= deadline) return;
+    sleepSync(20);
   }
 }
 

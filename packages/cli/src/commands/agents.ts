@@ -8,10 +8,10 @@ import {
   hookedWork,
   hookRuntime,
   parseAgent,
-  requireRig,
   requireSession,
   requireTmux,
   resolveRuntime,
+  rigNames,
   rigPolecats,
   sessionState,
   startAgent,
@@ -28,14 +28,12 @@ import type { Run } from '../run.js';
 
 /** The standing agents: the mayor (for the whole town), and a witness and a refinery per rig. */
 function standing(town: Town, rig?: string): Agent[] {
-  const rigs = rig ? [requireRig(town, rig)] : town.rigs.map((r) => r.name);
-  return [...(rig ? [] : [agentFor(town, 'mayor')]), ...rigs.flatMap((r) => [agentFor(town, 'witness', r), agentFor(town, 'refinery', r)])];
+  return [...(rig ? [] : [agentFor(town, 'mayor')]), ...rigNames(town, rig).flatMap((r) => [agentFor(town, 'witness', r), agentFor(town, 'refinery', r)])];
 }
 
 /** Polecats with work on their hook (after gt down, a crash or a reboot), each with the runtime it was slung with. */
 function hookedPolecats(town: Town, rig?: string): { agent: Agent; previous?: string }[] {
-  const rigs = rig ? [requireRig(town, rig)] : town.rigs.map((r) => r.name);
-  return rigs.flatMap((r) => {
+  return rigNames(town, rig).flatMap((r) => {
     const polecats = rigPolecats(town, r);
     if (!polecats.length) return [];
     const store = BeadStore.open(polecats[0]!.store);
@@ -122,7 +120,7 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
       run((ctx, a) => {
         const town = currentTown();
         const rig = str(a, 'rig');
-        const stopped = stopAgents(town, rig ? townAgents(town, requireRig(town, rig)) : undefined);
+        const stopped = stopAgents(town, rig ? townAgents(town, rig) : undefined); // townAgents checks the rig
         ctx.out({ stopped }, (x) => (x.stopped.length ? `Stopped ${x.stopped.length} session(s): ${x.stopped.join(', ')}` : 'No session was running.'));
       }),
     )
