@@ -102,7 +102,7 @@ describe('agents in tmux', () => {
     const witness = agent(town, 'beta/witness');
     expect(witness.state).toBe('running');
     const env = environOf(witness.pid!);
-    expect(env).toMatchObject({ GT_TOWN: town, GT_ROLE: 'witness', GT_RIG: 'beta', GT_AGENT: 'beta/witness', BD_ACTOR: 'beta/witness', BEADS_DIR: join(town, 'beta', 'main', '.beads'), GIT_AUTHOR_NAME: 'beta/witness', GT_RUNTIME: 'scripted' });
+    expect(env).toMatchObject({ GT_TOWN: town, GT_ROLE: 'witness', GT_RIG: 'beta', GT_AGENT: 'beta/witness', BD_ACTOR: 'beta/witness', BEADS_DIR: join(town, 'beta', 'main', '.beads'), GIT_AUTHOR_NAME: 'beta/witness', GT_RUNTIME: 'scripted', GT_AGENT_RUNTIME: 'scripted' });
     expect(env.PATH!.split(':')[0]).toBe(join(town, '.gt', 'bin'));
     expect(environOf(agent(town, 'mayor').pid!)).toMatchObject({ GT_ROLE: 'mayor', BEADS_DIR: join(town, '.beads') });
     await waitFor(() => gt(town, ['peek', 'mayor']).stdout.includes('[idle] waiting for a nudge'), 'the mayor to prime and idle');
@@ -191,6 +191,23 @@ describe('agents in tmux', () => {
     expect(later).toMatchObject({ merge_request: local.merge_request, pushed: source, existing: true });
     expect(git(source, 'rev-parse', 'polecat/slit').trim()).toBe(mrs()[0]!.metadata.merge_request.commit);
     expect(mrs()).toHaveLength(1);
+  });
+
+  it("an agent's own runtime is not passed on as GT_RUNTIME to what it starts; a GT_RUNTIME the person set is", async () => {
+    const town = newTown('gt-runtime-env-', [['alpha', 'al']]);
+    const out = join(town, 'polecat.env');
+    const config = JSON.parse(readFileSync(join(town, 'town.json'), 'utf8'));
+    config.runtimes = { default: 'scripted', commands: { envdump: `sh -c 'env > ${out}; exec cat'` } };
+    writeFileSync(join(town, 'town.json'), JSON.stringify(config));
+    // the town's tmux server is started by someone with GT_RUNTIME set: its panes would inherit it
+    gtJson(town, ['up'], scripted);
+    const id = bdJson<{ id: string }>(town, ['create', 'task', '--rig', 'alpha']).id;
+    // a sling by the mayor (its session says GT_AGENT_RUNTIME=scripted), with no GT_RUNTIME of the person's
+    gtJson(town, ['sling', id, 'alpha', '--molecule', 'tiny', '--runtime', 'envdump'], { GT_RUNTIME: '', GT_AGENT_RUNTIME: 'scripted', GT_AGENT: 'mayor' });
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('GT_AGENT='), 'the polecat to write its environment');
+    const env = Object.fromEntries(readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    expect(env).toMatchObject({ GT_AGENT: 'alpha/polecats/nux', GT_AGENT_RUNTIME: 'envdump' });
+    expect(env.GT_RUNTIME).toBeUndefined();
   });
 
   it('gt up resumes a polecat with work on its hook, with the runtime it was slung with unless GT_RUNTIME says otherwise', async () => {

@@ -38,7 +38,10 @@ export function agentEnv(town: Town, agent: Agent, runtime: Runtime, tools: Tool
     GT_AGENT: agent.address,
     ...(agent.rig ? { GT_RIG: agent.rig } : {}),
     ...(agent.name ? { GT_POLECAT: agent.name } : {}),
-    GT_RUNTIME: runtime.name,
+    // Its own runtime, for itself (a handoff restarts the same). GT_RUNTIME is the person's choice for every
+    // agent and passes on only when set: an agent's own runtime must not become that of all it starts.
+    GT_AGENT_RUNTIME: runtime.name,
+    ...(process.env.GT_RUNTIME ? { GT_RUNTIME: process.env.GT_RUNTIME } : {}),
     GT_PROMPT: PRIME_PROMPT,
     BD_ACTOR: agent.address,
     BEADS_DIR: agent.store,
@@ -83,8 +86,10 @@ function writeClaudeSettings(cwd: string): void {
 
 function sessionSpec(town: Town, agent: Agent, runtime: Runtime, tools: Tools): SessionSpec {
   const env = agentEnv(town, agent, runtime, tools);
-  // tmux gives a new pane the PATH of the client that asked for it, whatever the session's environment says.
-  return { name: agent.session, cwd: agent.cwd, env, command: `export PATH=${shellQuote(env.PATH!)}; ${runtime.command}` };
+  // tmux gives a new pane the PATH of the client that asked for it, whatever the session's environment says,
+  // and the environment of whoever started its server (which may have set GT_RUNTIME).
+  const unset = env.GT_RUNTIME ? '' : 'unset GT_RUNTIME; ';
+  return { name: agent.session, cwd: agent.cwd, env, command: `export PATH=${shellQuote(env.PATH!)}; ${unset}${runtime.command}` };
 }
 
 /**

@@ -91,7 +91,7 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
         const agent = selfAgent(t, 'gt handoff');
         // Not announced in the session: it is about to be replaced, and its successor reads the note when it primes.
         const note = sendMail(t, agent.address, agent.address, HANDOFF_SUBJECT, str(a, 'message') ?? 'No note was left.', { notify: false });
-        const runtime = resolveRuntime(t, agent.role, cliTools(), process.env.GT_RUNTIME);
+        const runtime = resolveRuntime(t, agent.role, cliTools(), process.env.GT_AGENT_RUNTIME); // the session's own
         ctx.out({ agent: agent.address, note: note.id, runtime: runtime.name }, (x) => `Handoff note ${x.note} left for ${x.agent}'s next session; restarting it`);
         // The session is replaced last: this process is one of those it ends.
         restartAgent(t, agent, runtime, cliTools());
