@@ -391,6 +391,8 @@ describe('agents in tmux', () => {
       [['up'], { PATH: '/nonexistent' }, 11, /tmux is not installed or not on PATH/],
       [['sling', id, 'alpha'], { GT_RUNTIME: 'claude', PATH: `${join(town, 'no-claude')}:/usr/bin:/bin` }, 11, /runtime claude runs claude, which is not installed/],
       [['done'], {}, 2, /gt done runs inside an agent's session/],
+      // refused after the bead was hooked (the pour fails): everything is undone
+      [['sling', id, 'alpha', '--molecule', 'nonesuch'], scripted, 3, /no molecule "nonesuch"/],
     ];
     mkdirSync(join(town, 'no-claude'));
     for (const [args, env, code, message] of cases) {
@@ -400,6 +402,7 @@ describe('agents in tmux', () => {
     }
     // nothing was left behind: no polecat, the bead not hooked
     expect(existsSync(join(town, 'alpha', 'polecats', 'nux'))).toBe(false);
-    expect(bdJson<{ status: string }[]>(town, ['show', id])[0]!.status).toBe('open');
+    const after = bdJson<{ status: string; assignee?: string; metadata?: unknown }[]>(town, ['show', id])[0]!;
+    expect([after.status, after.assignee ?? null, after.metadata ?? null]).toEqual(['open', null, null]);
   });
 });

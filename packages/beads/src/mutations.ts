@@ -85,7 +85,8 @@ export function createBead(store: BeadStore, actor: string, input: CreateInput, 
   return store.get(ops[0]!.bead);
 }
 
-export type UpdateInput = Partial<Omit<CreateInput, 'labels' | 'parent' | 'deps' | 'id'>> & Record<string, unknown>;
+/** Fields to set; null clears a field that may be absent (metadata among them). */
+export type UpdateInput = Partial<Omit<CreateInput, 'labels' | 'parent' | 'deps' | 'id' | 'metadata'>> & { metadata?: Record<string, unknown> | null } & Record<string, unknown>;
 
 export interface ClaimOptions {
   claim?: boolean;
@@ -145,13 +146,15 @@ export function hookRefusal(bead: Bead, agent: string): BeadsError | null {
 
 /**
  * Puts a bead on an agent's hook (status hooked, assignee the agent), as one compare-and-set under the store's
- * lock: a bead hookRefusal refuses is refused, naming its holder.
+ * lock: a bead hookRefusal refuses is refused, naming its holder. `metadata` entries are merged into the bead's
+ * in the same operation.
  */
-export function hookBead(store: BeadStore, actor: string, idInput: string, agent: string): Bead {
+export function hookBead(store: BeadStore, actor: string, idInput: string, agent: string, metadata?: Record<string, unknown>): Bead {
   return simpleOp(store, actor, idInput, (state) => {
     const refusal = hookRefusal(state.bead, agent);
     if (refusal) throw refusal;
-    return { kind: 'set', fields: { status: 'hooked', assignee: agent } };
+    const merged = metadata ? { metadata: { ...((state.bead.metadata as Record<string, unknown> | undefined) ?? {}), ...metadata } } : {};
+    return { kind: 'set', fields: { status: 'hooked', assignee: agent, ...merged } };
   });
 }
 

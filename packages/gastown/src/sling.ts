@@ -3,7 +3,7 @@
 // A step that fails undoes the steps before it, so nothing is left half-made.
 import { existsSync } from 'node:fs';
 import { BeadStore, BeadsError, hookBead, hookRefusal, updateBead, type Bead } from '@gastown/beads';
-import { findMolecule, pourMolecule, type CatalogOptions } from '@gastown/molecules';
+import { findMolecule, keyedId, pourMolecule, type CatalogOptions } from '@gastown/molecules';
 import { agentFor, requireRig, type Agent } from './agents.js';
 import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from './git-cli.js';
 import { rigPaths } from './rigs.js';
@@ -75,20 +75,19 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
   addWorktree(paths.clone, agent.cwd, branch);
   let hooked = false;
   try {
-    hookBead(store, options.actor, bead.id, agent.address);
+    // The hook records the molecule (its id follows from the pour's key) and the runtime: whoever asks what the
+    // polecat is doing finds the molecule without a scan, and gt up resumes the polecat as it was slung.
+    const key = `sling:${bead.id}:${name}`;
+    hookBead(store, options.actor, bead.id, agent.address, { [HOOK_MOLECULE_KEY]: keyedId(store.idPrefix, moleculeName, key), [HOOK_RUNTIME_KEY]: runtime.name });
     hooked = true;
     const catalog: CatalogOptions = { rigRoot: paths.clone, townRoot: town.root };
     const poured = pourMolecule(store, options.actor, moleculeName, {
       catalog,
       vars: moleculeVars(catalog, moleculeName, bead),
-      key: `sling:${bead.id}:${name}`,
+      key,
       parent: bead.id,
       assignee: agent.address,
     });
-    // Recorded on the bead: whoever asks what the polecat is doing finds the molecule without a scan, and gt up
-    // resumes the polecat with the runtime it was slung with.
-    const current = store.get(bead.id).metadata as Record<string, unknown> | undefined;
-    updateBead(store, options.actor, bead.id, { metadata: { ...(current ?? {}), [HOOK_MOLECULE_KEY]: poured.molecule.id, [HOOK_RUNTIME_KEY]: runtime.name } });
     startAgent(town, agent, runtime, options.tools);
     return {
       bead: bead.id,
@@ -102,7 +101,7 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
       runtime: runtime.name,
     };
   } catch (err) {
-    if (hooked) updateBead(store, options.actor, bead.id, { status: bead.status, assignee: bead.assignee ?? '' });
+    if (hooked) updateBead(store, options.actor, bead.id, { status: bead.status, assignee: bead.assignee ?? '', metadata: bead.metadata ?? null });
     removeWorktree(paths.clone, agent.cwd, branch);
     throw err;
   }
