@@ -1,8 +1,8 @@
 // What every bd command handler receives: the parsed global options, a lazily opened store, the actor, and
 // the one output contract (text for people; with --json exactly one JSON document on stdout).
-import { join, relative, sep } from 'node:path';
+import { relative, sep } from 'node:path';
 import { BeadStore, BeadsError, findStoreDir, isWispId, prefixOf, resolveActor, wispStoreDir, type ForeignLookup } from '@gastown/beads';
-import { findTown, rigPaths, TOWN_PREFIX, type Town } from '@gastown/gastown';
+import { findTown, requireRig, rigPaths, TOWN_PREFIX, townStoreDir, type Town } from '@gastown/gastown';
 
 export interface GlobalArgs {
   json?: boolean;
@@ -35,7 +35,7 @@ export class Context {
       // Anywhere in a rig (a polecat's worktree holds a checked-out copy of .beads/ too): the rig's own store.
       const rel = relative(town.root, process.cwd());
       const rig = rel && !rel.startsWith('..') ? town.rigs.find((r) => rel === r.path || rel.startsWith(r.path + sep)) : undefined;
-      if (rig) return join(rigPaths(town, rig.name).clone, '.beads');
+      if (rig) return rigPaths(town, rig.name).store;
     }
     return findStoreDir({ dir: this.args.dir });
   }
@@ -55,8 +55,7 @@ export class Context {
   private rigStoreDir(name: string): string {
     const town = this.town();
     if (!town) throw new BeadsError('no_store', `--rig ${name}: not inside a town (gt install creates one)`);
-    if (!town.rigs.some((r) => r.name === name)) throw new BeadsError('not_found', `no rig ${name} in town ${town.config.name} (rigs: ${town.rigs.map((r) => r.name).join(', ') || 'none'})`, { rig: name });
-    return join(rigPaths(town, name).clone, '.beads');
+    return rigPaths(town, requireRig(town, name)).store;
   }
 
   /** Inside a town, the store an id's prefix names: a rig's, or the town's (hq). */
@@ -66,7 +65,7 @@ export class Context {
     let store = this.byPrefix.get(prefix);
     if (!store) {
       const rig = town.rigs.find((r) => r.prefix === prefix);
-      const dir = rig ? join(rigPaths(town, rig.name).clone, '.beads') : prefix === TOWN_PREFIX ? join(town.root, '.beads') : null;
+      const dir = rig ? rigPaths(town, rig.name).store : prefix === TOWN_PREFIX ? townStoreDir(town) : null;
       if (!dir) return null;
       store = BeadStore.open(dir);
       this.byPrefix.set(prefix, store);

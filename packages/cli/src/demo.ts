@@ -118,7 +118,7 @@ const elapsed = (start: number): string => `${((Date.now() - start) / 1000).toFi
 /** Prints each polecat's progress as it changes, until all have filed their merge requests. */
 async function follow(townRoot: string, slung: Slung[], start: number): Promise<void> {
   const town = readTown(townRoot);
-  const store = BeadStore.open(join(rigPaths(town, RIG).clone, '.beads'));
+  const store = BeadStore.open(rigPaths(town, RIG).store);
   for (;;) {
     const mrs = listBeads(store, { issue_type: ['merge-request'], all: true, limit: 0 });
     for (const s of slung) {

@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadsError } from '@gastown/beads';
 import { rigPaths } from './rigs.js';
-import type { Town } from './town.js';
+import { townStoreDir, type Town } from './town.js';
 
 export type Role = 'mayor' | 'witness' | 'refinery' | 'polecat';
 export const ROLES: Role[] = ['mayor', 'witness', 'refinery', 'polecat'];
@@ -34,10 +34,10 @@ const sessionPart = (s: string): string => s.replace(/[^A-Za-z0-9_-]/g, '_');
 
 export function agentFor(town: Town, role: Role, rig?: string, name?: string): Agent {
   const t = sessionPart(town.config.name);
-  if (role === 'mayor') return { role, address: 'mayor', session: `gt-${t}-mayor`, cwd: join(town.root, 'mayor'), store: join(town.root, '.beads') };
+  if (role === 'mayor') return { role, address: 'mayor', session: `gt-${t}-mayor`, cwd: join(town.root, 'mayor'), store: townStoreDir(town) };
   if (!rig) throw new BeadsError('invalid_input', `a ${role} belongs to a rig`);
   const paths = rigPaths(town, rig);
-  const store = join(paths.clone, '.beads');
+  const store = paths.store;
   if (role === 'polecat') {
     if (!name) throw new BeadsError('invalid_input', 'a polecat has a name');
     return { role, rig, name, address: `${rig}/polecats/${name}`, session: `gt-${t}-${sessionPart(rig)}-polecat-${sessionPart(name)}`, cwd: join(paths.polecats, name), store };

@@ -2,12 +2,11 @@
 // the recipient as assignee). Reading and acknowledging are separate: `read` marks a message read (it stays in
 // the inbox), `ack` closes it, so a message is handled exactly once across restarts. A new message nudges the
 // recipient's running session with a short notice, never the body.
-import { join } from 'node:path';
 import { BeadStore, BeadsError, addLabel, closeBead, createBead, listBeads, type Bead } from '@gastown/beads';
 import { parseAgent, type Agent } from './agents.js';
 import { nudgeAgent } from './nudge.js';
 import { townSessions } from './sessions.js';
-import type { Town } from './town.js';
+import { townStoreDir, type Town } from './town.js';
 
 export interface MailMeta {
   from: string;
@@ -27,7 +26,7 @@ export interface MailItem {
   sent_at: string;
 }
 
-export const townStore = (town: Town): BeadStore => BeadStore.open(join(town.root, '.beads'));
+export const townStore = (town: Town): BeadStore => BeadStore.open(townStoreDir(town));
 
 function item(bead: Bead): MailItem {
   const meta = (bead.metadata as { mail?: MailMeta } | undefined)?.mail;

@@ -9,9 +9,10 @@ import { RIGS_FILE, TOWN_PREFIX, ignoreInTown, readTown, unignoreInTown, writeJs
 const RIG_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 const RESERVED = new Set(['hq', 'molecules', 'polecats', 'refinery', 'mayor', 'town']);
 
-export function rigPaths(town: Town, name: string): { dir: string; clone: string; polecats: string; refinery: string } {
+export function rigPaths(town: Town, name: string): { dir: string; clone: string; store: string; polecats: string; refinery: string } {
   const dir = join(town.root, name);
-  return { dir, clone: join(dir, 'main'), polecats: join(dir, 'polecats'), refinery: join(dir, 'refinery') };
+  const clone = join(dir, 'main');
+  return { dir, clone, store: join(clone, '.beads'), polecats: join(dir, 'polecats'), refinery: join(dir, 'refinery') };
 }
 
 function saveRigs(town: Town, rigs: RigEntry[]): void {
@@ -64,7 +65,7 @@ export function addRig(town: Town, name: string, source: string, options: AddRig
 }
 
 export function listRigs(town: Town): (RigEntry & { store: string })[] {
-  return town.rigs.map((r) => ({ ...r, store: join(rigPaths(town, r.name).clone, '.beads') }));
+  return town.rigs.map((r) => ({ ...r, store: rigPaths(town, r.name).store }));
 }
 
 /** Removes a rig; refuses while its clone or its agents' places hold work not yet pushed, unless forced. */

@@ -56,7 +56,7 @@ function pickName(town: Town, rig: string): string {
 export function slingBead(town: Town, beadId: string, rig: string, options: SlingOptions): SlingResult {
   requireRig(town, rig);
   const paths = rigPaths(town, rig);
-  const store = BeadStore.open(`${paths.clone}/.beads`);
+  const store = BeadStore.open(paths.store);
   let bead: Bead;
   try {
     bead = store.get(beadId);

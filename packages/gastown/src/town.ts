@@ -109,6 +109,9 @@ export function unignoreInTown(root: string, path: string): void {
   if (kept.length !== text.split('\n').length) writeFileSync(file, kept.join('\n'));
 }
 
+/** The town-level store (prefix hq): cross-rig work and mail. */
+export const townStoreDir = (town: Town): string => join(town.root, '.beads');
+
 export function readTown(root: string): Town {
   const config = JSON.parse(readFileSync(join(root, TOWN_FILE), 'utf8')) as TownConfig;
   const rigs = existsSync(join(root, RIGS_FILE)) ? ((JSON.parse(readFileSync(join(root, RIGS_FILE), 'utf8')) as { rigs: RigEntry[] }).rigs ?? []) : [];

@@ -1,8 +1,7 @@
 // gt install, gt rig add|list|remove.
 import type { Argv } from 'yargs';
-import { join } from 'node:path';
 import { BeadStore, readyBeads, type ForeignLookup } from '@gastown/beads';
-import { addRig, installTown, listRigs, removeRig, requireTown, rigPaths, type Town } from '@gastown/gastown';
+import { addRig, installTown, listRigs, removeRig, requireTown, rigPaths, townStoreDir, type Town } from '@gastown/gastown';
 import { beadLine, columnsFor } from '../format.js';
 import { str } from '../args.js';
 import type { Run } from '../run.js';
@@ -10,8 +9,8 @@ import type { Run } from '../run.js';
 /** Every store of the town: the town's own (hq), then each rig's, in registry order. */
 function townStores(town: Town): { name: string; store: BeadStore }[] {
   return [
-    { name: 'hq', store: BeadStore.open(join(town.root, '.beads')) },
-    ...town.rigs.map((r) => ({ name: r.name, store: BeadStore.open(join(rigPaths(town, r.name).clone, '.beads')) })),
+    { name: 'hq', store: BeadStore.open(townStoreDir(town)) },
+    ...town.rigs.map((r) => ({ name: r.name, store: BeadStore.open(rigPaths(town, r.name).store) })),
   ];
 }
 
