@@ -1,5 +1,9 @@
-// The git side effect, one function per verb, through simple-git. Only `bd sync` uses it, so the CLI loads
-// it on demand.
+// The git side effect, one function per verb. Only `bd sync` uses it, so the CLI loads it on demand. The
+// verbs that talk to the remote or read objects are asynchronous (simple-git); the ones that change the work
+// tree, the index and HEAD are synchronous, because sync runs them holding the store's lock: nothing else in
+// the process may run in between (a writer in the same process would wait for the lock with the event loop
+// blocked, and the git call it waits behind could never finish).
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
@@ -19,8 +23,12 @@ export interface Git {
  * that cannot come), unless the environment already says.
  */
 function gitAt(baseDir: string): SimpleGit {
-  if (process.env.GIT_TERMINAL_PROMPT === undefined && !process.stdin.isTTY) process.env.GIT_TERMINAL_PROMPT = '0';
+  gitEnv();
   return simpleGit({ baseDir, allowEnvironment: Object.keys(process.env) });
+}
+
+function gitEnv(): void {
+  if (process.env.GIT_TERMINAL_PROMPT === undefined && !process.stdin.isTTY) process.env.GIT_TERMINAL_PROMPT = '0';
 }
 
 export async function openRepo(dir: string): Promise<Git> {
@@ -63,58 +71,148 @@ export async function show(git: Git, rev: string, path: string): Promise<string 
   }
 }
 
-export async function add(git: Git, paths: string[]): Promise<void> {
-  await git.raw.raw(['add', '--', ...paths]);
-}
-
-/** Commits exactly these paths (whatever else is staged stays staged); false when they hold no change. */
-export async function commitOnly(git: Git, paths: string[], message: string): Promise<boolean> {
-  try {
-    await git.raw.raw(['commit', '--quiet', '--no-verify', '-m', message, '--only', '--', ...paths]);
-    return true;
-  } catch (err) {
-    if (/nothing to commit|no changes added|nothing added/i.test(String((err as Error).message))) return false;
-    throw err;
-  }
-}
-
-export async function merge(git: Git, rev: string): Promise<void> {
-  await git.raw.raw(['merge', '--no-edit', '--quiet', rev]);
-}
-
-export async function abortMerge(git: Git): Promise<void> {
-  await git.raw.raw(['merge', '--abort']).catch(() => undefined);
-}
-
-export async function push(git: Git, remote: string, branch: string): Promise<void> {
-  await git.raw.raw(['push', '--quiet', remote, `HEAD:refs/heads/${branch}`]);
-}
-
-/** Whether a merge is in progress, and the paths with unresolved conflicts (asked only then). */
-export async function inProgress(git: Git): Promise<{ merging: boolean; unmerged: string[] }> {
-  const merging = existsSync(join(git.gitDir, 'MERGE_HEAD'));
-  const unmerged = merging ? (await git.raw.raw(['diff', '--name-only', '--diff-filter=U'])).split('\n').filter(Boolean) : [];
-  return { merging, unmerged };
-}
-
-
-/** Staged paths other than these. */
-export async function stagedExcept(git: Git, paths: string[]): Promise<string[]> {
-  const staged = (await git.raw.raw(['diff', '--cached', '--name-only']).catch(() => '')).split('\n').filter(Boolean);
-  return staged.filter((p) => !paths.includes(p));
-}
-
-/** Puts staged changes aside (the work tree keeps its changes); restore with unstashStaged. */
-export async function stashStaged(git: Git, message: string): Promise<void> {
-  await git.raw.raw(['stash', 'push', '--staged', '--quiet', '-m', message]);
-}
-
-export async function unstashStaged(git: Git): Promise<void> {
-  await git.raw.raw(['stash', 'pop', '--index', '--quiet']);
-}
-
 /** Whether two revisions name the same commit. */
 export async function sameCommit(git: Git, a: string, b: string): Promise<boolean> {
   const out = (await git.raw.raw(['rev-parse', '-q', '--verify', `${a}^{commit}`, `${b}^{commit}`]).catch(() => '')).trim().split('\n');
   return out.length === 2 && out[0] === out[1] && out[0] !== '';
+}
+
+/** Pushes HEAD to the branch; a refusal is thrown with git's whole answer (the remote's own lines included). */
+export async function push(git: Git, remote: string, branch: string): Promise<void> {
+  // not simple-git: its error keeps only part of what the remote said, and a hook's reason is in that part
+  gitEnv();
+  const r = await new Promise<{ status: number | null; out: string }>((resolve, reject) => {
+    const child = spawn('git', ['push', '--porcelain', remote, `HEAD:refs/heads/${branch}`], { cwd: git.root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, out }));
+  });
+  if (r.status !== 0) throw new PushRefused(r.out.trim());
+}
+
+/** A push git did not complete: refused by the remote (a race, a hook, a rule) or never reaching it. */
+export class PushRefused extends Error {
+  /** Refused because the remote branch moved (another clone pushed first), not by a hook or a rule. */
+  readonly raced: boolean;
+  constructor(readonly output: string) {
+    super(output);
+    // porcelain: "!\t<src>:<dst>\t[rejected] (fetch first)" when the branch moved; a hook's refusal is
+    // "[remote rejected] (pre-receive hook declined)"; two pushes landing at once on the server leave one with
+    // "[remote rejected] (failed to update ref)" and "cannot lock ref ...: is at X but expected Y", a race too.
+    this.raced =
+      /\[rejected\] \((fetch first|non-fast-forward|stale info)\)/.test(output) ||
+      (/\[remote rejected\] \((failed to update ref|failed to lock)\)/.test(output) && /cannot lock ref|but expected|incorrect old value/i.test(output));
+  }
+  /** What the remote said (its `remote:` lines). */
+  get remoteSaid(): string[] {
+    return this.output.split('\n').filter((l) => l.startsWith('remote:')).map((l) => l.slice('remote:'.length).trim()).filter(Boolean);
+  }
+  /** The reason git gives on the refused ref's line, e.g. "pre-receive hook declined"; none when it never got there. */
+  get reason(): string | undefined {
+    return /\[(?:remote )?rejected\] \(([^)]*)\)/.exec(this.output)?.[1];
+  }
+}
+
+/** What is in progress in the work tree that a sync must not run into (read from git's files, not asked). */
+export function operationInProgress(git: Git): 'merge' | 'rebase' | 'cherry-pick' | 'revert' | null {
+  const has = (name: string): boolean => existsSync(join(git.gitDir, name));
+  if (has('rebase-merge') || has('rebase-apply')) return 'rebase';
+  if (has('MERGE_HEAD')) return 'merge';
+  if (has('CHERRY_PICK_HEAD')) return 'cherry-pick';
+  if (has('REVERT_HEAD')) return 'revert';
+  return null;
+}
+
+/** Paths with unresolved conflicts. */
+export async function unmergedPaths(git: Git): Promise<string[]> {
+  return (await git.raw.raw(['diff', '--name-only', '--diff-filter=U']).catch(() => '')).split('\n').filter(Boolean);
+}
+
+// ---- synchronous verbs, for the part of a sync under the store's lock -------------------------------------
+
+export class GitFailed extends Error {
+  constructor(
+    readonly args: string[],
+    readonly status: number | null,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(`git ${args[0]}: ${(stderr || stdout).trim() || `exit ${status}`}`);
+  }
+}
+
+function spawnGit(cwd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  gitEnv();
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: process.env, maxBuffer: 1 << 30 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function gitSync(git: Git, args: string[]): string {
+  const r = spawnGit(git.root, args);
+  if (r.status !== 0) throw new GitFailed(args, r.status, r.stdout, r.stderr);
+  return r.stdout;
+}
+
+/** Stages and commits exactly these paths (whatever else is staged stays staged); false when they hold no change. */
+export function commitPathsSync(git: Git, paths: string[], message: string): boolean {
+  gitSync(git, ['add', '--', ...paths]);
+  try {
+    gitSync(git, ['commit', '--quiet', '--no-verify', '-m', message, '--only', '--', ...paths]);
+    return true;
+  } catch (err) {
+    if (err instanceof GitFailed && /nothing to commit|no changes added|nothing added/i.test(err.stdout + err.stderr)) return false;
+    throw err;
+  }
+}
+
+/** The commit a revision names, or null (an unborn branch's HEAD). */
+export function revParseSync(git: Git, rev: string): string | null {
+  const r = spawnGit(git.root, ['rev-parse', '-q', '--verify', `${rev}^{commit}`]);
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+export function isAncestorSync(git: Git, ancestor: string, of: string): boolean {
+  const r = spawnGit(git.root, ['merge-base', '--is-ancestor', ancestor, of]);
+  if (r.status === 0) return true;
+  if (r.status === 1) return false;
+  throw new GitFailed(['merge-base'], r.status, r.stdout, r.stderr);
+}
+
+export type TreeMerge = { tree: string; conflicts: string[]; unrelated?: false } | { tree: null; conflicts: string[]; unrelated: boolean };
+
+/**
+ * Merges two commits into a tree without touching the work tree or the index (merge-ort, with the work
+ * tree's attributes: the log's union line applies). Conflicted paths are listed, not written anywhere.
+ */
+export function mergeTreeSync(git: Git, ours: string, theirs: string): TreeMerge {
+  const r = spawnGit(git.root, ['merge-tree', '--write-tree', '--name-only', '--no-messages', ours, theirs]);
+  if (r.status === 0) return { tree: r.stdout.split('\n')[0]!.trim(), conflicts: [] };
+  if (r.status === 1) return { tree: null, conflicts: [...new Set(r.stdout.split('\n').slice(1).filter(Boolean))], unrelated: false };
+  if (/unrelated histories/i.test(r.stderr)) return { tree: null, conflicts: [], unrelated: true };
+  throw new GitFailed(['merge-tree'], r.status, r.stdout, r.stderr);
+}
+
+export function commitTreeSync(git: Git, tree: string, parents: string[], message: string): string {
+  return gitSync(git, ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message]).trim();
+}
+
+/**
+ * Moves the index and work tree from commit `from` to commit `to` as a checkout does (a two-tree read-tree):
+ * the user's staged and unstaged changes to paths the move does not touch stay as they are. When a changed,
+ * staged or untracked path would be overwritten, nothing is changed and those paths are returned.
+ */
+export function moveWorkTreeSync(git: Git, from: string, to: string): string[] {
+  const r = spawnGit(git.root, ['read-tree', '-m', '-u', from, to]);
+  if (r.status === 0) return [];
+  const blocked = [...`${r.stderr}${r.stdout}`.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
+  if (!blocked.length) throw new GitFailed(['read-tree'], r.status, r.stdout, r.stderr);
+  return [...new Set(blocked)];
+}
+
+/** Points HEAD's branch at `to`, only if it still is at `from`. */
+export function updateHeadSync(git: Git, to: string, from: string, message: string): void {
+  gitSync(git, ['update-ref', '-m', message, 'HEAD', to, from]);
 }

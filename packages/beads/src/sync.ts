@@ -1,11 +1,14 @@
-// `bd sync`: exchanges the store's operations with the git remote. It commits only the store's files (never
-// anything else, never what the user staged), merges the remote branch (the log merges as a union, so it
-// cannot conflict), pushes, and tries again when another clone pushed in between. It reports what came in
-// and went out, and the claims this clone held that another clone's earlier claim beat. One sync at a time per clone.
+// `bd sync`: exchanges the store's operations with the git remote. Under the store's lock (no writer appends
+// meanwhile), it commits only the store's files (never anything else, never what the user staged) and merges
+// the remote branch on trees, then moves the work tree as a checkout does (the log merges as a union, so it
+// cannot conflict; a conflict elsewhere changes nothing). It pushes outside the lock and tries again when
+// another clone pushed in between. It reports what came in and went out, and the claims this clone held that
+// another clone's earlier claim beat. One sync at a time per clone.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BeadsError, gitFailure } from './errors.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, withLock } from './lock.js';
+import { appendLines } from './log.js';
 import { QUARANTINE_FILE } from './quarantine.js';
 import { CONFIG_FILE, LOG_FILE, type BeadStore } from './store.js';
 import type { Op } from './types.js';
@@ -79,51 +82,55 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
   });
   const rel = (p: string): string => relative(repo.root, p);
   const logRel = rel(store.logPath);
-  const paths = [store.logPath, join(store.dir, QUARANTINE_FILE), join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(repo.root, '.gitattributes')].filter(existsSync).map(rel);
+  const storePaths = (): string[] => [store.logPath, join(store.dir, QUARANTINE_FILE), join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(repo.root, '.gitattributes')].filter(existsSync).map(rel);
   const release = acquireLock(join(store.dir, 'lock.sync'), { timeoutMs: 300_000 });
   try {
-    const state = await git.inProgress(repo);
-    if (state.merging || state.unmerged.length) {
-      throw new BeadsError('sync_failed', `a merge is in progress in ${repo.root}${state.unmerged.length ? ` with conflicts in ${state.unmerged.join(', ')}` : ''}: finish it (or git merge --abort), then bd sync`);
-    }
+    await refuseOperationInProgress(repo);
     const branch = git.currentBranch(repo);
     if (branch === 'HEAD') throw new BeadsError('sync_failed', `${repo.root} is on a detached HEAD: check out a branch to sync`);
     const remote = await git.remoteFor(repo, branch);
     if (!remote) throw new BeadsError('no_remote', `no git remote to sync with in ${repo.root}: add one (git remote add origin <url>), then bd sync`);
     const maxRetries = options.maxRetries ?? 10;
-    // Only op ids and a few fields are needed here: not the schema check of every line.
-    const mine = (): Map<string, Seen> => opsById(existsSync(store.logPath) ? readFileSync(store.logPath, 'utf8') : null);
+    const remoteRev = `${remote}/${branch}`;
     let outgoing: Seen[] = [];
     const incoming = new Map<string, Seen>();
     // Holders, before the merge, of beads that incoming operations claim: a change of holder is a lost claim.
     const holdersBefore = new Map<string, string>();
     let committed = false;
     for (let attempt = 0; ; attempt++) {
-      // The local log is read while git fetches.
-      const fetching = git.fetch(repo, remote, branch).catch((err: unknown) => {
+      const fetched = await git.fetch(repo, remote, branch).catch((err: unknown) => {
         throw gitFailure(err, `fetching ${remote}`);
       });
-      const local = mine();
-      const fetched = await fetching;
-      const remoteRev = `${remote}/${branch}`;
       const theirs = opsById(fetched ? await git.show(repo, remoteRev, logRel) : null);
-      outgoing = missingFrom(local, theirs);
-      for (const o of missingFrom(theirs, local)) incoming.set(o.op_id, o);
-      // Only a bead this clone holds (so it is in the hot index) can lose its claim.
-      const claimed = [...incoming.values()].filter((o) => o.kind === 'claim' && !holdersBefore.has(o.bead));
-      if (claimed.length) {
-        const hot = store.view().hotIndex();
-        for (const o of claimed) {
+      // Holders are read before the store's lock is taken (reading the cache may take that lock itself). Only a
+      // bead this clone holds (so it is in the hot index) can lose its claim.
+      const hot = [...theirs.values()].some((o) => o.kind === 'claim') ? store.view({ allowCorrupt: true }).hotIndex() : null;
+      const noteHolders = (incomingNow: Seen[]): void => {
+        for (const o of incomingNow) {
+          if (!hot || o.kind !== 'claim' || holdersBefore.has(o.bead)) continue;
           const holder = hot.has(o.bead) ? hot.state(o.bead)?.bead.assignee : undefined;
           if (holder) holdersBefore.set(o.bead, holder);
         }
-      }
+      };
       if (options.dryRun) {
-        return { remote, branch, dry_run: true, out: counts(outgoing), in: counts([...incoming.values()]), committed: false, pushed: false, retries: 0, lost_claims: [] };
+        const local = opsById(readLog(store.logPath));
+        outgoing = missingFrom(local, theirs);
+        return { remote, branch, dry_run: true, out: counts(outgoing), in: counts(missingFrom(theirs, local)), committed: false, pushed: false, retries: 0, lost_claims: [] };
       }
-      await git.add(repo, paths);
-      committed = (await git.commitOnly(repo, paths, options.message ?? `bd sync: ${outgoing.length} operation(s)`)) || committed;
-      if (fetched) await mergeKeepingStaged(repo, remoteRev, paths);
+      // Commit and merge hold the store's lock, synchronously: no writer appends to the log while git reads or
+      // rewrites it, and the log git commits is the one the work tree holds (a torn tail repaired first).
+      const step = lockedStep(() => withLock(store.lockPath, () => {
+        if (existsSync(store.logPath)) appendLines(store.logPath, []);
+        const local = opsById(readLog(store.logPath));
+        const fresh = missingFrom(theirs, local);
+        noteHolders(fresh);
+        const didCommit = git.commitPathsSync(repo, storePaths(), options.message ?? `bd sync: ${missingFrom(local, theirs).length} operation(s)`);
+        const merged = fetched ? mergeRemote(repo, remoteRev, storePaths()) : 'up-to-date';
+        return { local, fresh, didCommit, merged };
+      }));
+      outgoing = missingFrom(step.local, theirs);
+      for (const o of step.fresh) incoming.set(o.op_id, o);
+      committed = step.didCommit || committed;
       try {
         // Nothing of ours to publish when the branch is exactly what the remote has.
         const upToDate = fetched && (await git.sameCommit(repo, 'HEAD', remoteRev));
@@ -131,9 +138,9 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
         const lost = lostClaims(store, holdersBefore);
         return { remote, branch, dry_run: false, out: counts(outgoing), in: counts([...incoming.values()]), committed, pushed: !upToDate, retries: attempt, lost_claims: lost };
       } catch (err) {
-        const text = String((err as Error).message);
-        const raced = /rejected|non-fast-forward|fetch first|failed to push some refs/i.test(text) && !/denied|authentication|permission/i.test(text);
-        if (!raced || attempt >= maxRetries) throw gitFailure(err, `pushing to ${remote}`);
+        if (!(err instanceof git.PushRefused)) throw err;
+        if (err.raced && attempt < maxRetries) continue;
+        throw pushFailure(err, remote, branch, attempt);
       }
     }
   } finally {
@@ -141,31 +148,73 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
   }
 }
 
-/**
- * Merges the remote branch. git merges only with an index that matches HEAD, so changes the user staged (never
- * committed by sync) are set aside first and put back staged after, whether the merge worked or not.
- */
-async function mergeKeepingStaged(repo: git.Git, rev: string, storePaths: string[]): Promise<void> {
-  const staged = await git.stagedExcept(repo, storePaths);
-  if (staged.length) await git.stashStaged(repo, `bd sync: staged changes set aside (${staged.join(', ')})`);
+/** git failing under the lock (not a conflict or a refusal, which say so themselves) is a failed sync. */
+function lockedStep<T>(fn: () => T): T {
   try {
-    await git.merge(repo, rev);
+    return fn();
   } catch (err) {
-    const { unmerged } = await git.inProgress(repo);
-    await git.abortMerge(repo);
-    const others = unmerged.filter((p) => !storePaths.includes(p));
-    if (others.length) throw new BeadsError('sync_failed', `merging ${rev} conflicts in files that are not the store's (${others.join(', ')}): merge by hand (git pull), then bd sync`);
-    if (/unrelated histories/i.test(String((err as Error).message))) {
+    if (err instanceof git.GitFailed) throw gitFailure(new Error(`${err.stderr}${err.stdout}`), `git ${err.args[0]}`);
+    throw err;
+  }
+}
+
+function readLog(path: string): string | null {
+  return existsSync(path) ? readFileSync(path, 'utf8') : null;
+}
+
+/** A sync does not start in the middle of the user's merge, rebase, cherry-pick or revert. */
+async function refuseOperationInProgress(repo: git.Git): Promise<void> {
+  const doing = git.operationInProgress(repo);
+  if (!doing) return;
+  if (doing === 'merge') {
+    const unmerged = await git.unmergedPaths(repo);
+    throw new BeadsError('sync_failed', `a merge is in progress in ${repo.root}${unmerged.length ? ` with conflicts in ${unmerged.join(', ')}` : ''}: finish it (or git merge --abort), then bd sync`);
+  }
+  const verb = doing === 'rebase' ? 'rebase' : doing;
+  throw new BeadsError('sync_failed', `a ${verb} is in progress in ${repo.root}: finish it (git ${verb} --continue) or abort it (git ${verb} --abort), then bd sync`);
+}
+
+/**
+ * Brings the remote branch into HEAD without a merge in the work tree: the merge is computed on trees
+ * (git merge-tree), then the work tree and index move from HEAD to the result as a checkout does, and HEAD
+ * follows. So a conflict anywhere leaves nothing half-done (no MERGE_HEAD, no conflict markers), and the
+ * user's staged and unstaged changes to other files stay exactly as they were, never stashed. Synchronous.
+ */
+function mergeRemote(repo: git.Git, rev: string, storePaths: string[]): 'up-to-date' | 'fast-forward' | 'merged' {
+  const head = git.revParseSync(repo, 'HEAD');
+  const theirs = git.revParseSync(repo, rev);
+  if (!theirs || (head && git.isAncestorSync(repo, theirs, head))) return 'up-to-date';
+  let target = theirs;
+  let how: 'fast-forward' | 'merged' = 'fast-forward';
+  if (!head || !git.isAncestorSync(repo, head, theirs)) {
+    const merged = head ? git.mergeTreeSync(repo, head, theirs) : { tree: null, conflicts: [], unrelated: true };
+    if (merged.unrelated) {
       throw new BeadsError('sync_failed', `${rev} has a history unrelated to this branch's: if it is the same project, merge it by hand (git pull --allow-unrelated-histories), then bd sync; otherwise point the remote elsewhere`);
     }
-    throw gitFailure(err, `merging ${rev}`);
-  } finally {
-    if (staged.length) {
-      await git.unstashStaged(repo).catch((err: unknown) => {
-        throw new BeadsError('sync_failed', `your staged changes (${staged.join(', ')}) could not be put back after the merge; they are in git stash (${String((err as Error).message).split('\n')[0]})`);
-      });
+    if (!merged.tree) {
+      const others = merged.conflicts.filter((p) => !storePaths.includes(p));
+      if (others.length) throw new BeadsError('sync_failed', `merging ${rev} conflicts in files that are not the store's (${others.join(', ')}): merge by hand (git pull), then bd sync; nothing was changed`, { conflicts: others });
+      throw new BeadsError('sync_failed', `merging ${rev} conflicts in the store's files (${merged.conflicts.join(', ')}): .gitattributes must say "${storePaths.find((p) => p.endsWith('ops.jsonl')) ?? '.beads/ops.jsonl'} merge=union" (bd init writes it); nothing was changed`, { conflicts: merged.conflicts });
     }
+    target = git.commitTreeSync(repo, merged.tree, [head!, theirs], `Merge remote-tracking branch '${rev}'`);
+    how = 'merged';
   }
+  const blocked = head ? git.moveWorkTreeSync(repo, head, target) : [];
+  if (blocked.length) {
+    throw new BeadsError('sync_failed', `the changes coming from ${rev} touch files you have changed and not committed (${blocked.join(', ')}): commit them, or set them aside (git stash), then bd sync; nothing was changed`, { files: blocked });
+  }
+  git.updateHeadSync(repo, target, head!, `bd sync: ${how === 'merged' ? `merge ${rev}` : `fast-forward to ${rev}`}`);
+  return how;
+}
+
+/** A push the remote refused for a reason other than a race (a hook, a protected branch), or retried out. */
+function pushFailure(err: git.PushRefused, remote: string, branch: string, attempt: number): BeadsError {
+  if (err.raced) return new BeadsError('sync_failed', `pushing to ${remote}: other clones kept pushing first (${attempt + 1} tries); run bd sync again`);
+  if (err.reason) {
+    const said = err.remoteSaid;
+    return new BeadsError('sync_failed', `the remote refused the push to ${remote} ${branch} (${err.reason})${said.length ? `: ${said.join(' / ')}` : ''}; your commits are kept here, nothing was lost: fix what it asks for, or push through a pull request`, { reason: err.reason, remote_said: said });
+  }
+  return gitFailure(err, `pushing to ${remote}`);
 }
 
 /** Beads this clone saw held by one actor before the merge and by another after: that claim was lost. */
