@@ -8,7 +8,7 @@ import { BeadStore } from './store.js';
 import { addComment, addDependency, addLabel, claimBead, closeBead, createBead, deleteBead, reopenBead, updateBead } from './mutations.js';
 import { readyBeads, blockedBeads } from './ready.js';
 import { listBeads } from './query.js';
-import { stateHash } from './doctor.js';
+import { runDoctor, stateHash } from './doctor.js';
 import { BeadsError } from './errors.js';
 import { initStore } from './location.js';
 import { cacheLimits } from './cache.js';
@@ -155,6 +155,24 @@ describe('the log', () => {
     const lines = readFileSync(store.logPath, 'utf8').split('\n');
     expect(lines.filter(Boolean)).toHaveLength(2);
     expect(readFileSync(store.logPath, 'utf8')).not.toContain('torn');
+  });
+});
+
+describe('the logical clock bound', () => {
+  it('refuses a line whose lc is above the bound as corrupt, and doctor reports it', () => {
+    const { store } = repo();
+    const a = createBead(store, 'a', { title: 'one' });
+    const huge = { ...JSON.parse(readFileSync(store.logPath, 'utf8').trim()), op_id: 'hugeclock000000a', kind: 'set', fields: { title: 'huge' }, lc: Number.MAX_SAFE_INTEGER };
+    appendFileSync(store.logPath, JSON.stringify(huge) + '\n');
+    const before = readFileSync(store.logPath);
+    const fresh = BeadStore.open(store.dir);
+    expect(() => fresh.view()).toThrow(/ops.jsonl:2: corrupt line in the bead log \(invalid lc 9007199254740991: must be <= 1099511627776\)/);
+    expect(() => updateBead(fresh, 'a', a.id, { title: 'later' })).toThrow(BeadsError);
+    expect(readFileSync(store.logPath).equals(before)).toBe(true);
+    const report = runDoctor(BeadStore.open(store.dir));
+    expect(report.ok).toBe(false);
+    expect(report.corrupt).toEqual([{ file: expect.stringMatching(/ops\.jsonl$/), line: 2, message: 'invalid lc 9007199254740991: must be <= 1099511627776' }]);
+    expect(report.max_clock).toBe(1);
   });
 });
 
