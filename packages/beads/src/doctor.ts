@@ -7,7 +7,7 @@ import type { BeadStore } from './store.js';
 import { LOG_FILE } from './store.js';
 import { canonicalBead } from './record.js';
 import { GITATTRIBUTES_LINE } from './location.js';
-import type { CorruptLine } from './log.js';
+import { tornTail, type CorruptLine } from './log.js';
 import { quarantineCorrupt, type QuarantineResult } from './quarantine.js';
 
 export interface DoctorReport {
@@ -23,6 +23,8 @@ export interface DoctorReport {
   collisions: Record<string, string[]>;
   dangling_dependencies: { id: string; depends_on_id: string; type: string }[];
   warnings: string[];
+  /** A final line without its newline that is not a complete operation (a writer killed mid-write), if any. */
+  torn_tail: { file: string; offset: number; bytes: number } | null;
   /** With fix: the lines moved out of the log, and where to. */
   quarantined?: QuarantineResult;
 }
@@ -61,6 +63,9 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
   const attributes = join(dirname(store.dir), '.gitattributes');
   const attrText = existsSync(attributes) ? readFileSync(attributes, 'utf8') : '';
   if (!attrText.includes(`${LOG_FILE} merge=union`)) warnings.push(`${attributes} lacks "${GITATTRIBUTES_LINE}": merges of the log may conflict`);
+  const torn = tornTail(store.logPath);
+  const tornReport = torn ? { file: store.displayLogPath, ...torn } : null;
+  if (tornReport) warnings.push(`${tornReport.file}: a torn final line at byte ${tornReport.offset} (${tornReport.bytes} bytes, no newline, not a valid operation): left by a writer killed mid-write and never acknowledged; it is skipped, and the next write cuts it off`);
   if (meta.orphans.length) warnings.push(`${meta.orphans.length} id(s) have operations but no create: ${meta.orphans.slice(0, 5).join(', ')}`);
   const report: DoctorReport = {
     ok: meta.corrupt.length === 0,
@@ -75,6 +80,7 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
     collisions: meta.aliases,
     dangling_dependencies: dangling,
     warnings,
+    torn_tail: tornReport,
     ...(quarantined ? { quarantined } : {}),
   };
   return report;

@@ -1,6 +1,9 @@
-// The operation log file: reading complete lines from a byte offset, and appending under the store lock
-// with fsync. A torn final line (a writer killed mid-write) is skipped by readers and cut off by the next
-// writer; it was never acknowledged, so nothing acknowledged is lost.
+// The operation log file: reading lines from a byte offset, and appending under the store lock with fsync.
+// The final line may lack its newline. If it parses and validates it is an operation like any other (a hand
+// edit or `truncate -s -1` can leave one): readers fold it, and the next writer adds the newline before its
+// own lines. If it does not, it is torn (a writer killed mid-write, never acknowledged): readers skip it and
+// the next writer cuts it off, so nothing acknowledged is lost. No proper prefix of a JSON object is itself a
+// JSON object, so a torn line never passes for a complete one.
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { schemaProblem } from './validate.js';
 import type { Op } from './types.js';
@@ -20,11 +23,30 @@ export interface LogChunk {
   corrupt: CorruptLine[];
 }
 
+/** An unterminated final line that is not a complete operation: where it starts and how long it is. */
+export interface TornTail {
+  offset: number;
+  bytes: number;
+}
+
+export interface LinesRead {
+  /** Byte offset just past the last complete line. */
+  end: number;
+  /** Complete lines read. */
+  lines: number;
+  torn?: TornTail;
+}
+
 /** How much is read at a time (tests lower it to cross read boundaries often). */
 export const logLimits = { chunk: 8 * 1024 * 1024 };
 
-/** Calls onLine for each complete line from `from` on (raw text, 1-based line number relative to `from`). */
-export function forEachLine(path: string, from: number, onLine: (text: string, lineNo: number) => void): { end: number; lines: number } {
+/**
+ * Calls onLine for each complete line from `from` on (raw text, 1-based line number relative to `from`): every
+ * line ended by a newline, and an unterminated final one that `complete` accepts (by default: one that parses
+ * and validates as an operation). `from` may be just past such a final line: the newline a writer has added
+ * since is skipped.
+ */
+export function forEachLine(path: string, from: number, onLine: (text: string, lineNo: number) => void, complete: (text: string) => boolean = isOpLine): LinesRead {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -40,7 +62,8 @@ export function forEachLine(path: string, from: number, onLine: (text: string, l
     let carry = 0;
     let pos = from;
     let lineNo = 0;
-    let end = from;
+    if (from > 0 && from < size && byteAt(fd, from - 1) !== 10 && byteAt(fd, from) === 10) pos++;
+    let end = pos;
     while (pos < size) {
       if (carry === buf.length) {
         const bigger = Buffer.allocUnsafe(buf.length * 2); // a line longer than the buffer
@@ -63,10 +86,24 @@ export function forEachLine(path: string, from: number, onLine: (text: string, l
       carry = data.length - start;
       if (carry) buf.copy(buf, 0, start, data.length);
     }
-    return { end, lines: lineNo };
+    if (carry === 0) return { end, lines: lineNo };
+    const text = buf.toString('utf8', 0, carry);
+    if (!complete(text)) return { end, lines: lineNo, torn: { offset: end, bytes: carry } };
+    onLine(text, ++lineNo);
+    return { end: end + carry, lines: lineNo };
   } finally {
     closeSync(fd);
   }
+}
+
+function byteAt(fd: number, at: number): number {
+  const one = Buffer.alloc(1);
+  return readSync(fd, one, 0, 1, at) === 1 ? one[0]! : -1;
+}
+
+/** Whether a line is a complete, valid operation. */
+export function isOpLine(text: string): boolean {
+  return typeof parseOpLine(text) !== 'string';
 }
 
 export function parseOpLine(text: string): Op | string {
@@ -124,50 +161,69 @@ export function fileSize(path: string): number {
   }
 }
 
-/** Appends lines atomically enough for one writer at a time (the caller holds the lock) and fsyncs. */
-export function appendLines(path: string, lines: string[], durable = true): void {
+/**
+ * Appends lines atomically enough for one writer at a time (the caller holds the lock) and fsyncs. An
+ * unterminated final line is ended with a newline when `complete` accepts it, else cut off.
+ */
+export function appendLines(path: string, lines: string[], durable = true, complete: (text: string) => boolean = isOpLine): void {
   const fd = openSync(path, 'a+');
   try {
-    repairTornTail(fd);
-    writeSync(fd, lines.map((l) => l + '\n').join(''));
+    const final = unterminatedLine(fd);
+    let lead = '';
+    if (final && complete(final.text)) lead = '\n';
+    else if (final) ftruncateSync(fd, final.offset);
+    writeSync(fd, lead + lines.map((l) => l + '\n').join(''));
     if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
 
-/** Cuts an unterminated final line left by a killed writer. */
-function repairTornTail(fd: number): void {
+/** The bytes after the last newline, if the file does not end with one. */
+function unterminatedLine(fd: number): { offset: number; text: string } | null {
   const size = fstatSync(fd).size;
-  if (size === 0) return;
-  const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, size - 1);
-  if (last[0] === 10) return;
-  const window = Math.min(size, 1 << 20);
-  let scanned = 0;
-  while (scanned < size) {
+  if (size === 0 || byteAt(fd, size - 1) === 10) return null;
+  const window = 1 << 20;
+  for (let scanned = 0; scanned < size; scanned += window) {
     const len = Math.min(window, size - scanned);
     const buf = Buffer.allocUnsafe(len);
     readSync(fd, buf, 0, len, size - scanned - len);
     const nl = buf.lastIndexOf(10);
     if (nl >= 0) {
-      ftruncateSync(fd, size - scanned - len + nl + 1);
-      return;
+      const offset = size - scanned - len + nl + 1;
+      return { offset, text: readTail(fd, size, size - offset).toString('utf8') };
     }
-    scanned += len;
   }
-  ftruncateSync(fd, 0);
+  return { offset: 0, text: readTail(fd, size, size).toString('utf8') };
 }
 
-export function readTail(path: string, end: number, length: number): Buffer {
+/** The log's final line if it lacks its newline and is not a complete operation (what bd doctor reports). */
+export function tornTail(path: string): TornTail | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const final = unterminatedLine(fd);
+    return final && !isOpLine(final.text) ? { offset: final.offset, bytes: Buffer.byteLength(final.text) } : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The `length` bytes before byte `end` of a file (given by path or open descriptor). */
+export function readTail(file: string | number, end: number, length: number): Buffer {
   const start = Math.max(0, end - length);
   const buf = Buffer.alloc(end - start);
   if (buf.length === 0) return buf;
-  const fd = openSync(path, 'r');
+  const fd = typeof file === 'number' ? file : openSync(file, 'r');
   try {
     readSync(fd, buf, 0, buf.length, start);
   } finally {
-    closeSync(fd);
+    if (typeof file !== 'number') closeSync(fd);
   }
   return buf;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { appendFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,6 +155,56 @@ describe('the log', () => {
     const lines = readFileSync(store.logPath, 'utf8').split('\n');
     expect(lines.filter(Boolean)).toHaveLength(2);
     expect(readFileSync(store.logPath, 'utf8')).not.toContain('torn');
+  });
+});
+
+describe('a complete last line without its newline', () => {
+  const dropFinalNewline = (path: string): void => {
+    const text = readFileSync(path, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    writeFileSync(path, text.slice(0, -1));
+  };
+
+  it('is an operation: folded by a fresh store and by one whose cache predates the cut, and kept by the next writer', () => {
+    const { store } = repo();
+    const a = createBead(store, 'a', { title: 'one' });
+    const b = createBead(store, 'a', { title: 'two' });
+    expect(listBeads(store).map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+    dropFinalNewline(store.logPath);
+    expect(listBeads(store).map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+    expect(listBeads(BeadStore.open(store.dir)).map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+    const c = createBead(BeadStore.open(store.dir), 'a', { title: 'three' });
+    const lines = readFileSync(store.logPath, 'utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((l) => JSON.parse(l).bead)).toEqual([a.id, b.id, c.id]);
+    // the store whose cache covered the unterminated line catches up past the newline the writer added
+    expect(listBeads(store).map((x) => x.id).sort()).toEqual([a.id, b.id, c.id].sort());
+    expect(runDoctor(BeadStore.open(store.dir))).toMatchObject({ ok: true, lines: 3, corrupt: [] });
+  });
+
+  it('appended by another hand without a newline is seen by a store whose cache was current', () => {
+    const { store } = repo();
+    const a = createBead(store, 'a', { title: 'one' });
+    expect(listBeads(store).map((x) => x.id)).toEqual([a.id]);
+    const first = JSON.parse(readFileSync(store.logPath, 'utf8').trim());
+    appendFileSync(store.logPath, JSON.stringify({ ...first, op_id: 'handwritten0000a', bead: 'gt-byhand', lc: 2, fields: { title: 'by hand' } }));
+    expect(listBeads(store).map((x) => x.id).sort()).toEqual([a.id, 'gt-byhand'].sort());
+    updateBead(store, 'a', 'gt-byhand', { title: 'by hand, edited' });
+    expect(BeadStore.open(store.dir).get('gt-byhand').title).toBe('by hand, edited');
+    expect(readFileSync(store.logPath, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+  });
+
+  it('is torn only when it does not parse and validate: doctor warns with the file and byte offset', () => {
+    const { store } = repo();
+    createBead(store, 'a', { title: 'one' });
+    const size = readFileSync(store.logPath).length;
+    appendFileSync(store.logPath, '{"op_id":"torn0000000","bead":"gt-x","kind":"cre');
+    const report = runDoctor(BeadStore.open(store.dir));
+    expect(report.ok).toBe(true);
+    expect(report.torn_tail).toEqual({ file: expect.stringMatching(/ops\.jsonl$/), offset: size, bytes: 48 });
+    expect(report.warnings).toContainEqual(expect.stringMatching(new RegExp(`ops\\.jsonl: a torn final line at byte ${size} \\(48 bytes, no newline`)));
+    createBead(BeadStore.open(store.dir), 'a', { title: 'two' });
+    expect(runDoctor(BeadStore.open(store.dir)).torn_tail).toBeNull();
   });
 });
 

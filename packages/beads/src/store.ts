@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BeadsError } from './errors.js';
-import { appendLines, fileSize, readOps, readTail, type CorruptLine } from './log.js';
+import { appendLines, fileSize, isOpLine, readOps, readTail, type CorruptLine } from './log.js';
 import { TAIL_BYTES, catchUp } from './catch-up.js';
 import { withLock } from './lock.js';
 import type { BeadState } from './fold.js';
@@ -95,21 +95,30 @@ export class BeadStore {
   }
 
 
-  /** The log still starts with the bytes the cache was built from, and its generation is on disk. */
+  /**
+   * The log still starts with the bytes the cache was built from, and its generation is on disk. When those
+   * bytes end in an unterminated line (an operation without its newline), what follows must start with the
+   * newline a writer adds: anything else means that line has since grown into another one.
+   */
   private extends(meta: CacheMeta | null): boolean {
-    return (
-      meta !== null &&
-      fileSize(this.logPath) >= meta.logSize &&
-      tailHash(readTail(this.logPath, meta.logSize, TAIL_BYTES)) === meta.tailHash &&
-      existsSync(join(this.cacheDir, `g${meta.gen}`))
-    );
+    if (meta === null) return false;
+    const size = fileSize(this.logPath);
+    if (size < meta.logSize) return false;
+    const tail = readTail(this.logPath, meta.logSize, TAIL_BYTES);
+    if (tailHash(tail) !== meta.tailHash) return false;
+    if (size > meta.logSize && tail.length && tail[tail.length - 1] !== 10 && readTail(this.logPath, meta.logSize + 1, 1)[0] !== 10) return false;
+    return existsSync(join(this.cacheDir, `g${meta.gen}`));
   }
 
   /** The cache covers the log: nothing complete was appended since (a torn final line at most). */
   private isCurrent(meta: CacheMeta | null): boolean {
     if (!meta) return false;
     const size = fileSize(this.logPath);
-    if (size > meta.logSize && (size - meta.logSize > 65536 || readTail(this.logPath, size, size - meta.logSize).includes(10))) return false;
+    if (size > meta.logSize) {
+      if (size - meta.logSize > 65536) return false;
+      const growth = readTail(this.logPath, size, size - meta.logSize);
+      if (growth.includes(10) || isOpLine(growth.toString('utf8'))) return false;
+    }
     return this.extends(meta);
   }
 
