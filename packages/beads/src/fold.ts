@@ -128,6 +128,9 @@ export function applyOp(state: BeadState | undefined, op: Op, id: string): BeadS
     case 'set':
       for (const [key, value] of Object.entries(op.fields ?? {})) setField(bead, key, value, op);
       break;
+    case 'metadata':
+      applyMetadataPatch(bead, op.metadata as Record<string, unknown> | undefined);
+      break;
     case 'label_add':
       bead.labels = [...new Set([...(bead.labels ?? []), op.label!])].sort();
       break;
@@ -200,6 +203,21 @@ export function applyOp(state: BeadState | undefined, op: Op, id: string): BeadS
   }
   if (touched) bead.updated_at = op.ts;
   return state;
+}
+
+/**
+ * A `metadata` operation names only the keys it changes (null removes one), so each key is last-writer-wins
+ * on its own and two clones that set different keys keep both. A `set` of the whole `metadata` field (what
+ * writers before key-by-key merging wrote, and still what a create holds) replaces it whole, as it always did.
+ */
+function applyMetadataPatch(bead: Bead, patch: Record<string, unknown> | undefined): void {
+  const metadata: Record<string, unknown> = { ...((bead.metadata as Record<string, unknown> | undefined) ?? {}) };
+  for (const [key, value] of Object.entries(patch ?? {})) {
+    if (value === null) delete metadata[key];
+    else metadata[key] = value;
+  }
+  if (Object.keys(metadata).length) bead.metadata = metadata;
+  else delete bead.metadata;
 }
 
 /** Whether a claim made at time `at` (ISO) takes the bead: nobody holds it, or the holder's lease ran out. */

@@ -113,10 +113,28 @@ export function updateBead(store: BeadStore, actor: string, idInput: string, fie
       const takeover = bead.assignee && bead.assignee !== actor ? { takeover_from: bead.assignee, lease_expired_at: bead.lease_expires_at } : {};
       ops.push({ ...target(state), kind: 'claim', ...(options.leaseMs ? { lease_ms: options.leaseMs } : {}), ...takeover, ts: now });
     }
-    if (Object.keys(clean).length) ops.push({ ...target(state), kind: 'set', fields: clean });
+    const { metadata, ...fields } = clean;
+    if (Object.keys(fields).length) ops.push({ ...target(state), kind: 'set', fields });
+    if (metadata !== undefined) ops.push(...metadataOps(state, metadataChanges(state.bead, (metadata as Record<string, unknown> | null) ?? {})));
     return { ops, result: state.bead.id };
   });
   return store.get(result!);
+}
+
+/**
+ * The keys to change (null: remove) to turn a bead's metadata into `wanted`. Only these go into the log, so
+ * a clone that changed other keys meanwhile keeps them when the logs merge.
+ */
+function metadataChanges(bead: Bead, wanted: Record<string, unknown>): Record<string, unknown> {
+  const current = (bead.metadata as Record<string, unknown> | undefined) ?? {};
+  const changes: Record<string, unknown> = {};
+  for (const key of Object.keys(current)) if (!(key in wanted) || wanted[key] === null) changes[key] = null;
+  for (const [key, value] of Object.entries(wanted)) if (value !== null && JSON.stringify(value) !== JSON.stringify(current[key])) changes[key] = value;
+  return changes;
+}
+
+function metadataOps(state: BeadState, changes: Record<string, unknown>): OpDraft[] {
+  return Object.keys(changes).length ? [{ ...target(state), kind: 'metadata', metadata: changes }] : [];
 }
 
 function rejectDeleted(state: BeadState): void {
@@ -150,12 +168,16 @@ export function hookRefusal(bead: Bead, agent: string): BeadsError | null {
  * in the same operation.
  */
 export function hookBead(store: BeadStore, actor: string, idInput: string, agent: string, metadata?: Record<string, unknown>): Bead {
-  return simpleOp(store, actor, idInput, (state) => {
+  const { result } = store.write<string>(actor, (view) => {
+    const state = resolveIn(store, view, idInput);
+    rejectDeleted(state);
     const refusal = hookRefusal(state.bead, agent);
     if (refusal) throw refusal;
-    const merged = metadata ? { metadata: { ...((state.bead.metadata as Record<string, unknown> | undefined) ?? {}), ...metadata } } : {};
-    return { kind: 'set', fields: { status: 'hooked', assignee: agent, ...merged } };
+    // only the given keys: a clone that set others meanwhile keeps them
+    const keys = metadata ? Object.fromEntries(Object.entries(metadata).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(state.bead.metadata?.[k]))) : {};
+    return { ops: [{ ...target(state), kind: 'set', fields: { status: 'hooked', assignee: agent } }, ...metadataOps(state, keys)], result: state.bead.id };
   });
+  return store.get(result!);
 }
 
 export function closeBead(store: BeadStore, actor: string, id: string, reason?: string): Bead {

@@ -76,7 +76,8 @@ export type OpKind =
   | 'reopen'
   | 'delete'
   | 'heartbeat'
-  | 'gate';
+  | 'gate'
+  | 'metadata';
 
 /** One line of the log. Unknown keys are preserved in the log and in history. */
 export interface Op {
@@ -95,5 +96,7 @@ export interface Op {
   dep_type?: string;
   text?: string;
   reason?: string;
+  /** For `metadata`: the keys it changes, each to a value or to null (removed). */
+  metadata?: Record<string, unknown>;
   [extra: string]: unknown;
 }
