@@ -5,12 +5,16 @@
 //                     logical clock, the valid length of each file below (bytes past it are from a crashed
 //                     update and ignored), collisions resolved, corrupt lines seen. Written last, atomically.
 //   g<N>/shards/XXXX  one of 1,024 append-only files of bead states (the last line for an id wins)
-//   g<N>/hot.idx|body every bead not closed or deleted (hot-index.ts), compacted when it has grown
-//   g<N>/ids.txt      every bead id, one a line, sorted but for a recent tail (id-list.ts)
+//   g<N>/hot-<V>.idx|body  every bead not closed or deleted (hot-index.ts), compacted when it has grown
+//   g<N>/ids-<V>.txt  every bead id, one a line, sorted but for a recent tail (id-list.ts)
 //
-// A full rebuild writes a new generation directory, so readers of the old one are never torn; it keeps the
-// previous generation (for readers that just opened it) and removes older ones.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Readers take no lock, so nothing a reader may be reading is ever rewritten in place. Files only grow past
+// the lengths an older meta names, or are written whole under a new name that the next meta points to: a full
+// rebuild writes a new generation directory, and a rewrite of the hot index or the id list (a compaction, a
+// re-parenting) writes version V+1 of those files. A reader that loaded an older meta keeps reading the files
+// it names. What is superseded is removed once its successor is cacheLimits.retireMs old: a reader holding a
+// meta that much older finds its files gone and must refresh.
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { BeadState } from './fold.js';
@@ -19,7 +23,7 @@ import type { Bead } from './types.js';
 import { canonicalBead, parentsOf } from './record.js';
 import { appendAt, readPrefix, writeAtomic } from './cache-files.js';
 import { IdList } from './id-list.js';
-import { H, HotIndex, ancestorsIn, ancestorsOf, appendHotText, bodyJson, hotHeader, isHot, writeHotText, type HotHeader } from './hot-index.js';
+import { H, HotIndex, ancestorsIn, ancestorsOf, appendHotText, bodyJson, hotHeader, hotPaths, isHot, writeHotText, type HotHeader } from './hot-index.js';
 
 export const SHARDS = 1024;
 
@@ -27,8 +31,8 @@ export const SHARDS = 1024;
  * When files that only grow are rewritten whole: the hot index past hotFactor x its size after the last
  * rewrite plus hotMinBytes; ids.txt once its unsorted tail passes idTailBytes. (Tests lower them.)
  */
-export const cacheLimits = { hotFactor: 4, hotMinBytes: 1 << 20, idTailBytes: 128 * 1024 };
-export const CACHE_FORMAT = 8;
+export const cacheLimits = { hotFactor: 4, hotMinBytes: 1 << 20, idTailBytes: 128 * 1024, retireMs: 60_000 };
+export const CACHE_FORMAT = 9;
 
 export interface CacheMeta {
   format: number;
@@ -43,6 +47,9 @@ export interface CacheMeta {
   hotBodyLength: number;
   /** hot.idx's length right after it was last written whole. */
   hotBase: number;
+  /** Versions of the hot index's and the id list's files (bumped when one is rewritten whole). */
+  hotFile: number;
+  idsFile: number;
   idsLength: number;
   /** Length of ids.txt's sorted part. */
   idsSorted: number;
@@ -53,7 +60,7 @@ export interface CacheMeta {
 }
 
 /** What a rebuild knows about the log; the rest of the meta comes from the files it writes. */
-export type GenerationBase = Omit<CacheMeta, 'gen' | 'shardLengths' | 'hotLength' | 'hotBodyLength' | 'hotBase' | 'idsLength' | 'idsSorted' | 'count'>;
+export type GenerationBase = Omit<CacheMeta, 'gen' | 'shardLengths' | 'hotLength' | 'hotBodyLength' | 'hotBase' | 'idsLength' | 'idsSorted' | 'count' | 'hotFile' | 'idsFile'>;
 
 export function shardOf(id: string): number {
   let h = 2166136261;
@@ -67,6 +74,10 @@ export function tailHash(buf: Buffer): string {
 
 function shardPath(genDir: string, n: number): string {
   return join(genDir, 'shards', String(n).padStart(4, '0'));
+}
+
+function idsPath(genDir: string, version: number): string {
+  return join(genDir, `ids-${version}.txt`);
 }
 
 function stateLine(state: BeadState): string {
@@ -99,13 +110,13 @@ export class CacheReader {
   }
 
   hotIndex(): HotIndex {
-    this.hot ??= HotIndex.open(this.genDir, this.meta.hotLength, this.meta.hotBodyLength);
+    this.hot ??= HotIndex.open(this.genDir, this.meta.hotFile, this.meta.hotLength, this.meta.hotBodyLength);
     return this.hot;
   }
 
   private readyKey(): string {
     const m = this.meta;
-    return `${m.gen}:${m.logSize}:${m.hotLength}:${m.hotBodyLength}`;
+    return `${m.gen}:${m.logSize}:${m.hotFile}:${m.hotLength}:${m.hotBodyLength}`;
   }
 
   /** The ready beads' headers as last computed for this exact cache state, if still valid at `now`. */
@@ -140,7 +151,7 @@ export class CacheReader {
   }
 
   private ids(): IdList {
-    this.idList ??= new IdList(readPrefix(join(this.genDir, 'ids.txt'), this.meta.idsLength), this.meta.idsSorted);
+    this.idList ??= new IdList(readPrefix(idsPath(this.genDir, this.meta.idsFile), this.meta.idsLength), this.meta.idsSorted);
     return this.idList;
   }
 
@@ -247,9 +258,9 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
   const hot = hotStates.sort(byId).map((state) => ({ header: hotHeader(state.bead, ancestorsOf(state.bead.id, directParents, memo)), body: bodyJson(state) }));
   const hotText = writeHotText(hot);
   const idsText = IdList.sortedText(ids);
-  writeFileSync(join(genDir, 'hot.idx'), hotText.idx);
-  writeFileSync(join(genDir, 'hot.body'), hotText.body);
-  writeFileSync(join(genDir, 'ids.txt'), idsText);
+  writeFileSync(hotPaths(genDir, 0).idx, hotText.idx);
+  writeFileSync(hotPaths(genDir, 0).body, hotText.body);
+  writeFileSync(idsPath(genDir, 0), idsText);
   const hotLength = Buffer.byteLength(hotText.idx);
   const meta: CacheMeta = {
     ...base,
@@ -258,18 +269,41 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
     shardLengths,
     hotLength,
     hotBase: hotLength,
+    hotFile: 0,
+    idsFile: 0,
     hotBodyLength: Buffer.byteLength(hotText.body),
     idsLength: idsText.length,
     idsSorted: idsText.length,
   };
   writeMeta(cacheDir, meta);
-  // The previous generation stays for readers that opened it a moment ago (readers take no lock); older go.
-  for (const n of existing) if (n < gen - 1) rmSync(join(cacheDir, `g${n}`), { recursive: true, force: true });
+  // Older generations stay for readers that opened them a moment ago (readers take no lock).
+  for (const n of existing) if (n < gen && retired(join(cacheDir, `g${n + 1}`))) rmSync(join(cacheDir, `g${n}`), { recursive: true, force: true });
   return meta;
 }
 
+/** Whether what `successor` superseded may go: the successor is missing (itself superseded) or old enough. */
+function retired(successor: string): boolean {
+  try {
+    return Date.now() - statSync(successor).mtimeMs > cacheLimits.retireMs;
+  } catch {
+    return true;
+  }
+}
+
+/** Removes versions of the hot index and the id list that were superseded long enough ago. */
+function retireVersions(genDir: string, meta: CacheMeta): void {
+  for (const entry of readdirSync(genDir)) {
+    const m = /^(hot|ids)-(\d+)\.(idx|body|txt)$/.exec(entry);
+    if (!m) continue;
+    const v = Number(m[2]);
+    const hot = m[1] === 'hot';
+    if (v >= (hot ? meta.hotFile : meta.idsFile)) continue;
+    if (retired(hot ? hotPaths(genDir, v + 1).idx : idsPath(genDir, v + 1))) rmSync(join(genDir, entry), { force: true });
+  }
+}
+
 /**
- * Applies changed bead states to the current generation in place: appends only, except when the hot index is
+ * Applies changed bead states to the current generation: appends only, except when the hot index is
  * compacted, or rewritten because an existing bead changed parents (its descendants' ancestors change).
  */
 export function applyChanges(reader: CacheReader, changed: Map<string, BeadState | null>, metaUpdate: Partial<CacheMeta>): CacheReader {
@@ -298,10 +332,10 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
     if (existed && parents.join(',') !== was.join(',')) reparented = true;
   }
   for (const [n, lines] of byShard) meta.shardLengths[n] = appendAt(shardPath(genDir, n), meta.shardLengths[n] ?? 0, lines.map((l) => '\n' + l).join(''));
-  if (newIds.length) meta.idsLength = appendAt(join(genDir, 'ids.txt'), meta.idsLength, newIds.join('\n') + '\n');
+  if (newIds.length) meta.idsLength = appendAt(idsPath(genDir, meta.idsFile), meta.idsLength, newIds.join('\n') + '\n');
   if (meta.idsLength - meta.idsSorted > cacheLimits.idTailBytes) {
-    const text = IdList.sortedText(new IdList(readPrefix(join(genDir, 'ids.txt'), meta.idsLength), meta.idsSorted).all());
-    writeAtomic(join(genDir, 'ids.txt'), text);
+    const text = IdList.sortedText(new IdList(readPrefix(idsPath(genDir, meta.idsFile), meta.idsLength), meta.idsSorted).all());
+    writeFileSync(idsPath(genDir, ++meta.idsFile), text);
     meta.idsLength = meta.idsSorted = text.length;
   }
   meta.count = reader.meta.count + newIds.length;
@@ -323,11 +357,13 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
     const memo = new Map<string, string[]>();
     for (const [id, e] of live) e.header[H.ancestors] = ancestorsOf(id, directParents, memo).join(',');
     const text = writeHotText(live.values());
-    writeAtomic(join(genDir, 'hot.body'), text.body);
-    writeAtomic(join(genDir, 'hot.idx'), text.idx);
+    const paths = hotPaths(genDir, ++meta.hotFile);
+    writeFileSync(paths.body, text.body);
+    writeFileSync(paths.idx, text.idx);
     meta.hotLength = meta.hotBase = Buffer.byteLength(text.idx);
     meta.hotBodyLength = Buffer.byteLength(text.body);
     writeMeta(reader.dir, meta);
+    retireVersions(genDir, meta);
     return next;
   }
   // Append. A bead that stays hot keeps its ancestors (no parent changed, or the branch above ran); a new
@@ -346,14 +382,16 @@ export function applyChanges(reader: CacheReader, changed: Map<string, BeadState
     } else if (reader.hasId(id)) entries.push({ id, header: null });
   }
   const text = appendHotText(entries, meta.hotBodyLength);
-  if (text.body) meta.hotBodyLength = appendAt(join(genDir, 'hot.body'), meta.hotBodyLength, text.body);
-  if (text.idx) meta.hotLength = appendAt(join(genDir, 'hot.idx'), meta.hotLength, text.idx);
+  const paths = hotPaths(genDir, meta.hotFile);
+  if (text.body) meta.hotBodyLength = appendAt(paths.body, meta.hotBodyLength, text.body);
+  if (text.idx) meta.hotLength = appendAt(paths.idx, meta.hotLength, text.idx);
   const hot = reader.loadedHot();
   if (hot?.isParsed) {
     hot.noteAppended(entries, meta.hotLength, meta.hotBodyLength);
     next.adoptHot(hot);
   }
   writeMeta(reader.dir, meta);
+  retireVersions(genDir, meta);
   return next;
 }
 

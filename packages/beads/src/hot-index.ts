@@ -1,7 +1,8 @@
-// The hot index: every bead that is neither closed nor deleted, in two append-only files.
-//   hot.idx   one header a line (a JSON array): what `ready` needs and where the body is; a line holding
-//             only [id] removes that bead; the last line for an id wins
-//   hot.body  the beads' JSON (with the fold's bookkeeping under `_s`), concatenated
+// The hot index: every bead that is neither closed nor deleted, in two append-only files (a rewrite writes
+// a new version of both, hot-<V+1>.*, never over the ones readers may have open).
+//   hot-<V>.idx   one header a line (a JSON array): what `ready` needs and where the body is; a line
+//                 holding only [id] removes that bead; the last line for an id wins
+//   hot-<V>.body  the beads' JSON (with the fold's bookkeeping under `_s`), concatenated
 // `ready` parses only the headers (about 60 bytes a bead) and the bodies of the beads it prints.
 import { join } from 'node:path';
 import type { BeadState } from './fold.js';
@@ -99,6 +100,10 @@ export function appendHotText(entries: { id: string; header: HotHeader | null; b
   return { idx: idx.length ? idx.join('\n') + '\n' : '', body: body.length ? body.join('\n') + '\n' : '' };
 }
 
+export function hotPaths(genDir: string, version: number): { idx: string; body: string } {
+  return { idx: join(genDir, `hot-${version}.idx`), body: join(genDir, `hot-${version}.body`) };
+}
+
 export class HotIndex {
   private bodyBuffer?: Buffer;
   private parsed?: Map<string, HotHeader>;
@@ -111,8 +116,9 @@ export class HotIndex {
   ) {}
 
   /** Opens the index of a generation; the headers are parsed on first use, bodies read on demand. */
-  static open(genDir: string, idxLength: number, bodyLength: number): HotIndex {
-    return new HotIndex(join(genDir, 'hot.idx'), idxLength, join(genDir, 'hot.body'), bodyLength);
+  static open(genDir: string, version: number, idxLength: number, bodyLength: number): HotIndex {
+    const paths = hotPaths(genDir, version);
+    return new HotIndex(paths.idx, idxLength, paths.body, bodyLength);
   }
 
   get isParsed(): boolean {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { appendFileSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,57 @@ describe('BeadStore caches', () => {
     expect(blockedBeads(other).map((x) => x.id)).toEqual([b.id]);
     rmSync(join(store.dir, 'cache'), { recursive: true });
     expect(listBeads(BeadStore.open(store.dir)).map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+  });
+});
+
+describe('a reader that opened the cache before an update', () => {
+  const everything = (view: ReturnType<BeadStore['view']>) => {
+    const hot = view.hotIndex();
+    return {
+      hot: [...hot.headers.values()].map((h) => [h[0], h[1], hot.bead(h).title]).sort(),
+      ids: view.idsWithPrefix('gt-', 1000).sort(),
+      titles: view.idsWithPrefix('gt-', 1000).map((id) => view.state(id)?.bead.title).sort(),
+    };
+  };
+
+  it('still reads its own consistent view after updates rewrite the hot index and the id list', () => {
+    const defaults = { ...cacheLimits };
+    // every update rewrites hot.idx, hot.body and ids.txt whole
+    Object.assign(cacheLimits, { hotFactor: 0, hotMinBytes: 0, idTailBytes: 0 });
+    cleanups.push(() => Object.assign(cacheLimits, defaults));
+    const { store } = repo();
+    const ids = Array.from({ length: 12 }, (_, i) => createBead(store, 'a', { title: `bead ${i}`, description: 'x'.repeat(i * 7) }).id);
+    readyBeads(store);
+    const expected = everything(BeadStore.open(store.dir).view());
+    const lazy = BeadStore.open(store.dir).view(); // nothing read yet
+    const headersFirst = BeadStore.open(store.dir).view();
+    void headersFirst.hotIndex().headers; // headers read, bodies not yet
+    const writer = BeadStore.open(store.dir);
+    closeBead(writer, 'b', ids[0]!);
+    updateBead(writer, 'b', ids[5]!, { title: 'a much longer title than before, to move every offset after it' });
+    createBead(writer, 'b', { title: 'new one' });
+    expect(everything(lazy)).toEqual(expected);
+    expect(everything(headersFirst)).toEqual(expected);
+    // and a reader opened now sees the updates
+    const now = everything(BeadStore.open(store.dir).view());
+    expect(now.ids).toHaveLength(13);
+    expect(now.hot.map((h) => h[2])).toContain('new one');
+  });
+
+  it('removes superseded versions once their successors are old enough, and a store that held one refreshes', () => {
+    const defaults = { ...cacheLimits };
+    Object.assign(cacheLimits, { hotFactor: 0, hotMinBytes: 0, idTailBytes: 0, retireMs: 0 });
+    cleanups.push(() => Object.assign(cacheLimits, defaults));
+    const { store } = repo();
+    const ids = Array.from({ length: 5 }, (_, i) => createBead(store, 'a', { title: `bead ${i}` }).id);
+    const old = BeadStore.open(store.dir);
+    expect(readyBeads(old)).toHaveLength(5);
+    for (const id of ids.slice(0, 3)) closeBead(store, 'b', id);
+    createBead(store, 'b', { title: 'last' });
+    const genDir = readdirSync(join(store.dir, 'cache')).find((e) => /^g\d+$/.test(e))!;
+    const files = readdirSync(join(store.dir, 'cache', genDir)).filter((e) => /^(hot|ids)-/.test(e)).sort();
+    expect(files.length).toBeLessThanOrEqual(6); // current and previous of each at most
+    expect(readyBeads(old).map((b) => b.title).sort()).toEqual(['bead 3', 'bead 4', 'last']);
   });
 });
 
