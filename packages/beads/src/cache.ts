@@ -276,8 +276,9 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
     idsSorted: idsText.length,
   };
   writeMeta(cacheDir, meta);
-  // Older generations stay for readers that opened them a moment ago (readers take no lock).
-  for (const n of existing) if (n < gen && retired(join(cacheDir, `g${n + 1}`))) rmSync(join(cacheDir, `g${n}`), { recursive: true, force: true });
+  // Older generations stay for readers that opened them a moment ago (readers take no lock): the previous
+  // one always, two more while recent (each is the size of the store).
+  for (const n of existing) if (n < gen - 1 && (n < gen - 3 || retired(join(cacheDir, `g${n + 1}`)))) rmSync(join(cacheDir, `g${n}`), { recursive: true, force: true });
   return meta;
 }
 
