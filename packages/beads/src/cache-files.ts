@@ -1,6 +1,48 @@
 // File primitives of the cache: reading a valid prefix, appending at a known length (cutting what a crashed
-// update left past it), and replacing a file atomically.
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+// update left past it), and replacing a file atomically; and where a reader's files live: on disk, or in
+// memory when the disk would not take them (the cache is derived, so a fold in memory is always an answer).
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+
+/** The files of one cache generation, as a reader reads them and a full build writes them. */
+export interface CacheFiles {
+  /** Bytes [from, length) of a file (fewer if it is shorter). */
+  read(path: string, length: number, from?: number): Buffer;
+  readWhole(path: string): string;
+  write(path: string, data: string): void;
+  readonly inMemory: boolean;
+}
+
+export const diskFiles: CacheFiles = {
+  read: (path, length, from = 0) => readPrefixBuffer(path, length, from),
+  readWhole: (path) => readFileSync(path, 'utf8'),
+  write: (path, data) => writeFileSync(path, data),
+  inMemory: false,
+};
+
+export function memoryFiles(): CacheFiles {
+  const files = new Map<string, Buffer>();
+  const get = (path: string): Buffer => {
+    const buf = files.get(path);
+    if (!buf) throw Object.assign(new Error(`ENOENT: no such file in the in-memory cache, ${path}`), { code: 'ENOENT' });
+    return buf;
+  };
+  return {
+    read: (path, length, from = 0) => get(path).subarray(from, Math.max(from, length)),
+    readWhole: (path) => get(path).toString('utf8'),
+    write: (path, data) => void files.set(path, Buffer.from(data, 'utf8')),
+    inMemory: true,
+  };
+}
+
+/**
+ * Whether an error is the file system refusing the cache (deleted under us, full, read-only, a path taken
+ * by something else), which a fold in memory works around, rather than a bug.
+ */
+export function isCacheTrouble(err: unknown): boolean {
+  // not `instanceof Error`: errors from node:fs may come from another realm (a test runner's vm)
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
 
 export function readPrefixBuffer(path: string, length: number, from = 0): Buffer {
   if (length - from <= 0) return Buffer.alloc(0);
@@ -33,6 +75,11 @@ export function appendAt(path: string, at: number, text: string): number {
 
 export function writeAtomic(path: string, text: string | Buffer): void {
   const tmp = `${path}.tmp${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }

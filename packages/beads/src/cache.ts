@@ -21,7 +21,7 @@ import type { BeadState } from './fold.js';
 import type { CorruptLine } from './log.js';
 import type { Bead } from './types.js';
 import { canonicalBead, parentsOf } from './record.js';
-import { appendAt, readPrefix, writeAtomic } from './cache-files.js';
+import { appendAt, diskFiles, memoryFiles, readPrefix, writeAtomic, type CacheFiles } from './cache-files.js';
 import { IdList } from './id-list.js';
 import { H, HotIndex, ancestorsIn, ancestorsOf, appendHotText, bodyJson, hotHeader, hotPaths, isHot, writeHotText, type HotHeader } from './hot-index.js';
 
@@ -103,14 +103,18 @@ export class CacheReader {
   manyLookups = false;
   private shardText = new Map<number, string>();
 
-  constructor(readonly dir: string, readonly meta: CacheMeta) {}
+  constructor(
+    readonly dir: string,
+    readonly meta: CacheMeta,
+    readonly files: CacheFiles = diskFiles,
+  ) {}
 
   get genDir(): string {
     return join(this.dir, `g${this.meta.gen}`);
   }
 
   hotIndex(): HotIndex {
-    this.hot ??= HotIndex.open(this.genDir, this.meta.hotFile, this.meta.hotLength, this.meta.hotBodyLength);
+    this.hot ??= HotIndex.open(this.genDir, this.meta.hotFile, this.meta.hotLength, this.meta.hotBodyLength, this.files);
     return this.hot;
   }
 
@@ -123,7 +127,7 @@ export class CacheReader {
   readyAnswer(now: number): HotHeader[] | null {
     let saved: { key: string; validUntil: number | null; beads: [string, number, number][] };
     try {
-      saved = JSON.parse(readFileSync(join(this.genDir, 'ready.json'), 'utf8'));
+      saved = JSON.parse(this.files.readWhole(join(this.genDir, 'ready.json')));
     } catch {
       return null;
     }
@@ -134,7 +138,7 @@ export class CacheReader {
   saveReadyAnswer(headers: HotHeader[], validUntil: number): void {
     const beads = headers.map((h) => [h[H.id], h[H.offset], h[H.length]]);
     try {
-      writeAtomic(join(this.genDir, 'ready.json'), JSON.stringify({ key: this.readyKey(), validUntil: Number.isFinite(validUntil) ? validUntil : null, beads }));
+      (this.files.inMemory ? this.files.write : writeAtomic)(join(this.genDir, 'ready.json'), JSON.stringify({ key: this.readyKey(), validUntil: Number.isFinite(validUntil) ? validUntil : null, beads }));
     } catch {
       /* a cache of a cache: failing to save it costs only speed */
     }
@@ -151,7 +155,7 @@ export class CacheReader {
   }
 
   private ids(): IdList {
-    this.idList ??= new IdList(readPrefix(idsPath(this.genDir, this.meta.idsFile), this.meta.idsLength), this.meta.idsSorted);
+    this.idList ??= new IdList(this.files.read(idsPath(this.genDir, this.meta.idsFile), this.meta.idsLength).toString('utf8'), this.meta.idsSorted);
     return this.idList;
   }
 
@@ -178,7 +182,7 @@ export class CacheReader {
   private shard(n: number): string {
     let text = this.shardText.get(n);
     if (text === undefined) {
-      text = readPrefix(shardPath(this.genDir, n), this.meta.shardLengths[n] ?? 0);
+      text = this.files.read(shardPath(this.genDir, n), this.meta.shardLengths[n] ?? 0).toString('utf8');
       this.shardText.set(n, text);
     }
     return text;
@@ -228,13 +232,42 @@ export function writeMeta(cacheDir: string, meta: CacheMeta): void {
   writeAtomic(join(cacheDir, 'meta.json'), JSON.stringify(meta));
 }
 
-/** Writes a whole new generation from a complete fold. */
+/**
+ * Writes a whole new generation from a complete fold. Generation numbers are never reused (they start from
+ * the clock), so a reader of a generation deleted with the cache never reads a newer one's files by its name.
+ * A build that fails leaves nothing behind.
+ */
 export function writeGeneration(cacheDir: string, states: Map<string, BeadState>, base: GenerationBase, previousGen: number): CacheMeta {
   const existing = readdirSync(cacheDir).map((e) => /^g(\d+)$/.exec(e)).filter((m) => m !== null).map((m) => Number(m[1]));
-  const gen = Math.max(previousGen, ...existing) + 1;
+  const gen = Math.max(previousGen, ...existing, Date.now() - 1) + 1;
   const genDir = join(cacheDir, `g${gen}`);
-  rmSync(genDir, { recursive: true, force: true });
-  mkdirSync(join(genDir, 'shards'), { recursive: true });
+  let meta: CacheMeta;
+  try {
+    mkdirSync(join(genDir, 'shards'), { recursive: true });
+    meta = buildGeneration(genDir, gen, states, base, diskFiles);
+    writeMeta(cacheDir, meta);
+  } catch (err) {
+    rmSync(genDir, { recursive: true, force: true });
+    throw err;
+  }
+  // Older generations stay for readers that opened them a moment ago (readers take no lock): the previous
+  // one always, two more while recent (each is the size of the store).
+  const older = existing.filter((n) => n < gen).sort((a, b) => a - b);
+  older.forEach((n, i) => {
+    const rank = older.length - i; // 1: the previous generation
+    const successor = older[i + 1] ?? gen;
+    if (rank > 1 && (rank > 3 || retired(join(cacheDir, `g${successor}`)))) rmSync(join(cacheDir, `g${n}`), { recursive: true, force: true });
+  });
+  return meta;
+}
+
+/** A generation held in memory, for when the disk will not take one: the same reads, nothing written. */
+export function memoryGeneration(cacheDir: string, states: Map<string, BeadState>, base: GenerationBase): CacheReader {
+  const files = memoryFiles();
+  return new CacheReader(cacheDir, buildGeneration(join(cacheDir, 'g0'), 0, states, base, files), files);
+}
+
+function buildGeneration(genDir: string, gen: number, states: Map<string, BeadState>, base: GenerationBase, files: CacheFiles): CacheMeta {
   const byId = (a: BeadState, b: BeadState): number => (a.bead.id < b.bead.id ? -1 : a.bead.id > b.bead.id ? 1 : 0);
   // Each shard is serialised, written and let go in turn: the whole store's text is never held at once.
   const byShard: BeadState[][] = Array.from({ length: SHARDS }, () => []);
@@ -247,7 +280,7 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
   }
   const shardLengths = byShard.map((list, n) => {
     const text = ['', ...list.sort(byId).map(stateLine)].join('\n');
-    writeFileSync(shardPath(genDir, n), text);
+    files.write(shardPath(genDir, n), text);
     return Buffer.byteLength(text);
   });
   const memo = new Map<string, string[]>();
@@ -258,11 +291,11 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
   const hot = hotStates.sort(byId).map((state) => ({ header: hotHeader(state.bead, ancestorsOf(state.bead.id, directParents, memo)), body: bodyJson(state) }));
   const hotText = writeHotText(hot);
   const idsText = IdList.sortedText(ids);
-  writeFileSync(hotPaths(genDir, 0).idx, hotText.idx);
-  writeFileSync(hotPaths(genDir, 0).body, hotText.body);
-  writeFileSync(idsPath(genDir, 0), idsText);
+  files.write(hotPaths(genDir, 0).idx, hotText.idx);
+  files.write(hotPaths(genDir, 0).body, hotText.body);
+  files.write(idsPath(genDir, 0), idsText);
   const hotLength = Buffer.byteLength(hotText.idx);
-  const meta: CacheMeta = {
+  return {
     ...base,
     gen,
     count: states.size,
@@ -275,11 +308,6 @@ export function writeGeneration(cacheDir: string, states: Map<string, BeadState>
     idsLength: idsText.length,
     idsSorted: idsText.length,
   };
-  writeMeta(cacheDir, meta);
-  // Older generations stay for readers that opened them a moment ago (readers take no lock): the previous
-  // one always, two more while recent (each is the size of the store).
-  for (const n of existing) if (n < gen - 1 && (n < gen - 3 || retired(join(cacheDir, `g${n + 1}`)))) rmSync(join(cacheDir, `g${n}`), { recursive: true, force: true });
-  return meta;
 }
 
 /** Whether what `successor` superseded may go: the successor is missing (itself superseded) or old enough. */
@@ -291,9 +319,15 @@ function retired(successor: string): boolean {
   }
 }
 
-/** Removes versions of the hot index and the id list that were superseded long enough ago. */
+/** Removes versions of the hot index and the id list that were superseded long enough ago (best effort). */
 function retireVersions(genDir: string, meta: CacheMeta): void {
-  for (const entry of readdirSync(genDir)) {
+  let entries: string[];
+  try {
+    entries = readdirSync(genDir);
+  } catch {
+    return; // the cache went away: nothing to tidy
+  }
+  for (const entry of entries) {
     const m = /^(hot|ids)-(\d+)\.(idx|body|txt)$/.exec(entry);
     if (!m) continue;
     const v = Number(m[2]);
@@ -304,10 +338,24 @@ function retireVersions(genDir: string, meta: CacheMeta): void {
 }
 
 /**
+ * Applies changed bead states to the current generation (see applyChangesTo). An update that fails removes
+ * the new versions of files it wrote; bytes it appended past the meta's lengths are ignored and cut later.
+ */
+export function applyChanges(reader: CacheReader, changed: Map<string, BeadState | null>, metaUpdate: Partial<CacheMeta>): CacheReader {
+  try {
+    return applyChangesTo(reader, changed, metaUpdate);
+  } catch (err) {
+    const { hotFile, idsFile } = reader.meta;
+    for (const path of [hotPaths(reader.genDir, hotFile + 1).idx, hotPaths(reader.genDir, hotFile + 1).body, idsPath(reader.genDir, idsFile + 1)]) rmSync(path, { force: true });
+    throw err;
+  }
+}
+
+/**
  * Applies changed bead states to the current generation: appends only, except when the hot index is
  * compacted, or rewritten because an existing bead changed parents (its descendants' ancestors change).
  */
-export function applyChanges(reader: CacheReader, changed: Map<string, BeadState | null>, metaUpdate: Partial<CacheMeta>): CacheReader {
+function applyChangesTo(reader: CacheReader, changed: Map<string, BeadState | null>, metaUpdate: Partial<CacheMeta>): CacheReader {
   const meta: CacheMeta = { ...reader.meta, ...metaUpdate, shardLengths: [...reader.meta.shardLengths] };
   const genDir = reader.genDir;
   const byShard = new Map<number, string[]>();

@@ -63,6 +63,7 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
   const attributes = join(dirname(store.dir), '.gitattributes');
   const attrText = existsSync(attributes) ? readFileSync(attributes, 'utf8') : '';
   if (!attrText.includes(`${LOG_FILE} merge=union`)) warnings.push(`${attributes} lacks "${GITATTRIBUTES_LINE}": merges of the log may conflict`);
+  if (view.files.inMemory) warnings.push(`the cache could not be written to ${store.cacheDir} (is the disk full or read-only?): commands fold the log in memory, which is slower`);
   const torn = tornTail(store.logPath);
   const tornReport = torn ? { file: store.displayLogPath, ...torn } : null;
   if (tornReport) warnings.push(`${tornReport.file}: a torn final line at byte ${tornReport.offset} (${tornReport.bytes} bytes, no newline, not a valid operation): left by a writer killed mid-write and never acknowledged; it is skipped, and the next write cuts it off`);

@@ -9,7 +9,7 @@ import type { BeadState } from './fold.js';
 import type { Bead } from './types.js';
 import { canonicalBead } from './record.js';
 import { BLOCKING_DEP_TYPES } from './types.js';
-import { readPrefix, readPrefixBuffer } from './cache-files.js';
+import { diskFiles, type CacheFiles } from './cache-files.js';
 
 /**
  * One header: [id, status, priority, issue_type, created_at in ms (for ordering by real time whatever the
@@ -113,12 +113,13 @@ export class HotIndex {
     private idxLength: number,
     private readonly bodyPath: string,
     private bodyLength: number,
+    private readonly files: CacheFiles = diskFiles,
   ) {}
 
   /** Opens the index of a generation; the headers are parsed on first use, bodies read on demand. */
-  static open(genDir: string, version: number, idxLength: number, bodyLength: number): HotIndex {
+  static open(genDir: string, version: number, idxLength: number, bodyLength: number, files: CacheFiles = diskFiles): HotIndex {
     const paths = hotPaths(genDir, version);
-    return new HotIndex(paths.idx, idxLength, paths.body, bodyLength);
+    return new HotIndex(paths.idx, idxLength, paths.body, bodyLength, files);
   }
 
   get isParsed(): boolean {
@@ -127,7 +128,7 @@ export class HotIndex {
 
   get headers(): Map<string, HotHeader> {
     if (this.parsed) return this.parsed;
-    const text = readPrefix(this.idxPath, this.idxLength);
+    const text = this.files.read(this.idxPath, this.idxLength).toString('utf8');
     const map = new Map<string, HotHeader>();
     const body = text.endsWith('\n') ? text.slice(0, -1) : text;
     const rows = body ? (JSON.parse(`[${body.replaceAll('\n', ',')}]`) as (HotHeader | [string])[]) : [];
@@ -149,11 +150,11 @@ export class HotIndex {
 
   /** A bead's body text. Reads the whole body file once when many beads are asked for. */
   body(header: HotHeader, many = false): string {
-    if (many && !this.bodyBuffer) this.bodyBuffer = readPrefixBuffer(this.bodyPath, this.bodyLength);
+    if (many && !this.bodyBuffer) this.bodyBuffer = this.files.read(this.bodyPath, this.bodyLength);
     const offset = header[H.offset];
     const length = header[H.length];
     if (this.bodyBuffer) return this.bodyBuffer.toString('utf8', offset, offset + length);
-    return readPrefixBuffer(this.bodyPath, offset + length, offset).toString('utf8');
+    return this.files.read(this.bodyPath, offset + length, offset).toString('utf8');
   }
 
   bead(header: HotHeader, many = false): Bead {

@@ -172,8 +172,20 @@ export function appendLines(path: string, lines: string[], durable = true, compl
     let lead = '';
     if (final && complete(final.text)) lead = '\n';
     else if (final) ftruncateSync(fd, final.offset);
-    writeSync(fd, lead + lines.map((l) => l + '\n').join(''));
-    if (durable) fsyncSync(fd);
+    const before = fstatSync(fd).size;
+    const buf = Buffer.from(lead + lines.map((l) => l + '\n').join(''), 'utf8');
+    try {
+      for (let done = 0; done < buf.length; ) done += writeSync(fd, buf, done, buf.length - done, before + done);
+      if (durable) fsyncSync(fd);
+    } catch (err) {
+      // A write that failed (a full disk) is reported as failed: none of its lines may stay behind.
+      try {
+        ftruncateSync(fd, before);
+      } catch {
+        /* the original error says what went wrong */
+      }
+      throw err;
+    }
   } finally {
     closeSync(fd);
   }

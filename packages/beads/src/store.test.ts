@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { appendFileSync, readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,6 +130,42 @@ describe('a reader that opened the cache before an update', () => {
     const files = readdirSync(join(store.dir, 'cache', genDir)).filter((e) => /^(hot|ids)-/.test(e)).sort();
     expect(files.length).toBeLessThanOrEqual(6); // current and previous of each at most
     expect(readyBeads(old).map((b) => b.title).sort()).toEqual(['bead 3', 'bead 4', 'last']);
+  });
+});
+
+describe('a write whose cache cannot be written', () => {
+  const generations = (dir: string): string[] => readdirSync(join(dir, 'cache')).filter((e) => /^g\d+$/.test(e));
+
+  it('succeeds once its line is in the log, folding in memory, and leaves no half-built generation', () => {
+    const { store } = repo();
+    const a = createBead(store, 'a', { title: 'one' });
+    // a directory where meta.json goes: every full build fails after writing its files, as on a full disk
+    rmSync(join(store.dir, 'cache'), { recursive: true });
+    mkdirSync(join(store.dir, 'cache', 'meta.json', 'x'), { recursive: true });
+    const fresh = BeadStore.open(store.dir);
+    const b = createBead(fresh, 'a', { title: 'two' });
+    expect(b.title).toBe('two');
+    expect(updateBead(fresh, 'a', a.id, { title: 'one, edited' }).title).toBe('one, edited');
+    expect(listBeads(fresh).map((x) => x.title).sort()).toEqual(['one, edited', 'two']);
+    expect(listBeads(BeadStore.open(store.dir)).map((x) => x.title).sort()).toEqual(['one, edited', 'two']);
+    expect(readFileSync(store.logPath, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+    expect(generations(store.dir)).toEqual([]);
+    expect(runDoctor(BeadStore.open(store.dir)).warnings).toContainEqual(expect.stringMatching(/^the cache could not be written to .*: commands fold the log in memory/));
+  });
+
+  it('succeeds when catching the cache up fails after its line is in the log', () => {
+    const { store } = repo();
+    const a = createBead(store, 'a', { title: 'one' });
+    expect(readyBeads(store)).toHaveLength(1);
+    const [gen] = generations(store.dir);
+    const idx = readdirSync(join(store.dir, 'cache', gen!)).find((e) => e.endsWith('.idx'))!;
+    // the hot index cannot be appended to (nor read): a directory stands in its place
+    rmSync(join(store.dir, 'cache', gen!, idx));
+    mkdirSync(join(store.dir, 'cache', gen!, idx));
+    const b = createBead(store, 'a', { title: 'two', deps: [{ type: 'blocks', id: a.id }] });
+    expect(b.dependencies?.map((d) => d.depends_on_id)).toEqual([a.id]);
+    expect(closeBead(BeadStore.open(store.dir), 'a', a.id).status).toBe('closed');
+    expect(readFileSync(store.logPath, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
   });
 });
 

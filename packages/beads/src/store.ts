@@ -8,8 +8,9 @@ import { appendLines, fileSize, isOpLine, readOps, readTail, type CorruptLine } 
 import { TAIL_BYTES, catchUp } from './catch-up.js';
 import { withLock } from './lock.js';
 import type { BeadState } from './fold.js';
-import { foldLog } from './fold-stream.js';
-import { CACHE_FORMAT, CacheReader, readMeta, tailHash, writeGeneration, type CacheMeta } from './cache.js';
+import { foldLog, type FoldedLog } from './fold-stream.js';
+import { CACHE_FORMAT, CacheReader, memoryGeneration, readMeta, tailHash, writeGeneration, type CacheMeta, type GenerationBase } from './cache.js';
+import { isCacheTrouble } from './cache-files.js';
 import { newOpId } from './ids.js';
 import { assertValid } from './validate.js';
 import type { Bead, Op } from './types.js';
@@ -110,6 +111,13 @@ export class BeadStore {
     return existsSync(join(this.cacheDir, `g${meta.gen}`));
   }
 
+  /** Whether a reader still covers the log (one in memory has no generation on disk to check). */
+  private covers(reader: CacheReader): boolean {
+    if (!reader.files.inMemory) return this.isCurrent(reader.meta);
+    const { logSize, tailHash: hash } = reader.meta;
+    return fileSize(this.logPath) === logSize && tailHash(readTail(this.logPath, logSize, TAIL_BYTES)) === hash;
+  }
+
   /** The cache covers the log: nothing complete was appended since (a torn final line at most). */
   private isCurrent(meta: CacheMeta | null): boolean {
     if (!meta) return false;
@@ -123,70 +131,104 @@ export class BeadStore {
   }
 
   private freshReader(): CacheReader {
-    if (this.reader && this.isCurrent(this.reader.meta)) return this.reader;
+    if (this.reader && this.covers(this.reader)) return this.reader;
     const meta = readMeta(this.cacheDir);
     if (meta && this.isCurrent(meta)) {
       this.reader = new CacheReader(this.cacheDir, meta);
       return this.reader;
     }
-    return withLock(this.lockPath, () => this.refreshLocked());
+    try {
+      return withLock(this.lockPath, () => this.refreshLocked());
+    } catch (err) {
+      // the lock cannot be taken (a full disk): a read needs no lock to fold in memory
+      if (!isCacheTrouble(err)) throw err;
+      return this.memoryReader();
+    }
   }
 
-  /** Brings the cache up to date with the log: caught up when the log only grew, else rebuilt. Holds the lock. */
+  /**
+   * Brings the cache up to date with the log: caught up when the log only grew, else rebuilt. Holds the lock.
+   * When the disk will not take the cache (deleted under us, full), the view is a fold held in memory: the
+   * cache is derived, and its trouble never fails a read or a write.
+   */
   private refreshLocked(): CacheReader {
-    const meta = readMeta(this.cacheDir);
-    if (meta && this.isCurrent(meta)) this.reader = new CacheReader(this.cacheDir, meta);
-    else {
-      const next = meta && this.extends(meta) ? catchUp(new CacheReader(this.cacheDir, meta), this.logPath, this.displayLogPath) : null;
-      this.reader = next ?? new CacheReader(this.cacheDir, this.rebuildLocked(meta?.gen ?? 0));
+    try {
+      const meta = readMeta(this.cacheDir);
+      if (meta && this.isCurrent(meta)) this.reader = new CacheReader(this.cacheDir, meta);
+      else {
+        const next = meta && this.extends(meta) ? catchUp(new CacheReader(this.cacheDir, meta), this.logPath, this.displayLogPath) : null;
+        this.reader = next ?? this.rebuildLocked();
+      }
+    } catch (err) {
+      if (!isCacheTrouble(err)) throw err;
+      this.reader = this.memoryReader();
     }
     return this.reader;
   }
 
   /** Rebuilds every cache file from the whole log, under the lock. */
   rebuild(): CacheMeta {
-    return withLock(this.lockPath, () => {
-      const meta = this.rebuildLocked(readMeta(this.cacheDir)?.gen ?? 0);
-      this.reader = new CacheReader(this.cacheDir, meta);
-      return meta;
-    });
+    return withLock(this.lockPath, () => (this.reader = this.rebuildLocked()).meta);
   }
 
-  private rebuildLocked(previousGen: number): CacheMeta {
-    mkdirSync(this.cacheDir, { recursive: true });
+  /** A new generation from a fold of the whole log; held in memory if the disk will not take it. */
+  private rebuildLocked(folded = foldLog(this.logPath, this.displayLogPath)): CacheReader {
+    const base = this.generationBase(folded);
+    try {
+      mkdirSync(this.cacheDir, { recursive: true });
+      return new CacheReader(this.cacheDir, writeGeneration(this.cacheDir, folded.states, base, readMeta(this.cacheDir)?.gen ?? 0));
+    } catch (err) {
+      if (!isCacheTrouble(err)) throw err;
+      return memoryGeneration(this.cacheDir, folded.states, base);
+    }
+  }
+
+  /** A view of the whole log folded in memory, bypassing the cache on disk. */
+  private memoryReader(): CacheReader {
     const folded = foldLog(this.logPath, this.displayLogPath);
-    return writeGeneration(
-      this.cacheDir,
-      folded.states,
-      {
-        format: CACHE_FORMAT,
-        logSize: folded.end,
-        logLines: folded.lines,
-        tailHash: tailHash(readTail(this.logPath, folded.end, TAIL_BYTES)),
-        maxLc: folded.maxLc,
-        aliases: folded.aliases,
-        corrupt: folded.corrupt,
-        orphans: folded.orphans,
-      },
-      previousGen,
-    );
+    return (this.reader = memoryGeneration(this.cacheDir, folded.states, this.generationBase(folded)));
+  }
+
+  private generationBase(folded: FoldedLog): GenerationBase {
+    return {
+      format: CACHE_FORMAT,
+      logSize: folded.end,
+      logLines: folded.lines,
+      tailHash: tailHash(readTail(this.logPath, folded.end, TAIL_BYTES)),
+      maxLc: folded.maxLc,
+      aliases: folded.aliases,
+      corrupt: folded.corrupt,
+      orphans: folded.orphans,
+    };
+  }
+
+  /** Runs a read against the view, or, when the cache fails under it (deleted by another process), against a fold in memory. */
+  private reading<T>(read: (view: CacheReader) => T): T {
+    const view = this.view();
+    try {
+      return read(view);
+    } catch (err) {
+      if (!isCacheTrouble(err) || view.files.inMemory) throw err;
+      const memory = this.memoryReader();
+      refuseCorrupt(memory.meta.corrupt);
+      return read(memory);
+    }
   }
 
   // ---- reads -----------------------------------------------------------------------------------------------
 
   /** Resolves a full id or any unique prefix of one (with or without the store's prefix). */
   resolveId(input: string): string {
-    return resolveIdIn(this.view(), this.idPrefix, input);
+    return this.reading((view) => resolveIdIn(view, this.idPrefix, input));
   }
 
   state(id: string): BeadState | undefined {
-    return this.view().state(id);
+    return this.reading((view) => view.state(id));
   }
 
   /** The bead with this id or unique prefix. */
   get(idOrPrefix: string): Bead {
-    const id = this.resolveId(idOrPrefix);
-    return this.view().state(id)!.bead;
+    return this.reading((view) => view.state(resolveIdIn(view, this.idPrefix, idOrPrefix))!.bead);
   }
 
   /** Every bead, deleted ones included, in no particular order. */
@@ -208,7 +250,7 @@ export class BeadStore {
       const tmp = `${this.logPath}.tmp${process.pid}`;
       writeFileSync(tmp, kept.map((o) => JSON.stringify(o) + '\n').join(''));
       renameSync(tmp, this.logPath);
-      this.reader = new CacheReader(this.cacheDir, this.rebuildLocked(readMeta(this.cacheDir)?.gen ?? 0));
+      this.reader = this.rebuildLocked();
       return chunk.ops.length - kept.length;
     });
   }
@@ -216,12 +258,23 @@ export class BeadStore {
   /**
    * Appends operations atomically: under the lock, catches up, lets `build` decide what to write against the
    * current state (so checks and writes cannot interleave with another writer), stamps, validates, fsyncs.
+   * `build` only decides: when the cache fails under it, it runs again against a fold in memory. Once the
+   * lines are fsynced the write has succeeded, whatever then happens to the cache.
    */
   write<T = void>(actor: string, build: (view: CacheReader) => { ops: OpDraft[]; result?: T }): { ops: Op[]; result: T | undefined } {
     return withLock(this.lockPath, () => {
-      const reader = this.refreshLocked();
+      let reader = this.refreshLocked();
       refuseCorrupt(reader.meta.corrupt);
-      const { ops: drafts, result } = build(reader);
+      let built: { ops: OpDraft[]; result?: T };
+      try {
+        built = build(reader);
+      } catch (err) {
+        if (!isCacheTrouble(err) || reader.files.inMemory) throw err;
+        reader = this.memoryReader();
+        refuseCorrupt(reader.meta.corrupt);
+        built = build(reader);
+      }
+      const { ops: drafts, result } = built;
       let lc = reader.meta.maxLc;
       const ts = this.nowIso();
       const ops: Op[] = drafts.map((d) => {

@@ -1,0 +1,39 @@
+// A write is acknowledged once its line is fsynced: trouble with the derived cache (another process deleting
+// .beads/cache, which the docs call always safe) never turns a durable write into a reported failure.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bdAsync, tempDirs, type Result } from './helpers.js';
+
+const { store } = tempDirs(afterEach);
+
+describe('bd create while another process deletes the cache', () => {
+  it('exits 0 exactly for the creates whose line is in the log', async () => {
+    const dir = store();
+    // a real concurrent deleter: rm -rf .beads/cache in a tight loop for as long as the creates run
+    const deleter = spawn('sh', ['-c', 'while :; do rm -rf .beads/cache; done'], { cwd: dir, stdio: 'ignore', detached: true });
+    const results = new Map<string, Result>();
+    try {
+      await Promise.all(
+        [0, 1].map(async (loop) => {
+          for (let i = 0; i < 20; i++) {
+            const title = `bead ${loop}-${i}`;
+            results.set(title, await bdAsync(dir, ['create', title, '--json']));
+          }
+        }),
+      );
+    } finally {
+      process.kill(-deleter.pid!, 'SIGKILL');
+    }
+    const logged = readFileSync(join(dir, '.beads', 'ops.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { kind: string; bead: string; fields: { title: string } });
+    const inLog = new Map(logged.filter((o) => o.kind === 'create').map((o) => [o.fields.title, o.bead]));
+    const failed = [...results].filter(([, r]) => r.code !== 0).map(([title, r]) => `${title}: exit ${r.code} ${r.stderr.trim()}`);
+    expect(failed).toEqual([]);
+    expect(new Set(inLog.keys())).toEqual(new Set(results.keys()));
+    for (const [title, r] of results) expect([title, (JSON.parse(r.stdout) as { id: string }).id]).toEqual([title, inLog.get(title)]);
+  });
+});
