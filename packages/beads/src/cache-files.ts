@@ -60,11 +60,16 @@ export function readPrefix(path: string, length: number): string {
   return readPrefixBuffer(path, length).toString('utf8');
 }
 
-/** Appends `text` at byte `at`, cutting anything past it first; returns the new length. */
+/**
+ * Appends `text` at byte `at`, cutting anything past it first; returns the new length. A file shorter than
+ * `at` is not the one the meta describes (another process deleted it): refused, rather than padded.
+ */
 export function appendAt(path: string, at: number, text: string): number {
-  const fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
+  const fd = openSync(path, at > 0 || existsSync(path) ? 'r+' : 'w+');
   try {
-    if (fstatSync(fd).size !== at) ftruncateSync(fd, at);
+    const size = fstatSync(fd).size;
+    if (size < at) throw Object.assign(new Error(`${path} is shorter (${size} bytes) than the cache's meta says (${at})`), { code: 'ESTALE' });
+    if (size !== at) ftruncateSync(fd, at);
     const buf = Buffer.from(text, 'utf8');
     writeSync(fd, buf, 0, buf.length, at);
     return at + buf.length;

@@ -172,7 +172,8 @@ export class BeadStore {
   }
 
   /** A new generation from a fold of the whole log; held in memory if the disk will not take it. */
-  private rebuildLocked(folded = foldLog(this.logPath, this.displayLogPath)): CacheReader {
+  private rebuildLocked(): CacheReader {
+    const folded = foldLog(this.logPath, this.displayLogPath);
     const base = this.generationBase(folded);
     try {
       mkdirSync(this.cacheDir, { recursive: true });
