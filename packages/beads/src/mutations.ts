@@ -165,7 +165,7 @@ export function hookRefusal(bead: Bead, agent: string): BeadsError | null {
 /**
  * Puts a bead on an agent's hook (status hooked, assignee the agent), as one compare-and-set under the store's
  * lock: a bead hookRefusal refuses is refused, naming its holder. `metadata` entries are merged into the bead's
- * in the same operation.
+ * in the same write, key by key (a `metadata` operation naming only those keys).
  */
 export function hookBead(store: BeadStore, actor: string, idInput: string, agent: string, metadata?: Record<string, unknown>): Bead {
   const { result } = store.write<string>(actor, (view) => {
