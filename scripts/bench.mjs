@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BD = join(ROOT, 'packages', 'cli', 'dist', 'bd.mjs');
-const SAMPLE = join(ROOT, '..', 'shared', 'data', 'beads-export-sample.jsonl');
+const SAMPLE = join(ROOT, 'test', 'data', 'beads-export-sample.jsonl');
 const args = process.argv.slice(2);
 const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);

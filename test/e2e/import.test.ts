@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, bd, bdJson, tempDirs } from './helpers.js';
 
-const SAMPLE = join(ROOT, '..', 'shared', 'data', 'beads-export-sample.jsonl');
+const SAMPLE = join(ROOT, 'test', 'data', 'beads-export-sample.jsonl');
 type Rec = { id: string; status: string; issue_type: string; priority: number; created_at: string; defer_until?: string; labels?: string[]; dependencies?: { depends_on_id: string; type: string }[] };
 
 const { store } = tempDirs(afterEach);
