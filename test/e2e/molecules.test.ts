@@ -54,6 +54,20 @@ describe('bd mol and gates from the command line', () => {
     expect(bd(dir, ['history', check]).stdout).toMatch(/gate FAILED: echo "checking 3"; exit 3 \(exit 3, \d+ ms\)[\s\S]*gates overridden: known failure[\s\S]*closed: known failure/);
     expect(bdJson<{ status: string; close_reason: string }[]>(dir, ['show', poured.molecule.id])[0]).toMatchObject({ status: 'closed', close_reason: 'all 1 step closed' });
   });
+  it('bd mol list and bd mol validate agree: a molecule that expands itself (or an invalid one) is invalid in both', () => {
+    const dir = store();
+    mkdirSync(join(dir, 'molecules'));
+    writeFileSync(join(dir, 'molecules', 'loop.md'), '## Molecule: loop\nExpands itself.\n\n## Step: again\nMolecule: loop\n');
+    writeFileSync(join(dir, 'molecules', 'outer.md'), '## Molecule: outer\nExpands loop.\n\n## Step: inner\nMolecule: loop\n');
+    writeFileSync(join(dir, 'molecules', 'fine.md'), '## Molecule: fine\nFine.\n\n## Step: a\nDo a.\n');
+    const listed = bdJson<{ name: string; source: string; valid: boolean }[]>(dir, ['mol', 'list']).filter((m) => m.source === 'rig');
+    const validate = bd(dir, ['mol', 'validate', ...listed.map((m) => m.name), '--json']);
+    expect(validate.code).toBe(4);
+    const validated = JSON.parse(validate.stdout) as { target: string; valid: boolean }[];
+    expect(listed.map((m) => [m.name, m.valid])).toEqual([['fine', true], ['loop', false], ['outer', false]]);
+    expect(validated.map((r) => [r.target, r.valid])).toEqual(listed.map((m) => [m.name, m.valid]));
+    expect(bd(dir, ['mol', 'list']).stdout).toMatch(/^loop +rig +1 steps  INVALID/m);
+  });
 });
 
 describe('pouring', () => {

@@ -1,5 +1,6 @@
 // Checking a molecule with everything it expands into: every `Molecule:` step must name a molecule that
-// exists and is valid, and no molecule may contain itself, however deep.
+// exists and is valid, and no molecule may contain itself, however deep. `moleculeProblems` is the one validity
+// check: bd mol list, bd mol validate and pouring all ask it, so they never disagree.
 import type { CatalogEntry } from './catalog.js';
 import type { Molecule, Problem } from './types.js';
 
@@ -29,4 +30,9 @@ export function checkExpansion(root: Molecule, lookup: (name: string) => Catalog
   };
   walk(root, [root.name]);
   return problems;
+}
+
+/** Every problem of a parsed file (its own, then what it expands into): none means it may be poured. */
+export function moleculeProblems(parsed: { molecule?: Molecule; problems: Problem[] }, lookup: (name: string) => CatalogEntry | undefined): Problem[] {
+  return [...parsed.problems, ...(parsed.molecule ? checkExpansion(parsed.molecule, lookup) : [])];
 }

@@ -2,7 +2,7 @@
 export * from './types.js';
 export { parseMolecule, substitute, type ParseResult } from './parse.js';
 export { listMolecules, findMolecule, catalogDirs, shippedMoleculesDir, readMoleculeFile, type CatalogEntry, type CatalogOptions, type MoleculeSource } from './catalog.js';
-export { checkExpansion } from './expand.js';
+export { checkExpansion, moleculeProblems } from './expand.js';
 export { pourMolecule, keyedId, type PourOptions, type PourResult, type StepMetadata } from './pour.js';
 export { closeStep, runGate, type CloseOptions, type CloseResult, type GateRun } from './close.js';
 export { moleculeStatus, type MoleculeStatus, type StatusOptions, type StepStatus } from './status.js';

@@ -5,7 +5,7 @@
 // With a key, pouring again returns the instance already there.
 import { createHash } from 'node:crypto';
 import { BeadsError, newBeadId, resolveIdIn, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
-import { checkExpansion } from './expand.js';
+import { moleculeProblems } from './expand.js';
 import { listMolecules, type CatalogEntry, type CatalogOptions } from './catalog.js';
 import { substitute } from './parse.js';
 import { formatProblem, type Molecule } from './types.js';
@@ -118,7 +118,7 @@ export function pourMolecule(store: BeadStore, actor: string, name: string, opti
   const lookup = (n: string): CatalogEntry | undefined => entries.find((e) => e.name === n && !e.shadowedBy);
   const entry = lookup(name);
   if (!entry) throw new BeadsError('not_found', `no molecule "${name}"; bd mol list shows what there is`, { molecule: name });
-  const problems = [...entry.problems, ...(entry.molecule ? checkExpansion(entry.molecule, lookup) : [])];
+  const problems = moleculeProblems(entry, lookup);
   if (problems.length || !entry.molecule) {
     throw new BeadsError('invalid_input', `molecule "${name}" is invalid: ${problems.map(formatProblem).join('; ')}`, { problems: problems.map(formatProblem) });
   }

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BeadsError, readyBeads } from '@gastown/beads';
 import { findTown } from '@gastown/gastown';
-import { DEFAULT_WISP_MAX_AGE, burnWisp, checkExpansion, formatProblem, gcWisps, listMolecules, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
+import { DEFAULT_WISP_MAX_AGE, burnWisp, formatProblem, gcWisps, listMolecules, moleculeProblems, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
 import { list, str, type Args } from '../args.js';
 import { beadList } from '../format.js';
 import type { Context } from '../context.js';
@@ -56,7 +56,9 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
         'Every molecule and where it comes from (rig molecules/, rig .beads/molecules/, town, shipped)',
         (c) => c,
         run((ctx) => {
-          const entries = listMolecules(catalog(ctx)).map((e) => ({ name: e.name, source: e.source, file: e.file, ...(e.shadowedBy ? { shadowed_by: e.shadowedBy } : {}), steps: e.molecule?.steps.length ?? 0, valid: e.problems.length === 0, description: e.molecule?.description.split('\n')[0] ?? '' }));
+          const all = listMolecules(catalog(ctx));
+          const lookup = (n: string) => all.find((e) => e.name === n && !e.shadowedBy);
+          const entries = all.map((e) => ({ name: e.name, source: e.source, file: e.file, ...(e.shadowedBy ? { shadowed_by: e.shadowedBy } : {}), steps: e.molecule?.steps.length ?? 0, valid: moleculeProblems(e, lookup).length === 0, description: e.molecule?.description.split('\n')[0] ?? '' }));
           ctx.out(entries, (es) => es.map((e) => `${e.name.padEnd(20)} ${e.source.padEnd(9)} ${String(e.steps).padStart(2)} steps${e.valid ? '' : '  INVALID'}${e.shadowed_by ? `  (shadowed by ${e.shadowed_by})` : ''}  ${e.description}`).join('\n') || 'No molecules.');
         }),
       )
@@ -81,7 +83,7 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
             const fromFile = existsSync(t) || t.endsWith('.md');
             const parsed = fromFile ? readMoleculeFile(resolve(t)) : lookup(t);
             if (!parsed) return { target: t, valid: false, problems: [`no molecule "${t}"`] };
-            const problems = [...parsed.problems, ...(parsed.molecule ? checkExpansion(parsed.molecule, lookup) : [])].map(formatProblem);
+            const problems = moleculeProblems(parsed, lookup).map(formatProblem);
             return { target: t, valid: problems.length === 0, problems };
           });
           ctx.out(reports, (rs) => rs.map((r) => (r.valid ? `ok: ${r.target}` : r.problems.join('\n'))).join('\n'));
