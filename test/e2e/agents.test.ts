@@ -242,6 +242,20 @@ describe('agents in tmux', () => {
     await waitFor(() => bdJson<unknown[]>(join(town, 'alpha', 'main'), ['list', '-t', 'merge-request']).length === 1, 'the resumed polecat to file its merge request');
   });
 
+  it('gt sling, gt agents and bd mol status count the same steps of a molecule that expands another', () => {
+    const town = newTown('gt-count-', [['alpha', 'al']]);
+    const config = JSON.parse(readFileSync(join(town, 'town.json'), 'utf8'));
+    config.runtimes = { commands: { idle: 'cat' } }; // does nothing: the steps stay as poured
+    writeFileSync(join(town, 'town.json'), JSON.stringify(config));
+    const id = bdJson<{ id: string }>(town, ['create', 'task', '--rig', 'alpha']).id;
+    // polecat-work: prime, work (expands engineer-in-box's four steps), handoff
+    const slung = gtJson<{ address: string; molecule: { id: string; steps: number } }>(town, ['sling', id, 'alpha', '--runtime', 'idle']);
+    const status = bdJson<{ done: number; total: number }>(join(town, 'alpha', 'main'), ['mol', 'status', slung.molecule.id]);
+    const row = agents(town).find((a) => a.address === slung.address) as unknown as { progress: string };
+    expect([slung.molecule.steps, status.total, row.progress]).toEqual([6, 6, '0/6']);
+    expect(gt(town, ['sling', bdJson<{ id: string }>(town, ['create', 'task 2', '--rig', 'alpha']).id, 'alpha', '--runtime', 'idle']).stdout).toMatch(/molecule polecat-work al-\w+ \(6 steps\)/);
+  });
+
   it('delivers 100 nudges from four concurrent senders whole, each once, in one piece', async () => {
     const town = newTown('gt-nudge-');
     const out = join(town, 'lines.txt');

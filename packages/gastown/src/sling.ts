@@ -3,7 +3,7 @@
 // A step that fails undoes the steps before it, so nothing is left half-made.
 import { existsSync } from 'node:fs';
 import { BeadStore, BeadsError, hookBead, hookRefusal, updateBead, type Bead } from '@gastown/beads';
-import { findMolecule, keyedId, pourMolecule, type CatalogOptions } from '@gastown/molecules';
+import { findMolecule, keyedId, pourMolecule, stepCount, type CatalogOptions } from '@gastown/molecules';
 import { agentFor, requireRig, type Agent } from './agents.js';
 import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from './git-cli.js';
 import { rigPaths } from './rigs.js';
@@ -97,7 +97,7 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
       session: agent.session,
       worktree: agent.cwd,
       branch,
-      molecule: { name: moleculeName, id: poured.molecule.id, steps: poured.steps.length },
+      molecule: { name: moleculeName, id: poured.molecule.id, steps: stepCount(poured.steps) },
       runtime: runtime.name,
     };
   } catch (err) {

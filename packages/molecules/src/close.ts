@@ -4,6 +4,7 @@
 // molecule closes the molecule too, with a summary, and so on up.
 import { createRequire } from 'node:module';
 import { BeadsError, openDescendants, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
+import { stepCount } from './status.js';
 
 export interface GateRun {
   command: string;
@@ -100,7 +101,8 @@ export function closeStep(store: BeadStore, actor: string, idInput: string, opti
     const molecules = moleculesClosingWith(view, id);
     for (const m of molecules) {
       const ms = view.state(m)!;
-      const total = (ms.bead.metadata as { steps?: unknown[] } | undefined)?.steps?.length;
+      const steps = (ms.bead.metadata as { steps?: { path: string }[] } | undefined)?.steps;
+      const total = steps ? stepCount(steps) : undefined;
       ops.push({ bead: ms.logId, origin: ms.origin, kind: 'close', reason: total === undefined ? 'all steps closed' : `all ${total} step${total === 1 ? '' : 's'} closed` });
     }
     return { ops, result: molecules };

@@ -5,5 +5,5 @@ export { listMolecules, findMolecule, catalogDirs, shippedMoleculesDir, readMole
 export { checkExpansion, moleculeProblems } from './expand.js';
 export { pourMolecule, keyedId, type PourOptions, type PourResult, type StepMetadata } from './pour.js';
 export { closeStep, runGate, type CloseOptions, type CloseResult, type GateRun } from './close.js';
-export { moleculeStatus, type MoleculeStatus, type StatusOptions, type StepStatus } from './status.js';
+export { moleculeStatus, stepCount, workSteps, type MoleculeStatus, type StatusOptions, type StepStatus } from './status.js';
 export { burnWisp, squashWisp, gcWisps, DEFAULT_WISP_MAX_AGE } from './wisp.js';

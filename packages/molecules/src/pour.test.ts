@@ -75,6 +75,9 @@ describe('pourMolecule', () => {
     expect(closeStep(store, 'a', byPath.get('finish')!).alsoClosed).toEqual([id]);
     const status = moleculeStatus(store, id);
     expect(status).toMatchObject({ done: 5, total: 5 });
+    // one count of steps everywhere: the steps that are work, not the molecules that hold them
+    expect(store.get(id).close_reason).toBe('all 5 steps closed');
+    expect(store.get(byPath.get('middle')!).close_reason).toBe('all 3 steps closed');
     expect(status.steps[1]!.children[0]!.children.map((c) => c.title)).toEqual(['one', 'two']);
   });
 

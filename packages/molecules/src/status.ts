@@ -28,6 +28,17 @@ interface StepRef {
   id: string;
 }
 
+/**
+ * The steps that are work: every step bead but the molecule beads of steps that expand another molecule (they
+ * only hold that molecule's steps). What pour, sling, status and close count as a molecule's steps.
+ */
+export function workSteps<T extends { path: string }>(steps: T[]): T[] {
+  const holders = new Set(steps.map((s) => s.path.slice(0, Math.max(0, s.path.lastIndexOf('/')))));
+  return steps.filter((s) => !holders.has(s.path));
+}
+
+export const stepCount = (steps: { path: string }[]): number => workSteps(steps).length;
+
 /** First claim time of each bead, from one pass over the log. */
 function claimTimes(store: BeadStore, logIds: Map<string, string>): Map<string, string> {
   const out = new Map<string, string>();
@@ -79,14 +90,14 @@ export function moleculeStatus(store: BeadStore, idInput: string, options: Statu
     const parentPath = s.path.includes('/') ? s.path.slice(0, s.path.lastIndexOf('/')) : undefined;
     (parentPath !== undefined ? nodes.get(parentPath)?.children : undefined)?.push(node) ?? (parentPath === undefined ? top.push(node) : undefined);
   }
-  const leaves = [...nodes.values()].filter((n) => n.children.length === 0);
+  const work = workSteps(meta.steps.filter((s) => nodes.has(s.path))).map((s) => nodes.get(s.path)!);
   return {
     id: root.id,
     title: root.title,
     molecule: meta.molecule ?? '',
     status: root.status,
-    done: leaves.filter((n) => n.status === 'closed').length,
-    total: leaves.length,
+    done: work.filter((n) => n.status === 'closed').length,
+    total: work.length,
     steps: top,
   };
 }

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BeadsError, readyBeads } from '@gastown/beads';
 import { findTown } from '@gastown/gastown';
-import { DEFAULT_WISP_MAX_AGE, burnWisp, formatProblem, gcWisps, listMolecules, moleculeProblems, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
+import { DEFAULT_WISP_MAX_AGE, burnWisp, formatProblem, gcWisps, listMolecules, moleculeProblems, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, stepCount, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
 import { list, str, type Args } from '../args.js';
 import { beadList } from '../format.js';
 import type { Context } from '../context.js';
@@ -106,7 +106,7 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
           const target = wisp ? ctx.wisps(true)! : ctx.store;
           if (wisp) gcWisps(target, ctx.store.config.wisp_max_age ?? DEFAULT_WISP_MAX_AGE);
           const result = pourMolecule(target, ctx.actor, str(a, 'name')!, { catalog: catalog(ctx), vars: vars(a), key: str(a, 'key'), parent: str(a, 'parent'), assignee: str(a, 'assignee'), wisp });
-          ctx.out(result, (r) => `${r.existing ? 'Already poured' : 'Poured'} ${r.molecule.id}: ${r.molecule.title} (${r.steps.length} steps)\n${r.steps.map((s) => `  ${s.path.padEnd(24)} ${s.id}`).join('\n')}`);
+          ctx.out(result, (r) => `${r.existing ? 'Already poured' : 'Poured'} ${r.molecule.id}: ${r.molecule.title} (${stepCount(r.steps)} steps)\n${r.steps.map((s) => `  ${s.path.padEnd(24)} ${s.id}`).join('\n')}`);
         }),
       )
       .command(
