@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, bd, bdJson, tempDirs, waitFor } from './helpers.js';
 
@@ -54,6 +54,18 @@ describe('bd mol and gates from the command line', () => {
     expect(bd(dir, ['history', check]).stdout).toMatch(/gate FAILED: echo "checking 3"; exit 3 \(exit 3, \d+ ms\)[\s\S]*gates overridden: known failure[\s\S]*closed: known failure/);
     expect(bdJson<{ status: string; close_reason: string }[]>(dir, ['show', poured.molecule.id])[0]).toMatchObject({ status: 'closed', close_reason: 'all 1 step closed' });
   });
+  it('a variable pasted into a gate is its literal text: nothing in it runs', () => {
+    const dir = store();
+    mkdirSync(join(dir, 'molecules'));
+    writeFileSync(join(dir, 'molecules', 'echo.md'), '## Molecule: echo\nEcho a name.\nVar: name\n\n## Step: say\nSay it.\nGate: echo {{name}}\n');
+    const value = '$(touch pwned); y `touch pwned2` "$HOME"';
+    const poured = bdJson<{ steps: { id: string }[] }>(dir, ['mol', 'pour', 'echo', '--var', `name=${value}`]);
+    const closed = bd(dir, ['close', poured.steps[0]!.id]);
+    expect(closed.code).toBe(0);
+    expect(bdJson<{ kind: string; output?: string }[]>(dir, ['history', poured.steps[0]!.id]).find((o) => o.kind === 'gate')!.output).toBe(value);
+    expect(existsSync(join(dir, 'pwned')) || existsSync(join(dir, 'pwned2'))).toBe(false);
+  });
+
   it('bd mol list and bd mol validate agree: a molecule that expands itself (or an invalid one) is invalid in both', () => {
     const dir = store();
     mkdirSync(join(dir, 'molecules'));

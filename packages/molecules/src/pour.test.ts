@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, beadHistory, claimBead, initStore, readyBeads } from '@gastown/beads';
@@ -121,6 +121,23 @@ describe('closeStep gates', () => {
       ['gate', false, true, null],
       ['close', undefined, false, null],
     ]);
+  });
+
+  it('pastes variables into gates and shell code blocks as literal text, whatever quoting they sit in', () => {
+    const gates = ['echo {{v}}', 'echo "double: {{v}}"', "echo 'single: {{v}}'", 'echo "sub: $(echo {{v}})"', 'echo "`echo {{v}}`"'];
+    const { root, store, catalog } = rig({ hostile: `## Molecule: hostile\nH.\nVar: v\n\n## Step: check\nRun:\n\n\`\`\`sh\nprintf '%s' {{v}} > block.txt\n\`\`\`\nSay {{v}}.\n${gates.map((g) => `Gate: ${g}`).join('\n')}\n` });
+    const hostile = ['$(touch pwned1)', '`touch pwned2`', 'x; touch pwned3', 'it\'s "quoted"', 'two\nlines && touch pwned4', '$HOME ${HOME} \\$HOME', "'; touch pwned5; '", '"; touch pwned6; "', '$(echo ) touch pwned7', '', '  spaced  *  '];
+    for (const v of hostile) {
+      const poured = pourMolecule(store, 'a', 'hostile', { catalog, vars: { v } });
+      const step = store.get(poured.steps[0]!.id);
+      expect(step.description).toContain(`Say ${v}.`); // instructions as written
+      const runs = closeStep(store, 'a', step.id, { cwd: root }).gates;
+      expect(runs.map((r) => r.output)).toEqual([v, `double: ${v}`, `single: ${v}`, `sub: ${v}`, v].map((o) => o.trimEnd()));
+      const block = /```sh\n([\s\S]*?)```/.exec(step.description ?? '')![1]!;
+      execFileSync('sh', ['-c', block], { cwd: root });
+      expect(readFileSync(join(root, 'block.txt'), 'utf8')).toBe(v);
+    }
+    expect(readdirSync(root).filter((f) => f.startsWith('pwned'))).toEqual([]);
   });
 
   it('leaves the molecule open while another step is open, and counts claimed steps as open', () => {

@@ -8,6 +8,7 @@ import { BeadsError, newBeadId, resolveIdIn, type Bead, type BeadStore, type Cac
 import { moleculeProblems } from './expand.js';
 import { listMolecules, type CatalogEntry, type CatalogOptions } from './catalog.js';
 import { substitute } from './parse.js';
+import { substituteInstructions, substituteShell } from './shell-text.js';
 import { formatProblem, type Molecule } from './types.js';
 
 export interface PourOptions {
@@ -63,7 +64,7 @@ function plan(molecule: Molecule, values: Record<string, string>, lookup: (name:
   out.push({
     path,
     title: substitute(molecule.title ?? molecule.name, values),
-    description: substitute(molecule.description, values),
+    description: substituteInstructions(molecule.description, values),
     type: 'molecule',
     ...(parentPath !== undefined ? { parentPath } : {}),
     needs: [],
@@ -81,11 +82,12 @@ function plan(molecule: Molecule, values: Record<string, string>, lookup: (name:
       out[index]!.needs = needs;
       continue;
     }
-    const gates = step.gates.map((g) => substitute(g, values));
+    // gates are shell commands: values are quoted into them as literal text
+    const gates = step.gates.map((g) => substituteShell(g, values));
     out.push({
       path: stepPath(step.id),
       title: step.id,
-      description: substitute(step.body, values),
+      description: substituteInstructions(step.body, values),
       type: 'task',
       parentPath: path,
       needs,

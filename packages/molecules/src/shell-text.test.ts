@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { substituteInstructions, substituteShell } from './shell-text.js';
+
+const roots: string[] = [];
+afterEach(() => roots.splice(0).forEach((r) => rmSync(r, { recursive: true, force: true })));
+
+const HOSTILE = ['$(touch p1)', '`touch p2`', 'a; touch p3', `it's "q"`, "'; touch p4; '", '"; touch p5; "', '$HOME \\$HOME \\', '', ' * '];
+
+/** Runs a script in a fresh directory: what it printed, and whether it created any file. */
+function run(script: string): { out: string; files: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'shell-text-'));
+  roots.push(dir);
+  const out = execFileSync('sh', ['-c', script], { cwd: dir, encoding: 'utf8' });
+  return { out, files: readdirSync(dir) };
+}
+
+describe('substituteShell', () => {
+  it('makes each value one literal word or string, in every kind of quoting, in comments and here-documents', () => {
+    const scripts: [string, (v: string) => string][] = [
+      ['printf "[%s]" {{v}}', (v) => `[${v}]`],
+      ["printf '[%s]' 'x{{v}}y'", (v) => `[x${v}y]`],
+      ['printf "[%s]" "x{{v}}y"', (v) => `[x${v}y]`],
+      ['printf "[%s]" "$(printf "%s" {{v}})"', (v) => `[${v}]`],
+      ['printf "[%s]" "`printf "%s" {{v}}`"', (v) => `[${v}]`],
+      ['(printf "[%s]" {{v}})', (v) => `[${v}]`],
+      ["# it's a comment {{v}}\nprintf done", () => 'done'],
+      ['cat <<EOF\nx{{v}}y\nEOF', (v) => `x${v}y\n`],
+      ["cat <<'EOF'\nx{{v}}y\nEOF\nprintf '%s' {{v}}", (v) => `x${v}y\n${v}`],
+    ];
+    for (const [script, expected] of scripts) {
+      for (const v of [...HOSTILE, 'two\nlines; touch p6']) {
+        if (script.includes('<<') && v.includes('\n')) continue;
+        expect({ script, v, ...run(substituteShell(script, { v })) }).toEqual({ script, v, out: expected(v), files: [] });
+      }
+    }
+  });
+
+  it('refuses a line break in a here-document, and leaves unknown names alone', () => {
+    expect(() => substituteShell('cat <<EOF\n{{v}}\nEOF', { v: 'a\nEOF\ntouch x' })).toThrow('variable "v" has a line break');
+    expect(substituteShell('echo {{other}} {{v}}', { v: 'x' })).toBe("echo {{other}} 'x'");
+  });
+});
+
+describe('substituteInstructions', () => {
+  it('quotes in sh, bash and shell code blocks only', () => {
+    const text = 'Say {{v}}.\n```sh\necho {{v}}\n```\n```js\nlog({{v}})\n```\n~~~bash step=x\necho "{{v}}"\n~~~';
+    expect(substituteInstructions(text, { v: "it's" })).toBe(`Say it's.\n\`\`\`sh\necho 'it'\\''s'\n\`\`\`\n\`\`\`js\nlog(it's)\n\`\`\`\n~~~bash step=x\necho "it's"\n~~~`);
+  });
+});
