@@ -39,9 +39,10 @@ describe('substituteShell', () => {
     }
   });
 
-  it('refuses a line break in a here-document, and leaves unknown names alone', () => {
+  it('refuses a line break in a here-document, leaves unknown names alone, and plain words unquoted', () => {
     expect(() => substituteShell('cat <<EOF\n{{v}}\nEOF', { v: 'a\nEOF\ntouch x' })).toThrow('variable "v" has a line break');
-    expect(substituteShell('echo {{other}} {{v}}', { v: 'x' })).toBe("echo {{other}} 'x'");
+    expect(substituteShell('echo {{other}} {{v}}', { v: 'x y' })).toBe("echo {{other}} 'x y'");
+    expect(substituteShell('exit {{v}}; cd {{v}}', { v: 'src/a-b_1.2' })).toBe('exit src/a-b_1.2; cd src/a-b_1.2'); // a plain word stays readable
   });
 });
 

@@ -8,6 +8,7 @@ import { substitute } from './parse.js';
 const VAR_USE = /\{\{\s*([^}]*?)\s*\}\}/y;
 const SHELL_FENCE = /^\s*(```|~~~)\s*(sh|bash|shell)\b/;
 const FENCE = /^\s*(```|~~~)/;
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 type Context = 'plain' | 'group' | 'backtick' | 'single' | 'double' | 'comment' | 'heredoc' | 'heredoc-literal';
 
@@ -20,6 +21,7 @@ function quoteFor(context: Context, value: string, name: string): string {
     if (/[\r\n]/.test(value)) throw new BeadsError('invalid_input', `variable "${name}" has a line break, and {{${name}}} stands in a here-document of a shell command, where it cannot be quoted`, { variable: name });
     return context === 'heredoc' ? value.replace(/[\\$`]/g, '\\$&') : value;
   }
+  if (SAFE_WORD.test(value)) return value; // nothing in it means anything to the shell: left readable
   const quoted = `'${value.replace(/'/g, `'\\''`)}'`;
   // the shell finds a backquoted command's end before it parses it: its backslashes, backquotes and $ are escaped once more
   return context === 'backtick' ? quoted.replace(/[\\`$]/g, '\\$&') : quoted;
