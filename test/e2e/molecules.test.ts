@@ -53,6 +53,10 @@ describe('bd mol and gates from the command line', () => {
     expect(bdJson<{ status: string }[]>(dir, ['close', check, '--force', '-r', 'known failure'])[0]!.status).toBe('closed');
     expect(bd(dir, ['history', check]).stdout).toMatch(/gate FAILED: echo "checking 3"; exit 3 \(exit 3, \d+ ms\)[\s\S]*gates overridden: known failure[\s\S]*closed: known failure/);
     expect(bdJson<{ status: string; close_reason: string }[]>(dir, ['show', poured.molecule.id])[0]).toMatchObject({ status: 'closed', close_reason: 'all 1 step closed' });
+    const second = bdJson<{ steps: { id: string }[] }>(dir, ['mol', 'pour', 'gated', '--var', 'code=0']).steps[0]!.id;
+    const zero = bd(dir, ['close', second, '--gate-timeout', '0s']);
+    expect([zero.code, zero.stderr.trim()]).toEqual([4, 'bd: the gate timeout must be more than 0 (give --gate-timeout a duration such as 30s or 10m)']);
+    expect(bdJson<{ status: string }[]>(dir, ['close', second, '--gate-timeout', '30s'])[0]!.status).toBe('closed');
   });
   it('a variable pasted into a gate is its literal text: nothing in it runs', () => {
     const dir = store();

@@ -4,9 +4,8 @@
 // gates run), commits, and finishes with gt done. Every role reads and acknowledges its mail, and acts again
 // whenever a line arrives on its input (a nudge).
 import { createInterface } from 'node:readline';
-import { createRequire } from 'node:module';
 import { BeadStore, BeadsError, addComment, listBeads, readyBeads, updateBead, type Bead } from '@gastown/beads';
-import { closeStep } from '@gastown/molecules';
+import { closeStep, runShell } from '@gastown/molecules';
 import type { Agent } from './agents.js';
 import { finishWork } from './done.js';
 import { commitAll } from './git-cli.js';
@@ -14,8 +13,6 @@ import { ackMail, inbox, readMail } from './mail.js';
 import { primeAgent } from './prime.js';
 import type { Town } from './town.js';
 import { hookedWork } from './work.js';
-
-const require = createRequire(import.meta.url);
 
 export interface CodeBlock {
   info: string;
@@ -45,10 +42,13 @@ export function blocksFor(step: Bead, hooked: Bead): CodeBlock[] {
   return [...shellBlocks(step.description), ...tagged];
 }
 
+/**
+ * Runs a code block until its shell exits. What it starts in the background keeps running (as it would in an
+ * agent's shell; gt down ends it), and does not hold the step up.
+ */
 function runBlock(code: string, cwd: string): { code: number; output: string } {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync('bash', ['-e', '-o', 'pipefail', '-c', code], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60_000 });
-  return { code: r.status ?? 1, output: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  const r = runShell(['bash', '-e', '-o', 'pipefail', '-c', code], { cwd, timeoutMs: 10 * 60_000, keepBackground: true });
+  return { code: r.exitCode ?? 1, output: r.output };
 }
 
 export class ScriptedAgent {

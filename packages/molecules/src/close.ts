@@ -1,9 +1,9 @@
-// Closing a step: its gates run first (in the caller's directory, with a timeout) and each run is recorded in
-// the bead's history: command, exit code, duration and the tail of its output. A failing gate refuses the
-// close; `force` with a reason overrides, and is recorded as such. Closing the last open bead under a
+// Closing a step: its gates run first (in the caller's directory, with a timeout, as shell-run.ts runs them)
+// and each run is recorded in the bead's history: command, exit code, duration and the tail of its output. A
+// failing gate refuses the close; `force` with a reason overrides, and is recorded as such. Closing the last open bead under a
 // molecule closes the molecule too, with a summary, and so on up.
-import { createRequire } from 'node:module';
 import { BeadsError, openDescendants, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
+import { runShell } from './shell-run.js';
 import { stepCount } from './status.js';
 
 export interface GateRun {
@@ -32,11 +32,9 @@ export interface CloseResult {
   alsoClosed: string[];
 }
 
-// child_process costs ~7 ms to load; only a close that runs gates needs it.
-const require = createRequire(import.meta.url);
-
 const TAIL_LINES = 20;
 const TAIL_CHARS = 4000;
+export const DEFAULT_GATE_TIMEOUT_MS = 600_000;
 
 function tail(text: string): string {
   const lines = text.trimEnd().split('\n');
@@ -44,13 +42,14 @@ function tail(text: string): string {
   return kept.length > TAIL_CHARS ? kept.slice(-TAIL_CHARS) : kept;
 }
 
+/**
+ * Runs one gate with `sh -c` until its shell exits (not until whatever it started in the background does); what
+ * it leaves running is ended, and on a timeout everything it started is killed.
+ */
 export function runGate(command: string, cwd: string, timeoutMs: number): GateRun {
-  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const started = Date.now();
-  const r = spawnSync('sh', ['-c', `${command} 2>&1`], { cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
-  const timedOut = r.error !== undefined && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
-  const output = tail(`${r.stdout ?? ''}${r.stderr ?? ''}${timedOut ? `\n(gate timed out after ${timeoutMs} ms)` : ''}`);
-  return { command, exit_code: r.status, duration_ms: Date.now() - started, output, passed: r.status === 0 && !timedOut, ...(timedOut ? { timed_out: true } : {}) };
+  const r = runShell(['sh', '-c', command], { cwd, timeoutMs });
+  const output = tail(`${r.output}${r.timedOut ? `\n(gate timed out after ${timeoutMs} ms)` : ''}`);
+  return { command, exit_code: r.exitCode, duration_ms: r.durationMs, output, passed: r.exitCode === 0 && !r.timedOut, ...(r.timedOut ? { timed_out: true } : {}) };
 }
 
 function gatesOf(bead: Bead): string[] {
@@ -77,6 +76,8 @@ function moleculesClosingWith(view: CacheReader, id: string): string[] {
 
 export function closeStep(store: BeadStore, actor: string, idInput: string, options: CloseOptions = {}): CloseResult {
   if (options.force && !options.reason?.trim()) throw new BeadsError('invalid_input', '--force needs --reason: say why the gates are overridden');
+  const timeoutMs = options.gateTimeoutMs ?? DEFAULT_GATE_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new BeadsError('invalid_input', 'the gate timeout must be more than 0 (give --gate-timeout a duration such as 30s or 10m)', { gate_timeout_ms: timeoutMs });
   const id = store.resolveId(idInput);
   const bead = store.get(id);
   if (bead.status === 'closed') throw new BeadsError('conflict', `${id} is already closed`, { id });
@@ -85,7 +86,7 @@ export function closeStep(store: BeadStore, actor: string, idInput: string, opti
   const runs: GateRun[] = [];
   if (!options.force) {
     for (const command of gates) {
-      const run = runGate(command, options.cwd ?? process.cwd(), options.gateTimeoutMs ?? 600_000);
+      const run = runGate(command, options.cwd ?? process.cwd(), timeoutMs);
       runs.push(run);
       if (!run.passed) break;
     }

@@ -4,6 +4,7 @@ export { parseMolecule, substitute, type ParseResult } from './parse.js';
 export { listMolecules, findMolecule, catalogDirs, shippedMoleculesDir, readMoleculeFile, type CatalogEntry, type CatalogOptions, type MoleculeSource } from './catalog.js';
 export { checkExpansion, moleculeProblems } from './expand.js';
 export { pourMolecule, keyedId, type PourOptions, type PourResult, type StepMetadata } from './pour.js';
-export { closeStep, runGate, type CloseOptions, type CloseResult, type GateRun } from './close.js';
+export { closeStep, runGate, DEFAULT_GATE_TIMEOUT_MS, type CloseOptions, type CloseResult, type GateRun } from './close.js';
 export { moleculeStatus, stepCount, workSteps, type MoleculeStatus, type StatusOptions, type StepStatus } from './status.js';
 export { burnWisp, squashWisp, gcWisps, DEFAULT_WISP_MAX_AGE } from './wisp.js';
+export { runShell, endProcessGroup, type ShellRun, type ShellRunOptions } from './shell-run.js';
