@@ -256,6 +256,34 @@ describe('agents in tmux', () => {
     expect(gt(town, ['sling', bdJson<{ id: string }>(town, ['create', 'task 2', '--rig', 'alpha']).id, 'alpha', '--runtime', 'idle']).stdout).toMatch(/molecule polecat-work al-\w+ \(6 steps\)/);
   });
 
+  it('three slings at once pick three different polecats, and all succeed', async () => {
+    const town = newTown('gt-sling-race-', [['alpha', 'al']]);
+    const config = JSON.parse(readFileSync(join(town, 'town.json'), 'utf8'));
+    config.runtimes = { commands: { idle: 'cat' } };
+    writeFileSync(join(town, 'town.json'), JSON.stringify(config));
+    const ids = ['one', 'two', 'three'].map((t) => bdJson<{ id: string }>(town, ['create', `task ${t}`, '--rig', 'alpha']).id);
+    // Creating a polecat's branch takes a while (a hook holds it up), so the three slings overlap between
+    // choosing a name and taking it.
+    writeFileSync(join(town, 'alpha', 'main', '.git', 'hooks', 'reference-transaction'), '#!/bin/sh\n[ "$1" = prepared ] || exit 0\ngrep -q " refs/heads/polecat/" && sleep 2\nexit 0\n', { mode: 0o755 });
+    const sling = (id: string): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const p = spawn(process.execPath, [join(ROOT, 'packages', 'cli', 'dist', 'gt.mjs'), 'sling', id, 'alpha', '--molecule', 'tiny', '--runtime', 'idle', '--json'], { cwd: town, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (out += d));
+        p.on('close', (code) => resolve({ code, out }));
+      });
+    const results = await Promise.all(ids.map(sling));
+    expect(results.map((r) => [r.code, r.out.includes('"address"') ? '' : r.out])).toEqual([[0, ''], [0, ''], [0, '']]);
+    const addresses = results.map((r) => (JSON.parse(r.out) as { address: string }).address);
+    expect([...addresses].sort()).toEqual(['alpha/polecats/furiosa', 'alpha/polecats/nux', 'alpha/polecats/slit']);
+    expect(agents(town).filter((a) => a.address.includes('polecats')).map((a) => [a.address, a.state, a.hooked !== null])).toEqual([
+      ['alpha/polecats/furiosa', 'running', true],
+      ['alpha/polecats/nux', 'running', true],
+      ['alpha/polecats/slit', 'running', true],
+    ]);
+  });
+
   it('delivers 100 nudges from four concurrent senders whole, each once, in one piece', async () => {
     const town = newTown('gt-nudge-');
     const out = join(town, 'lines.txt');

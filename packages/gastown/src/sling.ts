@@ -1,8 +1,9 @@
 // gt sling: hands a bead to a new polecat. It picks a name from the pool, makes the polecat's worktree and
 // branch, hooks the bead to it, pours the work molecule under the bead, and starts the polecat's session.
 // A step that fails undoes the steps before it, so nothing is left half-made.
-import { existsSync } from 'node:fs';
-import { BeadStore, BeadsError, hookBead, hookRefusal, updateBead, type Bead } from '@gastown/beads';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BeadStore, BeadsError, hookBead, hookRefusal, updateBead, withLock, type Bead } from '@gastown/beads';
 import { findMolecule, keyedId, pourMolecule, stepCount, type CatalogOptions } from '@gastown/molecules';
 import { agentFor, requireRig, type Agent } from './agents.js';
 import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from './git-cli.js';
@@ -66,13 +67,24 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
   }
   const moleculeName = options.molecule ?? beadMolecule(bead) ?? DEFAULT_WORK_MOLECULE;
   const runtime = resolveRuntime(town, 'polecat', options.tools, options.runtime);
-  const name = pickName(town, rig);
-  const agent: Agent = agentFor(town, 'polecat', rig, name);
-  // Checked again under the store's lock by hookBead; asked first so that a refused sling makes no worktree.
-  const refusal = hookRefusal(bead, agent.address);
-  if (refusal) throw refusal;
-  const branch = `polecat/${name}`;
-  addWorktree(paths.clone, agent.cwd, branch);
+  // A name is taken by making its worktree and branch: choosing and taking happen under the rig's sling lock, so
+  // that slings at the same time choose different names.
+  const locks = join(town.root, '.gt', 'locks');
+  mkdirSync(locks, { recursive: true });
+  const { name, agent, branch } = withLock(
+    join(locks, `sling-${rig}.lock`),
+    () => {
+      const name = pickName(town, rig);
+      const agent: Agent = agentFor(town, 'polecat', rig, name);
+      // Checked again under the store's lock by hookBead; asked first so that a refused sling makes no worktree.
+      const refusal = hookRefusal(bead, agent.address);
+      if (refusal) throw refusal;
+      const branch = `polecat/${name}`;
+      addWorktree(paths.clone, agent.cwd, branch);
+      return { name, agent, branch };
+    },
+    { timeoutMs: 120_000 },
+  );
   let hooked = false;
   try {
     // The hook records the molecule (its id follows from the pour's key) and the runtime: whoever asks what the
