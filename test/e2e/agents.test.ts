@@ -256,6 +256,39 @@ describe('agents in tmux', () => {
     expect(gt(town, ['sling', bdJson<{ id: string }>(town, ['create', 'task 2', '--rig', 'alpha']).id, 'alpha', '--runtime', 'idle']).stdout).toMatch(/molecule polecat-work al-\w+ \(6 steps\)/);
   });
 
+  it('gt down ends what a session started with nohup or setsid, gone from its process tree; gt down RIG only that rig\'s', async () => {
+    const town = newTown('gt-down-nohup-', [['alpha', 'al']]);
+    writeFileSync(
+      join(town, 'molecules', 'bg.md'),
+      ['## Molecule: bg', 'Leave work running in the background.', '', '## Step: start', '```sh', 'nohup sleep 778 &', 'echo $! > "$GT_TOWN/nohup.pid"', '(setsid sleep 779 >/dev/null 2>&1 & echo $! > "$GT_TOWN/setsid.pid")', 'echo started > bg.txt', '```', ''].join('\n'),
+    );
+    gtJson(town, ['up'], scripted);
+    const id = bdJson<{ id: string }>(town, ['create', 'background work', '--rig', 'alpha']).id;
+    gtJson(town, ['sling', id, 'alpha', '--molecule', 'bg'], scripted);
+    const pidOf = (f: string): number => Number(readFileSync(join(town, f), 'utf8'));
+    await waitFor(() => ['nohup.pid', 'setsid.pid'].every((f) => existsSync(join(town, f)) && readFileSync(join(town, f), 'utf8').endsWith('\n')), 'the step to start its background processes');
+    const pids = [pidOf('nohup.pid'), pidOf('setsid.pid')];
+    const running = (pid: number): boolean => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    try {
+      expect(pids.map(running)).toEqual([true, true]);
+      const mayor = agent(town, 'mayor').pid!;
+      expect(gtJson<{ stopped: string[] }>(town, ['down', 'alpha']).stopped).toContain('gt-town-alpha-polecat-nux');
+      await waitFor(() => pids.every((p) => !running(p)), 'gt down alpha to end the background processes');
+      expect(running(mayor)).toBe(true); // another rig's (here: the town's) agents are left alone
+      gtJson(town, ['down']);
+      await waitFor(() => !running(mayor), 'gt down to end the mayor');
+    } finally {
+      for (const p of pids) if (running(p)) process.kill(p, 'SIGKILL');
+    }
+  });
+
   it('three slings at once pick three different polecats, and all succeed', async () => {
     const town = newTown('gt-sling-race-', [['alpha', 'al']]);
     const config = JSON.parse(readFileSync(join(town, 'town.json'), 'utf8'));

@@ -1,4 +1,6 @@
-// Processes, one function per verb: the tree under a pid, whether a pid lives, and ending a set of them.
+// Processes, one function per verb: the tree under a pid, the processes a town's sessions started (by the
+// identity in their environment and by session id), whether a pid lives, and ending a set of them.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { sleepSync } from '@gastown/beads';
 
@@ -22,6 +24,62 @@ export function descendants(roots: number[]): number[] {
     }
   }
   return out;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** The session id (setsid changes it; nohup and & do not). */
+  sid: number;
+  /** The environment it was started with (empty when it cannot be read: another user's). */
+  env: string[];
+}
+
+/** Every live process, from /proc; null where there is no /proc (not Linux). Zombies are left out. */
+export function processTable(): ProcessInfo[] | null {
+  if (!existsSync('/proc/self/environ')) return null;
+  const out: ProcessInfo[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid, , sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue;
+      let env: string[] = [];
+      try {
+        env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      } catch {
+        /* not ours to read */
+      }
+      out.push({ pid: Number(entry), ppid: Number(ppid), sid: Number(sid), env });
+    } catch {
+      /* ended meanwhile */
+    }
+  }
+  return out;
+}
+
+export interface StartedBy {
+  /** Processes whose environment has all of these (VAR=value), however they left the tree or the session. */
+  env: string[][];
+  /** Processes in these sessions (the panes' programs lead theirs). */
+  sessions: number[];
+}
+
+/**
+ * The processes that carry one of the identities of `by` in their environment, or that belong to one of its
+ * sessions: what a town's sessions started, even when nohup or setsid took it out of their process trees.
+ * Never this process or its ancestors (a gt down run from inside a session must get to its end).
+ */
+export function processesStartedBy(table: ProcessInfo[], by: StartedBy): number[] {
+  const byPid = new Map(table.map((p) => [p.pid, p]));
+  const spared = new Set<number>();
+  for (let p: ProcessInfo | undefined = byPid.get(process.pid); p && !spared.has(p.pid); p = byPid.get(p.ppid)) spared.add(p.pid);
+  spared.add(process.pid);
+  const sessions = new Set(by.sessions);
+  return table
+    .filter((p) => !spared.has(p.pid) && (sessions.has(p.sid) || by.env.some((tags) => tags.every((t) => p.env.includes(t)))))
+    .map((p) => p.pid);
 }
 
 export function alive(pid: number): boolean {

@@ -5,9 +5,9 @@ import { dirname, join } from 'node:path';
 import { BeadsError } from '@gastown/beads';
 import { townSocket, type Agent } from './agents.js';
 import { excludeFromGit } from './git-cli.js';
-import { descendants, endProcesses } from './processes.js';
+import { descendants, endProcesses, processTable, processesStartedBy } from './processes.js';
 import { PRIME_PROMPT, shellQuote, type Runtime, type Tools } from './runtime.js';
-import { listSessions, removeStaleSocket, requireTmux, respawnSession, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
+import { listSessions, removeStaleSocket, requireTmux, respawnSession, serverPid, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
 import type { Town } from './town.js';
 
 export type SessionState = 'running' | 'dead' | 'absent';
@@ -120,6 +120,11 @@ export function restartAgent(town: Town, agent: Agent, runtime: Runtime, tools: 
 /**
  * Ends these agents' sessions and every process their runtimes started (asked to end, killed after a grace
  * period). With no list, the whole town: its tmux server goes too. Worktrees are never touched.
+ *
+ * What a session started is found three ways: the tree under its pane's program; its session id (nohup and &
+ * keep it, so an orphan that init adopted is still found); and, on Linux, the identity every agent's
+ * environment carries (GT_TOWN, GT_AGENT), which setsid keeps too. Beyond reach: a process that cleared its
+ * environment and left the session, and, where there is no /proc, anything that left the tree.
  */
 export function stopAgents(town: Town, agents?: Agent[]): string[] {
   const socket = townSocket(town);
@@ -127,7 +132,13 @@ export function stopAgents(town: Town, agents?: Agent[]): string[] {
   const wanted = agents ? new Set(agents.map((a) => a.session)) : null;
   const targets = sessions.filter((s) => !wanted || wanted.has(s.name));
   const roots = targets.filter((s) => !s.dead).map((s) => s.pid);
-  const pids = [...roots, ...descendants(roots)];
+  const table = processTable();
+  const inTown = `GT_TOWN=${town.root}`;
+  const identities = agents ? agents.map((a) => [inTown, `GT_AGENT=${a.address}`]) : [[inTown]];
+  // The server may carry an agent's identity (when a gt run inside a session started it): it holds every session.
+  const server = wanted ? serverPid(socket) : undefined;
+  const started = table ? processesStartedBy(table, { env: identities, sessions: roots }).filter((p) => p !== server) : [];
+  const pids = [...new Set([...roots, ...descendants(roots), ...started])];
   if (!wanted) stopServer(socket);
   else for (const s of targets) stopSession(socket, s.name);
   endProcesses(pids);

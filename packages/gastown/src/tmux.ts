@@ -84,6 +84,16 @@ export function listSessions(socket: string): SessionInfo[] {
     });
 }
 
+/** The pid of the town's tmux server; undefined when none runs. */
+export function serverPid(socket: string): number | undefined {
+  try {
+    return Number(tmux(socket, ['display-message', '-p', '#{pid}']).trim()) || undefined;
+  } catch (err) {
+    if (noServer(err)) return undefined;
+    throw err;
+  }
+}
+
 /** Ends a session; false when there was none. */
 export function stopSession(socket: string, name: string): boolean {
   try {
