@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bd, bdJson, gt } from './helpers.js';
+import { GT, bd, bdJson, gt } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
@@ -45,6 +45,29 @@ describe('gt install and rigs', () => {
       expect({ cmd, code: r.code }).toEqual({ cmd, code: 0 });
       expect(r.stdout).toContain('--json');
     }
+  });
+
+  it('rigs added at the same time are all kept; two of one name give one rig and one clear refusal', async () => {
+    const { base, town } = newTown('gt-rig-race-');
+    const source = project(base, 'src');
+    const add = (name: string, prefix: string): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve) => {
+        const p = spawn(process.execPath, [GT, 'rig', 'add', name, source, '--prefix', prefix, '--json'], { cwd: town, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (out += d));
+        p.on('close', (code) => resolve({ code, out }));
+      });
+    const names = ['ra', 'rb', 'rc', 'rd', 're', 'rf'];
+    const results = await Promise.all(names.map((n) => add(n, n)));
+    expect(results.map((r) => r.code)).toEqual(names.map(() => 0));
+    expect(gtJson<{ name: string }[]>(town, ['rig', 'list']).map((r) => r.name).sort()).toEqual(names);
+    expect(readFileSync(join(town, '.gitignore'), 'utf8').split('\n').filter((l) => names.some((n) => l === `/${n}/`))).toHaveLength(names.length);
+    const same = await Promise.all([add('twin', 'tw'), add('twin', 'tx')]);
+    expect(same.map((r) => r.code).sort()).toEqual([0, 5]);
+    expect(same.find((r) => r.code === 5)!.out).toMatch(/already (has a rig named twin|exists)/);
+    expect(gtJson<{ name: string }[]>(town, ['rig', 'list']).filter((r) => r.name === 'twin')).toHaveLength(1);
+    expect(existsSync(join(town, 'twin', 'main', '.beads'))).toBe(true);
   });
 
   it('installs a town once, adds rigs (new store or adopted), lists and removes them', () => {

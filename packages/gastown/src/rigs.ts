@@ -2,7 +2,7 @@
 // (`main/`, which holds the rig's .beads/) and places for its agents' work (`polecats/`, `refinery/`).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { BeadsError, PREFIX_PATTERN, initStore } from '@gastown/beads';
+import { BeadsError, PREFIX_PATTERN, initStore, withLock } from '@gastown/beads';
 import { clone, probeRepository, unmergedWork } from './git-cli.js';
 import { RIGS_FILE, TOWN_PREFIX, ignoreInTown, readTown, unignoreInTown, writeJsonAtomic, type RigEntry, type Town } from './town.js';
 
@@ -15,8 +15,22 @@ export function rigPaths(town: Town, name: string): { dir: string; clone: string
   return { dir, clone, store: join(clone, '.beads'), polecats: join(dir, 'polecats'), refinery: join(dir, 'refinery') };
 }
 
-function saveRigs(town: Town, rigs: RigEntry[]): void {
-  writeJsonAtomic(join(town.root, RIGS_FILE), { rigs });
+/**
+ * Changes the rig registry (rigs.json, and the town's .gitignore) under the town's rig lock: rig commands at
+ * the same time each see the other's change, and none is lost.
+ */
+function updateRigs<T>(town: Town, change: (rigs: RigEntry[]) => { rigs: RigEntry[]; result: T }): T {
+  const locks = join(town.root, '.gt', 'locks');
+  mkdirSync(locks, { recursive: true });
+  return withLock(
+    join(locks, 'rigs.lock'),
+    () => {
+      const { rigs, result } = change(readTown(town.root).rigs);
+      writeJsonAtomic(join(town.root, RIGS_FILE), { rigs });
+      return result;
+    },
+    { timeoutMs: 60_000 },
+  );
 }
 
 export interface AddRigOptions {
@@ -33,13 +47,20 @@ export function addRig(town: Town, name: string, source: string, options: AddRig
     throw new BeadsError('invalid_input', `invalid prefix ${JSON.stringify(options.prefix)}: use 1-20 lower-case letters, digits or _, starting with a letter`);
   }
   const paths = rigPaths(town, name);
-  if (existsSync(paths.dir)) throw new BeadsError('conflict', `${paths.dir} already exists; pick another name or move it away`);
+  const exists = (): BeadsError => new BeadsError('conflict', `${paths.dir} already exists; pick another name or move it away`, { rig: name });
+  if (existsSync(paths.dir)) throw exists();
   const local = resolve(source);
   const from = existsSync(local) ? local : source;
   const problem = probeRepository(from);
   if (problem) throw new BeadsError('invalid_input', `${source} is not a git repository that can be cloned (${problem})`, { source });
+  // Making the directory takes the name: of two adds of one name at the same time, one gets it.
   try {
-    mkdirSync(paths.dir, { recursive: true });
+    mkdirSync(paths.dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists();
+    throw err;
+  }
+  try {
     clone(from, paths.clone);
     const configPath = join(paths.clone, '.beads', 'config.json');
     let prefix: string;
@@ -49,15 +70,22 @@ export function addRig(town: Town, name: string, source: string, options: AddRig
         throw new BeadsError('conflict', `${source} already has a bead store with prefix ${prefix}; add it without --prefix or with --prefix ${prefix}`, { prefix });
       }
     } else prefix = options.prefix ?? name.replace(/[^a-z0-9_]/g, '').slice(0, 20);
-    const clash = prefix === TOWN_PREFIX ? 'the town store' : town.rigs.find((r) => r.prefix === prefix)?.name;
-    if (clash) throw new BeadsError('conflict', `prefix ${prefix} is already used by ${clash}; give this rig another with --prefix`, { prefix });
+    const clashIn = (rigs: RigEntry[]): string | undefined => (prefix === TOWN_PREFIX ? 'the town store' : rigs.find((r) => r.prefix === prefix)?.name);
+    const refuseClash = (clash: string): BeadsError => new BeadsError('conflict', `prefix ${prefix} is already used by ${clash}; give this rig another with --prefix`, { prefix });
+    const early = clashIn(town.rigs);
+    if (early) throw refuseClash(early);
     if (!existsSync(configPath)) initStore(paths.clone, prefix);
     mkdirSync(paths.polecats);
     mkdirSync(paths.refinery);
     const entry: RigEntry = { name, prefix, source, path: relative(town.root, paths.dir), added_at: new Date().toISOString() };
-    saveRigs(town, [...readTown(town.root).rigs, entry]);
-    ignoreInTown(town.root, [`/${name}/`]);
-    return entry;
+    return updateRigs(town, (rigs) => {
+      // asked again of the registry as it is now: another add may have taken the name or prefix meanwhile
+      if (rigs.some((r) => r.name === name)) throw new BeadsError('conflict', `the town already has a rig named ${name}`, { rig: name });
+      const clash = clashIn(rigs);
+      if (clash) throw refuseClash(clash);
+      ignoreInTown(town.root, [`/${name}/`]);
+      return { rigs: [...rigs, entry], result: entry };
+    });
   } catch (err) {
     rmSync(paths.dir, { recursive: true, force: true });
     throw err;
@@ -85,9 +113,11 @@ export function removeRig(town: Town, name: string, options: { force?: boolean }
   if (work.length && !options.force) {
     throw new BeadsError('conflict', `rig ${name} has unmerged work (${work.join('; ')}): push or merge it, or remove with --force`, { rig: name, work });
   }
-  saveRigs(town, readTown(town.root).rigs.filter((r) => r.name !== name));
+  updateRigs(town, (rigs) => {
+    unignoreInTown(town.root, `/${name}/`);
+    return { rigs: rigs.filter((r) => r.name !== name), result: undefined };
+  });
   rmSync(paths.dir, { recursive: true, force: true });
-  unignoreInTown(town.root, `/${name}/`);
   return { removed: name, discarded: work };
 }
 
