@@ -70,6 +70,35 @@ describe('bd mol and gates from the command line', () => {
     expect(existsSync(join(dir, 'pwned')) || existsSync(join(dir, 'pwned2'))).toBe(false);
   });
 
+  it('a bd close killed while its gate runs (Ctrl-C, a crash) leaves nothing of the gate running', async () => {
+    const dir = store();
+    mkdirSync(join(dir, 'molecules'));
+    writeFileSync(join(dir, 'molecules', 'slow.md'), '## Molecule: slow\nA slow gate.\n\n## Step: wait\nWait.\nGate: sleep 1000 & echo $! > sleep.pid; wait\n');
+    const step = bdJson<{ steps: { id: string }[] }>(dir, ['mol', 'pour', 'slow']).steps[0]!.id;
+    const close = spawn(process.execPath, [join(ROOT, 'packages', 'cli', 'dist', 'bd.mjs'), 'close', step], { cwd: dir, stdio: 'ignore' });
+    children.push(close);
+    const exited = new Promise((resolve) => close.on('exit', resolve));
+    const pidFile = join(dir, 'sleep.pid');
+    await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 'the gate to start');
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    const running = (): boolean => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    };
+    try {
+      close.kill('SIGKILL');
+      await exited;
+      await waitFor(() => !running(), 'the gate to end with bd close');
+    } finally {
+      if (running()) process.kill(pid, 'SIGKILL');
+    }
+    expect(bdJson<{ status: string }[]>(dir, ['show', step])[0]!.status).toBe('open');
+  });
+
   it('bd mol list and bd mol validate agree: a molecule that expands itself (or an invalid one) is invalid in both', () => {
     const dir = store();
     mkdirSync(join(dir, 'molecules'));

@@ -2,7 +2,8 @@
 // command gets a process group (and session) of its own and writes to a file, not a pipe, so waiting ends
 // when its shell exits, however long what it started in the background lives (waiting for a pipe to close
 // would wait for those too). On a timeout the whole group is killed; after a normal exit its leftovers are
-// ended too unless the caller keeps them. A process that leaves the group (setsid) is beyond reach here.
+// ended too unless the caller keeps them, and if the caller dies first (Ctrl-C, a crash) the group ends with
+// it. A process that leaves the group (setsid) is beyond reach here.
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -83,6 +84,18 @@ function readTail(path: string): string {
   return buffer.toString('utf8');
 }
 
+/**
+ * A group of its own is out of reach of the terminal's Ctrl-C, and outlives a caller that crashes: beside the
+ * command, a watchdog in the group ends the group once the caller is gone (it asks every second).
+ */
+const watched = (argv: string[]): string[] => [
+  'sh',
+  '-c',
+  `(while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -KILL 0) </dev/null >/dev/null 2>&1 & exec "$@"`,
+  'gt-shell',
+  ...argv,
+];
+
 /** Runs argv (such as ['sh', '-c', command]) in `cwd` until its own process exits or the timeout. */
 export function runShell(argv: string[], options: ShellRunOptions): ShellRun {
   if (!(options.timeoutMs > 0)) throw new RangeError(`timeout must be more than 0 ms, not ${options.timeoutMs}`);
@@ -94,7 +107,9 @@ export function runShell(argv: string[], options: ShellRunOptions): ShellRun {
   try {
     // spawnSync honours `detached` (setsid) although its types leave it out
     const spawnOptions = { cwd: options.cwd, detached: true, stdio: ['ignore', fd, fd], timeout: options.timeoutMs, killSignal: 'SIGKILL' } as SpawnSyncOptions;
-    const r = spawnSync(argv[0]!, argv.slice(1), spawnOptions);
+    // (what keeps its background running has no watchdog: it would end that work along with the caller)
+    const run = options.keepBackground ? argv : watched(argv);
+    const r = spawnSync(run[0]!, run.slice(1), spawnOptions);
     if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
     const timedOut = r.error !== undefined;
     // the group's id is the shell's pid: it leads a new session (detached)
