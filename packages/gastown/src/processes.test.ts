@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { processTable, processesStartedBy } from './processes.js';
+
+const children: ChildProcess[] = [];
+const strays: number[] = [];
+afterEach(() => {
+  for (const pid of strays.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  children.splice(0).forEach((c) => c.kill('SIGKILL'));
+});
+
+/** Starts a detached shell script and resolves with the pids it prints (one a line), once it has printed `count`. */
+function start(script: string, count: number, env: Record<string, string> = {}): Promise<{ child: ChildProcess; pids: number[] }> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, ...env } });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const pids = out.split('\n').filter(Boolean).map(Number);
+      if (pids.length >= count) {
+        strays.push(...pids);
+        resolve({ child, pids });
+      }
+    });
+  });
+}
+
+describe('processesStartedBy', () => {
+  it('finds by identity in the environment (setsid keeps it) and by session (nohup keeps it), never this process or its ancestors', async () => {
+    const tag = `GT_TOWN=/tmp/processes-test-${process.pid}-${Date.now()}`;
+    const tagged = await start('setsid sleep 300 >/dev/null 2>&1 & echo $!; wait', 1, { GT_TOWN: tag.slice('GT_TOWN='.length), GT_AGENT: 'alpha/witness' });
+    const session = await start('(nohup sleep 301 >/dev/null 2>&1 & echo $!); echo $$; exec sleep 302', 2);
+    const [orphan, leader] = session.pids as [number, number];
+    const setsid = tagged.pids[0]!;
+    expect(processTable() !== null).toBe(process.platform === 'linux');
+    if (process.platform !== 'linux') return; // no /proc: nothing to find this way (see sessions.ts)
+    const find = (env: string[][], sessions: number[] = []): number[] => processesStartedBy(processTable()!, { env, sessions });
+    expect(find([[tag]])).toEqual(expect.arrayContaining([tagged.child.pid, setsid]));
+    expect(find([[tag, 'GT_AGENT=alpha/witness']])).toContain(setsid);
+    expect(find([[tag, 'GT_AGENT=alpha/refinery']])).toEqual([]);
+    expect(find([], [leader])).toEqual(expect.arrayContaining([leader, orphan]));
+    expect(find([], [leader])).not.toContain(setsid);
+    const everyone = find([[`PATH=${process.env.PATH}`]]);
+    expect(everyone).not.toContain(process.pid);
+    expect(everyone).not.toContain(process.ppid);
+  });
+});
