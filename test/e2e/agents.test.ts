@@ -102,7 +102,7 @@ describe('agents in tmux', () => {
     const witness = agent(town, 'beta/witness');
     expect(witness.state).toBe('running');
     const env = environOf(witness.pid!);
-    expect(env).toMatchObject({ GT_TOWN: town, GT_ROLE: 'witness', GT_RIG: 'beta', GT_AGENT: 'beta/witness', BD_ACTOR: 'beta/witness', BEADS_DIR: join(town, 'beta', 'main', '.beads'), GIT_AUTHOR_NAME: 'beta/witness', GT_RUNTIME: 'scripted', GT_AGENT_RUNTIME: 'scripted' });
+    expect(env).toMatchObject({ GT_TOWN: town, GT_ROLE: 'witness', GT_RIG: 'beta', GT_AGENT: 'beta/witness', BD_ACTOR: 'beta/witness', BEADS_DIR: join(town, 'beta', 'main', '.beads'), GIT_AUTHOR_NAME: 'beta/witness', GT_RUNTIME: 'scripted', GT_AGENT_RUNTIME: 'scripted', GT_SESSION: `${up.socket}/gt-town-beta-witness` });
     expect(env.PATH!.split(':')[0]).toBe(join(town, '.gt', 'bin'));
     expect(environOf(agent(town, 'mayor').pid!)).toMatchObject({ GT_ROLE: 'mayor', BEADS_DIR: join(town, '.beads') });
     await waitFor(() => gt(town, ['peek', 'mayor']).stdout.includes('[idle] waiting for a nudge'), 'the mayor to prime and idle');

@@ -34,20 +34,19 @@ function start(script: string, count: number, env: Record<string, string> = {}):
 
 describe('processesStartedBy', () => {
   it('finds by identity in the environment (setsid keeps it) and by session (nohup keeps it), never this process or its ancestors', async () => {
-    const tag = `GT_TOWN=/tmp/processes-test-${process.pid}-${Date.now()}`;
-    const tagged = await start('setsid sleep 300 >/dev/null 2>&1 & echo $!; wait', 1, { GT_TOWN: tag.slice('GT_TOWN='.length), GT_AGENT: 'alpha/witness' });
+    const tag = `GT_SESSION=processes-test-${process.pid}-${Date.now()}/alpha-witness`;
+    const tagged = await start('setsid sleep 300 >/dev/null 2>&1 & echo $!; wait', 1, { GT_SESSION: tag.slice('GT_SESSION='.length) });
     const session = await start('(nohup sleep 301 >/dev/null 2>&1 & echo $!); echo $$; exec sleep 302', 2);
     const [orphan, leader] = session.pids as [number, number];
     const setsid = tagged.pids[0]!;
     expect(processTable() !== null).toBe(process.platform === 'linux');
     if (process.platform !== 'linux') return; // no /proc: nothing to find this way (see sessions.ts)
-    const find = (env: string[][], sessions: number[] = []): number[] => processesStartedBy(processTable()!, { env, sessions });
-    expect(find([[tag]])).toEqual(expect.arrayContaining([tagged.child.pid, setsid]));
-    expect(find([[tag, 'GT_AGENT=alpha/witness']])).toContain(setsid);
-    expect(find([[tag, 'GT_AGENT=alpha/refinery']])).toEqual([]);
-    expect(find([], [leader])).toEqual(expect.arrayContaining([leader, orphan]));
-    expect(find([], [leader])).not.toContain(setsid);
-    const everyone = find([[`PATH=${process.env.PATH}`]]);
+    const find = (entry: string | null, sessions: number[] = []): number[] => processesStartedBy(processTable()!, { env: (env) => entry !== null && env.includes(entry), sessions });
+    expect(find(tag).sort()).toEqual([tagged.child.pid, setsid].sort());
+    expect(find(`${tag}2`)).toEqual([]);
+    expect(find(null, [leader])).toEqual(expect.arrayContaining([leader, orphan]));
+    expect(find(null, [leader])).not.toContain(setsid);
+    const everyone = find(`PATH=${process.env.PATH}`);
     expect(everyone).not.toContain(process.pid);
     expect(everyone).not.toContain(process.ppid);
   });

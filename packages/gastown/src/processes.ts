@@ -60,26 +60,23 @@ export function processTable(): ProcessInfo[] | null {
 }
 
 export interface StartedBy {
-  /** Processes whose environment has all of these (VAR=value), however they left the tree or the session. */
-  env: string[][];
+  /** Whether a process's environment marks it as started by one of the sessions (however it left their trees). */
+  env: (env: string[]) => boolean;
   /** Processes in these sessions (the panes' programs lead theirs). */
   sessions: number[];
 }
 
 /**
- * The processes that carry one of the identities of `by` in their environment, or that belong to one of its
- * sessions: what a town's sessions started, even when nohup or setsid took it out of their process trees.
- * Never this process or its ancestors (a gt down run from inside a session must get to its end).
+ * The processes whose environment `by.env` recognises, or that belong to one of its sessions: what a town's
+ * sessions started, even when nohup or setsid took it out of their process trees. Never this process or its
+ * ancestors (a gt down run from inside a session must get to its end).
  */
 export function processesStartedBy(table: ProcessInfo[], by: StartedBy): number[] {
   const byPid = new Map(table.map((p) => [p.pid, p]));
-  const spared = new Set<number>();
-  for (let p: ProcessInfo | undefined = byPid.get(process.pid); p && !spared.has(p.pid); p = byPid.get(p.ppid)) spared.add(p.pid);
-  spared.add(process.pid);
+  const spared = new Set<number>([process.pid]);
+  for (let p = byPid.get(byPid.get(process.pid)?.ppid ?? 0); p && !spared.has(p.pid); p = byPid.get(p.ppid)) spared.add(p.pid);
   const sessions = new Set(by.sessions);
-  return table
-    .filter((p) => !spared.has(p.pid) && (sessions.has(p.sid) || by.env.some((tags) => tags.every((t) => p.env.includes(t)))))
-    .map((p) => p.pid);
+  return table.filter((p) => !spared.has(p.pid) && (sessions.has(p.sid) || by.env(p.env))).map((p) => p.pid);
 }
 
 export function alive(pid: number): boolean {

@@ -28,12 +28,17 @@ export function sessionState(info: SessionInfo | undefined): SessionState {
   return !info ? 'absent' : info.dead ? 'dead' : 'running';
 }
 
+/** What every process an agent's session starts carries in GT_SESSION: the town's socket and the session. */
+const sessionTag = (town: Town, agent: Agent): string => `${townSocket(town)}/${agent.session}`;
+
 /** The environment an agent's runtime starts with: who it is, where its store is, and gt and bd on PATH. */
 export function agentEnv(town: Town, agent: Agent, runtime: Runtime, tools: Tools): Record<string, string> {
   const email = `${agent.address.replace(/\//g, '.')}@${town.config.name}.gastown.invalid`;
   return {
     GT_TOWN: town.root,
     GT_TOWN_NAME: town.config.name,
+    // Set only here (a person may export GT_TOWN, never this): how gt down knows what the session started.
+    GT_SESSION: sessionTag(town, agent),
     GT_ROLE: agent.role,
     GT_AGENT: agent.address,
     ...(agent.rig ? { GT_RIG: agent.rig } : {}),
@@ -122,8 +127,8 @@ export function restartAgent(town: Town, agent: Agent, runtime: Runtime, tools: 
  * period). With no list, the whole town: its tmux server goes too. Worktrees are never touched.
  *
  * What a session started is found three ways: the tree under its pane's program; its session id (nohup and &
- * keep it, so an orphan that init adopted is still found); and, on Linux, the identity every agent's
- * environment carries (GT_TOWN, GT_AGENT), which setsid keeps too. Beyond reach: a process that cleared its
+ * keep it, so an orphan that init adopted is still found); and, on Linux, the tag every session's environment
+ * carries (GT_SESSION: the town's socket and the session), which setsid keeps too. Beyond reach: a process that cleared its
  * environment and left the session, and, where there is no /proc, anything that left the tree.
  */
 export function stopAgents(town: Town, agents?: Agent[]): string[] {
@@ -133,11 +138,12 @@ export function stopAgents(town: Town, agents?: Agent[]): string[] {
   const targets = sessions.filter((s) => !wanted || wanted.has(s.name));
   const roots = targets.filter((s) => !s.dead).map((s) => s.pid);
   const table = processTable();
-  const inTown = `GT_TOWN=${town.root}`;
-  const identities = agents ? agents.map((a) => [inTown, `GT_AGENT=${a.address}`]) : [[inTown]];
-  // The server may carry an agent's identity (when a gt run inside a session started it): it holds every session.
+  const tags = agents ? new Set(agents.map((a) => `GT_SESSION=${sessionTag(town, a)}`)) : null;
+  const townTag = `GT_SESSION=${socket}/`;
+  const mine = (env: string[]): boolean => env.some((e) => (tags ? tags.has(e) : e.startsWith(townTag)));
+  // The server may carry a session's tag (when a gt run inside a session started it): it holds every session.
   const server = wanted ? serverPid(socket) : undefined;
-  const started = table ? processesStartedBy(table, { env: identities, sessions: roots }).filter((p) => p !== server) : [];
+  const started = table ? processesStartedBy(table, { env: mine, sessions: roots }).filter((p) => p !== server) : [];
   const pids = [...new Set([...roots, ...descendants(roots), ...started])];
   if (!wanted) stopServer(socket);
   else for (const s of targets) stopSession(socket, s.name);
