@@ -1,7 +1,7 @@
 // Closing a step: its gates run first (in the caller's directory, with a timeout, as shell-run.ts runs them)
 // and each run is recorded in the bead's history: command, exit code, duration and the tail of its output. A
-// failing gate refuses the close; `force` with a reason overrides, and is recorded as such. Closing the last open bead under a
-// molecule closes the molecule too, with a summary, and so on up.
+// failing gate refuses the close; `force` with a reason overrides, and is recorded as such. Closing the last
+// open bead under a molecule closes the molecule too, with a summary, and so on up.
 import { BeadsError, openDescendants, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
 import { runShell } from './shell-run.js';
 import { stepCount } from './status.js';
