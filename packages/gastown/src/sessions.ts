@@ -128,9 +128,9 @@ export function restartAgent(town: Town, agent: Agent, runtime: Runtime, tools: 
  *
  * What a session started is found three ways: the tree under its pane's program; its session id (nohup and &
  * keep it, so an orphan that init adopted is still found); and, on Linux, the tag every session's environment
- * carries (GT_SESSION: the town's socket and the session), which setsid keeps too. (cgroups would also catch a
- * process that cleared its environment, but need systemd or root, which a town cannot count on.) Beyond reach: a process that cleared its
- * environment and left the session, and, where there is no /proc, anything that left the tree.
+ * carries (GT_SESSION: the town's socket and the session), which setsid keeps too. Beyond reach: a process
+ * that cleared its environment and left the session, and, where there is no /proc, anything that left the
+ * tree. (cgroups would close that gap, but need systemd or root, which a town cannot count on.)
  */
 export function stopAgents(town: Town, agents?: Agent[]): string[] {
   const socket = townSocket(town);
