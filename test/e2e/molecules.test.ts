@@ -112,6 +112,10 @@ describe('bd mol and gates from the command line', () => {
     expect(listed.map((m) => [m.name, m.valid])).toEqual([['fine', true], ['loop', false], ['outer', false]]);
     expect(validated.map((r) => [r.target, r.valid])).toEqual(listed.map((m) => [m.name, m.valid]));
     expect(bd(dir, ['mol', 'list']).stdout).toMatch(/^loop +rig +1 steps  INVALID/m);
+    // the steps a pour makes: polecat-work's three, with engineer-in-box's four for its work step
+    const shipped = bdJson<{ name: string; steps: number }[]>(dir, ['mol', 'list']).find((m) => m.name === 'polecat-work')!;
+    expect(shipped.steps).toBe(6);
+    expect(bdJson<{ steps: { path: string }[] }>(dir, ['mol', 'pour', 'polecat-work', '--var', 'bead=gt-x']).steps.filter((st) => st.path !== 'work')).toHaveLength(6);
   });
 });
 

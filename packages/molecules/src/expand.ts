@@ -36,3 +36,13 @@ export function checkExpansion(root: Molecule, lookup: (name: string) => Catalog
 export function moleculeProblems(parsed: { molecule?: Molecule; problems: Problem[] }, lookup: (name: string) => CatalogEntry | undefined): Problem[] {
   return [...parsed.problems, ...(parsed.molecule ? checkExpansion(parsed.molecule, lookup) : [])];
 }
+
+/** How many steps pouring it makes that are work (as stepCount counts them): expanded steps count their molecule's. */
+export function expandedStepCount(root: Molecule, lookup: (name: string) => CatalogEntry | undefined): number {
+  const count = (molecule: Molecule, chain: string[]): number =>
+    molecule.steps.reduce((n, step) => {
+      const sub = step.molecule && !chain.includes(step.molecule) ? lookup(step.molecule)?.molecule : undefined;
+      return n + (sub ? count(sub, [...chain, sub.name]) : 1);
+    }, 0);
+  return count(root, [root.name]);
+}

@@ -2,7 +2,7 @@
 export * from './types.js';
 export { parseMolecule, substitute, type ParseResult } from './parse.js';
 export { listMolecules, findMolecule, catalogDirs, shippedMoleculesDir, readMoleculeFile, type CatalogEntry, type CatalogOptions, type MoleculeSource } from './catalog.js';
-export { checkExpansion, moleculeProblems } from './expand.js';
+export { checkExpansion, expandedStepCount, moleculeProblems } from './expand.js';
 export { pourMolecule, keyedId, type PourOptions, type PourResult, type StepMetadata } from './pour.js';
 export { closeStep, runGate, DEFAULT_GATE_TIMEOUT_MS, type CloseOptions, type CloseResult, type GateRun } from './close.js';
 export { moleculeStatus, stepCount, workSteps, type MoleculeStatus, type StatusOptions, type StepStatus } from './status.js';

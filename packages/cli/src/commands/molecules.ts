@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { BeadsError, readyBeads } from '@gastown/beads';
 import { findTown } from '@gastown/gastown';
-import { DEFAULT_WISP_MAX_AGE, burnWisp, formatProblem, gcWisps, listMolecules, moleculeProblems, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, stepCount, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
+import { DEFAULT_WISP_MAX_AGE, burnWisp, expandedStepCount, formatProblem, gcWisps, listMolecules, moleculeProblems, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, stepCount, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
 import { list, str, type Args } from '../args.js';
 import { beadList } from '../format.js';
 import type { Context } from '../context.js';
@@ -58,7 +58,7 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
         run((ctx) => {
           const all = listMolecules(catalog(ctx));
           const lookup = (n: string) => all.find((e) => e.name === n && !e.shadowedBy);
-          const entries = all.map((e) => ({ name: e.name, source: e.source, file: e.file, ...(e.shadowedBy ? { shadowed_by: e.shadowedBy } : {}), steps: e.molecule?.steps.length ?? 0, valid: moleculeProblems(e, lookup).length === 0, description: e.molecule?.description.split('\n')[0] ?? '' }));
+          const entries = all.map((e) => ({ name: e.name, source: e.source, file: e.file, ...(e.shadowedBy ? { shadowed_by: e.shadowedBy } : {}), steps: e.molecule ? expandedStepCount(e.molecule, lookup) : 0, valid: moleculeProblems(e, lookup).length === 0, description: e.molecule?.description.split('\n')[0] ?? '' }));
           ctx.out(entries, (es) => es.map((e) => `${e.name.padEnd(20)} ${e.source.padEnd(9)} ${String(e.steps).padStart(2)} steps${e.valid ? '' : '  INVALID'}${e.shadowed_by ? `  (shadowed by ${e.shadowed_by})` : ''}  ${e.description}`).join('\n') || 'No molecules.');
         }),
       )
