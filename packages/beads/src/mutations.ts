@@ -228,7 +228,12 @@ export function removeLabel(store: BeadStore, actor: string, id: string, label: 
   });
 }
 
+function refuseEmptyId(input: string): void {
+  if (!input.trim()) throw new BeadsError('invalid_input', 'an empty id was given');
+}
+
 export function addDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type = 'blocks', options: DependencyOptions = {}): Bead {
+  refuseEmptyId(dependsOn);
   assertValid('validateCreateInput', { title: 'x', deps: [{ type, id: dependsOn }] }, 'dependency');
   return simpleOp(store, actor, id, (s, view) => {
     const other = resolveTarget(store, view, dependsOn, options.foreign);
@@ -239,6 +244,7 @@ export function addDependency(store: BeadStore, actor: string, id: string, depen
 }
 
 export function removeDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type?: string): Bead {
+  refuseEmptyId(dependsOn);
   return store.get(
     store.write<string>(actor, (view) => {
       const state = resolveIn(store, view, id);

@@ -19,6 +19,31 @@ export function list(args: Args, key: string): string[] | undefined {
   return parts.length ? parts : undefined;
 }
 
+/** The raw values of a positional or repeated option, trimmed; none are dropped. */
+function raw(args: Args, key: string): string[] {
+  const v = args[key];
+  if (v === undefined || v === null) return [];
+  return (Array.isArray(v) ? v : [v]).map((x) => String(x).trim());
+}
+
+/** Ids given as positionals: an empty one is refused, never skipped (`bd close ''` must not succeed doing nothing). */
+export function ids(args: Args, key = 'ids'): string[] {
+  const out = raw(args, key);
+  if (out.some((id) => !id)) throw new BeadsError('invalid_input', 'an empty id was given');
+  return out;
+}
+
+/** Comma-separated and/or repeated values where an empty one (`''`, `a,,b`) is a mistake: refused, never skipped. */
+function parts(args: Args, key: string, empty: string): string[] | undefined {
+  const out = raw(args, key).flatMap((x) => x.split(',').map((s) => s.trim()));
+  if (out.some((l) => !l)) throw new BeadsError('invalid_input', empty);
+  return out.length ? out : undefined;
+}
+
+export function labels(args: Args, key: string): string[] | undefined {
+  return parts(args, key, 'label must not be empty');
+}
+
 export function priority(value: string | undefined, flag = '--priority'): number | undefined {
   if (value === undefined) return undefined;
   const m = /^[Pp]?(\d+)$/.exec(value.trim());
@@ -48,7 +73,8 @@ export function when(value: string | undefined, flag: string, now = new Date()):
 }
 
 /** `--deps blocks:gt-abc,discovered-from:gt-def` (a bare id means blocks). */
-export function deps(value: string[] | undefined): { type: string; id: string }[] | undefined {
+export function deps(args: Args, key = 'deps'): { type: string; id: string }[] | undefined {
+  const value = parts(args, key, `invalid --${key} entry "": use type:id, e.g. blocks:gt-abc12`);
   if (!value) return undefined;
   return value.map((item) => {
     const colon = item.indexOf(':');

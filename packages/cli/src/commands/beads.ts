@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { BeadsError, createBead, deleteBead, heartbeat, parseDuration, reopenBead, updateBead, type Bead } from '@gastown/beads';
 import { closeStep } from '@gastown/molecules';
-import { deps, list, priority, str, when, type Args } from '../args.js';
+import { deps, ids, labels, priority, str, when, type Args } from '../args.js';
 import { beadDetail } from '../format.js';
 import type { Run } from '../run.js';
 
@@ -58,9 +58,9 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
         const bead = createBead(ctx.store, ctx.actor, {
           title,
           ...commonFields(a),
-          labels: list(a, 'labels'),
+          labels: labels(a, 'labels'),
           parent: str(a, 'parent'),
-          deps: deps(list(a, 'deps')),
+          deps: deps(a),
           id: str(a, 'id'),
         } as Parameters<typeof createBead>[2], { foreign: ctx.foreign() });
         ctx.out(bead, (b) => `Created ${b.id}: ${b.title}`);
@@ -71,7 +71,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
       'Show beads in full (--json: an array)',
       (c) => c.positional('ids', { type: 'string', array: true, describe: 'Ids or unique prefixes' }),
       run((ctx, a) => {
-        const beads = (list(a, 'ids') ?? []).map((id) => ctx.storeFor(id).get(id));
+        const beads = ids(a).map((id) => ctx.storeFor(id).get(id));
         ctx.out(beads, (bs) => bs.map(beadDetail).join('\n\n'));
       }),
     )
@@ -136,8 +136,8 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
 }
 
 function manyIds(ctx: Parameters<Parameters<Run>[0]>[0], a: Args, act: (id: string) => Bead, verb: string): void {
-  const ids = list(a, 'ids') ?? [];
-  for (const id of ids) ctx.storeFor(id).resolveId(id); // every id is checked before anything is written
-  const beads = ids.map(act);
+  const given = ids(a);
+  for (const id of given) ctx.storeFor(id).resolveId(id); // every id is checked before anything is written
+  const beads = given.map(act);
   ctx.out(beads, (bs) => bs.map((b) => `${verb} ${b.id}: ${b.title}`).join('\n'));
 }

@@ -1,7 +1,7 @@
 // bd dep, label, comment, comments, history.
 import type { Argv } from 'yargs';
 import { addComment, addDependency, addLabel, beadHistory, dependencyCycles, dependencyTree, removeDependency, removeLabel } from '@gastown/beads';
-import { list, str } from '../args.js';
+import { labels, str } from '../args.js';
 import { historyText, treeText } from '../format.js';
 import type { Run } from '../run.js';
 
@@ -49,7 +49,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           (c) => c.positional('id', { type: 'string' }).positional('labels', { type: 'string', array: true }),
           run((ctx, a) => {
             let bead;
-            for (const label of list(a, 'labels') ?? []) bead = addLabel(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, label);
+            for (const label of labels(a, 'labels') ?? []) bead = addLabel(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, label);
             ctx.out(bead, (b) => `${b!.id}: ${b!.labels?.join(', ') ?? ''}`);
           }),
         )
@@ -59,7 +59,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           (c) => c.positional('id', { type: 'string' }).positional('labels', { type: 'string', array: true }),
           run((ctx, a) => {
             let bead;
-            for (const label of list(a, 'labels') ?? []) bead = removeLabel(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, label);
+            for (const label of labels(a, 'labels') ?? []) bead = removeLabel(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, label);
             ctx.out(bead, (b) => `${b!.id}: ${b!.labels?.join(', ') || '(no labels)'}`);
           }),
         )

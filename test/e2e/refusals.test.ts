@@ -1,0 +1,310 @@
+// Hostile input through the built bd: every refusal is one clear error with its documented exit code, no stack
+// trace, and the log byte for byte unchanged; what is accepted does exactly what it says.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { BD, bd, bdJson, tempDirs, type Result } from './helpers.js';
+
+const { store } = tempDirs(afterEach);
+
+const logOf = (dir: string): Buffer => readFileSync(join(dir, '.beads', 'ops.jsonl'));
+
+/** Runs the command as text and as --json: both refused with `code` and `message`, and nothing written. */
+function refused(dir: string, args: string[], code: number, message: RegExp, env: Record<string, string> = {}): Result {
+  const before = logOf(dir);
+  const r = bd(dir, args, env);
+  const shown = args.join(' ').slice(0, 80);
+  expect({ shown, code: r.code }).toEqual({ shown, code });
+  expect({ shown, line: r.stderr.split('\n')[0] }).toEqual({ shown, line: expect.stringMatching(message) });
+  expect(r.stderr).not.toMatch(/^\s+at \S+/m);
+  expect(r.stderr).not.toMatch(/internal error|please report/);
+  const j = bd(dir, [...args, '--json'], env);
+  expect({ shown, code: j.code }).toEqual({ shown, code });
+  expect(JSON.parse(j.stdout).error.message).toMatch(message);
+  expect(logOf(dir).equals(before)).toBe(true);
+  return r;
+}
+
+const create = (dir: string, ...args: string[]): string => bdJson<{ id: string }>(dir, ['create', ...args]).id;
+
+describe('empty values (issue 10, items 15 and 20a)', () => {
+  it('refuses an empty id in every command that takes ids', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    for (const cmd of [['show'], ['close'], ['delete'], ['reopen'], ['heartbeat'], ['comments'], ['history'], ['mol', 'status']]) {
+      refused(dir, [...cmd, ''], 4, /an empty id was given/);
+    }
+    refused(dir, ['close', a, ''], 4, /an empty id was given/);
+    refused(dir, ['delete', ' ', a], 4, /an empty id was given/);
+    refused(dir, ['update', '', '--title', 'x'], 4, /an empty id was given/);
+    refused(dir, ['dep', 'add', a, ''], 4, /an empty id was given/);
+    refused(dir, ['dep', 'remove', a, ''], 4, /an empty id was given/);
+    refused(dir, ['comment', '', 'text'], 4, /an empty id was given/);
+    expect(bdJson<{ status: string }[]>(dir, ['show', a])[0]!.status).toBe('open');
+  });
+
+  it('refuses an empty label', () => {
+    const dir = store();
+    const a = create(dir, 'a', '-l', 'keep');
+    refused(dir, ['label', 'add', a, ''], 4, /label must not be empty/);
+    refused(dir, ['label', 'add', a, 'ok', ''], 4, /label must not be empty/);
+    refused(dir, ['label', 'add', a, ','], 4, /label must not be empty/);
+    refused(dir, ['label', 'remove', a, ''], 4, /label must not be empty/);
+    refused(dir, ['create', 'x', '-l', 'a,,b'], 4, /label must not be empty/);
+    expect(bdJson<{ labels: string[] }[]>(dir, ['show', a])[0]!.labels).toEqual(['keep']);
+  });
+});
+
+describe('removing dependencies (issue 10, item 8)', () => {
+  it('resolves the other id like every command: an ambiguous prefix is refused', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    create(dir, 'b1', '--id', 'gt-bbb111');
+    create(dir, 'b2', '--id', 'gt-bbb222');
+    bdJson(dir, ['dep', 'add', a, 'gt-bbb111']);
+    bdJson(dir, ['dep', 'add', a, 'gt-bbb222']);
+    const r = refused(dir, ['dep', 'remove', a, 'gt-'], 3, /gt- is ambiguous/);
+    expect(r.code).toBe(3);
+    expect(JSON.parse(bd(dir, ['dep', 'remove', a, 'bbb', '--json']).stdout).error.code).toBe('ambiguous_id');
+    const left = bdJson<{ dependencies: { depends_on_id: string }[] }>(dir, ['dep', 'remove', a, 'bbb1']);
+    expect(left.dependencies.map((d) => d.depends_on_id)).toEqual(['gt-bbb222']);
+  });
+
+  it('removes only the blocks edge without -t; parent-child only with -t parent-child', () => {
+    const dir = store();
+    const parent = create(dir, 'molecule-ish');
+    const step = create(dir, 'step', '--parent', parent);
+    bdJson(dir, ['dep', 'add', step, parent]); // blocks too
+    const after = bdJson<{ dependencies: { depends_on_id: string; type: string }[] }>(dir, ['dep', 'remove', step, parent]);
+    expect(after.dependencies).toEqual([expect.objectContaining({ depends_on_id: parent, type: 'parent-child' })]);
+    refused(dir, ['dep', 'remove', step, parent], 3, new RegExp(`${step} has no blocks dependency on ${parent} \\(it has parent-child: use -t parent-child\\)`));
+    expect(bdJson<{ dependencies?: unknown[] }>(dir, ['dep', 'remove', step, parent, '-t', 'parent-child']).dependencies).toBeUndefined();
+  });
+
+  it('removes a dependency on a deleted bead, or one given by its full id that the store does not hold', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    const gone = create(dir, 'gone');
+    bdJson(dir, ['dep', 'add', a, gone]);
+    bdJson(dir, ['delete', gone]);
+    expect(bdJson<{ dependencies?: unknown[] }>(dir, ['dep', 'remove', a, gone]).dependencies).toBeUndefined();
+    const file = join(dir, 'dangling.jsonl');
+    writeFileSync(file, JSON.stringify({ id: 'gt-dang1', title: 'd', dependencies: [{ depends_on_id: 'zz-elsewhere', type: 'blocks' }] }) + '\n');
+    bdJson(dir, ['import', file]);
+    expect(bdJson<{ dependencies?: unknown[] }>(dir, ['dep', 'remove', 'gt-dang1', 'zz-elsewhere']).dependencies).toBeUndefined();
+  });
+});
+
+describe('commands with several values are all or nothing (issue 10, item 9)', () => {
+  it('label add and label remove write nothing when one value is bad', () => {
+    const dir = store();
+    const a = create(dir, 'a', '-l', 'spaced');
+    refused(dir, ['label', 'add', a, 'good1', 'bad label'], 4, /invalid labels\.1 "bad label"/);
+    refused(dir, ['label', 'remove', a, 'spaced', 'nonexist'], 3, /has no label nonexist/);
+    expect(bdJson<{ labels: string[] }[]>(dir, ['show', a])[0]!.labels).toEqual(['spaced']);
+    expect(bdJson<{ labels: string[] }>(dir, ['label', 'add', a, 'x', 'y', 'x']).labels).toEqual(['spaced', 'x', 'y']);
+    expect(bdJson<{ labels?: string[] }>(dir, ['label', 'remove', a, 'x', 'spaced']).labels).toEqual(['y']);
+    const kinds = bdJson<{ kind: string; lc: number }[]>(dir, ['history', a]).map((o) => o.kind);
+    expect(kinds).toEqual(['create', 'label_add', 'label_add', 'label_remove', 'label_remove']);
+  });
+
+  it('close, reopen, delete and heartbeat with several ids write nothing when one cannot be done', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    const b = create(dir, 'b');
+    bdJson(dir, ['close', b]);
+    refused(dir, ['close', a, b], 5, new RegExp(`${b} is already closed`));
+    refused(dir, ['reopen', b, a], 5, new RegExp(`${a} is not closed`));
+    bdJson(dir, ['update', a, '--claim', '--lease', '10m']);
+    refused(dir, ['heartbeat', a, b], 5, new RegExp(`${b} is not held by tester`));
+    refused(dir, ['delete', a, 'gt-nothere'], 3, /no bead gt-nothere/);
+    expect(bdJson<{ status: string }[]>(dir, ['show', a, b]).map((x) => x.status)).toEqual(['in_progress', 'closed']);
+    expect(bdJson<{ id: string }[]>(dir, ['delete', a, b, a]).map((x) => x.id)).toEqual([a, b]);
+    expect(bdJson<unknown[]>(dir, ['list', '--all'])).toEqual([]);
+  });
+});
+
+describe('dependency cycles (issue 10, item 16)', () => {
+  it('refuses the edge that closes a cycle of blocks, naming the cycle in order', () => {
+    const dir = store();
+    const [a, b, c] = ['a', 'b', 'c'].map((t) => create(dir, t));
+    bdJson(dir, ['dep', 'add', a!, b!]);
+    bdJson(dir, ['dep', 'add', b!, c!, '-t', 'waits-for']);
+    const r = refused(dir, ['dep', 'add', c!, a!], 5, new RegExp(`would close a dependency cycle: ${c} -> ${a} -> ${b} -> ${c}`));
+    expect(r.stderr).toMatch(/bd dep cycles/);
+    expect(JSON.parse(bd(dir, ['dep', 'add', c!, a!, '--json']).stdout).error).toMatchObject({ code: 'conflict', cycle: [c, a, b, c] });
+    bdJson(dir, ['dep', 'add', c!, a!, '-t', 'related']); // related never blocks: no cycle
+    expect(bdJson(dir, ['dep', 'cycles'])).toEqual([]);
+  });
+
+  it('refuses parent-child both ways, and a parent blocked by its own descendant', () => {
+    const dir = store();
+    const epic = create(dir, 'epic');
+    const child = create(dir, 'child', '--parent', epic);
+    const grandchild = create(dir, 'grandchild', '--parent', child);
+    refused(dir, ['dep', 'add', epic, child, '-t', 'parent-child'], 5, new RegExp(`cycle: ${epic} -> ${child} -> ${epic}`));
+    refused(dir, ['dep', 'add', epic, grandchild], 5, new RegExp(`cycle: ${epic} -> ${grandchild} -> ${child} -> ${epic}`));
+    expect(bdJson<{ dependencies: unknown[] }>(dir, ['dep', 'add', grandchild, epic]).dependencies).toHaveLength(2); // down the tree is fine
+  });
+
+  it('checks bd create too (an imported bead may already point at the new id), and bd dep cycles still finds imported cycles', () => {
+    const dir = store();
+    const file = join(dir, 'imported.jsonl');
+    writeFileSync(file, [
+      { id: 'gt-imp1', title: 'waits for a bead not yet created', dependencies: [{ depends_on_id: 'gt-later1', type: 'blocks' }] },
+      { id: 'gt-cyc1', title: 'one', dependencies: [{ depends_on_id: 'gt-cyc2', type: 'blocks' }] },
+      { id: 'gt-cyc2', title: 'two', dependencies: [{ depends_on_id: 'gt-cyc1', type: 'parent-child' }] },
+    ].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    bdJson(dir, ['import', file]);
+    expect(bdJson(dir, ['dep', 'cycles'])).toEqual([['gt-cyc1', 'gt-cyc2']]);
+    refused(dir, ['create', 'later', '--id', 'gt-later1', '--deps', 'blocks:gt-imp1'], 5, /cycle: gt-later1 -> gt-imp1 -> gt-later1/);
+    refused(dir, ['create', 'later', '--id', 'gt-later1', '--parent', 'gt-imp1'], 5, /cycle: gt-later1 -> gt-imp1 -> gt-later1/);
+    expect(create(dir, 'later', '--id', 'gt-later1')).toBe('gt-later1');
+  });
+});
+
+describe('dates and durations (issue 10, item 17)', () => {
+  it('refuses days that do not exist, other formats than ISO 8601, and durations out of range', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    refused(dir, ['create', 'x', '--due', '2026-02-31'], 4, /invalid --due "2026-02-31": there is no such day/);
+    refused(dir, ['create', 'x', '--due', '2026-02-29'], 4, /there is no such day/);
+    refused(dir, ['create', 'x', '--defer', '2026-13-01'], 4, /invalid --defer "2026-13-01": there is no such day/);
+    refused(dir, ['create', 'x', '--due', '2026-12-01T24:30Z'], 4, /invalid --due "2026-12-01T24:30Z": there is no such time/);
+    refused(dir, ['create', 'x', '--due', '01/02/2026'], 4, /invalid --due "01\/02\/2026": use an ISO 8601 date/);
+    refused(dir, ['create', 'x', '--due', 'March 3, 2026'], 4, /use an ISO 8601 date/);
+    refused(dir, ['update', a, '--defer', '2026-1-5'], 4, /use an ISO 8601 date/);
+    refused(dir, ['create', 'x', '--due', '99999999d'], 4, /invalid --due "99999999d": too far from now/);
+    refused(dir, ['create', 'x', '--due', '-99999999w'], 4, /too far from now/);
+    refused(dir, ['update', a, '--claim', '--lease', '99999999999d'], 4, /invalid --lease "99999999999d": too long/);
+    refused(dir, ['heartbeat', a, '--lease', '9007199254740993ms'], 4, /invalid --lease "9007199254740993ms": too long/);
+    refused(dir, ['close', a, '--gate-timeout', '99999999999d'], 4, /invalid --gate-timeout "99999999999d": too long/);
+    expect(bdJson<{ due_at: string }>(dir, ['create', 'leap', '--due', '2028-02-29']).due_at).toBe('2028-02-29');
+    expect(bdJson<{ due_at: string }>(dir, ['create', 'zoned', '--due', '2026-12-01T09:00+02:00']).due_at).toBe('2026-12-01T07:00:00.000Z');
+  });
+
+  it('takes a negative duration as a time in the past (-3d), and --due "" clears', () => {
+    const dir = store();
+    const before = Date.now();
+    const b = bdJson<{ id: string; due_at: string; defer_until: string }>(dir, ['create', 'late', '--due', '-3d', '--defer', '-2h']);
+    const after = Date.now();
+    const day = 86_400_000;
+    expect(Date.parse(b.due_at)).toBeGreaterThanOrEqual(before - 3 * day);
+    expect(Date.parse(b.due_at)).toBeLessThanOrEqual(after - 3 * day);
+    expect(Date.parse(b.defer_until)).toBeLessThanOrEqual(after - 2 * 3_600_000);
+    expect(bdJson<{ id: string }[]>(dir, ['ready']).map((x) => x.id)).toEqual([b.id]); // a defer in the past does not defer
+    expect(bdJson<{ due_at?: string }>(dir, ['update', b.id, '--due', '']).due_at).toBeUndefined();
+  });
+});
+
+const ESC = '\u001b';
+
+describe('control characters (issue 10, item 14)', () => {
+  it('refuses them in one-line fields and the actor; long text keeps newlines and tabs but not escapes', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    refused(dir, ['create', 'two\nlines'], 4, /invalid title "two\\nlines": control characters are not allowed/);
+    refused(dir, ['create', `red ${ESC}[31m`], 4, /invalid title "red \\u001b\[31m": control characters are not allowed/);
+    refused(dir, ['create', 'c1 \u009b31m'], 4, /invalid title "c1 \\u009b31m"/);
+    refused(dir, ['create', 'del \u007f'], 4, /invalid title/);
+    refused(dir, ['update', a, '--title', 'tab\there'], 4, /invalid title "tab\\there"/);
+    refused(dir, ['create', 'x', '-a', 'bob\nalice'], 4, /invalid assignee "bob\\nalice"/);
+    refused(dir, ['update', a, '-a', `bob${ESC}[2J`], 4, /invalid assignee/);
+    refused(dir, ['label', 'add', a, `l${ESC}[31m`], 4, /invalid labels\.0 "l\\u001b\[31m"/);
+    refused(dir, ['create', 'x', '-l', `ok,l${ESC}x`], 4, /invalid labels\.1/);
+    refused(dir, ['create', 'x', '-d', `clear ${ESC}[2J`], 4, /invalid description "clear \\u001b\[2J": control characters other than newline and tab are not allowed/);
+    refused(dir, ['comment', a, `hi ${ESC}]0;pwned\u0007`], 4, /invalid comment/);
+    refused(dir, ['close', a, '-r', `done${ESC}[2J`], 4, /invalid reason/);
+    refused(dir, ['create', 'x', '--actor', 'me\nyou'], 4, /invalid --actor "me\\nyou": control characters are not allowed/);
+    refused(dir, ['create', 'x'], 4, /invalid BD_ACTOR "me\\u001b\[31m"/, { BD_ACTOR: `me${ESC}[31m` });
+    refused(dir, ['mol', 'pour', 'polecat-work', '--var', `bead=x${ESC}[2J`], 4, /invalid --var bead/);
+    const ok = bdJson<{ description: string }>(dir, ['create', 'fine', '-d', 'line one\n\tindented']);
+    expect(ok.description).toBe('line one\n\tindented');
+  });
+
+  it('shows stored control characters escaped in text, and plain in --json', () => {
+    const dir = store();
+    const title = `evil${ESC}[2J title\nsecond line`;
+    const file = join(dir, 'old.jsonl');
+    writeFileSync(file, JSON.stringify({ id: 'gt-old1', title, labels: [`red${ESC}[31m`], assignee: 'eve\r', description: `para\n${ESC}]0;x\u0007 \u009b` }) + '\n');
+    bdJson(dir, ['import', file]);
+    for (const args of [['list'], ['show', 'gt-old1'], ['ready'], ['search', 'evil'], ['history', 'gt-old1'], ['dep', 'tree', 'gt-old1']]) {
+      const r = bd(dir, args);
+      expect({ args, code: r.code }).toEqual({ args, code: 0 });
+      expect({ args, raw: /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(r.stdout) }).toEqual({ args, raw: false });
+      expect(r.stdout).toContain('evil\\x1b[2J title');
+    }
+    const list = bd(dir, ['list']).stdout.trimEnd().split('\n');
+    expect(list).toHaveLength(1);
+    expect(list[0]).toContain('evil\\x1b[2J title\\nsecond line @eve\\r [red\\x1b[31m]');
+    expect(bd(dir, ['show', 'gt-old1']).stdout).toContain('    para\n    \\x1b]0;x\\x07 \\x9b');
+    const shown = bdJson<{ title: string; labels: string[] }[]>(dir, ['show', 'gt-old1'])[0]!;
+    expect(shown.title).toBe(title);
+    expect(shown.labels).toEqual([`red${ESC}[31m`]);
+    const missing = bd(dir, ['show', `gt-${ESC}[2J`]);
+    expect(missing.stderr).toBe('bd: no bead gt-\\x1b[2J\n');
+  });
+});
+
+/**
+ * Runs bd in a private user and mount namespace (unshare -rm: no real privilege needed, nothing leaks to the
+ * host) after `setup`: there a read-only bind mount or a full tmpfs really fails, even for root, whom
+ * permission bits do not stop.
+ */
+function bdInNamespace(dir: string, setup: string, args: string[]): Result {
+  const quoted = args.map((x) => `'${x.replace(/'/g, `'\\''`)}'`).join(' ');
+  const r = spawnSync('unshare', ['-rm', 'sh', '-c', `set -e; ${setup}; set +e; "${process.execPath}" "${BD}" ${quoted}`], { cwd: dir, encoding: 'utf8', env: { ...process.env, BD_ACTOR: 'tester' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('environment failures (issue 10, item 18)', () => {
+  const noTrace = (r: Result): void => {
+    expect(r.stderr).not.toMatch(/^\s+at \S+/m);
+    expect(r.stderr + r.stdout).not.toMatch(/internal error|please report/);
+  };
+
+  it('a read-only .beads is an io_error that says what failed and what to do', () => {
+    const dir = store();
+    create(dir, 'one');
+    const before = logOf(dir);
+    const readOnly = 'mount --bind .beads .beads; mount -o remount,ro,bind .beads';
+    const r = bdInNamespace(dir, readOnly, ['create', 'two']);
+    expect(r.code).toBe(12);
+    expect(r.stderr).toMatch(/^bd: cannot write \.beads\/lock\S*: the file system is read-only \(EROFS\); remount it read-write or work in a writable clone\n$/);
+    noTrace(r);
+    const j = bdInNamespace(dir, readOnly, ['create', 'two', '--json']);
+    expect(j.code).toBe(12);
+    expect(JSON.parse(j.stdout).error).toMatchObject({ code: 'io_error', errno: 'EROFS' });
+    expect(bdInNamespace(dir, readOnly, ['list']).code).toBe(0); // reading needs no write
+    expect(logOf(dir).equals(before)).toBe(true);
+  });
+
+  it('a full disk, a .beads that is not a directory and an unreadable log are io_errors too', () => {
+    const dir = store();
+    create(dir, 'one');
+    const full = 'cp -a .beads "$TMPDIR_COPY"; mount -t tmpfs -o size=256k tmpfs .beads; cp -a "$TMPDIR_COPY"/. .beads/; dd if=/dev/zero of=.beads/filler bs=4k 2>/dev/null || true';
+    const r = bdInNamespace(dir, `TMPDIR_COPY=$(mktemp -d); rmdir "$TMPDIR_COPY"; ${full}`, ['create', 'two']);
+    expect(r.code).toBe(12);
+    expect(r.stderr).toMatch(/^bd: cannot write (\.beads\/\S+|to the store): the disk is full \(ENOSPC\); free some space and run the command again\n$/);
+    noTrace(r);
+
+    const other = store();
+    const cache = join(other, '.beads', 'cache');
+    rmSync(cache, { recursive: true, force: true });
+    writeFileSync(cache, 'not a directory');
+    const notDir = bd(other, ['create', 'x']);
+    expect(notDir.code).toBe(12);
+    expect(notDir.stderr).toMatch(/^bd: cannot (write|read) \.beads\/cache\S*: a part of the path is not a directory \(ENOTDIR\|EEXIST\)|^bd: cannot (write|read) \.beads\/cache\S*: /);
+    noTrace(notDir);
+
+    const third = store();
+    create(third, 'one');
+    rmSync(join(third, '.beads', 'ops.jsonl'));
+    mkdirSync(join(third, '.beads', 'ops.jsonl'));
+    const isDir = bd(third, ['list', '--all']);
+    expect(isDir.code).toBe(12);
+    expect(isDir.stderr).toMatch(/^bd: cannot read \.beads\/ops\.jsonl: it is a directory \(EISDIR\)/);
+    noTrace(isDir);
+  });
+});
