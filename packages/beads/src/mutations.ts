@@ -243,16 +243,26 @@ export function addDependency(store: BeadStore, actor: string, id: string, depen
   });
 }
 
-export function removeDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type?: string): Bead {
+/**
+ * Removes the dependency of `type` (blocks unless given, as for adding) of `id` on `dependsOn`. The other id is
+ * resolved like every id: a full id the bead depends on (a bead of another store, or one that is gone), else an
+ * id or unique prefix in this store, deleted beads included; an ambiguous prefix is refused.
+ */
+export function removeDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type = 'blocks'): Bead {
   refuseEmptyId(dependsOn);
-  return store.get(
-    store.write<string>(actor, (view) => {
-      const state = resolveIn(store, view, id);
-      const matches = (state.bead.dependencies ?? []).filter((d) => (d.depends_on_id === dependsOn || d.depends_on_id.startsWith(dependsOn)) && (!type || d.type === type));
-      if (matches.length === 0) throw new BeadsError('not_found', `${state.bead.id} has no dependency on ${dependsOn}`, { id: state.bead.id });
-      return { ops: matches.map((d) => ({ ...target(state), kind: 'dep_remove', depends_on_id: d.depends_on_id, dep_type: d.type })), result: state.bead.id };
-    }).result!,
-  );
+  const wanted = dependsOn.trim();
+  const { result } = store.write<string>(actor, (view) => {
+    const state = resolveIn(store, view, id);
+    const deps = state.bead.dependencies ?? [];
+    const other = deps.some((d) => d.depends_on_id === wanted) ? wanted : resolveIdIn(view, store.idPrefix, wanted);
+    if (!deps.some((d) => d.depends_on_id === other && d.type === type)) {
+      const types = deps.filter((d) => d.depends_on_id === other).map((d) => d.type);
+      const hint = types.length ? ` (it has ${types.join(', ')}: use -t ${types[0]})` : '';
+      throw new BeadsError('not_found', `${state.bead.id} has no ${type} dependency on ${other}${hint}`, { id: state.bead.id, depends_on_id: other, type });
+    }
+    return { ops: [{ ...target(state), kind: 'dep_remove', depends_on_id: other, dep_type: type }], result: state.bead.id };
+  });
+  return store.get(result!);
 }
 
 export function addComment(store: BeadStore, actor: string, id: string, text: string): Bead {

@@ -20,11 +20,11 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
         )
         .command(
           'remove <id> <depends-on>',
-          'Remove a dependency',
-          (c) => c.positional('id', { type: 'string' }).positional('depends-on', { type: 'string' }).option('type', { alias: 't', type: 'string', describe: 'Only this type' }),
+          'Remove a dependency of one type (blocks unless -t says otherwise)',
+          (c) => c.positional('id', { type: 'string' }).positional('depends-on', { type: 'string' }).option('type', { alias: 't', type: 'string', default: 'blocks', describe: 'The type of the dependency to remove' }),
           run((ctx, a) => {
             const bead = removeDependency(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, str(a, 'depends-on')!, str(a, 'type'));
-            ctx.out(bead, (b) => `${b.id} no longer depends on ${str(a, 'depends-on')}`);
+            ctx.out(bead, (b) => `${b.id} no longer depends on ${str(a, 'depends-on')} (${str(a, 'type')})`);
           }),
         )
         .command(
