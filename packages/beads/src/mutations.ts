@@ -141,15 +141,52 @@ function rejectDeleted(state: BeadState): void {
   if (state.bead.status === 'tombstone') throw new BeadsError('not_found', `${state.bead.id} was deleted`, { id: state.bead.id });
 }
 
-/** Appends one simple operation to an existing bead. */
-function simpleOp(store: BeadStore, actor: string, idInput: string, make: (state: BeadState, view: CacheReader) => Omit<OpDraft, 'bead'> | null): Bead {
+/** Appends operations to an existing bead, in one write. */
+function simpleOps(store: BeadStore, actor: string, idInput: string, make: (state: BeadState, view: CacheReader) => Omit<OpDraft, 'bead'>[]): Bead {
   const { result } = store.write<string>(actor, (view) => {
     const state = resolveIn(store, view, idInput);
     rejectDeleted(state);
-    const draft = make(state, view);
-    return { ops: draft ? [{ ...draft, ...target(state) } as OpDraft] : [], result: state.bead.id };
+    return { ops: make(state, view).map((draft) => ({ ...draft, ...target(state) }) as OpDraft), result: state.bead.id };
   });
   return store.get(result!);
+}
+
+/** Appends one simple operation to an existing bead. */
+function simpleOp(store: BeadStore, actor: string, idInput: string, make: (state: BeadState, view: CacheReader) => Omit<OpDraft, 'bead'> | null): Bead {
+  return simpleOps(store, actor, idInput, (state, view) => {
+    const draft = make(state, view);
+    return draft ? [draft] : [];
+  });
+}
+
+export interface ManyOptions {
+  /** Check everything the write would (ids, states) against the current view, and write nothing. */
+  dryRun?: boolean;
+}
+
+/**
+ * Appends one operation to each of several beads in one locked write: every id is resolved and checked first,
+ * so one that fails writes nothing for any. An id given twice counts once. Returns the beads in order.
+ */
+function manyOps(store: BeadStore, actor: string, ids: string[], make: (state: BeadState) => Omit<OpDraft, 'bead'> | null, options: ManyOptions = {}): Bead[] {
+  const build = (view: CacheReader): { ops: OpDraft[]; result: string[] } => {
+    const seen: string[] = [];
+    const ops: OpDraft[] = [];
+    for (const input of ids) {
+      const state = resolveIn(store, view, input);
+      rejectDeleted(state);
+      if (seen.includes(state.bead.id)) continue;
+      seen.push(state.bead.id);
+      const draft = make(state);
+      if (draft) ops.push({ ...draft, ...target(state) } as OpDraft);
+    }
+    return { ops, result: seen };
+  };
+  if (options.dryRun) {
+    const view = store.view();
+    return build(view).result.map((id) => view.state(id)!.bead);
+  }
+  return store.write<string[]>(actor, build).result!.map((id) => store.get(id));
 }
 
 /** Why a bead cannot go on this agent's hook (hooked already, closed, or claimed by another), or null. */
@@ -187,45 +224,68 @@ export function closeBead(store: BeadStore, actor: string, id: string, reason?: 
   });
 }
 
-export function reopenBead(store: BeadStore, actor: string, id: string, reason?: string): Bead {
-  return simpleOp(store, actor, id, (s) => {
+export function reopenBeads(store: BeadStore, actor: string, ids: string[], reason?: string, options: ManyOptions = {}): Bead[] {
+  return manyOps(store, actor, ids, (s) => {
     if (s.bead.status !== 'closed') throw new BeadsError('conflict', `${s.bead.id} is not closed (status ${s.bead.status})`, { id: s.bead.id });
     return { kind: 'reopen', ...(reason ? { reason } : {}) };
-  });
+  }, options);
+}
+
+export function reopenBead(store: BeadStore, actor: string, id: string, reason?: string): Bead {
+  return reopenBeads(store, actor, [id], reason)[0]!;
+}
+
+export function deleteBeads(store: BeadStore, actor: string, ids: string[], reason?: string, options: ManyOptions = {}): Bead[] {
+  return manyOps(store, actor, ids, () => ({ kind: 'delete', reason: reason ?? '' }), options);
 }
 
 export function deleteBead(store: BeadStore, actor: string, id: string, reason?: string): Bead {
-  return simpleOp(store, actor, id, () => ({ kind: 'delete', reason: reason ?? '' }));
+  return deleteBeads(store, actor, [id], reason)[0]!;
 }
 
 export function claimBead(store: BeadStore, actor: string, id: string): Bead {
   return updateBead(store, actor, id, {}, { claim: true });
 }
 
-/** Renews the actor's lease on a bead it holds, for another `leaseMs`. */
-export function heartbeat(store: BeadStore, actor: string, id: string, leaseMs: number): Bead {
-  return simpleOp(store, actor, id, (s) => {
+/** Renews the actor's lease on beads it holds, for another `leaseMs`; all or none. */
+export function heartbeatBeads(store: BeadStore, actor: string, ids: string[], leaseMs: number, options: ManyOptions = {}): Bead[] {
+  return manyOps(store, actor, ids, (s) => {
     if (s.bead.assignee !== actor || s.bead.status !== 'in_progress') {
       throw new BeadsError('conflict', `${s.bead.id} is not held by ${actor}${s.bead.assignee ? ` (held by ${s.bead.assignee})` : ''}`, { id: s.bead.id, holder: s.bead.assignee });
     }
     return { kind: 'heartbeat', lease_ms: leaseMs };
-  });
+  }, options);
+}
+
+export function heartbeat(store: BeadStore, actor: string, id: string, leaseMs: number): Bead {
+  return heartbeatBeads(store, actor, [id], leaseMs)[0]!;
 }
 
 export function releaseBead(store: BeadStore, actor: string, id: string): Bead {
   return simpleOp(store, actor, id, () => ({ kind: 'release' }));
 }
 
+/** Adds labels, all or none: every one is checked before anything is written; ones already there are skipped. */
+export function addLabels(store: BeadStore, actor: string, id: string, labels: string[]): Bead {
+  assertValid('validateFields', { labels }, 'label');
+  return simpleOps(store, actor, id, (s) => [...new Set(labels)].filter((label) => !s.bead.labels?.includes(label)).map((label) => ({ kind: 'label_add', label })));
+}
+
 export function addLabel(store: BeadStore, actor: string, id: string, label: string): Bead {
-  assertValid('validateFields', { labels: [label] }, 'label');
-  return simpleOp(store, actor, id, (s) => (s.bead.labels?.includes(label) ? null : { kind: 'label_add', label }));
+  return addLabels(store, actor, id, [label]);
+}
+
+/** Removes labels, all or none: a label the bead does not have is refused and nothing is removed. */
+export function removeLabels(store: BeadStore, actor: string, id: string, labels: string[]): Bead {
+  return simpleOps(store, actor, id, (s) => {
+    const missing = labels.find((label) => !s.bead.labels?.includes(label));
+    if (missing !== undefined) throw new BeadsError('not_found', `${s.bead.id} has no label ${missing}`, { id: s.bead.id, label: missing });
+    return [...new Set(labels)].map((label) => ({ kind: 'label_remove', label }));
+  });
 }
 
 export function removeLabel(store: BeadStore, actor: string, id: string, label: string): Bead {
-  return simpleOp(store, actor, id, (s) => {
-    if (!s.bead.labels?.includes(label)) throw new BeadsError('not_found', `${s.bead.id} has no label ${label}`, { id: s.bead.id, label });
-    return { kind: 'label_remove', label };
-  });
+  return removeLabels(store, actor, id, [label]);
 }
 
 function refuseEmptyId(input: string): void {

@@ -1,6 +1,6 @@
 // bd create, show, update, close, reopen, delete.
 import type { Argv } from 'yargs';
-import { BeadsError, createBead, deleteBead, heartbeat, parseDuration, reopenBead, updateBead, type Bead } from '@gastown/beads';
+import { BeadsError, createBead, deleteBeads, heartbeatBeads, parseDuration, reopenBeads, updateBead, type Bead, type BeadStore, type ManyOptions } from '@gastown/beads';
 import { closeStep } from '@gastown/molecules';
 import { deps, ids, labels, priority, str, when, type Args } from '../args.js';
 import { beadDetail } from '../format.js';
@@ -109,7 +109,16 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
         }),
       run((ctx, a) => {
         const timeout = parseDuration(str(a, 'gate-timeout')!, '--gate-timeout');
-        manyIds(ctx, a, (id) => closeStep(ctx.storeFor(id), ctx.actor, id, { reason: str(a, 'reason'), force: Boolean(a.force), gateTimeoutMs: timeout }).bead, 'Closed');
+        // Every bead is checked before the first closes; a step's gates can only be known by running them.
+        const targets = byStore(ctx, ids(a)).flatMap(({ store, ids: group }) => group.map((id) => ({ store, id: store.resolveId(id) })));
+        const unique = targets.filter((t, i) => targets.findIndex((o) => o.id === t.id && o.store.dir === t.store.dir) === i);
+        for (const { store, id } of unique) {
+          const { status } = store.get(id);
+          if (status === 'closed') throw new BeadsError('conflict', `${id} is already closed`, { id });
+          if (status === 'tombstone') throw new BeadsError('not_found', `${id} was deleted`, { id });
+        }
+        const beads = unique.map(({ store, id }) => closeStep(store, ctx.actor, id, { reason: str(a, 'reason'), force: Boolean(a.force), gateTimeoutMs: timeout }).bead);
+        ctx.out(beads, (bs) => bs.map((b) => `Closed ${b.id}: ${b.title}`).join('\n'));
       }),
     )
     .command(
@@ -118,26 +127,44 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
       (c) => c.positional('ids', { type: 'string', array: true }).option('lease', { type: 'string', default: '10m', describe: 'How long the renewed lease lasts' }),
       run((ctx, a) => {
         const ms = parseDuration(str(a, 'lease')!, '--lease');
-        manyIds(ctx, a, (id) => heartbeat(ctx.storeFor(id), ctx.actor, id, ms), 'Renewed');
+        manyIds(ctx, a, (store, group, check) => heartbeatBeads(store, ctx.actor, group, ms, check), 'Renewed');
       }),
     )
     .command(
       'reopen <ids..>',
       'Reopen closed beads',
       (c) => c.positional('ids', { type: 'string', array: true }).option('reason', { alias: 'r', type: 'string' }),
-      run((ctx, a) => manyIds(ctx, a, (id) => reopenBead(ctx.storeFor(id), ctx.actor, id, str(a, 'reason')), 'Reopened')),
+      run((ctx, a) => manyIds(ctx, a, (store, group, check) => reopenBeads(store, ctx.actor, group, str(a, 'reason'), check), 'Reopened')),
     )
     .command(
       'delete <ids..>',
       'Delete beads (a tombstone: history is kept, they are never listed)',
       (c) => c.positional('ids', { type: 'string', array: true }).option('reason', { alias: 'r', type: 'string' }),
-      run((ctx, a) => manyIds(ctx, a, (id) => deleteBead(ctx.storeFor(id), ctx.actor, id, str(a, 'reason')), 'Deleted')),
+      run((ctx, a) => manyIds(ctx, a, (store, group, check) => deleteBeads(store, ctx.actor, group, str(a, 'reason'), check), 'Deleted')),
     );
 }
 
-function manyIds(ctx: Parameters<Parameters<Run>[0]>[0], a: Args, act: (id: string) => Bead, verb: string): void {
-  const given = ids(a);
-  for (const id of given) ctx.storeFor(id).resolveId(id); // every id is checked before anything is written
-  const beads = given.map(act);
+type Ctx = Parameters<Parameters<Run>[0]>[0];
+
+/** The ids grouped by the store that holds each (this one, the wisps, another rig's), in order of first mention. */
+function byStore(ctx: Ctx, given: string[]): { store: BeadStore; ids: string[] }[] {
+  const groups = new Map<string, { store: BeadStore; ids: string[] }>();
+  for (const id of given) {
+    const store = ctx.storeFor(id);
+    const group = groups.get(store.dir) ?? { store, ids: [] };
+    group.ids.push(id);
+    groups.set(store.dir, group);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * A command on several beads, all or nothing: one locked write per store. Ids in several stores (wisps, other
+ * rigs) are first checked in every store, so one that fails anywhere writes nothing.
+ */
+function manyIds(ctx: Ctx, a: Args, act: (store: BeadStore, ids: string[], options: ManyOptions) => Bead[], verb: string): void {
+  const groups = byStore(ctx, ids(a));
+  if (groups.length > 1) for (const g of groups) act(g.store, g.ids, { dryRun: true });
+  const beads = groups.flatMap((g) => act(g.store, g.ids, {}));
   ctx.out(beads, (bs) => bs.map((b) => `${verb} ${b.id}: ${b.title}`).join('\n'));
 }

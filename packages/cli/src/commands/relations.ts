@@ -1,6 +1,6 @@
 // bd dep, label, comment, comments, history.
 import type { Argv } from 'yargs';
-import { addComment, addDependency, addLabel, beadHistory, dependencyCycles, dependencyTree, removeDependency, removeLabel } from '@gastown/beads';
+import { addComment, addDependency, addLabels, beadHistory, dependencyCycles, dependencyTree, removeDependency, removeLabels } from '@gastown/beads';
 import { labels, str } from '../args.js';
 import { historyText, treeText } from '../format.js';
 import type { Run } from '../run.js';
@@ -48,9 +48,8 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           'Add labels',
           (c) => c.positional('id', { type: 'string' }).positional('labels', { type: 'string', array: true }),
           run((ctx, a) => {
-            let bead;
-            for (const label of labels(a, 'labels') ?? []) bead = addLabel(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, label);
-            ctx.out(bead, (b) => `${b!.id}: ${b!.labels?.join(', ') ?? ''}`);
+            const bead = addLabels(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, labels(a, 'labels') ?? []);
+            ctx.out(bead, (b) => `${b.id}: ${b.labels?.join(', ') ?? ''}`);
           }),
         )
         .command(
@@ -58,9 +57,8 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           'Remove labels',
           (c) => c.positional('id', { type: 'string' }).positional('labels', { type: 'string', array: true }),
           run((ctx, a) => {
-            let bead;
-            for (const label of labels(a, 'labels') ?? []) bead = removeLabel(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, label);
-            ctx.out(bead, (b) => `${b!.id}: ${b!.labels?.join(', ') || '(no labels)'}`);
+            const bead = removeLabels(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, labels(a, 'labels') ?? []);
+            ctx.out(bead, (b) => `${b.id}: ${b.labels?.join(', ') || '(no labels)'}`);
           }),
         )
         .demandCommand(1, 'give a label subcommand: add, remove'),
