@@ -158,6 +158,7 @@ describe('dependency cycles (issue 10, item 16)', () => {
     ].map((r) => JSON.stringify(r)).join('\n') + '\n');
     bdJson(dir, ['import', file]);
     expect(bdJson(dir, ['dep', 'cycles'])).toEqual([['gt-cyc1', 'gt-cyc2']]);
+    expect(bd(dir, ['dep', 'cycles']).stdout).toBe('cycle: gt-cyc1 -> gt-cyc2 -> gt-cyc1\n');
     refused(dir, ['create', 'later', '--id', 'gt-later1', '--deps', 'blocks:gt-imp1'], 5, /cycle: gt-later1 -> gt-imp1 -> gt-later1/);
     refused(dir, ['create', 'later', '--id', 'gt-later1', '--parent', 'gt-imp1'], 5, /cycle: gt-later1 -> gt-imp1 -> gt-later1/);
     expect(create(dir, 'later', '--id', 'gt-later1')).toBe('gt-later1');

@@ -1,4 +1,6 @@
 // The dependency graph of beads: the tree of what one bead depends on (or what depends on it), and cycles.
+import { BeadsError } from './errors.js';
+import type { CacheReader } from './cache.js';
 import type { BeadStore } from './store.js';
 import type { Bead } from './types.js';
 
@@ -99,4 +101,44 @@ export function dependencyCycles(store: BeadStore): string[][] {
   };
   for (const id of [...edges.keys()].sort()) if (!idx.has(id)) strong(id);
   return cycles.sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+}
+
+/**
+ * The edge types cycles are made of, as ready counts them: a bead waits on its blocks/waits-for targets and on
+ * its parent-child ancestors' blockers, so a loop through any mix of them leaves every bead in it unready.
+ */
+const CYCLE_TYPES: ReadonlySet<string> = new Set(['blocks', 'waits-for', 'parent-child']);
+
+/**
+ * The cycle a new dependency `from` -> `to` of `type` would close, as the ids around it starting and ending
+ * with `from` (the shortest such loop), or null. Deleted beads are not part of the graph; `from` need not exist
+ * yet (a bead being created under an id that imported beads already point at).
+ */
+export function cycleClosedBy(view: CacheReader, from: string, to: string, type: string): string[] | null {
+  if (!CYCLE_TYPES.has(type)) return null;
+  const previous = new Map<string, string | null>([[to, null]]);
+  const queue = [to];
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i]!;
+    if (id === from) {
+      const back: string[] = []; // from, then each step back to `to`
+      for (let at: string | null = id; at !== null; at = previous.get(at)!) back.push(at);
+      return [from, ...back.reverse()];
+    }
+    const state = view.state(id);
+    if (!state || state.bead.status === 'tombstone') continue;
+    for (const d of state.bead.dependencies ?? []) {
+      if (!CYCLE_TYPES.has(d.type) || previous.has(d.depends_on_id)) continue;
+      previous.set(d.depends_on_id, id);
+      queue.push(d.depends_on_id);
+    }
+  }
+  return null;
+}
+
+/** Refuses a dependency that would close a cycle, naming it. */
+export function refuseCycle(view: CacheReader, from: string, to: string, type: string): void {
+  const cycle = cycleClosedBy(view, from, to, type);
+  if (!cycle) return;
+  throw new BeadsError('conflict', `a ${type} dependency of ${from} on ${to} would close a dependency cycle: ${cycle.join(' -> ')}; every bead in it would wait forever (bd dep cycles lists cycles already in the store)`, { id: from, depends_on_id: to, type, cycle });
 }

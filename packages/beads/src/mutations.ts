@@ -3,6 +3,7 @@
 // the CLI's business.
 import { BeadsError } from './errors.js';
 import { compareOps, isClaimable, type BeadState } from './fold.js';
+import { refuseCycle } from './graph.js';
 import { forEachLine, parseOpLine } from './log.js';
 import { newBeadId } from './ids.js';
 import { assertValid } from './validate.js';
@@ -77,6 +78,7 @@ export function createBead(store: BeadStore, actor: string, input: CreateInput, 
     const deps: { depends_on_id: string; type: string }[] = [];
     if (clean.parent) deps.push({ depends_on_id: resolveTarget(store, view, clean.parent), type: 'parent-child' });
     for (const d of clean.deps ?? []) deps.push({ depends_on_id: resolveTarget(store, view, d.id, options.foreign), type: d.type });
+    for (const d of deps) refuseCycle(view, id, d.depends_on_id, d.type);
     const { parent: _p, deps: _d, id: _i, ...fields } = clean;
     const opFields: Record<string, unknown> = { ...fields };
     if (deps.length) opFields.dependencies = deps;
@@ -299,6 +301,7 @@ export function addDependency(store: BeadStore, actor: string, id: string, depen
     const other = resolveTarget(store, view, dependsOn, options.foreign);
     if (other === s.bead.id) throw new BeadsError('invalid_input', `${s.bead.id} cannot depend on itself`);
     if (s.bead.dependencies?.some((d) => d.depends_on_id === other && d.type === type)) return null;
+    refuseCycle(view, s.bead.id, other, type);
     return { kind: 'dep_add', depends_on_id: other, dep_type: type };
   });
 }
