@@ -19,3 +19,4 @@ export type { CacheReader } from './cache.js';
 export { readOps, forEachLine, parseOpLine, type CorruptLine } from './log.js';
 export { withLock, sleepSync } from './lock.js';
 export { parseDuration } from './duration.js';
+export { assertIsoTime, isoTimeProblem } from './dates.js';

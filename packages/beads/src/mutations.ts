@@ -7,6 +7,7 @@ import { refuseCycle } from './graph.js';
 import { forEachLine, parseOpLine } from './log.js';
 import { newBeadId } from './ids.js';
 import { assertValid } from './validate.js';
+import { assertIsoTime } from './dates.js';
 import type { CacheReader } from './cache.js';
 import type { ForeignLookup } from './ready.js';
 import { resolveIdIn, type BeadStore, type OpDraft } from './store.js';
@@ -31,6 +32,14 @@ export interface CreateInput {
   metadata?: Record<string, unknown>;
   /** An explicit id (imports and tests); normally generated. */
   id?: string;
+}
+
+/** The schema checks a time's shape; this, that the day and time exist (2026-02-31 does not). */
+function assertTimes(fields: { defer_until?: unknown; due_at?: unknown }): void {
+  for (const key of ['defer_until', 'due_at'] as const) {
+    const value = fields[key];
+    if (typeof value === 'string' && value !== '') assertIsoTime(value, key);
+  }
 }
 
 function resolveIn(store: BeadStore, view: CacheReader, input: string): BeadState {
@@ -72,6 +81,7 @@ function freshId(store: BeadStore, view: CacheReader): string {
 export function createBead(store: BeadStore, actor: string, input: CreateInput, options: DependencyOptions = {}): Bead {
   const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as CreateInput;
   assertValid('validateCreateInput', clean, 'bd create');
+  assertTimes(clean);
   const { ops } = store.write(actor, (view) => {
     if (clean.id && view.hasId(clean.id)) throw new BeadsError('conflict', `a bead with id ${clean.id} already exists`, { id: clean.id });
     const id = clean.id ?? freshId(store, view);
@@ -99,6 +109,7 @@ export interface ClaimOptions {
 export function updateBead(store: BeadStore, actor: string, idInput: string, fields: UpdateInput, options: ClaimOptions = {}): Bead {
   const clean = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   assertValid('validateUpdateInput', clean, 'bd update');
+  assertTimes(clean);
   if (Object.keys(clean).length === 0 && !options.claim) throw new BeadsError('invalid_input', 'nothing to update: give at least one field, --status or --claim');
   const { result } = store.write<string>(actor, (view) => {
     const state = resolveIn(store, view, idInput);

@@ -1,6 +1,6 @@
 // Turning flag values into the store's input shapes. Malformed values fail here with the flag's name; values
 // of the right shape but out of range are left for the schema check, which names the field.
-import { BeadsError, type BeadFilter } from '@gastown/beads';
+import { BeadsError, isoTimeProblem, type BeadFilter } from '@gastown/beads';
 
 export type Args = Record<string, unknown>;
 
@@ -58,18 +58,28 @@ export function limit(args: Args): number | undefined {
   return Number(v);
 }
 
-/** Accepts an ISO date or time, or a relative duration from now such as 2h, 3d, 1w. */
+const MAX_OFFSET_MS = 36_525 * 86_400_000; // 100 years: further is a typo, and Date ends at year 275760
+
+/**
+ * Accepts an ISO 8601 date or time that exists, or a duration from now such as 2h, 3d, 1w, or one before now
+ * (-3d). A date stays as given; a time becomes UTC. An empty value clears the field.
+ */
 export function when(value: string | undefined, flag: string, now = new Date()): string | undefined {
   if (value === undefined) return undefined;
-  if (value === '') return '';
-  const rel = /^\+?(\d+)([mhdw])$/.exec(value.trim());
+  const text = value.trim();
+  if (text === '') return '';
+  const rel = /^([+-]?)(\d+)([mhdw])$/.exec(text);
   if (rel) {
-    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[2] as 'm' | 'h' | 'd' | 'w'];
-    return new Date(now.getTime() + Number(rel[1]) * unit).toISOString();
+    const ms = Number(rel[2]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[3] as 'm' | 'h' | 'd' | 'w'];
+    if (!(ms <= MAX_OFFSET_MS)) throw new BeadsError('invalid_input', `invalid ${flag} ${JSON.stringify(value)}: too far from now (at most 100 years either way)`);
+    return new Date(now.getTime() + (rel[1] === '-' ? -ms : ms)).toISOString();
   }
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new BeadsError('invalid_input', `invalid ${flag} ${JSON.stringify(value)}: use an ISO date (2026-12-01, 2026-12-01T09:00Z) or a duration such as 2h, 3d, 1w`);
-  return /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? value.trim() : new Date(t).toISOString();
+  const problem = isoTimeProblem(text);
+  if (problem) {
+    const hint = /^\d{4}-/.test(text) ? '' : ', or a duration from now such as 2h, 3d, 1w (-3d: three days ago)';
+    throw new BeadsError('invalid_input', `invalid ${flag} ${JSON.stringify(value)}: ${problem}${hint}`);
+  }
+  return /^\d{4}-\d{2}-\d{2}$/.test(text) ? text : new Date(Date.parse(text)).toISOString();
 }
 
 /** `--deps blocks:gt-abc,discovered-from:gt-def` (a bare id means blocks). */

@@ -14,8 +14,8 @@ const fieldOptions = {
   priority: { alias: 'p', type: 'string', describe: 'Priority 0-4 (0 most urgent; P0-P4 also accepted)' },
   type: { alias: 't', type: 'string', describe: 'Type: task, bug, feature, epic, chore (or a system type)' },
   assignee: { alias: 'a', type: 'string', describe: 'Assignee' },
-  defer: { type: 'string', describe: 'Not ready until this time (ISO date/time, or 2h, 3d, 1w from now)' },
-  due: { type: 'string', describe: 'Due date (ISO date/time, or 2h, 3d, 1w from now)' },
+  defer: { type: 'string', requiresArg: true, describe: 'Not ready until this time (ISO 8601 date/time, or 2h, 3d, 1w from now; -3d is 3 days ago)' },
+  due: { type: 'string', requiresArg: true, describe: 'Due date (ISO 8601 date/time, or 2h, 3d, 1w from now; -3d is 3 days ago)' },
   'external-ref': { type: 'string', describe: 'A reference elsewhere (gh-123, a URL)' },
 } as const;
 
@@ -86,7 +86,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
             ...fieldOptions,
             status: { alias: 's', type: 'string', describe: 'Status: open, in_progress, blocked, deferred, hooked, pinned (use close to close)' },
             claim: { type: 'boolean', describe: 'Atomically take the bead: assignee = you, status in_progress; fails if someone holds it' },
-            lease: { type: 'string', describe: 'With --claim: the claim lapses after this long (30s, 10m, 2h) unless renewed by bd heartbeat' },
+            lease: { type: 'string', requiresArg: true, describe: 'With --claim: the claim lapses after this long (30s, 10m, 2h) unless renewed by bd heartbeat' },
           })
           .example('$0 update gt-abc12 --claim', 'take the work')
           .example('$0 update gt-abc -p 0 -s blocked', 'by unique prefix'),
@@ -105,7 +105,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
         c.positional('ids', { type: 'string', array: true }).options({
           reason: { alias: 'r', type: 'string', describe: 'Why it is closed' },
           force: { type: 'boolean', describe: 'Close despite failing gates (needs --reason; recorded)' },
-          'gate-timeout': { type: 'string', default: '10m', describe: 'How long a gate may run (30s, 10m, 1h)' },
+          'gate-timeout': { type: 'string', requiresArg: true, default: '10m', describe: 'How long a gate may run (30s, 10m, 1h)' },
         }),
       run((ctx, a) => {
         const timeout = parseDuration(str(a, 'gate-timeout')!, '--gate-timeout');
@@ -124,7 +124,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
     .command(
       'heartbeat <ids..>',
       'Renew your lease on beads you hold, so nobody takes them over',
-      (c) => c.positional('ids', { type: 'string', array: true }).option('lease', { type: 'string', default: '10m', describe: 'How long the renewed lease lasts' }),
+      (c) => c.positional('ids', { type: 'string', array: true }).option('lease', { type: 'string', requiresArg: true, default: '10m', describe: 'How long the renewed lease lasts' }),
       run((ctx, a) => {
         const ms = parseDuration(str(a, 'lease')!, '--lease');
         manyIds(ctx, a, (store, group, check) => heartbeatBeads(store, ctx.actor, group, ms, check), 'Renewed');
