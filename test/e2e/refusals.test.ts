@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { BD, bd, bdJson, tempDirs, type Result } from './helpers.js';
+import { BD, bd, bdJson, gt, tempDirs, type Result } from './helpers.js';
 
-const { store } = tempDirs(afterEach);
+const { store, git } = tempDirs(afterEach);
 
 const logOf = (dir: string): Buffer => readFileSync(join(dir, '.beads', 'ops.jsonl'));
 
@@ -222,6 +222,19 @@ describe('control characters (issue 10, item 14)', () => {
     refused(dir, ['mol', 'pour', 'polecat-work', '--var', `bead=x${ESC}[2J`], 4, /invalid --var bead/);
     const ok = bdJson<{ description: string }>(dir, ['create', 'fine', '-d', 'line one\n\tindented']);
     expect(ok.description).toBe('line one\n\tindented');
+  });
+
+  it('refuses them in a mail subject (gt mail send), and escapes an old one in the inbox', () => {
+    const town = git();
+    expect(gt(town, ['install', town]).code).toBe(0);
+    const log = (): Buffer => readFileSync(join(town, '.beads', 'ops.jsonl'));
+    const before = log();
+    const r = gt(town, ['mail', 'send', 'overseer', '-s', 'hello\nBcc: everyone']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe('gt: invalid subject "hello\\nBcc: everyone": control characters are not allowed\n');
+    expect(gt(town, ['mail', 'send', 'overseer', '-s', 'hi', '-m', `body ${ESC}[2J`]).code).toBe(4);
+    expect(log().equals(before)).toBe(true);
+    expect(gt(town, ['mail', 'send', 'overseer', '-s', 'fine', '-m', 'two\nlines']).code).toBe(0);
   });
 
   it('shows stored control characters escaped in text, and plain in --json', () => {

@@ -12,7 +12,8 @@ export { importFile, importRecords, exportRecords, parseExport, type ImportResul
 export { runDoctor, stateHash, type DoctorOptions, type DoctorReport } from './doctor.js';
 export { quarantineCorrupt, QUARANTINE_FILE, type QuarantineResult, type QuarantinedLine } from './quarantine.js';
 export { dependencyTree, dependencyCycles, type DepNode } from './graph.js';
-export { resolveActor } from './actor.js';
+export { checkActor, resolveActor } from './actor.js';
+export { assertNoControl } from './validate.js';
 export { canonicalBead } from './record.js';
 export { newBeadId, newOpId, randomToken, prefixOf, PREFIX_PATTERN } from './ids.js';
 export type { CacheReader } from './cache.js';

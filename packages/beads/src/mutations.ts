@@ -6,7 +6,7 @@ import { compareOps, isClaimable, type BeadState } from './fold.js';
 import { refuseCycle } from './graph.js';
 import { forEachLine, parseOpLine } from './log.js';
 import { newBeadId } from './ids.js';
-import { assertValid } from './validate.js';
+import { assertNoControl, assertValid } from './validate.js';
 import { assertIsoTime } from './dates.js';
 import type { CacheReader } from './cache.js';
 import type { ForeignLookup } from './ready.js';
@@ -231,6 +231,7 @@ export function hookBead(store: BeadStore, actor: string, idInput: string, agent
 }
 
 export function closeBead(store: BeadStore, actor: string, id: string, reason?: string): Bead {
+  if (reason) assertNoControl(reason, 'reason', 'text');
   return simpleOp(store, actor, id, (s) => {
     if (s.bead.status === 'closed') throw new BeadsError('conflict', `${s.bead.id} is already closed`, { id: s.bead.id });
     return { kind: 'close', ...(reason ? { reason } : {}) };
@@ -238,6 +239,7 @@ export function closeBead(store: BeadStore, actor: string, id: string, reason?: 
 }
 
 export function reopenBeads(store: BeadStore, actor: string, ids: string[], reason?: string, options: ManyOptions = {}): Bead[] {
+  if (reason) assertNoControl(reason, 'reason', 'text');
   return manyOps(store, actor, ids, (s) => {
     if (s.bead.status !== 'closed') throw new BeadsError('conflict', `${s.bead.id} is not closed (status ${s.bead.status})`, { id: s.bead.id });
     return { kind: 'reopen', ...(reason ? { reason } : {}) };
@@ -249,6 +251,7 @@ export function reopenBead(store: BeadStore, actor: string, id: string, reason?:
 }
 
 export function deleteBeads(store: BeadStore, actor: string, ids: string[], reason?: string, options: ManyOptions = {}): Bead[] {
+  if (reason) assertNoControl(reason, 'reason', 'text');
   return manyOps(store, actor, ids, () => ({ kind: 'delete', reason: reason ?? '' }), options);
 }
 
@@ -280,7 +283,7 @@ export function releaseBead(store: BeadStore, actor: string, id: string): Bead {
 
 /** Adds labels, all or none: every one is checked before anything is written; ones already there are skipped. */
 export function addLabels(store: BeadStore, actor: string, id: string, labels: string[]): Bead {
-  assertValid('validateFields', { labels }, 'label');
+  assertValid('validateCreateInput', { title: 'x', labels }, 'label');
   return simpleOps(store, actor, id, (s) => [...new Set(labels)].filter((label) => !s.bead.labels?.includes(label)).map((label) => ({ kind: 'label_add', label })));
 }
 
@@ -341,6 +344,7 @@ export function removeDependency(store: BeadStore, actor: string, id: string, de
 
 export function addComment(store: BeadStore, actor: string, id: string, text: string): Bead {
   if (!text.trim()) throw new BeadsError('invalid_input', 'comment text must not be empty');
+  assertNoControl(text, 'comment', 'text');
   return simpleOp(store, actor, id, () => ({ kind: 'comment', text }));
 }
 

@@ -13,11 +13,40 @@ type Validator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
 const validators = generated as unknown as Record<string, Validator>;
 
+// Control characters: one-line fields (titles, labels, names) take none; text (descriptions, comments,
+// reasons) keeps newline, tab and carriage return. The schemas in ../schemas/inputs.schema.json spell the same.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+/** A value as JSON shows it, with the control characters JSON leaves raw (DEL, C1) escaped too. */
+function shownValue(value: unknown): string {
+  const text = typeof value === 'string' && value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return (JSON.stringify(text) ?? String(text)).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const NOT_IN_LINE = 'control characters are not allowed';
+const NOT_IN_TEXT = 'control characters other than newline and tab are not allowed';
+
+/** What is wrong with a value that failed a pattern, when control characters are why (`inText`: the text pattern). */
+function controlProblem(value: unknown, inText: boolean): string | null {
+  if (typeof value !== 'string' || !CONTROL.test(value)) return null;
+  return inText ? NOT_IN_TEXT : NOT_IN_LINE;
+}
+
+/**
+ * Refuses control characters in a value the schemas do not cover (an actor, a reason, a comment, a variable):
+ * none in one line, only newline, tab and carriage return in text. `what` names the value in the error.
+ */
+export function assertNoControl(value: string, what: string, kind: 'line' | 'text'): void {
+  if (!(kind === 'line' ? CONTROL : CONTROL_IN_TEXT).test(value)) return;
+  throw new BeadsError('invalid_input', `invalid ${what} ${shownValue(value)}: ${kind === 'line' ? NOT_IN_LINE : NOT_IN_TEXT}`, { what });
+}
+
 function describe(err: AjvError, value: unknown): string {
   const path = err.instancePath.replace(/^\//, '').replace(/^fields\//, '').replace(/\//g, '.');
   const missing = err.params.missingProperty as string | undefined;
   const field = missing ? (path ? `${path}.${missing}` : missing) : path || 'input';
-  const shown = typeof value === 'string' && value.length > 60 ? `${value.slice(0, 57)}...` : JSON.stringify(value);
+  const shown = shownValue(value);
   switch (err.keyword) {
     case 'required':
       return `${field} is required`;
@@ -30,8 +59,11 @@ function describe(err: AjvError, value: unknown): string {
       return `${field} is too long (${typeof value === 'string' ? value.length : '?'} characters; at most ${err.params.limit})`;
     case 'enum':
       return `invalid ${field} ${shown}: must be one of ${(err.params.allowedValues as unknown[]).join(', ')}`;
-    case 'pattern':
+    case 'pattern': {
+      const control = controlProblem(value, String(err.params.pattern).includes('u000b'));
+      if (control) return `invalid ${field} ${shown}: ${control}`;
       return field === 'title' ? 'title must not be blank' : `invalid ${field} ${shown}`;
+    }
     case 'type':
       return `invalid ${field} ${shown}: must be ${err.params.type}`;
     case 'additionalProperties':

@@ -1,7 +1,8 @@
 // What every bd command handler receives: the parsed global options, a lazily opened store, the actor, and
 // the one output contract (text for people; with --json exactly one JSON document on stdout).
 import { relative, sep } from 'node:path';
-import { BeadStore, BeadsError, findStoreDir, isWispId, prefixOf, resolveActor, wispStoreDir, type ForeignLookup } from '@gastown/beads';
+import { BeadStore, BeadsError, checkActor, findStoreDir, isWispId, prefixOf, resolveActor, wispStoreDir, type ForeignLookup } from '@gastown/beads';
+import { textBlock } from './format.js';
 import { findTown, requireRig, rigPaths, TOWN_PREFIX, townStoreDir, type Town } from '@gastown/gastown';
 
 export interface GlobalArgs {
@@ -105,7 +106,7 @@ export class Context {
   }
 
   get actor(): string {
-    this.actorCache ??= this.args.actor?.trim() || resolveActor();
+    this.actorCache ??= this.args.actor?.trim() ? checkActor(this.args.actor.trim(), '--actor') : resolveActor();
     return this.actorCache;
   }
 
@@ -113,7 +114,9 @@ export class Context {
   out<T>(data: T, render: (data: T) => string): void {
     if (this.json) process.stdout.write(JSON.stringify(data, null, 2) + '\n');
     else {
-      const text = render(data);
+      // The last guard for the terminal: whatever a renderer let through, no control character but newline and
+      // tab reaches it raw (renderers escape newlines too in one-line fields).
+      const text = textBlock(render(data));
       if (text) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
     }
   }
@@ -135,6 +138,6 @@ export function reportError(err: unknown, json: boolean): number {
   const known = err instanceof BeadsError;
   const e = known ? err : new BeadsError('internal', `internal error: ${(err as Error)?.stack ?? String(err)}\nplease report this with the command you ran`);
   if (json) process.stdout.write(JSON.stringify(e.toJSON(), null, 2) + '\n');
-  else process.stderr.write(`${programName}: ${e.message}\n`);
+  else process.stderr.write(`${programName}: ${textBlock(e.message)}\n`);
   return e.exitCode;
 }

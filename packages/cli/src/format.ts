@@ -1,6 +1,23 @@
 // Text rendering of beads for people. JSON output never passes through here.
 import type { Bead, BlockedBead, DepNode, DoctorReport, Op, StoreStats } from '@gastown/beads';
 
+// Stored text may hold control characters (imported, or written before they were refused): printed raw, an
+// escape sequence would repaint the terminal and a newline would break one line per bead. They are shown
+// escaped: \n, \t, \r, else \xHH.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const escapeOne = (c: string): string => ({ '\n': '\\n', '\t': '\\t', '\r': '\\r' })[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+
+/** A value for one line of output: every control character escaped, newlines too. */
+export function oneLine(text: unknown): string {
+  return String(text ?? '').replace(CONTROL, escapeOne);
+}
+
+/** Text of several lines: newlines and tabs kept, every other control character escaped. */
+export function textBlock(text: string): string {
+  return text.replace(CONTROL_BUT_LINES, escapeOne);
+}
+
 export interface Columns {
   id: number;
   type: number;
@@ -12,9 +29,9 @@ export function columnsFor(beads: Bead[]): Columns {
 }
 
 export function beadLine(b: Bead, cols: Columns = columnsFor([b])): string {
-  const who = b.assignee ? ` @${b.assignee}` : '';
-  const labels = b.labels?.length ? ` [${b.labels.join(', ')}]` : '';
-  return `${b.id.padEnd(cols.id)}  P${b.priority} ${b.issue_type.padEnd(cols.type)} ${b.status.padEnd(11)} ${b.title}${who}${labels}`;
+  const who = b.assignee ? ` @${oneLine(b.assignee)}` : '';
+  const labels = b.labels?.length ? ` [${b.labels.map(oneLine).join(', ')}]` : '';
+  return `${b.id.padEnd(cols.id)}  P${b.priority} ${oneLine(b.issue_type).padEnd(cols.type)} ${b.status.padEnd(11)} ${oneLine(b.title)}${who}${labels}`;
 }
 
 export function beadList(beads: Bead[], empty: string): string {
@@ -23,21 +40,22 @@ export function beadList(beads: Bead[], empty: string): string {
 }
 
 export function beadDetail(b: Bead): string {
-  const lines = [`${b.id}: ${b.title}`, `  status: ${b.status}   priority: P${b.priority}   type: ${b.issue_type}${b.assignee ? `   assignee: ${b.assignee}` : ''}`];
-  lines.push(`  created: ${b.created_at}${b.created_by ? ` by ${b.created_by}` : ''}   updated: ${b.updated_at}`);
+  const l = oneLine;
+  const lines = [`${b.id}: ${l(b.title)}`, `  status: ${b.status}   priority: P${b.priority}   type: ${l(b.issue_type)}${b.assignee ? `   assignee: ${l(b.assignee)}` : ''}`];
+  lines.push(`  created: ${b.created_at}${b.created_by ? ` by ${l(b.created_by)}` : ''}   updated: ${b.updated_at}`);
   if (b.lease_expires_at) lines.push(`  lease until: ${b.lease_expires_at}`);
-  if (b.closed_at) lines.push(`  closed: ${b.closed_at}${b.close_reason ? ` (${b.close_reason})` : ''}`);
-  if (b.deleted_at) lines.push(`  deleted: ${b.deleted_at} by ${b.deleted_by ?? '?'}${b.delete_reason ? ` (${b.delete_reason})` : ''}`);
-  if (b.defer_until) lines.push(`  deferred until: ${b.defer_until}`);
-  if (b.due_at) lines.push(`  due: ${b.due_at}`);
-  if (b.labels?.length) lines.push(`  labels: ${b.labels.join(', ')}`);
-  if (b.external_ref) lines.push(`  external: ${b.external_ref}`);
+  if (b.closed_at) lines.push(`  closed: ${b.closed_at}${b.close_reason ? ` (${l(b.close_reason)})` : ''}`);
+  if (b.deleted_at) lines.push(`  deleted: ${b.deleted_at} by ${l(b.deleted_by ?? '?')}${b.delete_reason ? ` (${l(b.delete_reason)})` : ''}`);
+  if (b.defer_until) lines.push(`  deferred until: ${l(b.defer_until)}`);
+  if (b.due_at) lines.push(`  due: ${l(b.due_at)}`);
+  if (b.labels?.length) lines.push(`  labels: ${b.labels.map(l).join(', ')}`);
+  if (b.external_ref) lines.push(`  external: ${l(b.external_ref)}`);
   for (const [name, text] of [['description', b.description], ['design', b.design], ['acceptance criteria', b.acceptance_criteria], ['notes', b.notes]] as const) {
-    if (text) lines.push('', `  ${name}:`, ...text.split('\n').map((l) => `    ${l}`));
+    if (text) lines.push('', `  ${name}:`, ...textBlock(text).split('\n').map((line) => `    ${line}`));
   }
   if (b.dependencies?.length) {
     lines.push('', '  depends on:');
-    for (const d of b.dependencies) lines.push(`    ${d.type}: ${d.depends_on_id}`);
+    for (const d of b.dependencies) lines.push(`    ${l(d.type)}: ${d.depends_on_id}`);
   }
   if (b.comments?.length) lines.push('', `  comments: ${b.comments.length} (bd comments ${b.id})`);
   return lines.join('\n');
@@ -51,7 +69,7 @@ export function blockedList(beads: BlockedBead[]): string {
 
 export function treeText(node: DepNode, prefix = '', last = true, root = true): string {
   const head = root ? '' : `${prefix}${last ? '└── ' : '├── '}`;
-  const line = `${head}${node.type && !root ? `(${node.type}) ` : ''}${node.id} [${node.status}] ${node.title}${node.repeated ? ' (shown above)' : ''}`;
+  const line = `${head}${node.type && !root ? `(${oneLine(node.type)}) ` : ''}${node.id} [${node.status}] ${oneLine(node.title)}${node.repeated ? ' (shown above)' : ''}`;
   const childPrefix = root ? '' : prefix + (last ? '    ' : '│   ');
   return [line, ...node.children.map((c, i) => treeText(c, childPrefix, i === node.children.length - 1, false))].join('\n');
 }
@@ -73,7 +91,7 @@ export function historyText(ops: Op[]): string {
         : o.kind === 'delete' ? `deleted${o.reason ? `: ${o.reason}` : ''}`
         : o.kind === 'gate' ? (o.forced ? `gates overridden: ${String(o.reason)}` : `gate ${o.passed ? 'passed' : 'FAILED'}: ${String(o.command)} (exit ${String(o.exit_code)}, ${String(o.duration_ms)} ms)`)
         : o.kind;
-      return `${o.ts}  ${o.actor}  ${what}`;
+      return `${oneLine(o.ts)}  ${oneLine(o.actor)}  ${oneLine(what)}`;
     })
     .join('\n');
 }

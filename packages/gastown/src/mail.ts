@@ -2,7 +2,7 @@
 // the recipient as assignee). Reading and acknowledging are separate: `read` marks a message read (it stays in
 // the inbox), `ack` closes it, so a message is handled exactly once across restarts. A new message nudges the
 // recipient's running session with a short notice, never the body.
-import { BeadStore, BeadsError, addLabel, closeBead, createBead, listBeads, type Bead } from '@gastown/beads';
+import { BeadStore, BeadsError, addLabel, assertNoControl, closeBead, createBead, listBeads, type Bead } from '@gastown/beads';
 import { parseAgent, type Agent } from './agents.js';
 import { nudgeAgent } from './nudge.js';
 import { townSessions } from './sessions.js';
@@ -57,6 +57,8 @@ export interface SendResult extends MailItem {
 export function sendMail(town: Town, from: string, to: string, subject: string, body: string, options: { replyTo?: string; notify?: boolean } = {}): SendResult {
   const replyTo = options.replyTo;
   if (!subject.trim()) throw new BeadsError('invalid_input', 'a message needs a subject (-s)');
+  assertNoControl(subject, 'subject', 'line'); // a subject is one line of the inbox and of the recipient's nudge
+  assertNoControl(body, 'message', 'text');
   const recipient: Agent | null = to === 'overseer' ? null : parseAgent(town, to);
   const address = recipient?.address ?? 'overseer';
   const mail: MailMeta = { from, to: address, ...(replyTo ? { reply_to: replyTo } : {}) };

@@ -1,9 +1,9 @@
 // bd create, show, update, close, reopen, delete.
 import type { Argv } from 'yargs';
-import { BeadsError, createBead, deleteBeads, heartbeatBeads, parseDuration, reopenBeads, updateBead, type Bead, type BeadStore, type ManyOptions } from '@gastown/beads';
+import { BeadsError, assertNoControl, createBead, deleteBeads, heartbeatBeads, parseDuration, reopenBeads, updateBead, type Bead, type BeadStore, type ManyOptions } from '@gastown/beads';
 import { closeStep } from '@gastown/molecules';
 import { deps, ids, labels, priority, str, when, type Args } from '../args.js';
-import { beadDetail } from '../format.js';
+import { beadDetail, oneLine } from '../format.js';
 import type { Run } from '../run.js';
 
 const fieldOptions = {
@@ -63,7 +63,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
           deps: deps(a),
           id: str(a, 'id'),
         } as Parameters<typeof createBead>[2], { foreign: ctx.foreign() });
-        ctx.out(bead, (b) => `Created ${b.id}: ${b.title}`);
+        ctx.out(bead, (b) => `Created ${b.id}: ${oneLine(b.title)}`);
       }),
     )
     .command(
@@ -95,7 +95,7 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
         const lease = str(a, 'lease');
         if (lease !== undefined && !a.claim) throw new BeadsError('invalid_input', '--lease goes with --claim');
         const bead = updateBead(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, fields, { claim: Boolean(a.claim), ...(lease !== undefined ? { leaseMs: parseDuration(lease, '--lease') } : {}) });
-        ctx.out(bead, (b) => `Updated ${b.id}: ${b.status}${b.assignee ? ` (${b.assignee})` : ''}`);
+        ctx.out(bead, (b) => `Updated ${b.id}: ${b.status}${b.assignee ? ` (${oneLine(b.assignee)})` : ''}`);
       }),
     )
     .command(
@@ -109,6 +109,8 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
         }),
       run((ctx, a) => {
         const timeout = parseDuration(str(a, 'gate-timeout')!, '--gate-timeout');
+        const reason = str(a, 'reason');
+        if (reason) assertNoControl(reason, 'reason', 'text');
         // Every bead is checked before the first closes; a step's gates can only be known by running them.
         const targets = byStore(ctx, ids(a)).flatMap(({ store, ids: group }) => group.map((id) => ({ store, id: store.resolveId(id) })));
         const unique = targets.filter((t, i) => targets.findIndex((o) => o.id === t.id && o.store.dir === t.store.dir) === i);
@@ -117,8 +119,8 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
           if (status === 'closed') throw new BeadsError('conflict', `${id} is already closed`, { id });
           if (status === 'tombstone') throw new BeadsError('not_found', `${id} was deleted`, { id });
         }
-        const beads = unique.map(({ store, id }) => closeStep(store, ctx.actor, id, { reason: str(a, 'reason'), force: Boolean(a.force), gateTimeoutMs: timeout }).bead);
-        ctx.out(beads, (bs) => bs.map((b) => `Closed ${b.id}: ${b.title}`).join('\n'));
+        const beads = unique.map(({ store, id }) => closeStep(store, ctx.actor, id, { reason, force: Boolean(a.force), gateTimeoutMs: timeout }).bead);
+        ctx.out(beads, (bs) => bs.map((b) => `Closed ${b.id}: ${oneLine(b.title)}`).join('\n'));
       }),
     )
     .command(
@@ -166,5 +168,5 @@ function manyIds(ctx: Ctx, a: Args, act: (store: BeadStore, ids: string[], optio
   const groups = byStore(ctx, ids(a));
   if (groups.length > 1) for (const g of groups) act(g.store, g.ids, { dryRun: true });
   const beads = groups.flatMap((g) => act(g.store, g.ids, {}));
-  ctx.out(beads, (bs) => bs.map((b) => `${verb} ${b.id}: ${b.title}`).join('\n'));
+  ctx.out(beads, (bs) => bs.map((b) => `${verb} ${b.id}: ${oneLine(b.title)}`).join('\n'));
 }

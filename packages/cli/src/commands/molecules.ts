@@ -2,11 +2,11 @@
 import type { Argv } from 'yargs';
 import { dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { BeadsError, readyBeads } from '@gastown/beads';
+import { BeadsError, assertNoControl, readyBeads } from '@gastown/beads';
 import { findTown } from '@gastown/gastown';
 import { DEFAULT_WISP_MAX_AGE, burnWisp, expandedStepCount, formatProblem, gcWisps, listMolecules, moleculeProblems, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, stepCount, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
 import { list, str, type Args } from '../args.js';
-import { beadList } from '../format.js';
+import { beadList, oneLine } from '../format.js';
 import type { Context } from '../context.js';
 import type { Run } from '../run.js';
 
@@ -25,7 +25,12 @@ function vars(a: Args): Record<string, string> {
   for (const item of (a.var as string[] | undefined) ?? []) {
     const eq = String(item).indexOf('=');
     if (eq <= 0) throw new BeadsError('invalid_input', `invalid --var ${JSON.stringify(item)}: use name=value`);
-    out[String(item).slice(0, eq)] = String(item).slice(eq + 1);
+    const name = String(item).slice(0, eq);
+    const value = String(item).slice(eq + 1);
+    assertNoControl(name, '--var name', 'line');
+    // A value may fill a description (newlines and tabs are fine there); a title refuses them when poured.
+    assertNoControl(value, `--var ${name}`, 'text');
+    out[name] = value;
   }
   return out;
 }
@@ -44,7 +49,7 @@ function statusText(nodes: StepStatus[], indent = '  '): string[] {
   return nodes.flatMap((n) => {
     const mark = n.status === 'closed' ? 'x' : n.status === 'in_progress' ? '>' : ' ';
     const took = n.took_ms !== undefined ? `  ${(n.took_ms / 1000).toFixed(n.took_ms < 10_000 ? 1 : 0)}s` : '';
-    return [`${indent}[${mark}] ${n.step.split('/').pop()}  ${n.id}  ${n.status}${n.assignee ? ` @${n.assignee}` : ''}${took}`, ...statusText(n.children, indent + '    ')];
+    return [`${indent}[${mark}] ${n.step.split('/').pop()}  ${n.id}  ${n.status}${n.assignee ? ` @${oneLine(n.assignee)}` : ''}${took}`, ...statusText(n.children, indent + '    ')];
   });
 }
 
@@ -106,14 +111,14 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
           const target = wisp ? ctx.wisps(true)! : ctx.store;
           if (wisp) gcWisps(target, ctx.store.config.wisp_max_age ?? DEFAULT_WISP_MAX_AGE);
           const result = pourMolecule(target, ctx.actor, str(a, 'name')!, { catalog: catalog(ctx), vars: vars(a), key: str(a, 'key'), parent: str(a, 'parent'), assignee: str(a, 'assignee'), wisp });
-          ctx.out(result, (r) => `${r.existing ? 'Already poured' : 'Poured'} ${r.molecule.id}: ${r.molecule.title} (${stepCount(r.steps)} steps)\n${r.steps.map((s) => `  ${s.path.padEnd(24)} ${s.id}`).join('\n')}`);
+          ctx.out(result, (r) => `${r.existing ? 'Already poured' : 'Poured'} ${r.molecule.id}: ${oneLine(r.molecule.title)} (${stepCount(r.steps)} steps)\n${r.steps.map((s) => `  ${s.path.padEnd(24)} ${s.id}`).join('\n')}`);
         }),
       )
       .command(
         'status <id>',
         'The step tree of a poured molecule: status, assignee, time taken, x/y done',
         (c) => c.positional('id', { type: 'string' }),
-        run((ctx, a) => ctx.out(moleculeStatus(ctx.storeFor(str(a, 'id')), str(a, 'id')!), (s) => [`${s.id}: ${s.title} [${s.status}]  ${s.done}/${s.total} done`, ...statusText(s.steps)].join('\n'))),
+        run((ctx, a) => ctx.out(moleculeStatus(ctx.storeFor(str(a, 'id')), str(a, 'id')!), (s) => [`${s.id}: ${oneLine(s.title)} [${s.status}]  ${s.done}/${s.total} done`, ...statusText(s.steps)].join('\n'))),
       )
       .command(
         'next <id>',
@@ -129,7 +134,7 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
           const wisps = ctx.storeFor(str(a, 'id'));
           if (wisps === ctx.store) throw new BeadsError('invalid_input', `${str(a, 'id')} is not a wisp`);
           const r = squashWisp(ctx.store, wisps, ctx.actor, str(a, 'id')!, str(a, 'summary'));
-          ctx.out(r, (x) => `Squashed into ${x.digest.id}: ${x.digest.title} (${x.burned} wisp beads removed)`);
+          ctx.out(r, (x) => `Squashed into ${x.digest.id}: ${oneLine(x.digest.title)} (${x.burned} wisp beads removed)`);
         }),
       )
       .command(

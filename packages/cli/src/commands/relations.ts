@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { addComment, addDependency, addLabels, beadHistory, dependencyCycles, dependencyTree, removeDependency, removeLabels } from '@gastown/beads';
 import { labels, str } from '../args.js';
-import { historyText, treeText } from '../format.js';
+import { historyText, oneLine, textBlock, treeText } from '../format.js';
 import type { Run } from '../run.js';
 
 export function registerRelationCommands(y: Argv, run: Run): Argv {
@@ -15,7 +15,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           (c) => c.positional('id', { type: 'string' }).positional('depends-on', { type: 'string' }).option('type', { alias: 't', type: 'string', default: 'blocks', describe: 'blocks, parent-child, related, discovered-from, waits-for' }),
           run((ctx, a) => {
             const bead = addDependency(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, str(a, 'depends-on')!, str(a, 'type'), { foreign: ctx.foreign() });
-            ctx.out(bead, (b) => `${b.id} now depends on ${str(a, 'depends-on')} (${str(a, 'type')})`);
+            ctx.out(bead, (b) => `${b.id} now depends on ${oneLine(str(a, 'depends-on'))} (${oneLine(str(a, 'type'))})`);
           }),
         )
         .command(
@@ -24,7 +24,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           (c) => c.positional('id', { type: 'string' }).positional('depends-on', { type: 'string' }).option('type', { alias: 't', type: 'string', default: 'blocks', describe: 'The type of the dependency to remove' }),
           run((ctx, a) => {
             const bead = removeDependency(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, str(a, 'depends-on')!, str(a, 'type'));
-            ctx.out(bead, (b) => `${b.id} no longer depends on ${str(a, 'depends-on')} (${str(a, 'type')})`);
+            ctx.out(bead, (b) => `${b.id} no longer depends on ${oneLine(str(a, 'depends-on'))} (${oneLine(str(a, 'type'))})`);
           }),
         )
         .command(
@@ -49,7 +49,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           (c) => c.positional('id', { type: 'string' }).positional('labels', { type: 'string', array: true }),
           run((ctx, a) => {
             const bead = addLabels(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, labels(a, 'labels') ?? []);
-            ctx.out(bead, (b) => `${b.id}: ${b.labels?.join(', ') ?? ''}`);
+            ctx.out(bead, (b) => `${b.id}: ${b.labels?.map(oneLine).join(', ') ?? ''}`);
           }),
         )
         .command(
@@ -58,7 +58,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
           (c) => c.positional('id', { type: 'string' }).positional('labels', { type: 'string', array: true }),
           run((ctx, a) => {
             const bead = removeLabels(ctx.storeFor(str(a, 'id')), ctx.actor, str(a, 'id')!, labels(a, 'labels') ?? []);
-            ctx.out(bead, (b) => `${b.id}: ${b.labels?.join(', ') || '(no labels)'}`);
+            ctx.out(bead, (b) => `${b.id}: ${b.labels?.map(oneLine).join(', ') || '(no labels)'}`);
           }),
         )
         .demandCommand(1, 'give a label subcommand: add, remove'),
@@ -78,7 +78,7 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
       (c) => c.positional('id', { type: 'string' }),
       run((ctx, a) => {
         const bead = ctx.storeFor(str(a, 'id')).get(str(a, 'id')!);
-        ctx.out(bead.comments ?? [], (cs) => (cs.length ? cs.map((c) => `#${c.id} ${c.author} ${c.created_at}\n${c.text.split('\n').map((l) => `  ${l}`).join('\n')}`).join('\n\n') : 'No comments.'));
+        ctx.out(bead.comments ?? [], (cs) => (cs.length ? cs.map((c) => `#${c.id} ${oneLine(c.author)} ${oneLine(c.created_at)}\n${textBlock(c.text).split('\n').map((l) => `  ${l}`).join('\n')}`).join('\n\n') : 'No comments.'));
       }),
     )
     .command(

@@ -20,10 +20,11 @@ import {
   type MailItem,
 } from '@gastown/gastown';
 import { str } from '../args.js';
+import { oneLine, textBlock } from '../format.js';
 import { AGENT_ARG, cliTools, currentTown, selfAgent, sender } from '../here.js';
 import type { Run } from '../run.js';
 
-const mailLine = (m: MailItem): string => `${m.id}  ${m.read ? ' ' : '*'} ${m.from.padEnd(24)} ${m.subject}`;
+const mailLine = (m: MailItem): string => `${m.id}  ${m.read ? ' ' : '*'} ${oneLine(m.from).padEnd(24)} ${oneLine(m.subject)}`;
 
 export function registerWorkCommands(y: Argv, run: Run): Argv {
   return y
@@ -123,7 +124,7 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
           (c) => c.positional('id', { type: 'string' }),
           run((ctx, a) => {
             const m = readMail(currentTown(), sender(), str(a, 'id')!);
-            ctx.out(m, (x) => `From: ${x.from}\nTo: ${x.to}\nSubject: ${x.subject}\nSent: ${x.sent_at}\n\n${x.body}`);
+            ctx.out(m, (x) => `From: ${oneLine(x.from)}\nTo: ${oneLine(x.to)}\nSubject: ${oneLine(x.subject)}\nSent: ${oneLine(x.sent_at)}\n\n${textBlock(x.body)}`);
           }),
         )
         .command(
