@@ -1,3 +1,5 @@
+import { isAbsolute, relative } from 'node:path';
+
 // Typed errors of the store. Each carries a stable `code` (part of the --json contract) and the process exit
 // code a CLI should use for it, so every caller reports the same failure the same way.
 
@@ -14,6 +16,7 @@ export const EXIT = {
   gateFailed: 9,
   syncFailed: 10,
   missingTool: 11,
+  io: 12,
 } as const;
 
 export type ErrorCode =
@@ -45,7 +48,7 @@ const exitFor: Record<ErrorCode, number> = {
   lock_timeout: EXIT.locked,
   no_store: EXIT.noStore,
   store_exists: EXIT.conflict,
-  io_error: EXIT.internal,
+  io_error: EXIT.io,
   gate_failed: EXIT.gateFailed,
   no_remote: EXIT.syncFailed,
   sync_failed: EXIT.syncFailed,
@@ -81,4 +84,43 @@ export function gitFailure(err: unknown, what: string): BeadsError {
     return new BeadsError('sync_failed', `${what}: the remote is not a reachable git repository (${text.split('\n')[0]})`);
   }
   return new BeadsError('sync_failed', `${what}: ${text.split('\n').slice(0, 3).join(' ')}`);
+}
+
+/** What each errno means for a person, and what to do about it. */
+const IO_ERRORS: Record<string, [meaning: string, advice: string]> = {
+  EROFS: ['the file system is read-only', 'remount it read-write or work in a writable clone'],
+  EACCES: ['permission denied', 'check the owner and permissions of the store (.beads/ and the files in it)'],
+  EPERM: ['the operation is not permitted', 'check the owner, permissions and attributes (lsattr) of the store'],
+  ENOSPC: ['the disk is full', 'free some space and run the command again'],
+  EDQUOT: ['the disk quota is used up', 'free some space and run the command again'],
+  EIO: ['the disk reported an I/O error', 'check the disk and the file system'],
+  EMFILE: ['too many files are open', 'raise the limit (ulimit -n) or close other programs'],
+  ENFILE: ['the system has too many files open', 'close other programs and run the command again'],
+  ENOTDIR: ['a part of the path is not a directory', 'move the file that stands where a directory belongs out of the way'],
+  EISDIR: ['it is a directory', 'move the directory that stands where a file belongs out of the way'],
+  EEXIST: ['something is already in the way', 'move it aside and run the command again'],
+  ENOENT: ['it does not exist', 'restore it (git checkout .beads/), or run bd doctor to rebuild the caches'],
+  ELOOP: ['there are too many symbolic links', 'fix the symbolic links in the path'],
+  ENAMETOOLONG: ['the path is too long', 'use a shorter path'],
+};
+
+const WRITES = new Set(['write', 'writev', 'fsync', 'fdatasync', 'link', 'unlink', 'rename', 'mkdir', 'rmdir', 'ftruncate', 'truncate', 'copyfile', 'symlink', 'chmod', 'utime', 'close']);
+
+/**
+ * An environment failure (read-only or full disk, permissions, a missing file) as one `io_error` sentence:
+ * what failed, on which file (else in which store), and what to do. Null for anything else, which stays an
+ * internal error.
+ */
+export function ioFailure(err: unknown, base = process.cwd(), storeDir?: string): BeadsError | null {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const known = code ? IO_ERRORS[code] : undefined;
+  if (!known || typeof e?.syscall !== 'string') return null;
+  const [meaning, advice] = known;
+  const writing = WRITES.has(e.syscall) || (e.syscall === 'open' && ['EROFS', 'ENOSPC', 'EDQUOT'].includes(code!));
+  const verb = writing ? 'write' : e.syscall === 'open' || e.syscall === 'read' ? 'read' : e.syscall;
+  const shown = (path: string): string => (isAbsolute(path) && !relative(base, path).startsWith('..') ? relative(base, path) || path : path);
+  // A failed read or write names no file: then the store it was working on.
+  const where = e.path ? ` ${shown(e.path)}` : storeDir ? ` a file in ${shown(storeDir)}` : '';
+  return new BeadsError('io_error', `cannot ${verb}${where}: ${meaning} (${code}); ${advice}`, { errno: code, syscall: e.syscall, ...(e.path ? { path: e.path } : {}) });
 }

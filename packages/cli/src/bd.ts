@@ -16,6 +16,6 @@ await runProgram({
     rig: { type: 'string', describe: 'Inside a town: use this rig\'s store (ids are routed to their rig by prefix anyway)', global: true },
   },
   epilogue:
-    'Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found or ambiguous id, 4 invalid input, 5 conflict (already claimed, already closed), 6 corrupt log, 7 store locked, 8 no store, 9 a gate failed, 10 sync failed (no remote, refused, conflicts outside the store).\nDocs: docs/bd.md (commands), docs/beads.md (the store)',
+    'Exit codes: 0 ok, 1 internal error, 2 usage, 3 not found or ambiguous id, 4 invalid input, 5 conflict (already claimed, already closed), 6 corrupt log, 7 store locked, 8 no store, 9 a gate failed, 10 sync failed (no remote, refused, conflicts outside the store), 11 a tool is missing, 12 the file system failed (read-only, full, permissions).\nDocs: docs/bd.md (commands), docs/beads.md (the store)',
   commands: [registerStoreCommands, registerBeadCommands, registerQueryCommands, registerRelationCommands, registerMoleculeCommands],
 });

@@ -1,7 +1,7 @@
 // What every bd command handler receives: the parsed global options, a lazily opened store, the actor, and
 // the one output contract (text for people; with --json exactly one JSON document on stdout).
 import { relative, sep } from 'node:path';
-import { BeadStore, BeadsError, checkActor, findStoreDir, isWispId, prefixOf, resolveActor, wispStoreDir, type ForeignLookup } from '@gastown/beads';
+import { BeadStore, BeadsError, checkActor, ioFailure, findStoreDir, isWispId, prefixOf, resolveActor, wispStoreDir, type ForeignLookup } from '@gastown/beads';
 import { textBlock } from './format.js';
 import { findTown, requireRig, rigPaths, TOWN_PREFIX, townStoreDir, type Town } from '@gastown/gastown';
 
@@ -19,6 +19,11 @@ export class Context {
 
   get json(): boolean {
     return Boolean(this.args.json);
+  }
+
+  /** The store's directory if it was opened (an error that names no file happened there). */
+  get openedStoreDir(): string | undefined {
+    return this.storeCache?.dir;
   }
 
   get store(): BeadStore {
@@ -134,9 +139,8 @@ export function setProgramName(name: string): void {
 }
 
 /** Reports an error the one way: JSON on stdout with --json, one line on stderr otherwise. Returns the exit code. */
-export function reportError(err: unknown, json: boolean): number {
-  const known = err instanceof BeadsError;
-  const e = known ? err : new BeadsError('internal', `internal error: ${(err as Error)?.stack ?? String(err)}\nplease report this with the command you ran`);
+export function reportError(err: unknown, json: boolean, storeDir?: string): number {
+  const e = err instanceof BeadsError ? err : ioFailure(err, process.cwd(), storeDir) ?? new BeadsError('internal', `internal error: ${(err as Error)?.stack ?? String(err)}\nplease report this with the command you ran`);
   if (json) process.stdout.write(JSON.stringify(e.toJSON(), null, 2) + '\n');
   else process.stderr.write(`${programName}: ${textBlock(e.message)}\n`);
   return e.exitCode;

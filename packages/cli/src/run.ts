@@ -17,7 +17,7 @@ function finish(): void {
 export const run: Run = (handler) => (args) => {
   const ctx = new Context(args as GlobalArgs);
   const fail = (err: unknown): void => {
-    process.exitCode = reportError(err, ctx.json);
+    process.exitCode = reportError(err, ctx.json, ctx.openedStoreDir);
   };
   let result: void | Promise<void>;
   try {
