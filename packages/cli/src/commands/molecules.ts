@@ -27,9 +27,10 @@ function vars(a: Args): Record<string, string> {
     if (eq <= 0) throw new BeadsError('invalid_input', `invalid --var ${JSON.stringify(item)}: use name=value`);
     const name = String(item).slice(0, eq);
     const value = String(item).slice(eq + 1);
+    // A value may land in a title or a gate's command line as well as in a description: one line, no control
+    // characters.
     assertNoControl(name, '--var name', 'line');
-    // A value may fill a description (newlines and tabs are fine there); a title refuses them when poured.
-    assertNoControl(value, `--var ${name}`, 'text');
+    assertNoControl(value, `--var ${name}`, 'line');
     out[name] = value;
   }
   return out;
