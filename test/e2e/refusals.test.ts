@@ -41,6 +41,10 @@ describe('empty values (issue 10, items 15 and 20a)', () => {
     refused(dir, ['dep', 'add', a, ''], 4, /an empty id was given/);
     refused(dir, ['dep', 'remove', a, ''], 4, /an empty id was given/);
     refused(dir, ['comment', '', 'text'], 4, /an empty id was given/);
+    refused(dir, ['import', ''], 4, /an empty file name was given/);
+    refused(dir, ['search', ' '], 4, /give the text to search for/);
+    for (const flag of ['--status', '--type', '--label', '--priority']) refused(dir, ['list', `${flag}=`], 4, new RegExp(`${flag} must not be empty`));
+    refused(dir, ['ready', '-s', 'open,'], 4, /--status must not be empty/);
     expect(bdJson<{ status: string }[]>(dir, ['show', a])[0]!.status).toBe('open');
   });
 
@@ -52,6 +56,7 @@ describe('empty values (issue 10, items 15 and 20a)', () => {
     refused(dir, ['label', 'add', a, ','], 4, /label must not be empty/);
     refused(dir, ['label', 'remove', a, ''], 4, /label must not be empty/);
     refused(dir, ['create', 'x', '-l', 'a,,b'], 4, /label must not be empty/);
+    refused(dir, ['create', 'x', '--labels='], 4, /label must not be empty/);
     expect(bdJson<{ labels: string[] }[]>(dir, ['show', a])[0]!.labels).toEqual(['keep']);
   });
 });

@@ -1,5 +1,6 @@
 // Listing, searching and counting beads. Beads not closed come from the small hot index; anything that
 // includes closed beads reads every shard.
+import { BeadsError } from './errors.js';
 import type { BeadStore } from './store.js';
 import { resolveIdIn } from './store.js';
 import { matchesFilter, normalizeFilter, type BeadFilter } from './filter.js';
@@ -72,6 +73,7 @@ export function listBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] 
 
 /** Case-insensitive search in id, title, description, design, notes and acceptance criteria. */
 export function searchBeads(store: BeadStore, query: string, rawFilter: BeadFilter = {}): Bead[] {
+  if (!query.trim()) throw new BeadsError('invalid_input', 'give the text to search for (bd list lists every bead)');
   const needle = query.toLowerCase();
   const filter = normalizeFilter(rawFilter);
   const view = store.view();

@@ -23,6 +23,7 @@ export function list(args: Args, key: string): string[] | undefined {
 function raw(args: Args, key: string): string[] {
   const v = args[key];
   if (v === undefined || v === null) return [];
+  if (Array.isArray(v) && v.length === 0) return ['']; // yargs reads an array option given as `--status=` so
   return (Array.isArray(v) ? v : [v]).map((x) => String(x).trim());
 }
 
@@ -97,12 +98,14 @@ export function deps(args: Args, key = 'deps'): { type: string; id: string }[] |
 }
 
 export function filter(args: Args): BeadFilter {
-  const pri = list(args, 'priority')?.map((p) => priority(p)!);
+  // An empty value would drop the test and match everything (`bd list -s "$S"` with S unset): refused.
+  const values = (key: string): string[] | undefined => parts(args, key, `--${key} must not be empty (leave the option out to match any)`);
+  const pri = values('priority')?.map((p) => priority(p)!);
   return {
-    status: list(args, 'status'),
-    issue_type: list(args, 'type'),
+    status: values('status'),
+    issue_type: values('type'),
     assignee: str(args, 'assignee'),
-    labels: list(args, 'label'),
+    labels: values('label'),
     priority: pri,
     parent: str(args, 'parent'),
     all: args.all ? true : undefined,

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { basename, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { EXIT, exportRecords, importFile, initStore, runDoctor } from '@gastown/beads';
+import { BeadsError, EXIT, exportRecords, importFile, initStore, runDoctor } from '@gastown/beads';
 import { str } from '../args.js';
 import { doctorText } from '../format.js';
 import type { Run } from '../run.js';
@@ -59,6 +59,7 @@ export function registerStoreCommands(y: Argv, run: Run): Argv {
       "Import a Beads tracker JSONL export (one issue per line); re-importing updates what changed",
       (c) => c.positional('file', { type: 'string' }),
       run((ctx, a) => {
+        if (!str(a, 'file')?.trim()) throw new BeadsError('invalid_input', 'an empty file name was given');
         const result = importFile(ctx.store, ctx.actor, str(a, 'file')!);
         ctx.out(result, (r) => `Imported ${str(a, 'file')}: ${r.created} created, ${r.updated} updated, ${r.deleted} deleted, ${r.unchanged} unchanged (${r.operations} operations)`);
       }),
