@@ -231,7 +231,7 @@ describe('control characters (issue 10, item 14)', () => {
     expect(ok.description).toBe('line one\n\tindented');
   });
 
-  it('refuses them in a mail subject and body (gt mail send)', () => {
+  it('refuses them in a mail subject and body (gt mail send) and in keys typed into a session (gt nudge)', () => {
     const town = git();
     expect(gt(town, ['install', town]).code).toBe(0);
     const log = (): Buffer => readFileSync(join(town, '.beads', 'ops.jsonl'));
@@ -242,6 +242,10 @@ describe('control characters (issue 10, item 14)', () => {
     expect(gt(town, ['mail', 'send', 'overseer', '-s', 'hi', '-m', `body ${ESC}[2J`]).code).toBe(4);
     expect(log().equals(before)).toBe(true);
     expect(gt(town, ['mail', 'send', 'overseer', '-s', 'fine', '-m', 'two\nlines']).code).toBe(0);
+    const nudge = gt(town, ['nudge', 'mayor', 'stop\u0003now']);
+    expect(nudge.code).toBe(4);
+    expect(nudge.stderr).toBe('gt: invalid nudge text "stop\\u0003now": control characters are not allowed\n');
+    expect(gt(town, ['nudge', 'mayor', 'a\tb']).stderr).toMatch(/^gt: invalid nudge text "a\\tb"/);
   });
 
   it('shows stored control characters escaped in text, and plain in --json', () => {

@@ -19,6 +19,7 @@ import {
   slingBead,
   type MailItem,
 } from '@gastown/gastown';
+import { assertNoControl } from '@gastown/beads';
 import { str } from '../args.js';
 import { oneLine, textBlock } from '../format.js';
 import { AGENT_ARG, cliTools, currentTown, selfAgent, sender } from '../here.js';
@@ -78,8 +79,10 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
       run((ctx, a) => {
         const t = currentTown();
         const agent = parseAgent(t, str(a, 'agent')!);
-        requireTmux();
         const text = ((a.text as string[] | undefined) ?? []).join(' ');
+        // Typed into the session as keys: newlines become spaces, but any other control character would act (C-c, Tab).
+        assertNoControl(text.replace(/[\r\n]+/g, ' '), 'nudge text', 'line');
+        requireTmux();
         ctx.out(nudgeAgent(t, agent, text), (x) => `Nudged ${x.agent}${x.attempts > 1 ? ` (Enter pressed ${x.attempts} times)` : ''}`);
       }),
     )
