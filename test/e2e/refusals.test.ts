@@ -42,6 +42,8 @@ describe('empty values (issue 10, items 15 and 20a)', () => {
     refused(dir, ['dep', 'remove', a, ''], 4, /an empty id was given/);
     refused(dir, ['comment', '', 'text'], 4, /an empty id was given/);
     refused(dir, ['import', ''], 4, /an empty file name was given/);
+    refused(dir, ['mol', 'validate', ''], 4, /an empty molecule name or file was given/);
+    refused(dir, ['close', `${a},`], 4, /an empty id was given/);
     refused(dir, ['search', ' '], 4, /give the text to search for/);
     for (const flag of ['--status', '--type', '--label', '--priority']) refused(dir, ['list', `${flag}=`], 4, new RegExp(`${flag} must not be empty`));
     refused(dir, ['ready', '-s', 'open,'], 4, /--status must not be empty/);
@@ -87,7 +89,7 @@ describe('removing dependencies (issue 10, item 8)', () => {
     expect(bdJson<{ dependencies?: unknown[] }>(dir, ['dep', 'remove', step, parent, '-t', 'parent-child']).dependencies).toBeUndefined();
   });
 
-  it('removes a dependency on a deleted bead, or one given by its full id that the store does not hold', () => {
+  it('removes a dependency on a deleted bead, or one given by its full id that the store does not hold; refuses one of a deleted bead', () => {
     const dir = store();
     const a = create(dir, 'a');
     const gone = create(dir, 'gone');
@@ -98,6 +100,10 @@ describe('removing dependencies (issue 10, item 8)', () => {
     writeFileSync(file, JSON.stringify({ id: 'gt-dang1', title: 'd', dependencies: [{ depends_on_id: 'zz-elsewhere', type: 'blocks' }] }) + '\n');
     bdJson(dir, ['import', file]);
     expect(bdJson<{ dependencies?: unknown[] }>(dir, ['dep', 'remove', 'gt-dang1', 'zz-elsewhere']).dependencies).toBeUndefined();
+    const source = create(dir, 'deleted with its dependency');
+    bdJson(dir, ['dep', 'add', source, a]);
+    bdJson(dir, ['delete', source]);
+    refused(dir, ['dep', 'remove', source, a], 3, new RegExp(`${source} was deleted`)); // before, an op the fold ignores
   });
 });
 

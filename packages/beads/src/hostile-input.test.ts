@@ -41,11 +41,13 @@ const depType = mostly(fc.constantFrom('blocks', 'parent-child', 'related', 'wai
 
 type Call = { name: string; run: () => Bead | Bead[]; check: (result: Bead | Bead[], ops: Op[]) => void };
 
+const call = (c: Call): Call => c;
+
 const newOps = (before: Buffer): Op[] =>
   readFileSync(store.logPath).subarray(before.length).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Op);
 
 const calls: fc.Arbitrary<Call> = fc.oneof(
-  fc.record({ id, labels: fc.array(label, { minLength: 1, maxLength: 3 }) }).map(({ id: i, labels }) => ({
+  fc.record({ id, labels: fc.array(label, { minLength: 1, maxLength: 3 }) }).map(({ id: i, labels }) => call({
     name: `addLabels ${JSON.stringify([i, labels])}`,
     run: () => addLabels(store, ACTOR, i, labels),
     check: (b, ops) => {
@@ -54,7 +56,7 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
       expect(ops.every((o) => o.kind === 'label_add' && o.bead === bead.id && labels.includes(o.label!))).toBe(true);
     },
   })),
-  fc.record({ id, labels: fc.array(label, { minLength: 1, maxLength: 3 }) }).map(({ id: i, labels }) => ({
+  fc.record({ id, labels: fc.array(label, { minLength: 1, maxLength: 3 }) }).map(({ id: i, labels }) => call({
     name: `removeLabels ${JSON.stringify([i, labels])}`,
     run: () => removeLabels(store, ACTOR, i, labels),
     check: (b, ops) => {
@@ -62,7 +64,7 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
       expect(ops.map((o) => o.kind)).toEqual([...new Set(labels)].map(() => 'label_remove'));
     },
   })),
-  fc.record({ id, other: id, type: depType }).map(({ id: i, other, type }) => ({
+  fc.record({ id, other: id, type: depType }).map(({ id: i, other, type }) => call({
     name: `addDependency ${JSON.stringify([i, other, type])}`,
     run: () => addDependency(store, ACTOR, i, other, type),
     check: (b, ops) => {
@@ -72,7 +74,7 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
       expect(dependencyCycles(store)).toEqual([]); // the edge that would close one is refused
     },
   })),
-  fc.record({ id, other: id, type: depType }).map(({ id: i, other, type }) => ({
+  fc.record({ id, other: id, type: depType }).map(({ id: i, other, type }) => call({
     name: `removeDependency ${JSON.stringify([i, other, type])}`,
     run: () => removeDependency(store, ACTOR, i, other, type || undefined),
     check: (b, ops) => {
@@ -81,7 +83,7 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
       expect((b as Bead).dependencies?.some((d) => d.depends_on_id === ops[0]!.depends_on_id && d.type === (type || 'blocks'))).toBeFalsy();
     },
   })),
-  fc.record({ title: text, labels: fc.array(label, { maxLength: 2 }), due: date, parent: fc.option(id, { nil: undefined }) }).map(({ title, labels, due, parent }) => ({
+  fc.record({ title: text, labels: fc.array(label, { maxLength: 2 }), due: date, parent: fc.option(id, { nil: undefined }) }).map(({ title, labels, due, parent }) => call({
     name: `createBead ${JSON.stringify([title, labels, due, parent])}`,
     run: () => createBead(store, ACTOR, { title, labels, due_at: due, parent }),
     check: (b, ops) => {
@@ -91,7 +93,7 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
       expect(isoTimeProblem((b as Bead).due_at!)).toBeNull();
     },
   })),
-  fc.record({ id, title: fc.option(text, { nil: undefined }), defer: fc.option(date, { nil: undefined }), assignee: fc.option(text, { nil: undefined }) }).map(({ id: i, title, defer, assignee }) => ({
+  fc.record({ id, title: fc.option(text, { nil: undefined }), defer: fc.option(date, { nil: undefined }), assignee: fc.option(text, { nil: undefined }) }).map(({ id: i, title, defer, assignee }) => call({
     name: `updateBead ${JSON.stringify([i, title, defer, assignee])}`,
     run: () => updateBead(store, ACTOR, i, { title, defer_until: defer, assignee }),
     check: (b, ops) => {
@@ -101,7 +103,7 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
       if (defer) expect(isoTimeProblem((b as Bead).defer_until!)).toBeNull();
     },
   })),
-  fc.record({ which: fc.constantFrom('reopen', 'delete', 'heartbeat'), good: fc.array(id, { minLength: 1, maxLength: 3 }), doomed: fc.array(doomed, { minLength: 1, maxLength: 3 }), reason: fc.option(text, { nil: undefined }) }).map(({ which, good, doomed: d, reason }) => ({ which, ids: which === 'delete' ? d : good, reason })).map(({ which, ids, reason }) => ({
+  fc.record({ which: fc.constantFrom('reopen', 'delete', 'heartbeat'), good: fc.array(id, { minLength: 1, maxLength: 3 }), doomed: fc.array(doomed, { minLength: 1, maxLength: 3 }), reason: fc.option(text, { nil: undefined }) }).map(({ which, good, doomed: d, reason }) => ({ which, ids: which === 'delete' ? d : good, reason })).map(({ which, ids, reason }) => call({
     name: `${which}Beads ${JSON.stringify([ids, reason])}`,
     run: () => (which === 'reopen' ? reopenBeads(store, ACTOR, ids, reason) : which === 'delete' ? deleteBeads(store, ACTOR, ids, reason) : heartbeatBeads(store, ACTOR, ids, 60_000)),
     check: (bs, ops) => {
@@ -111,7 +113,7 @@ const calls: fc.Arbitrary<Call> = fc.oneof(
       for (const b of beads) expect(b.status).toBe(which === 'reopen' ? 'open' : which === 'delete' ? 'tombstone' : 'in_progress');
     },
   })),
-  fc.record({ id, text }).map(({ id: i, text: t }) => ({
+  fc.record({ id, text }).map(({ id: i, text: t }) => call({
     name: `addComment ${JSON.stringify([i, t])}`,
     run: () => addComment(store, ACTOR, i, t),
     check: (b, ops) => {
@@ -138,7 +140,7 @@ describe('mutations under hostile arguments', () => {
         for (const op of ops) expect(JSON.stringify(op)).not.toMatch(/\\u001b|\\u0000|\\u0007|\u007f|\u009b/);
         call.check(result, ops);
       }),
-      { numRuns: 400 },
+      { numRuns: 1000 },
     );
   });
 });

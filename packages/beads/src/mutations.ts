@@ -330,6 +330,7 @@ export function removeDependency(store: BeadStore, actor: string, id: string, de
   const wanted = dependsOn.trim();
   const { result } = store.write<string>(actor, (view) => {
     const state = resolveIn(store, view, id);
+    rejectDeleted(state); // the fold ignores operations on a deleted bead: the removal would report a change it never made
     const deps = state.bead.dependencies ?? [];
     const other = deps.some((d) => d.depends_on_id === wanted) ? wanted : resolveIdIn(view, store.idPrefix, wanted);
     if (!deps.some((d) => d.depends_on_id === other && d.type === type)) {

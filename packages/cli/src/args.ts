@@ -11,27 +11,27 @@ export function str(args: Args, key: string): string | undefined {
   return String(v);
 }
 
-/** A comma-separated and/or repeated flag, as a list. */
-export function list(args: Args, key: string): string[] | undefined {
-  const v = args[key];
-  if (v === undefined || v === null) return undefined;
-  const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
-  return parts.length ? parts : undefined;
-}
-
 /** The raw values of a positional or repeated option, trimmed; none are dropped. */
 function raw(args: Args, key: string): string[] {
   const v = args[key];
   if (v === undefined || v === null) return [];
-  if (Array.isArray(v) && v.length === 0) return ['']; // yargs reads an array option given as `--status=` so
+  if (Array.isArray(v) && v.length === 0) return ['']; // yargs gives [] for an array option written `--status=`
   return (Array.isArray(v) ? v : [v]).map((x) => String(x).trim());
 }
 
-/** Ids given as positionals: an empty one is refused, never skipped (`bd close ''` must not succeed doing nothing). */
-export function ids(args: Args, key = 'ids'): string[] {
+/** The values of a positional list, as given (no splitting): an empty one is refused with `empty`, never skipped. */
+export function values(args: Args, key: string, empty: string): string[] {
   const out = raw(args, key);
-  if (out.some((id) => !id)) throw new BeadsError('invalid_input', 'an empty id was given');
+  if (out.some((v) => !v)) throw new BeadsError('invalid_input', empty);
   return out;
+}
+
+/**
+ * Ids given as positionals (commas separate them too, as no id holds one): an empty one is refused, never
+ * skipped (`bd close ''` must not succeed doing nothing).
+ */
+export function ids(args: Args, key = 'ids'): string[] {
+  return parts(args, key, 'an empty id was given') ?? [];
 }
 
 /** Comma-separated and/or repeated values where an empty one (`''`, `a,,b`) is a mistake: refused, never skipped. */

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { BeadsError, assertNoControl, readyBeads } from '@gastown/beads';
 import { findTown } from '@gastown/gastown';
 import { DEFAULT_WISP_MAX_AGE, burnWisp, expandedStepCount, formatProblem, gcWisps, listMolecules, moleculeProblems, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, stepCount, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
-import { list, str, type Args } from '../args.js';
+import { str, values, type Args } from '../args.js';
 import { beadList, oneLine } from '../format.js';
 import type { Context } from '../context.js';
 import type { Run } from '../run.js';
@@ -85,7 +85,7 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
         run((ctx, a) => {
           const entries = listMolecules(catalog(ctx));
           const lookup = (n: string) => entries.find((e) => e.name === n && !e.shadowedBy);
-          const reports = (list(a, 'targets') ?? []).map((t) => {
+          const reports = values(a, 'targets', 'an empty molecule name or file was given').map((t) => {
             const fromFile = existsSync(t) || t.endsWith('.md');
             const parsed = fromFile ? readMoleculeFile(resolve(t)) : lookup(t);
             if (!parsed) return { target: t, valid: false, problems: [`no molecule "${t}"`] };
