@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { BD, bd, bdJson, gt, tempDirs, type Result } from './helpers.js';
 
@@ -337,5 +338,41 @@ describe('environment failures (issue 10, item 18)', () => {
     expect(isDir.code).toBe(12);
     expect(isDir.stderr).toBe('bd: cannot read a file in .beads: it is a directory (EISDIR); move the directory that stands where a file belongs out of the way\n');
     noTrace(isDir);
+  });
+});
+
+describe('a sample of hostile arguments through the binary', () => {
+  it('a command that exits non-zero leaves the log byte-identical; one that exits 0 wrote what it printed', () => {
+    const dir = store();
+    for (const id of ['gt-aaa111', 'gt-aaa222', 'gt-bbb111']) create(dir, id, '--id', id);
+    const hostile = fc.string({ unit: fc.constantFrom('a', ' ', ',', '-', '\n', '\t', ESC, '\u0007', '\u009b', 'é'), maxLength: 8 });
+    const id = fc.oneof(fc.constantFrom('gt-aaa111', 'gt-bbb111', 'gt-aaa', 'gt-', 'bbb', '', 'gt-nothere'), hostile);
+    const value = fc.oneof(fc.constantFrom('ok', 'q4', '', 'has space', '2026-02-31', '01/02/2026', '-3d', '99999999d', '2026-12-01'), hostile);
+    const argv = fc.oneof(
+      fc.tuple(id, fc.array(value, { minLength: 1, maxLength: 3 })).map(([i, ls]) => ['label', 'add', i, ...ls]),
+      fc.tuple(id, fc.array(value, { minLength: 1, maxLength: 2 })).map(([i, ls]) => ['label', 'remove', i, ...ls]),
+      fc.tuple(value, value, value).map(([t, l, d]) => ['create', t, '-l', l, '--due', d]),
+      fc.tuple(id, id, fc.constantFrom('blocks', 'parent-child', 'related')).map(([a, b, t]) => ['dep', 'add', a, b, '-t', t]),
+      fc.tuple(fc.array(id, { minLength: 1, maxLength: 3 }), value).map(([is, r]) => ['close', ...is, '-r', r]),
+      fc.tuple(id, value, value).map(([i, t, d]) => ['update', i, '--title', t, '--defer', d]),
+    );
+    fc.assert(
+      fc.property(argv, (args) => {
+        const before = logOf(dir);
+        const r = bd(dir, [...args, '--json']);
+        const shown = JSON.stringify(args);
+        if (r.code !== 0) {
+          expect({ shown, code: r.code, internal: /internal/.test(r.stdout) }).toEqual({ shown, code: expect.any(Number), internal: false });
+          expect({ shown, code: r.code }).not.toEqual({ shown, code: 1 });
+          expect({ shown, unchanged: logOf(dir).equals(before) }).toEqual({ shown, unchanged: true });
+          return;
+        }
+        const printed = JSON.parse(r.stdout) as { id: string } | { id: string }[];
+        const ids = (Array.isArray(printed) ? printed : [printed]).map((b) => b.id);
+        const written = logOf(dir).subarray(before.length).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { bead: string });
+        for (const op of written) expect({ shown, bead: ids.includes(op.bead) }).toEqual({ shown, bead: true });
+      }),
+      { numRuns: 40 },
+    );
   });
 });
