@@ -6,7 +6,8 @@ const errno = (code: string, syscall: string, path?: string): NodeJS.ErrnoExcept
 describe('ioFailure', () => {
   it('turns an environment failure into one io_error sentence: what failed, where, what to do', () => {
     const missing = ioFailure(errno('ENOENT', 'open', '/repo/.beads/cache/g3/hot.body'), '/repo');
-    expect(missing?.message).toBe('cannot read .beads/cache/g3/hot.body: it does not exist (ENOENT); restore it (git checkout .beads/), or run bd doctor to rebuild the caches');
+    expect(missing?.message).toBe('cannot read .beads/cache/g3/hot.body: it does not exist (ENOENT); the caches are rebuilt from the log: run bd doctor');
+    expect(ioFailure(errno('ENOENT', 'open', '/repo/.beads/config.json'), '/repo')?.message).toBe("cannot read .beads/config.json: it does not exist (ENOENT); restore it (the store's files are in git: git checkout .beads/)");
     expect(missing?.code).toBe('io_error');
     expect(missing?.exitCode).toBe(EXIT.io);
     expect(missing?.toJSON()).toEqual({ error: { code: 'io_error', message: missing!.message, errno: 'ENOENT', syscall: 'open', path: '/repo/.beads/cache/g3/hot.body' } });

@@ -99,7 +99,7 @@ const IO_ERRORS: Record<string, [meaning: string, advice: string]> = {
   ENOTDIR: ['a part of the path is not a directory', 'move the file that stands where a directory belongs out of the way'],
   EISDIR: ['it is a directory', 'move the directory that stands where a file belongs out of the way'],
   EEXIST: ['something is already in the way', 'move it aside and run the command again'],
-  ENOENT: ['it does not exist', 'restore it (git checkout .beads/), or run bd doctor to rebuild the caches'],
+  ENOENT: ['it does not exist', 'restore it (the store\'s files are in git: git checkout .beads/)'],
   ELOOP: ['there are too many symbolic links', 'fix the symbolic links in the path'],
   ENAMETOOLONG: ['the path is too long', 'use a shorter path'],
 };
@@ -116,7 +116,9 @@ export function ioFailure(err: unknown, base = process.cwd(), storeDir?: string)
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const known = code ? IO_ERRORS[code] : undefined;
   if (!known || typeof e?.syscall !== 'string') return null;
-  const [meaning, advice] = known;
+  const [meaning, general] = known;
+  // The caches are derived from the log: whatever went wrong with one, rebuilding it is the way out.
+  const advice = code === 'ENOENT' && e.path && /[\\/]\.beads[\\/]cache([\\/]|$)/.test(e.path) ? 'the caches are rebuilt from the log: run bd doctor' : general;
   const writing = WRITES.has(e.syscall) || (e.syscall === 'open' && ['EROFS', 'ENOSPC', 'EDQUOT'].includes(code!));
   const verb = writing ? 'write' : e.syscall === 'open' || e.syscall === 'read' ? 'read' : e.syscall;
   const shown = (path: string): string => (isAbsolute(path) && !relative(base, path).startsWith('..') ? relative(base, path) || path : path);
