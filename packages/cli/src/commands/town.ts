@@ -1,6 +1,6 @@
 // gt install, gt rig add|list|remove.
 import type { Argv } from 'yargs';
-import { BeadStore, readyBeads, type ForeignLookup } from '@gastown/beads';
+import { BeadStore, BeadsError, ioFailure, readyBeads, type ForeignLookup } from '@gastown/beads';
 import { addRig, installTown, listRigs, removeRig, requireTown, rigPaths, townStoreDir, type Town } from '@gastown/gastown';
 import { beadLine, columnsFor } from '../format.js';
 import { str } from '../args.js';
@@ -47,8 +47,9 @@ export function registerTownCommands(y: Argv, run: Run): Argv {
           try {
             results.push({ rig: name, ok: true, result: await syncStore(store, { dryRun: Boolean(a['dry-run']) }) });
           } catch (err) {
-            const e = err as { code?: string; message?: string };
-            results.push({ rig: name, ok: false, error: { code: e.code ?? 'internal', message: e.message ?? String(err) } });
+            // One rig's failure is reported the way bd reports it (an errno error as io_error), and the rest go on.
+            const e = err instanceof BeadsError ? err : ioFailure(err, process.cwd(), store.dir) ?? new BeadsError('internal', `internal error: ${(err as Error)?.stack ?? String(err)}`);
+            results.push({ rig: name, ok: false, error: { code: e.code, message: e.message } });
           }
         }
         ctx.out(results, (rs) =>
