@@ -211,6 +211,18 @@ describe('dates and durations (issue 10, item 17)', () => {
   });
 });
 
+describe('numbers', () => {
+  it('refuses a limit or a depth that is not a whole number, where they were read as NaN (no limit)', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    refused(dir, ['dep', 'tree', a, '--depth', 'abc'], 4, /invalid --depth "abc": use a whole number/);
+    refused(dir, ['dep', 'tree', a, '--depth', '-1'], 4, /invalid --depth "-1"/);
+    refused(dir, ['mol', 'next', a, '-n', 'x'], 4, /invalid --limit "x": use a whole number \(0 for no limit\)/);
+    refused(dir, ['list', '-n', '99999999999999999999'], 4, /invalid --limit "99999999999999999999"/);
+    expect(bdJson<{ children: unknown[] }>(dir, ['dep', 'tree', a, '--depth', '0']).children).toEqual([]);
+  });
+});
+
 const ESC = '\u001b';
 
 describe('control characters (issue 10, item 14)', () => {

@@ -52,11 +52,16 @@ export function priority(value: string | undefined, flag = '--priority'): number
   return Number(m[1]);
 }
 
-export function limit(args: Args): number | undefined {
-  const v = str(args, 'limit');
+/** A whole number option (0 or more); `hint` says what the number means. */
+export function wholeNumber(args: Args, key: string, hint = ''): number | undefined {
+  const v = str(args, key);
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v.trim())) throw new BeadsError('invalid_input', `invalid --limit ${JSON.stringify(v)}: use a whole number (0 for no limit)`);
+  if (!/^\d{1,15}$/.test(v.trim())) throw new BeadsError('invalid_input', `invalid --${key} ${JSON.stringify(v)}: use a whole number${hint}`);
   return Number(v);
+}
+
+export function limit(args: Args): number | undefined {
+  return wholeNumber(args, 'limit', ' (0 for no limit)');
 }
 
 const MAX_OFFSET_MS = 36_525 * 86_400_000; // 100 years: further is a typo, and Date ends at year 275760

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { BeadsError, assertNoControl, readyBeads } from '@gastown/beads';
 import { findTown } from '@gastown/gastown';
 import { DEFAULT_WISP_MAX_AGE, burnWisp, expandedStepCount, formatProblem, gcWisps, listMolecules, moleculeProblems, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, stepCount, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
-import { str, values, type Args } from '../args.js';
+import { limit, str, values, type Args } from '../args.js';
 import { beadList, oneLine } from '../format.js';
 import type { Context } from '../context.js';
 import type { Run } from '../run.js';
@@ -125,7 +125,7 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
         'next <id>',
         'The ready steps of a molecule (bd ready --parent ID)',
         (c) => c.positional('id', { type: 'string' }).option('limit', { alias: 'n', type: 'string', default: '0' }),
-        run((ctx, a) => ctx.out(readyBeads(ctx.storeFor(str(a, 'id')), { parent: str(a, 'id'), limit: Number(str(a, 'limit') ?? 0) }), (bs) => beadList(bs, 'No ready steps.'))),
+        run((ctx, a) => ctx.out(readyBeads(ctx.storeFor(str(a, 'id')), { parent: str(a, 'id'), limit: limit(a) ?? 0 }), (bs) => beadList(bs, 'No ready steps.'))),
       )
       .command(
         'squash <id>',
@@ -151,7 +151,7 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
       .command(
         'gc',
         'Burn wisps untouched for longer than the store\'s wisp_max_age (default 7d)',
-        (c) => c.option('older-than', { type: 'string', describe: 'Use this age instead (30m, 12h, 7d)' }),
+        (c) => c.option('older-than', { type: 'string', requiresArg: true, describe: 'Use this age instead (30m, 12h, 7d)' }),
         run((ctx, a) => {
           const wisps = ctx.wisps();
           const burned = wisps ? gcWisps(wisps, str(a, 'older-than') ?? ctx.store.config.wisp_max_age ?? DEFAULT_WISP_MAX_AGE) : [];

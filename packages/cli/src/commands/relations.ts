@@ -1,7 +1,7 @@
 // bd dep, label, comment, comments, history.
 import type { Argv } from 'yargs';
 import { addComment, addDependency, addLabels, beadHistory, dependencyCycles, dependencyTree, removeDependency, removeLabels } from '@gastown/beads';
-import { labels, str } from '../args.js';
+import { labels, str, wholeNumber } from '../args.js';
 import { historyText, oneLine, textBlock, treeText } from '../format.js';
 import type { Run } from '../run.js';
 
@@ -30,8 +30,8 @@ export function registerRelationCommands(y: Argv, run: Run): Argv {
         .command(
           'tree <id>',
           'What a bead depends on, recursively (--up: what depends on it)',
-          (c) => c.positional('id', { type: 'string' }).options({ up: { type: 'boolean', describe: 'Show dependents instead' }, depth: { type: 'number', default: 50, describe: 'Maximum depth' } }),
-          run((ctx, a) => ctx.out(dependencyTree(ctx.storeFor(str(a, 'id')), str(a, 'id')!, { direction: a.up ? 'up' : 'down', maxDepth: Number(a.depth) }), (t) => treeText(t))),
+          (c) => c.positional('id', { type: 'string' }).options({ up: { type: 'boolean', describe: 'Show dependents instead' }, depth: { type: 'string', requiresArg: true, default: '50', describe: 'Maximum depth' } }),
+          run((ctx, a) => ctx.out(dependencyTree(ctx.storeFor(str(a, 'id')), str(a, 'id')!, { direction: a.up ? 'up' : 'down', maxDepth: wholeNumber(a, 'depth')! }), (t) => treeText(t))),
         )
         .command(
           'cycles',

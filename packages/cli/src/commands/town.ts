@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { BeadStore, BeadsError, ioFailure, readyBeads, type ForeignLookup } from '@gastown/beads';
 import { addRig, installTown, listRigs, removeRig, requireTown, rigPaths, townStoreDir, type Town } from '@gastown/gastown';
 import { beadLine, columnsFor } from '../format.js';
-import { str } from '../args.js';
+import { limit, str } from '../args.js';
 import type { Run } from '../run.js';
 
 /** Every store of the town: the town's own (hq), then each rig's, in registry order. */
@@ -21,7 +21,7 @@ export function registerTownCommands(y: Argv, run: Run): Argv {
       'Ready work across the town: every rig and the town store, by priority then age',
       (c) => c.option('limit', { alias: 'n', type: 'string', default: '20', describe: 'At most N; 0 for no limit' }),
       run((ctx, a) => {
-        const limit = Number(str(a, 'limit') ?? 20);
+        const n = limit(a) ?? 20;
         const stores = townStores(requireTown(process.cwd()));
         const foreign: ForeignLookup = (id) => {
           const state = stores.find((s) => id.startsWith(`${s.store.idPrefix}-`))?.store.state(id);
@@ -29,7 +29,7 @@ export function registerTownCommands(y: Argv, run: Run): Argv {
         };
         const rows = stores.flatMap(({ name, store }) => readyBeads(store, { limit: 0 }, { foreign }).map((bead) => ({ rig: name, ...bead })));
         rows.sort((x, y) => x.priority - y.priority || Date.parse(x.created_at) - Date.parse(y.created_at) || (x.id < y.id ? -1 : 1));
-        const shown = limit > 0 ? rows.slice(0, limit) : rows;
+        const shown = n > 0 ? rows.slice(0, n) : rows;
         ctx.out(shown, (rs) => {
           const cols = columnsFor(rs);
           return rs.map((r) => `${r.rig.padEnd(12)} ${beadLine(r, cols)}`).join('\n') || 'No ready work in the town.';
