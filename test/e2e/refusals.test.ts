@@ -44,6 +44,7 @@ describe('empty values (issue 10, items 15 and 20a)', () => {
     refused(dir, ['comment', '', 'text'], 4, /an empty id was given/);
     refused(dir, ['import', ''], 4, /an empty file name was given/);
     refused(dir, ['mol', 'validate', ''], 4, /an empty molecule name or file was given/);
+    refused(dir, ['create', 'x', '--actor', ' '], 4, /--actor must not be empty/);
     refused(dir, ['close', `${a},`], 4, /an empty id was given/);
     refused(dir, ['search', ' '], 4, /give the text to search for/);
     for (const flag of ['--status', '--type', '--label', '--priority']) refused(dir, ['list', `${flag}=`], 4, new RegExp(`${flag} must not be empty`));

@@ -111,7 +111,8 @@ export class Context {
   }
 
   get actor(): string {
-    this.actorCache ??= this.args.actor?.trim() ? checkActor(this.args.actor.trim(), '--actor') : resolveActor();
+    if (this.args.actor !== undefined && !String(this.args.actor).trim()) throw new BeadsError('invalid_input', '--actor must not be empty');
+    this.actorCache ??= this.args.actor !== undefined ? checkActor(String(this.args.actor).trim(), '--actor') : resolveActor();
     return this.actorCache;
   }
 
