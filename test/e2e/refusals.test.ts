@@ -198,6 +198,12 @@ describe('dates and durations (issue 10, item 17)', () => {
     expect(bdJson<{ due_at: string }>(dir, ['create', 'zoned', '--due', '2026-12-01T09:00+02:00']).due_at).toBe('2026-12-01T07:00:00.000Z');
   });
 
+  it('says a time option needs a value as a usage error (it was an internal error after requiresArg)', () => {
+    const dir = store();
+    refused(dir, ['create', 'x', '--due'], 2, /Not enough arguments following: due$/);
+    refused(dir, ['create', 'x', '--defer', '-a'], 2, /Not enough arguments following: defer/);
+  });
+
   it('takes a negative duration as a time in the past (-3d), and --due "" clears', () => {
     const dir = store();
     const before = Date.now();

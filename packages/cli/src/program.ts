@@ -42,8 +42,10 @@ export async function runProgram(spec: ProgramSpec): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns || 100))
     .epilogue(spec.epilogue)
     .fail((msg, err) => {
-      // Throwing stops yargs before any handler runs: a command with a bad flag must do nothing.
-      throw err ?? usageError(msg ?? 'invalid usage');
+      // Throwing stops yargs before any handler runs: a command with a bad flag must do nothing. yargs' own
+      // complaints (a YError, such as "Not enough arguments following: due") are usage errors too.
+      if (err && err.name !== 'YError') throw err;
+      throw usageError(msg ?? err?.message ?? 'invalid usage');
     });
   for (const register of spec.commands) y = register(y, run);
   try {
