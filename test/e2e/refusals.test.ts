@@ -136,6 +136,19 @@ describe('commands with several values are all or nothing (issue 10, item 9)', (
     expect(bdJson<{ id: string }[]>(dir, ['delete', a, b, a]).map((x) => x.id)).toEqual([a, b]);
     expect(bdJson<unknown[]>(dir, ['list', '--all'])).toEqual([]);
   });
+
+  it('across stores (the wisps and the store), one failing id writes nothing in either', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    bdJson(dir, ['close', a]);
+    const wisp = bdJson<{ molecule: { id: string } }>(dir, ['mol', 'pour', 'polecat-work', '--var', 'bead=x', '--wisp']).molecule.id;
+    const wisps = (): Buffer => readFileSync(join(dir, '.beads', 'wisps', 'ops.jsonl'));
+    const before = wisps();
+    refused(dir, ['reopen', a, wisp], 5, new RegExp(`${wisp} is not closed`)); // refused() checks the store's log
+    refused(dir, ['delete', wisp, 'gt-nothere'], 3, /no bead gt-nothere/);
+    expect(wisps().equals(before)).toBe(true);
+    expect(bdJson<{ id: string }[]>(dir, ['delete', wisp, a]).map((b) => b.id)).toEqual([wisp, a]);
+  });
 });
 
 describe('dependency cycles (issue 10, item 16)', () => {
