@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BeadStore, closeBead, createBead, deleteBead, initStore, updateBead } from '@gastown/beads';
+import { BeadStore, closeBead, createBead, deleteBead, initStore, updateBead, wispStoreDir } from '@gastown/beads';
 import { bdBinary, bdInProcess, logsEqual, snapshot, type Run, type Snapshot } from './hostile-harness.js';
 import { ACTOR, FAMILIES, anyCommand, controlInOneLineFields, importCommand, importRecords, shown as commandLine, type Command } from './hostile-model.js';
 
@@ -20,7 +20,7 @@ let base: string;
 let template: string;
 let count = 0;
 
-/** The seeded store: the beads hostile-model.ts's ids name (open, blocked, closed, deleted, held by us and by another). */
+/** The seeded store: the beads hostile-model.ts's ids name (open, blocked, closed, deleted, held by us and by another, wisps). */
 function seedTemplate(root: string): void {
   initStore(root, 'gt');
   const store = BeadStore.open(join(root, '.beads'));
@@ -36,6 +36,11 @@ function seedTemplate(root: string): void {
   createBead(store, 'seed', { id: 'gt-e1', title: 'child', parent: 'gt-aa1', deps: [{ type: 'related', id: 'gt-b1' }] });
   createBead(store, 'seed', { id: 'gt-f1', title: 'theirs' });
   updateBead(store, 'other', 'gt-f1', {}, { claim: true });
+  // Two wisp molecules (.beads/wisps/), the first with a step: what mol burn and squash work on.
+  const wisps = BeadStore.open(wispStoreDir(store.dir, store.prefix, true)!);
+  createBead(wisps, 'seed', { id: 'gt-wisp-m1', title: 'a wisp', issue_type: 'molecule', metadata: { molecule: 'engineer-in-box', steps: [{ path: 'design', id: 'gt-wisp-s1' }] } });
+  createBead(wisps, 'seed', { id: 'gt-wisp-s1', title: 'design', parent: 'gt-wisp-m1' });
+  createBead(wisps, 'seed', { id: 'gt-wisp-m2', title: 'another wisp', issue_type: 'molecule', metadata: { molecule: 'engineer-in-box', steps: [] } });
 }
 
 /** A copy of the seeded store (its caches included), in the one git repository (without a remote) under base. */
@@ -118,7 +123,7 @@ function sequences(commands: fc.Arbitrary<Command>, numRuns: number, maxLength =
 
 describe('every mutating bd command with hostile arguments, in-process', () => {
   it.each(Object.keys(FAMILIES))('bd %s keeps the rules', async (family) => {
-    await sequences(FAMILIES[family as keyof typeof FAMILIES], 12);
+    await sequences(FAMILIES[family as keyof typeof FAMILIES], 8);
   });
 
   it('bd import keeps the rules (all or nothing, counts as changed)', async () => {
@@ -140,7 +145,7 @@ describe('every mutating bd command with hostile arguments, in-process', () => {
   });
 
   it('mixed sequences keep the rules', async () => {
-    await sequences(anyCommand, 30, 8);
+    await sequences(anyCommand, 25, 8);
   });
 });
 
@@ -148,7 +153,8 @@ describe('every mutating bd command with hostile arguments, through the binary',
   it('a sample of commands keeps the rules', async () => {
     const root = freshStore();
     const broken: string[] = [];
-    for (const cmd of fc.sample(anyCommand, 30)) {
+    // (an argument cannot hold a NUL byte: the in-process runs cover those)
+    for (const cmd of fc.sample(anyCommand.filter((c) => !c.args.some((a) => a.includes('\0'))), 30)) {
       const why = await judged(root, cmd, (args) => bdBinary(args, root));
       if (why) broken.push(why);
     }
