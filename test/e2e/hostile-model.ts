@@ -456,10 +456,10 @@ export function importCommand(file: string, records: { id: string }[]): Command 
   };
 }
 
-/** doctor --fix and sync (no remote here): neither changes a bead of a healthy store. */
-const upkeep = fc.constantFrom<string[]>(['doctor', '--fix'], ['sync'], ['sync', '--dry-run'], ['sync', '-m', 'a\x1b[2Jb']).map((args): Command => ({
+/** init over the store, doctor --fix and sync (no remote here): none changes a bead of a healthy store. */
+const upkeep = fc.constantFrom<string[]>(['doctor', '--fix'], ['sync'], ['sync', '--dry-run'], ['sync', '-m', 'a\x1b[2Jb'], ['init'], ['init', '--prefix', 'gt'], ['init', '--prefix', 'other'], ['init', '--prefix', ''], ['init', '--prefix', 'a\nb']).map((args): Command => ({
   args,
-  mustFail: () => (args[0] === 'sync' ? 'the store has no git remote' : undefined),
+  mustFail: () => (args[0] === 'sync' ? 'the store has no git remote' : args[0] === 'init' ? 'a store exists there' : undefined),
   check: (b, a) => {
     const changed = [...changedIds(b, a)];
     return changed.length ? `changed ${show(changed)}` : undefined;
