@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, closeBead, createBead, deleteBead, initStore, updateBead, wispStoreDir } from '@gastown/beads';
 import { bdBinary, bdInProcess, logsEqual, snapshot, type Run, type Snapshot } from './hostile-harness.js';
-import { ACTOR, FAMILIES, anyCommand, controlInOneLineFields, importCommand, importRecords, shown as commandLine, type Command } from './hostile-model.js';
+import { ACTOR, FAMILIES, anyCommand, importCommand, importRecords, shown as commandLine, type Command } from './hostile-model.js';
+import { controlInOneLineFields } from './hostile-values.js';
 
 let base: string;
 let template: string;
