@@ -123,7 +123,8 @@ function sequences(commands: fc.Arbitrary<Command>, numRuns: number, maxLength =
 }
 
 describe('every mutating bd command with hostile arguments, in-process', () => {
-  it.each(Object.keys(FAMILIES))('bd %s keeps the rules', async (family) => {
+  const titles: Record<keyof typeof FAMILIES, string> = { create: 'create', update: 'update (fields, --claim, --lease)', close: 'close', reopen: 'reopen', delete: 'delete', heartbeat: 'heartbeat', label: 'label add/remove', dep: 'dep add/remove', comment: 'comment', pour: 'mol pour', wisp: 'mol burn/squash/gc', upkeep: 'init, doctor --fix and sync' };
+  it.each(Object.entries(titles))('%s: bd %s keeps the rules', async (family) => {
     await sequences(FAMILIES[family as keyof typeof FAMILIES], 8);
   });
 
