@@ -13,7 +13,7 @@ export { runDoctor, stateHash, type DoctorOptions, type DoctorReport } from './d
 export { quarantineCorrupt, QUARANTINE_FILE, type QuarantineResult, type QuarantinedLine } from './quarantine.js';
 export { dependencyTree, dependencyCycles, type DepNode } from './graph.js';
 export { checkActor, resolveActor } from './actor.js';
-export { assertNoControl } from './validate.js';
+export { assertNoControl, assertValid } from './validate.js';
 export { canonicalBead } from './record.js';
 export { newBeadId, newOpId, randomToken, prefixOf, PREFIX_PATTERN } from './ids.js';
 export type { CacheReader } from './cache.js';

@@ -51,8 +51,11 @@ export interface DependencyOptions {
   foreign?: ForeignLookup;
 }
 
-/** A live bead to point a dependency at (here, or in another store by full id): deleted ones are refused. */
-function resolveTarget(store: BeadStore, view: CacheReader, input: string, foreign?: ForeignLookup): string {
+/**
+ * A live bead to point a dependency at (here, or in another store by full id): deleted ones are refused. Every
+ * writer of an edge (bd create --parent, bd dep add, bd mol pour --parent) resolves its target through it.
+ */
+export function resolveTarget(store: BeadStore, view: CacheReader, input: string, foreign?: ForeignLookup): string {
   const wanted = input.trim();
   if (foreign && wanted.includes('-') && !wanted.startsWith(`${store.idPrefix}-`)) {
     const other = foreign(wanted);

@@ -25,6 +25,20 @@ function rig(molecules: Record<string, string> = {}): { root: string; store: Bea
 const READY = (store: BeadStore, parent: string) => readyBeads(store, { parent }).map((b) => b.title);
 
 describe('pourMolecule', () => {
+  it('refuses what bd create refuses (a control character in the assignee or a title made from a variable, a deleted parent), writing nothing', () => {
+    const { store, catalog } = rig();
+    const parent = store.write('t', () => ({ ops: [{ bead: 'gt-gone1', kind: 'create', fields: { title: 'gone' } }, { bead: 'gt-gone1', kind: 'delete' }] }));
+    expect(parent.ops).toHaveLength(2);
+    const log = (): string => readFileSync(store.logPath, 'utf8');
+    const before = log();
+    expect(() => pourMolecule(store, 'alice', 'engineer-in-box', { catalog, assignee: 'a\nb' })).toThrow(/invalid assignee "a\\nb": control characters/);
+    expect(() => pourMolecule(store, 'alice', 'engineer-in-box', { catalog, parent: 'gt-gone1' })).toThrow(/gt-gone1 was deleted/);
+    // bug-fix's title is "Fix {{bug}}": a value that would put a newline or a terminal escape in it
+    expect(() => pourMolecule(store, 'alice', 'bug-fix', { catalog, vars: { bug: 'x\nrm' } })).toThrow(/invalid title/);
+    expect(() => pourMolecule(store, 'alice', 'bug-fix', { catalog, vars: { bug: '\u001b[2J' } })).toThrow(/control characters/);
+    expect(log()).toBe(before);
+  });
+
   it('pours the vision example as a chain and walks it to a closed molecule', () => {
     const { store, catalog } = rig();
     const poured = pourMolecule(store, 'alice', 'engineer-in-box', { catalog });

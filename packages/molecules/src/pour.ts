@@ -4,7 +4,7 @@
 // back the whole sub-workflow (the store's ready rule already keeps children of a blocked parent waiting).
 // With a key, pouring again returns the instance already there.
 import { createHash } from 'node:crypto';
-import { BeadsError, newBeadId, resolveIdIn, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
+import { BeadsError, assertValid, newBeadId, resolveTarget, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
 import { moleculeProblems } from './expand.js';
 import { listMolecules, type CatalogEntry, type CatalogOptions } from './catalog.js';
 import { substitute } from './parse.js';
@@ -134,6 +134,11 @@ export function pourMolecule(store: BeadStore, actor: string, name: string, opti
   const planned: PlannedBead[] = [];
   plan(molecule, values, lookup, '', undefined, planned, { molecule: name, source: entry.file, vars: values, ...(options.key ? { key: options.key } : {}), ...(options.wisp ? { wisp: true } : {}) });
 
+  // Each bead passes the checks bd create makes (one-line title and assignee, text without terminal escapes),
+  // after substitution: a variable's value or a molecule file's default cannot smuggle in what bd create refuses.
+  for (const p of planned) {
+    assertValid('validateCreateInput', { title: p.title, ...(p.description ? { description: p.description } : {}), ...(options.assignee !== undefined ? { assignee: options.assignee } : {}) }, 'bd mol pour');
+  }
   const { result } = store.write<PourResult>(actor, (view) => {
     const rootId = options.key ? keyedId(store.idPrefix, name, options.key) : undefined;
     if (rootId && view.hasId(rootId)) {
@@ -141,7 +146,7 @@ export function pourMolecule(store: BeadStore, actor: string, name: string, opti
       const steps = ((existing.metadata as { steps?: { path: string; id: string }[] } | undefined)?.steps ?? []);
       return { ops: [], result: { molecule: existing, steps, existing: true } };
     }
-    const parent = options.parent ? resolveIdIn(view, store.idPrefix, options.parent) : undefined;
+    const parent = options.parent ? resolveTarget(store, view, options.parent) : undefined;
     const taken = new Set<string>();
     const idOf = new Map<string, string>();
     for (const p of planned) idOf.set(p.path, p.path === '' && rootId ? rootId : freshId(store, view, taken));
