@@ -5,7 +5,7 @@
 // another clone pushed in between. It reports what came in and went out, and the claims this clone held that
 // another clone's earlier claim beat. One sync at a time per clone.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { BeadsError, gitFailure } from './errors.js';
 import { acquireLock, withLock } from './lock.js';
 import { appendLines } from './log.js';
@@ -82,7 +82,7 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
   });
   const rel = (p: string): string => relative(repo.root, p);
   const logRel = rel(store.logPath);
-  const storePaths = (): string[] => [store.logPath, join(store.dir, QUARANTINE_FILE), join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(repo.root, '.gitattributes')].filter(existsSync).map(rel);
+  const storePaths = (): string[] => [store.logPath, join(store.dir, QUARANTINE_FILE), join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(dirname(store.dir), '.gitattributes')].filter(existsSync).map(rel);
   const release = acquireLock(join(store.dir, 'lock.sync'), { timeoutMs: 300_000 });
   try {
     await refuseOperationInProgress(repo);
@@ -194,7 +194,7 @@ function mergeRemote(repo: git.Git, rev: string, storePaths: string[]): 'up-to-d
     if (!merged.tree) {
       const others = merged.conflicts.filter((p) => !storePaths.includes(p));
       if (others.length) throw new BeadsError('sync_failed', `merging ${rev} conflicts in files that are not the store's (${others.join(', ')}): merge by hand (git pull), then bd sync; nothing was changed`, { conflicts: others });
-      throw new BeadsError('sync_failed', `merging ${rev} conflicts in the store's files (${merged.conflicts.join(', ')}): .gitattributes must say "${storePaths.find((p) => p.endsWith('ops.jsonl')) ?? '.beads/ops.jsonl'} merge=union" (bd init writes it); nothing was changed`, { conflicts: merged.conflicts });
+      throw new BeadsError('sync_failed', `merging ${rev} conflicts in the store's files (${merged.conflicts.join(', ')}): merge them by hand (git pull), then bd sync; nothing was changed`, { conflicts: merged.conflicts });
     }
     target = git.commitTreeSync(repo, merged.tree, [head!, theirs], `Merge remote-tracking branch '${rev}'`);
     how = 'merged';

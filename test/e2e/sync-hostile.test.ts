@@ -1,0 +1,63 @@
+// bd sync in repositories laid out as users really have them: a store in a subdirectory, a clone whose
+// .gitattributes lacks the union line, paths with spaces. Real clones of a real bare remote.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bd, bdJson } from './helpers.js';
+
+const bases: string[] = [];
+afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A bare remote with one commit (no store yet) and `n` clones of it, under a directory named with spaces. */
+function repos(n: number): { dirs: string[] } {
+  const base = mkdtempSync(join(tmpdir(), 'bd sync hostile '));
+  bases.push(base);
+  git(base, 'init', '-q', '--bare', 'the remote.git');
+  const dirs = Array.from({ length: n }, (_, i) => join(base, `clone ${i}`));
+  git(base, 'clone', '-q', 'the remote.git', dirs[0]!);
+  writeFileSync(join(dirs[0]!, 'README'), 'code\n');
+  git(dirs[0]!, 'add', 'README');
+  git(dirs[0]!, 'commit', '-qm', 'start');
+  git(dirs[0]!, 'push', '-q', 'origin', 'HEAD');
+  for (const d of dirs.slice(1)) git(base, 'clone', '-q', 'the remote.git', d);
+  for (const d of dirs) {
+    git(d, 'config', 'user.name', 't');
+    git(d, 'config', 'user.email', 't@t');
+  }
+  return { dirs };
+}
+
+const hash = (dir: string): string => bdJson<{ hash: string }>(dir, ['doctor']).hash;
+const ids = (dir: string): string[] => bdJson<{ id: string }[]>(dir, ['list', '--all', '-n', '0']).map((b) => b.id).sort();
+
+describe('bd sync in odd layouts', () => {
+  it('shares a store in a subdirectory, its .gitattributes included, so clones writing at once still merge', () => {
+    const { dirs: [a, b] } = repos(2);
+    const subA = join(a!, 'sub dir');
+    mkdirSync(subA);
+    bd(subA, ['init', '--prefix', 'gt']);
+    bdJson(subA, ['create', 'first']);
+    // nothing committed by hand: the first sync shares the store
+    expect(bd(subA, ['sync']).code).toBe(0);
+    expect(git(a!, 'ls-files', 'sub dir')).toContain('sub dir/.gitattributes');
+    expect(git(a!, 'status', '--porcelain')).toBe('');
+    git(b!, 'pull', '-q', '--no-rebase');
+    const subB = join(b!, 'sub dir');
+    bdJson(subA, ['create', 'of a']);
+    bdJson(subB, ['create', 'of b']);
+    expect(bd(subA, ['sync']).code).toBe(0);
+    const r = bd(subB, ['sync']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(bd(subA, ['sync']).code).toBe(0);
+    expect(ids(subA)).toHaveLength(3);
+    expect(ids(subA)).toEqual(ids(subB));
+    expect(hash(subA)).toBe(hash(subB));
+  });
+});
