@@ -60,4 +60,25 @@ describe('bd sync in odd layouts', () => {
     expect(ids(subA)).toEqual(ids(subB));
     expect(hash(subA)).toBe(hash(subB));
   });
+
+  it('merges the log as a union in a clone whose .gitattributes lacks the union line', () => {
+    const { dirs: [a, b] } = repos(2);
+    bd(a!, ['init', '--prefix', 'gt']);
+    writeFileSync(join(a!, '.gitattributes'), '*.png binary\n'); // the user's own file, without the line
+    git(a!, 'add', '-A');
+    git(a!, 'commit', '-qm', 'store');
+    git(a!, 'push', '-q', 'origin', 'HEAD');
+    git(b!, 'pull', '-q', '--no-rebase');
+    bdJson(a!, ['create', 'of a']);
+    bdJson(b!, ['create', 'of b']);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    const r = bd(b!, ['sync']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    expect(ids(a!)).toHaveLength(2);
+    expect(ids(a!)).toEqual(ids(b!));
+    expect(hash(a!)).toBe(hash(b!));
+    expect(git(b!, 'status', '--porcelain')).toBe('');
+  });
 });

@@ -4,7 +4,8 @@
 // the process may run in between (a writer in the same process would wait for the lock with the event loop
 // blocked, and the git call it waits behind could never finish).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 
@@ -143,9 +144,9 @@ export class GitFailed extends Error {
   }
 }
 
-function spawnGit(cwd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+function spawnGit(cwd: string, args: string[], config: string[] = []): { status: number | null; stdout: string; stderr: string } {
   gitEnv();
-  const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: process.env, maxBuffer: 1 << 30 });
+  const r = spawnSync('git', [...config.flatMap((c) => ['-c', c]), ...args], { cwd, encoding: 'utf8', env: process.env, maxBuffer: 1 << 30 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -185,14 +186,33 @@ export type TreeMerge = { tree: string; conflicts: string[]; unrelated?: false }
 
 /**
  * Merges two commits into a tree without touching the work tree or the index (merge-ort, with the work
- * tree's attributes: the log's union line applies). Conflicted paths are listed, not written anywhere.
+ * tree's attributes). Conflicted paths are listed, not written anywhere. `unionPaths` (repository-relative)
+ * merge as a union even where no .gitattributes says so (a clone made before the line was committed, a store
+ * in a subdirectory whose .gitattributes was never committed): they are given through a private attributes
+ * file, which the repository's own .gitattributes still overrides, holding the user's own attributes too.
  */
-export function mergeTreeSync(git: Git, ours: string, theirs: string): TreeMerge {
-  const r = spawnGit(git.root, ['merge-tree', '--write-tree', '--name-only', '--no-messages', ours, theirs]);
-  if (r.status === 0) return { tree: r.stdout.split('\n')[0]!.trim(), conflicts: [] };
-  if (r.status === 1) return { tree: null, conflicts: [...new Set(r.stdout.split('\n').slice(1).filter(Boolean))], unrelated: false };
-  if (/unrelated histories/i.test(r.stderr)) return { tree: null, conflicts: [], unrelated: true };
-  throw new GitFailed(['merge-tree'], r.status, r.stdout, r.stderr);
+export function mergeTreeSync(git: Git, ours: string, theirs: string, unionPaths: string[] = []): TreeMerge {
+  const dir = mkdtempSync(join(tmpdir(), 'bd-merge-'));
+  try {
+    const own = userAttributesFile(git);
+    const lines = unionPaths.map((p) => `"/${p.replace(/["\\]/g, '\\$&')}" merge=union`);
+    writeFileSync(join(dir, 'attributes'), `${own && existsSync(own) ? readFileSync(own, 'utf8').replace(/\n?$/, '\n') : ''}${lines.join('\n')}\n`);
+    const r = spawnGit(git.root, ['merge-tree', '--write-tree', '--name-only', '--no-messages', ours, theirs], [`core.attributesFile=${join(dir, 'attributes')}`]);
+    if (r.status === 0) return { tree: r.stdout.split('\n')[0]!.trim(), conflicts: [] };
+    if (r.status === 1) return { tree: null, conflicts: [...new Set(r.stdout.split('\n').slice(1).filter(Boolean))], unrelated: false };
+    if (/unrelated histories/i.test(r.stderr)) return { tree: null, conflicts: [], unrelated: true };
+    throw new GitFailed(['merge-tree'], r.status, r.stdout, r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The user's global attributes file: core.attributesFile, else git's default place for it. */
+function userAttributesFile(git: Git): string | null {
+  const r = spawnGit(git.root, ['config', '--path', 'core.attributesFile']);
+  if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+  const xdg = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
+  return join(xdg, 'git', 'attributes');
 }
 
 export function commitTreeSync(git: Git, tree: string, parents: string[], message: string): string {

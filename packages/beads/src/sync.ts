@@ -82,6 +82,8 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
   });
   const rel = (p: string): string => relative(repo.root, p);
   const logRel = rel(store.logPath);
+  // The files that only ever grow by appended lines, merged as a union even where .gitattributes does not say so.
+  const unionPaths = [logRel, rel(join(store.dir, QUARANTINE_FILE))];
   const storePaths = (): string[] => [store.logPath, join(store.dir, QUARANTINE_FILE), join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(dirname(store.dir), '.gitattributes')].filter(existsSync).map(rel);
   const release = acquireLock(join(store.dir, 'lock.sync'), { timeoutMs: 300_000 });
   try {
@@ -125,7 +127,7 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
         const fresh = missingFrom(theirs, local);
         noteHolders(fresh);
         const didCommit = git.commitPathsSync(repo, storePaths(), options.message ?? `bd sync: ${missingFrom(local, theirs).length} operation(s)`);
-        const merged = fetched ? mergeRemote(repo, remoteRev, storePaths()) : 'up-to-date';
+        const merged = fetched ? mergeRemote(repo, remoteRev, storePaths(), unionPaths) : 'up-to-date';
         return { local, fresh, didCommit, merged };
       }));
       outgoing = missingFrom(step.local, theirs);
@@ -180,14 +182,14 @@ async function refuseOperationInProgress(repo: git.Git): Promise<void> {
  * follows. So a conflict anywhere leaves nothing half-done (no MERGE_HEAD, no conflict markers), and the
  * user's staged and unstaged changes to other files stay exactly as they were, never stashed. Synchronous.
  */
-function mergeRemote(repo: git.Git, rev: string, storePaths: string[]): 'up-to-date' | 'fast-forward' | 'merged' {
+function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPaths: string[]): 'up-to-date' | 'fast-forward' | 'merged' {
   const head = git.revParseSync(repo, 'HEAD');
   const theirs = git.revParseSync(repo, rev);
   if (!theirs || (head && git.isAncestorSync(repo, theirs, head))) return 'up-to-date';
   let target = theirs;
   let how: 'fast-forward' | 'merged' = 'fast-forward';
   if (!head || !git.isAncestorSync(repo, head, theirs)) {
-    const merged = head ? git.mergeTreeSync(repo, head, theirs) : { tree: null, conflicts: [], unrelated: true };
+    const merged = head ? git.mergeTreeSync(repo, head, theirs, unionPaths) : { tree: null, conflicts: [], unrelated: true };
     if (merged.unrelated) {
       throw new BeadsError('sync_failed', `${rev} has a history unrelated to this branch's: if it is the same project, merge it by hand (git pull --allow-unrelated-histories), then bd sync; otherwise point the remote elsewhere`);
     }
