@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tempRepo } from './test-helpers.js';
-import { BeadStore } from './store.js';
+import { BeadStore, LC_BOUND } from './store.js';
 import { addComment, addDependency, addLabel, claimBead, closeBead, createBead, deleteBead, reopenBead, updateBead } from './mutations.js';
 import { readyBeads, blockedBeads } from './ready.js';
 import { listBeads } from './query.js';
@@ -310,6 +310,29 @@ describe('the logical clock bound', () => {
     expect(report.ok).toBe(false);
     expect(report.corrupt).toEqual([{ file: expect.stringMatching(/ops\.jsonl$/), line: 2, message: 'invalid lc 9007199254740991: must be <= 1099511627776' }]);
     expect(report.max_clock).toBe(1);
+  });
+
+  it('refuses a write after a line at the bound as the log\'s fault (corrupt_log naming the line), writing nothing', () => {
+    const { store } = repo();
+    const a = createBead(store, 'a', { title: 'one' });
+    const schema = JSON.parse(readFileSync(new URL('../schemas/op.schema.json', import.meta.url), 'utf8')) as { properties: { lc: { maximum: number } } };
+    expect(LC_BOUND).toBe(schema.properties.lc.maximum);
+    const atBound = { ...JSON.parse(readFileSync(store.logPath, 'utf8').trim()), op_id: 'boundclock00000a', kind: 'set', fields: { title: 'at the bound' }, lc: LC_BOUND };
+    appendFileSync(store.logPath, JSON.stringify(atBound) + '\n');
+    const before = readFileSync(store.logPath);
+    const fresh = BeadStore.open(store.dir);
+    expect(fresh.get(a.id).title).toBe('at the bound'); // a valid line: read like any other
+    let err: unknown;
+    try {
+      updateBead(fresh, 'a', a.id, { title: 'later' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BeadsError);
+    expect((err as BeadsError).code).toBe('corrupt_log');
+    expect((err as BeadsError).message).toMatch(/ops\.jsonl:2: the line's logical clock \(lc 1099511627776\) is at the bound/);
+    expect(() => createBead(fresh, 'a', { title: 'new' })).toThrow(/is at the bound/);
+    expect(readFileSync(store.logPath).equals(before)).toBe(true);
   });
 });
 

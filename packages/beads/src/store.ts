@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BeadsError } from './errors.js';
-import { appendLines, fileSize, isOpLine, readOps, readTail, type CorruptLine } from './log.js';
+import { appendLines, fileSize, forEachLine, isOpLine, readOps, readTail, type CorruptLine } from './log.js';
 import { TAIL_BYTES, catchUp } from './catch-up.js';
 import { withLock } from './lock.js';
 import type { BeadState } from './fold.js';
@@ -16,6 +16,8 @@ import { assertValid } from './validate.js';
 import type { Bead, Op } from './types.js';
 
 export const LOG_FILE = 'ops.jsonl';
+/** The op schema's bound on `lc` (op.schema.json's maximum): far above any real count of operations. */
+export const LC_BOUND = 2 ** 40;
 export const CONFIG_FILE = 'config.json';
 
 export interface StoreConfig {
@@ -277,6 +279,7 @@ export class BeadStore {
       }
       const { ops: drafts, result } = built;
       let lc = reader.meta.maxLc;
+      if (lc + drafts.length > LC_BOUND) throw this.clockAtBound(lc);
       const ts = this.nowIso();
       const ops: Op[] = drafts.map((d) => {
         const { bead, kind, actor: draftActor, ts: draftTs, ...rest } = d;
@@ -286,6 +289,18 @@ export class BeadStore {
       if (ops.length) appendLines(this.logPath, ops.map((o) => JSON.stringify(o)));
       return { ops, result };
     });
+  }
+
+  /**
+   * The log holds a line whose clock is at the bound, which no store reaches by counting (a hand edit, a
+   * hostile line): nothing can be ordered after it. The log's fault, not the caller's input, so it is named.
+   */
+  private clockAtBound(maxLc: number): BeadsError {
+    let line = 0;
+    forEachLine(this.logPath, 0, (text, n) => {
+      if (!line && text.includes(`"lc":${maxLc}`)) line = n;
+    });
+    return new BeadsError('corrupt_log', `${this.displayLogPath}:${line || '?'}: the line's logical clock (lc ${maxLc}) is at the bound (${LC_BOUND}): no operation can follow it, and bd never writes one that high; remove that line by hand or restore the log from git`, { file: this.displayLogPath, line, lc: maxLc });
   }
 }
 
