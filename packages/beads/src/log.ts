@@ -107,6 +107,8 @@ export function isOpLine(text: string): boolean {
 }
 
 export function parseOpLine(text: string): Op | string {
+  // A byte order mark is not content: an editor may save the log with one, and a union merge carries it along.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') return 'empty line';
   let value: unknown;
   try {

@@ -243,6 +243,24 @@ describe('the log', () => {
     expect(lines.filter(Boolean)).toHaveLength(2);
     expect(readFileSync(store.logPath, 'utf8')).not.toContain('torn');
   });
+
+  it.each([
+    ['ended by its newline', '\n'],
+    ['without its newline', ''],
+  ])('reads a log (and a config) saved with a byte order mark, its first line %s, and keeps that line on the next write', (_name, end) => {
+    const { store } = repo();
+    const a = createBead(store, 'a', { title: 'one' });
+    const bom = '\uFEFF';
+    writeFileSync(store.logPath, bom + readFileSync(store.logPath, 'utf8').trimEnd() + end);
+    const config = join(store.dir, 'config.json');
+    writeFileSync(config, bom + readFileSync(config, 'utf8'));
+    const fresh = BeadStore.open(store.dir);
+    expect(listBeads(fresh).map((b) => b.title)).toEqual(['one']);
+    expect(runDoctor(BeadStore.open(store.dir)).corrupt).toEqual([]);
+    const b = createBead(fresh, 'a', { title: 'two' });
+    expect(listBeads(BeadStore.open(store.dir)).map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+    expect(readFileSync(store.logPath, 'utf8')).toContain('"title":"one"');
+  });
 });
 
 describe('a complete last line without its newline', () => {

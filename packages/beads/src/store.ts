@@ -62,7 +62,7 @@ export class BeadStore {
     const configPath = join(dir, CONFIG_FILE);
     let config: unknown;
     try {
-      config = JSON.parse(readFileSync(configPath, 'utf8'));
+      config = JSON.parse(readFileSync(configPath, 'utf8').replace(/^\uFEFF/, '')); // an editor's byte order mark is not content
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BeadsError('no_store', `no bead store at ${dir} (missing ${CONFIG_FILE}); run bd init`);
       throw new BeadsError('corrupt_log', `${configPath}: ${(err as Error).message}`);

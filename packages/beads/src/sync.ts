@@ -54,7 +54,8 @@ const HEAD = /^\{"op_id":"([^"\\]+)","bead":"([^"\\]+)",(?:"origin":"[^"\\]*",)?
 function opsById(text: string | null): Map<string, Seen> {
   const out = new Map<string, Seen>();
   if (!text) return out;
-  for (const line of text.split('\n')) {
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/^\uFEFF/, '');
     if (!line) continue;
     const m = HEAD.exec(line);
     if (m) {
