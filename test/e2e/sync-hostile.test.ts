@@ -2,7 +2,7 @@
 // .gitattributes lacks the union line, paths with spaces. Real clones of a real bare remote.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bd, bdJson } from './helpers.js';
@@ -80,5 +80,29 @@ describe('bd sync in odd layouts', () => {
     expect(ids(a!)).toEqual(ids(b!));
     expect(hash(a!)).toBe(hash(b!));
     expect(git(b!, 'status', '--porcelain')).toBe('');
+  });
+
+  it('joins the remote\'s history from a branch with no commit yet (git init, bd init, git remote add)', () => {
+    const { dirs: [a] } = repos(1);
+    bd(a!, ['init', '--prefix', 'gt']);
+    const ofA = bdJson<{ id: string }>(a!, ['create', 'of a']).id;
+    expect(bd(a!, ['sync']).code).toBe(0);
+    const fresh = join(a!, '..', 'fresh clone');
+    mkdirSync(fresh);
+    git(fresh, 'init', '-q');
+    git(fresh, 'config', 'user.name', 't');
+    git(fresh, 'config', 'user.email', 't@t');
+    bd(fresh, ['init', '--prefix', 'gt']);
+    const ofFresh = bdJson<{ id: string }>(fresh, ['create', 'of the fresh one']).id;
+    git(fresh, 'remote', 'add', 'origin', join(a!, '..', 'the remote.git'));
+    const r = bd(fresh, ['sync']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(fresh, 'README'), 'utf8')).toBe('code\n');
+    expect(git(fresh, 'status', '--porcelain')).toBe('');
+    expect(bd(a!, ['sync']).code).toBe(0);
+    expect(ids(a!)).toEqual([ofA, ofFresh].sort());
+    expect(ids(fresh)).toEqual(ids(a!));
+    expect(hash(fresh)).toBe(hash(a!));
   });
 });

@@ -191,13 +191,13 @@ export type TreeMerge = { tree: string; conflicts: string[]; unrelated?: false }
  * in a subdirectory whose .gitattributes was never committed): they are given through a private attributes
  * file, which the repository's own .gitattributes still overrides, holding the user's own attributes too.
  */
-export function mergeTreeSync(git: Git, ours: string, theirs: string, unionPaths: string[] = []): TreeMerge {
+export function mergeTreeSync(git: Git, ours: string, theirs: string, unionPaths: string[] = [], allowUnrelated = false): TreeMerge {
   const dir = mkdtempSync(join(tmpdir(), 'bd-merge-'));
   try {
     const own = userAttributesFile(git);
     const lines = unionPaths.map((p) => `"/${p.replace(/["\\]/g, '\\$&')}" merge=union`);
     writeFileSync(join(dir, 'attributes'), `${own && existsSync(own) ? readFileSync(own, 'utf8').replace(/\n?$/, '\n') : ''}${lines.join('\n')}\n`);
-    const r = spawnGit(git.root, ['merge-tree', '--write-tree', '--name-only', '--no-messages', ours, theirs], [`core.attributesFile=${join(dir, 'attributes')}`]);
+    const r = spawnGit(git.root, ['merge-tree', '--write-tree', '--name-only', '--no-messages', ...(allowUnrelated ? ['--allow-unrelated-histories'] : []), ours, theirs], [`core.attributesFile=${join(dir, 'attributes')}`]);
     if (r.status === 0) return { tree: r.stdout.split('\n')[0]!.trim(), conflicts: [] };
     if (r.status === 1) return { tree: null, conflicts: [...new Set(r.stdout.split('\n').slice(1).filter(Boolean))], unrelated: false };
     if (/unrelated histories/i.test(r.stderr)) return { tree: null, conflicts: [], unrelated: true };
@@ -213,6 +213,12 @@ function userAttributesFile(git: Git): string | null {
   if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
   const xdg = process.env.XDG_CONFIG_HOME || join(homedir(), '.config');
   return join(xdg, 'git', 'attributes');
+}
+
+/** Whether a commit has no parent and holds nothing but these paths. */
+export function rootWithOnlySync(git: Git, commit: string, paths: string[]): boolean {
+  if (gitSync(git, ['rev-list', '--parents', '-n', '1', commit]).trim().split(' ').length !== 1) return false;
+  return gitSync(git, ['ls-tree', '-r', '--name-only', '-z', commit]).split('\0').filter(Boolean).every((p) => paths.includes(p));
 }
 
 export function commitTreeSync(git: Git, tree: string, parents: string[], message: string): string {

@@ -190,7 +190,10 @@ function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPath
   let target = theirs;
   let how: 'fast-forward' | 'merged' = 'fast-forward';
   if (!head || !git.isAncestorSync(repo, head, theirs)) {
-    const merged = head ? git.mergeTreeSync(repo, head, theirs, unionPaths) : { tree: null, conflicts: [], unrelated: true };
+    let merged = head ? git.mergeTreeSync(repo, head, theirs, unionPaths) : { tree: null, conflicts: [], unrelated: true };
+    // A branch that had no commit before a sync (git init, bd init, git remote add) holds only the store's first
+    // commit: it joins the remote's history, the log merging as a union, instead of being refused as unrelated.
+    if (merged.unrelated && head && git.rootWithOnlySync(repo, head, storePaths)) merged = git.mergeTreeSync(repo, head, theirs, unionPaths, true);
     if (merged.unrelated) {
       throw new BeadsError('sync_failed', `${rev} has a history unrelated to this branch's: if it is the same project, merge it by hand (git pull --allow-unrelated-histories), then bd sync; otherwise point the remote elsewhere`);
     }
