@@ -37,3 +37,33 @@ describe('bd create while another process deletes the cache', () => {
     for (const [title, r] of results) expect([title, (JSON.parse(r.stdout) as { id: string }).id]).toEqual([title, inLog.get(title)]);
   });
 });
+
+describe('reads while another process deletes the cache', () => {
+  it('answer every query in full, never an internal error', async () => {
+    const dir = store();
+    const made: string[] = [];
+    for (let i = 0; i < 30; i++) made.push((JSON.parse((await bdAsync(dir, ['create', `bead ${i}`, '--json'])).stdout) as { id: string }).id);
+    await bdAsync(dir, ['close', made[0]!]);
+    // pauses between deletions, so that reads find a cache, and lose it midway
+    const deleter = spawn('sh', ['-c', 'while :; do rm -rf .beads/cache; sleep 0.02; done'], { cwd: dir, stdio: 'ignore', detached: true });
+    const queries: [string[], number][] = [
+      [['list', '--all', '-n', '0'], 30],
+      [['list', '-n', '0'], 29],
+      [['ready', '-n', '0'], 29],
+      [['search', 'bead', '-n', '0'], 30],
+    ];
+    const failed: string[] = [];
+    try {
+      for (let round = 0; round < 10; round++) {
+        for (const [args, count] of queries) {
+          const r = await bdAsync(dir, [...args, '--json']);
+          if (r.code !== 0) failed.push(`bd ${args.join(' ')}: exit ${r.code} ${r.stdout.slice(0, 300)}${r.stderr.slice(0, 300)}`);
+          else if ((JSON.parse(r.stdout) as unknown[]).length !== count) failed.push(`bd ${args.join(' ')}: ${(JSON.parse(r.stdout) as unknown[]).length} beads, not ${count}`);
+        }
+      }
+    } finally {
+      process.kill(-deleter.pid!, 'SIGKILL');
+    }
+    expect(failed).toEqual([]);
+  });
+});

@@ -200,9 +200,13 @@ export class CacheReader {
     return parseStateLine(text.slice(at + 1, end)) ?? undefined;
   }
 
-  /** Every bead's state (the last line per id in each shard); `maybe`, given its JSON text, may rule it out unparsed. */
-  *allStates(maybe?: (json: string) => boolean): Generator<BeadState> {
-    for (let n = 0; n < SHARDS; n++) {
+  /**
+   * Every bead's state (the last line per id in each shard); `maybe`, given its JSON text, may rule it out
+   * unparsed. From shard `from` on; `at` follows the shard being read.
+   */
+  *allStates(maybe?: (json: string) => boolean, from = 0, at?: { shard: number }): Generator<BeadState> {
+    for (let n = from; n < SHARDS; n++) {
+      if (at) at.shard = n; // a shard is read whole before any of its beads is yielded: one that fails is resumed from
       const latest = new Map<string, string>();
       for (const line of this.shard(n).split('\n')) {
         if (!line) continue;

@@ -16,7 +16,7 @@ export interface DepNode {
 
 function allBeads(store: BeadStore): Map<string, Bead> {
   const map = new Map<string, Bead>();
-  for (const { bead } of store.view().allStates()) if (bead.status !== 'tombstone') map.set(bead.id, bead);
+  for (const { bead } of store.allStates()) if (bead.status !== 'tombstone') map.set(bead.id, bead);
   return map;
 }
 

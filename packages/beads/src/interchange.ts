@@ -106,7 +106,7 @@ export function importFile(store: BeadStore, actor: string, file: string): Impor
 /** One Beads-format snapshot per bead (tombstones included), sorted by id. */
 export function exportRecords(store: BeadStore, options: { includeDeleted?: boolean } = {}): Bead[] {
   const out: Bead[] = [];
-  for (const { bead } of store.view().allStates()) {
+  for (const { bead } of store.allStates()) {
     if (bead.status === 'tombstone' && options.includeDeleted === false) continue;
     out.push(canonicalBead(bead));
   }

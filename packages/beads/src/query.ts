@@ -45,30 +45,31 @@ function textTest(filter: BeadFilter): ((json: string) => boolean) | undefined {
 /** Beads matching the filter; closed ones only with `all` or an explicit status; deleted ones never. */
 export function listBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] {
   const filter = normalizeFilter(rawFilter);
-  const view = store.view();
-  const wantsClosed = filter.all || filter.status?.includes('closed');
-  const under = filter.parent ? descendantTest(view, resolveIdIn(view, store.idPrefix, filter.parent)) : null;
-  const out: Bead[] = [];
-  const consider = (bead: Bead): void => {
-    if (bead.status === 'tombstone') return;
-    if (!wantsClosed && bead.status === 'closed') return;
-    if (!matchesFilter(bead, filter)) return;
-    if (under && !under(bead)) return;
-    out.push(bead);
-  };
-  if (wantsClosed) for (const state of view.allStates(textTest(filter))) consider(state.bead);
-  else {
-    // Status, type and priority are in the headers: only the beads that can match are parsed.
-    const hot = view.hotIndex();
-    for (const h of hot.headers.values()) {
-      if (filter.status && !filter.status.includes(h[H.status])) continue;
-      if (filter.issue_type && !filter.issue_type.includes(h[H.type])) continue;
-      if (filter.priority && !filter.priority.includes(h[H.priority])) continue;
-      consider(hot.bead(h, true));
+  return store.read((view) => {
+    const wantsClosed = filter.all || filter.status?.includes('closed');
+    const under = filter.parent ? descendantTest(view, resolveIdIn(view, store.idPrefix, filter.parent)) : null;
+    const out: Bead[] = [];
+    const consider = (bead: Bead): void => {
+      if (bead.status === 'tombstone') return;
+      if (!wantsClosed && bead.status === 'closed') return;
+      if (!matchesFilter(bead, filter)) return;
+      if (under && !under(bead)) return;
+      out.push(bead);
+    };
+    if (wantsClosed) for (const state of view.allStates(textTest(filter))) consider(state.bead);
+    else {
+      // Status, type and priority are in the headers: only the beads that can match are parsed.
+      const hot = view.hotIndex();
+      for (const h of hot.headers.values()) {
+        if (filter.status && !filter.status.includes(h[H.status])) continue;
+        if (filter.issue_type && !filter.issue_type.includes(h[H.type])) continue;
+        if (filter.priority && !filter.priority.includes(h[H.priority])) continue;
+        consider(hot.bead(h, true));
+      }
     }
-  }
-  out.sort(byPriorityThenAge);
-  return filter.limit ? out.slice(0, filter.limit) : out;
+    out.sort(byPriorityThenAge);
+    return filter.limit ? out.slice(0, filter.limit) : out;
+  });
 }
 
 /** Case-insensitive search in id, title, description, design, notes and acceptance criteria. */
@@ -76,21 +77,22 @@ export function searchBeads(store: BeadStore, query: string, rawFilter: BeadFilt
   if (!query.trim()) throw new BeadsError('invalid_input', 'give the text to search for (bd list lists every bead)');
   const needle = query.toLowerCase();
   const filter = normalizeFilter(rawFilter);
-  const view = store.view();
-  const out: Bead[] = [];
-  const fields = ['id', 'title', 'description', 'design', 'notes', 'acceptance_criteria'] as const;
-  // A bead can only match if its text holds the words, unless JSON spells them otherwise (quotes, backslashes,
-  // control characters are escaped).
-  const byFilter = textTest(filter);
-  const plain = !/["\\\u0000-\u001f]/.test(needle);
-  const maybe = (json: string): boolean => (!byFilter || byFilter(json)) && (!plain || json.toLowerCase().includes(needle));
-  for (const { bead } of view.allStates(maybe)) {
-    if (bead.status === 'tombstone') continue;
-    if (!matchesFilter(bead, filter)) continue;
-    if (fields.some((f) => typeof bead[f] === 'string' && (bead[f] as string).toLowerCase().includes(needle))) out.push(bead);
-  }
-  out.sort(byPriorityThenAge);
-  return filter.limit ? out.slice(0, filter.limit) : out;
+  return store.read((view) => {
+    const out: Bead[] = [];
+    const fields = ['id', 'title', 'description', 'design', 'notes', 'acceptance_criteria'] as const;
+    // A bead can only match if its text holds the words, unless JSON spells them otherwise (quotes, backslashes,
+    // control characters are escaped).
+    const byFilter = textTest(filter);
+    const plain = !/["\\\u0000-\u001f]/.test(needle);
+    const maybe = (json: string): boolean => (!byFilter || byFilter(json)) && (!plain || json.toLowerCase().includes(needle));
+    for (const { bead } of view.allStates(maybe)) {
+      if (bead.status === 'tombstone') continue;
+      if (!matchesFilter(bead, filter)) continue;
+      if (fields.some((f) => typeof bead[f] === 'string' && (bead[f] as string).toLowerCase().includes(needle))) out.push(bead);
+    }
+    out.sort(byPriorityThenAge);
+    return filter.limit ? out.slice(0, filter.limit) : out;
+  });
 }
 
 export interface StoreStats {
@@ -110,7 +112,7 @@ export interface StoreStats {
 export function storeStats(store: BeadStore): StoreStats {
   const stats: StoreStats = { total: 0, by_status: {}, by_type: {}, by_priority: {}, open: 0, closed: 0, deleted: 0, ready: 0, blocked: 0, median_hours_to_close: null };
   const durations: number[] = [];
-  for (const { bead } of store.view().allStates()) {
+  for (const { bead } of store.allStates()) {
     if (bead.status === 'tombstone') {
       stats.deleted++;
       continue;

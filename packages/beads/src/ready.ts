@@ -109,20 +109,21 @@ function computeReady(hot: HotIndex, now: number, under: ((h: HotHeader) => bool
 }
 
 export function readyBeads(store: BeadStore, rawFilter: BeadFilter = {}, options: ReadyOptions = {}): Bead[] {
-  const view = store.view();
-  const filter = normalizeFilter(rawFilter);
-  const now = Date.parse(store.nowIso());
-  const under = parentTest(view, store.idPrefix, filter);
-  // Agents ask again and again while nothing changes: the unscoped answer is kept beside the cache. Not with
-  // blockers in other stores, whose changes this cache cannot see.
-  const reuse = !under && !options.foreign;
-  let headers = reuse ? view.readyAnswer(now) : null;
-  if (!headers) {
-    const computed = computeReady(view.hotIndex(), now, under, foreignOpen(store, options.foreign));
-    headers = computed.headers;
-    if (reuse) view.saveReadyAnswer(headers, computed.validUntil);
-  }
-  return beadsFor(view.hotIndex(), headers, filter, filter.limit ?? 0);
+  return store.read((view) => {
+    const filter = normalizeFilter(rawFilter);
+    const now = Date.parse(store.nowIso());
+    const under = parentTest(view, store.idPrefix, filter);
+    // Agents ask again and again while nothing changes: the unscoped answer is kept beside the cache. Not with
+    // blockers in other stores, whose changes this cache cannot see.
+    const reuse = !under && !options.foreign;
+    let headers = reuse ? view.readyAnswer(now) : null;
+    if (!headers) {
+      const computed = computeReady(view.hotIndex(), now, under, foreignOpen(store, options.foreign));
+      headers = computed.headers;
+      if (reuse) view.saveReadyAnswer(headers, computed.validUntil);
+    }
+    return beadsFor(view.hotIndex(), headers, filter, filter.limit ?? 0);
+  });
 }
 
 export interface BlockedBead extends Bead {
@@ -132,23 +133,24 @@ export interface BlockedBead extends Bead {
 
 export function blockedBeads(store: BeadStore, rawFilter: BeadFilter = {}, options: ReadyOptions = {}): BlockedBead[] {
   const isForeignOpen = foreignOpen(store, options.foreign);
-  const view = store.view();
-  const filter = normalizeFilter(rawFilter);
-  const hot = view.hotIndex();
-  const under = parentTest(view, store.idPrefix, filter);
-  const found: HotHeader[] = [];
-  const reasons = new Map<string, BlockReason>();
-  for (const h of hot.headers.values()) {
-    if (NON_WORK.has(h[H.type])) continue;
-    if (under && !under(h)) continue;
-    const reason = blockReason(hot, h, isForeignOpen);
-    if (!reason) continue;
-    found.push(h);
-    reasons.set(h[H.id], reason);
-  }
-  found.sort(byPriorityThenAge);
-  return beadsFor(hot, found, filter, filter.limit ?? 0).map((bead) => {
-    const r = reasons.get(bead.id)!;
-    return { ...bead, blocked_by: r.blocked_by, ...(r.blocked_ancestor ? { blocked_ancestor: r.blocked_ancestor } : {}) };
+  return store.read((view) => {
+    const filter = normalizeFilter(rawFilter);
+    const hot = view.hotIndex();
+    const under = parentTest(view, store.idPrefix, filter);
+    const found: HotHeader[] = [];
+    const reasons = new Map<string, BlockReason>();
+    for (const h of hot.headers.values()) {
+      if (NON_WORK.has(h[H.type])) continue;
+      if (under && !under(h)) continue;
+      const reason = blockReason(hot, h, isForeignOpen);
+      if (!reason) continue;
+      found.push(h);
+      reasons.set(h[H.id], reason);
+    }
+    found.sort(byPriorityThenAge);
+    return beadsFor(hot, found, filter, filter.limit ?? 0).map((bead) => {
+      const r = reasons.get(bead.id)!;
+      return { ...bead, blocked_by: r.blocked_by, ...(r.blocked_ancestor ? { blocked_ancestor: r.blocked_ancestor } : {}) };
+    });
   });
 }

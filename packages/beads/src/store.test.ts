@@ -169,6 +169,20 @@ describe('a write whose cache cannot be written', () => {
   });
 });
 
+describe('a cache deleted in the middle of a read', () => {
+  it('finishes allStates from a fold in memory, every bead once', () => {
+    const { store } = repo();
+    const ids = Array.from({ length: 40 }, (_, i) => createBead(store, 'a', { title: `bead ${i}` }).id);
+    const reader = BeadStore.open(store.dir);
+    const seen: string[] = [];
+    for (const { bead } of reader.allStates()) {
+      if (seen.length === 3) rmSync(join(store.dir, 'cache'), { recursive: true, force: true }); // another process's rm -rf
+      seen.push(bead.id);
+    }
+    expect(seen.sort()).toEqual(ids.sort());
+  });
+});
+
 describe('ready', () => {
   it('follows the one definition: status, deferral, record types, blockers and blocked ancestors', () => {
     const { store } = repo();

@@ -205,7 +205,15 @@ export class BeadStore {
     };
   }
 
-  /** Runs a read against the view, or, when the cache fails under it (deleted by another process), against a fold in memory. */
+  /**
+   * Runs a read against the view, or, when the cache fails under it (deleted by another process), again
+   * against a fold in memory. Every read of the store goes through here (the CLI's queries too), so deleting
+   * `.beads/cache` is always safe.
+   */
+  read<T>(read: (view: CacheReader) => T): T {
+    return this.reading(read);
+  }
+
   private reading<T>(read: (view: CacheReader) => T): T {
     const view = this.view();
     try {
@@ -234,9 +242,19 @@ export class BeadStore {
     return this.reading((view) => view.state(resolveIdIn(view, this.idPrefix, idOrPrefix))!.bead);
   }
 
-  /** Every bead, deleted ones included, in no particular order. */
-  allStates(): Generator<BeadState> {
-    return this.view().allStates();
+  /** Every bead, deleted ones included, in no particular order; a cache that fails midway is finished from a fold in memory. */
+  *allStates(): Generator<BeadState> {
+    const view = this.view();
+    const at = { shard: 0 };
+    try {
+      yield* view.allStates(undefined, 0, at);
+      return;
+    } catch (err) {
+      if (!isCacheTrouble(err) || view.files.inMemory) throw err;
+    }
+    const memory = this.memoryReader();
+    refuseCorrupt(memory.meta.corrupt);
+    yield* memory.allStates(undefined, at.shard);
   }
 
   // ---- writes ----------------------------------------------------------------------------------------------
