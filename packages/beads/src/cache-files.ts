@@ -5,7 +5,7 @@ import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync
 
 /** The files of one cache generation, as a reader reads them and a full build writes them. */
 export interface CacheFiles {
-  /** Bytes [from, length) of a file (fewer if it is shorter). */
+  /** Bytes [from, length) of a file; a file shorter than that is cache trouble (ESTALE). */
   read(path: string, length: number, from?: number): Buffer;
   readWhole(path: string): string;
   write(path: string, data: string): void;
@@ -50,7 +50,9 @@ export function readPrefixBuffer(path: string, length: number, from = 0): Buffer
   try {
     const buf = Buffer.allocUnsafe(length - from);
     const n = readSync(fd, buf, 0, buf.length, from);
-    return n === buf.length ? buf : buf.subarray(0, n);
+    // Shorter than the meta says: not the file the meta describes (truncated, or deleted and begun again).
+    if (n !== buf.length) throw Object.assign(new Error(`${path} is shorter (${from + n} bytes) than the cache's meta says (${length})`), { code: 'ESTALE' });
+    return buf;
   } finally {
     closeSync(fd);
   }

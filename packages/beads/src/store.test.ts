@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,6 +180,28 @@ describe('a cache deleted in the middle of a read', () => {
       seen.push(bead.id);
     }
     expect(seen.sort()).toEqual(ids.sort());
+  });
+});
+
+describe('a cache file shorter than its meta says', () => {
+  it.each(['hot-0.idx', 'hot-0.body', 'ids-0.txt', 'shard'])('(%s truncated) is not read as fewer beads: the cache is rebuilt and every query answers in full', (file) => {
+    const { store } = repo();
+    const ids = Array.from({ length: 20 }, (_, i) => createBead(store, 'a', { title: `bead ${i}`, description: `about ${i}` }).id);
+    closeBead(store, 'a', ids[0]!);
+    const expected = { open: listBeads(store).map((b) => b.id).sort(), all: listBeads(store, { all: true }).map((b) => b.id).sort(), ready: readyBeads(store).map((b) => b.id).sort() };
+    expect(expected.all).toHaveLength(20);
+    const cache = join(store.dir, 'cache');
+    const gen = readdirSync(cache).find((e) => /^g\d+$/.test(e))!;
+    const shards = readdirSync(join(cache, gen, 'shards')).map((f) => join(cache, gen, 'shards', f));
+    const path = file === 'shard' ? shards.sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0]! : join(cache, gen, file);
+    truncateSync(path, 30);
+    const fresh = BeadStore.open(store.dir);
+    expect(listBeads(fresh).map((b) => b.id).sort()).toEqual(expected.open);
+    expect(listBeads(BeadStore.open(store.dir), { all: true }).map((b) => b.id).sort()).toEqual(expected.all);
+    expect(readyBeads(BeadStore.open(store.dir)).map((b) => b.id).sort()).toEqual(expected.ready);
+    for (const id of ids) expect(BeadStore.open(store.dir).get(id).id).toBe(id);
+    for (const id of ids.slice(1)) expect(BeadStore.open(store.dir).resolveId(id.slice(0, -1))).toBe(id); // through the id list
+    expect(readdirSync(cache).find((e) => /^g\d+$/.test(e) && e !== gen)).toBeDefined(); // rebuilt on disk
   });
 });
 

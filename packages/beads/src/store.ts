@@ -163,9 +163,20 @@ export class BeadStore {
       }
     } catch (err) {
       if (!isCacheTrouble(err)) throw err;
-      this.reader = this.memoryReader();
+      // a generation the meta does not describe (a file truncated or deleted): a new one, else a fold in memory
+      this.reader = this.rebuildLocked();
     }
     return this.reader;
+  }
+
+  /** After the cache failed under a read: a rebuilt generation, or a fold in memory when the disk will not take one. */
+  private recovered(): CacheReader {
+    try {
+      return withLock(this.lockPath, () => (this.reader = this.rebuildLocked()));
+    } catch (err) {
+      if (!isCacheTrouble(err)) throw err;
+      return this.memoryReader();
+    }
   }
 
   /** Rebuilds every cache file from the whole log, under the lock. */
@@ -215,14 +226,16 @@ export class BeadStore {
   }
 
   private reading<T>(read: (view: CacheReader) => T): T {
-    const view = this.view();
-    try {
-      return read(view);
-    } catch (err) {
-      if (!isCacheTrouble(err) || view.files.inMemory) throw err;
-      const memory = this.memoryReader();
-      refuseCorrupt(memory.meta.corrupt);
-      return read(memory);
+    // the cache, else a rebuilt one (the failing one was truncated, say), else a fold in memory
+    const views = [() => this.view(), () => this.recovered(), () => this.memoryReader()];
+    for (let i = 0; ; i++) {
+      const view = views[i]!();
+      refuseCorrupt(view.meta.corrupt);
+      try {
+        return read(view);
+      } catch (err) {
+        if (!isCacheTrouble(err) || view.files.inMemory) throw err;
+      }
     }
   }
 
