@@ -105,4 +105,22 @@ describe('bd sync in odd layouts', () => {
     expect(ids(fresh)).toEqual(ids(a!));
     expect(hash(fresh)).toBe(hash(a!));
   });
+
+  it('names a stale .git/index.lock (a git killed with its sync) and when to remove it, changing nothing', () => {
+    const { dirs: [a] } = repos(1);
+    bd(a!, ['init', '--prefix', 'gt']);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    const mine = bdJson<{ id: string }>(a!, ['create', 'before the lock']).id;
+    const lock = join(a!, '.git', 'index.lock');
+    writeFileSync(lock, '');
+    const head = git(a!, 'rev-parse', 'HEAD');
+    const r = bd(a!, ['sync']);
+    expect(r.code).toBe(10);
+    expect(r.stderr).toContain(`${lock} exists: another git command is running in this repository, or one was killed and left it behind; if no git is running, remove it`);
+    expect(r.stderr).not.toMatch(/internal|at .*\.js:\d+/);
+    expect(git(a!, 'rev-parse', 'HEAD')).toBe(head);
+    rmSync(lock);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    expect(git(a!, 'show', 'HEAD:.beads/ops.jsonl')).toContain(mine);
+  });
 });

@@ -156,7 +156,13 @@ function lockedStep<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof git.GitFailed) throw gitFailure(new Error(`${err.stderr}${err.stdout}`), `git ${err.args[0]}`);
+    if (err instanceof git.GitFailed) {
+      // A git killed outright (SIGKILL to a sync's process group, the OOM killer) leaves its index.lock behind,
+      // and every later sync would stop here: say which file, and when it is safe to remove it.
+      const lock = /Unable to create '([^']+\.lock)': File exists/.exec(err.stderr)?.[1];
+      if (lock) throw new BeadsError('sync_failed', `git ${err.args[0]}: ${lock} exists: another git command is running in this repository, or one was killed and left it behind; if no git is running, remove it (rm '${lock}'), then bd sync; nothing was changed`, { lock });
+      throw gitFailure(new Error(`${err.stderr}${err.stdout}`), `git ${err.args[0]}`);
+    }
     throw err;
   }
 }
