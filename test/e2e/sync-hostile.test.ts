@@ -2,7 +2,7 @@
 // .gitattributes lacks the union line, paths with spaces. Real clones of a real bare remote.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bd, bdJson } from './helpers.js';
@@ -122,5 +122,27 @@ describe('bd sync in odd layouts', () => {
     rmSync(lock);
     expect(bd(a!, ['sync']).code).toBe(0);
     expect(git(a!, 'show', 'HEAD:.beads/ops.jsonl')).toContain(mine);
+  });
+
+  it('reports a lost claim although the cache\'s hot index fails midway (a file truncated under it)', () => {
+    const { dirs: [a, b] } = repos(2);
+    bd(a!, ['init', '--prefix', 'gt']);
+    const id = bdJson<{ id: string }>(a!, ['create', 'contested']).id;
+    expect(bd(a!, ['sync']).code).toBe(0);
+    git(b!, 'pull', '-q', '--no-rebase');
+    expect(bd(b!, ['update', id, '--claim'], { BD_ACTOR: 'bob' }).code).toBe(0);
+    expect(bd(b!, ['sync']).code).toBe(0);
+    bdJson(a!, ['create', 'other 1']); // alice's clock runs ahead: bob's claim comes first in the total order
+    bdJson(a!, ['create', 'other 2']);
+    expect(bd(a!, ['update', id, '--claim'], { BD_ACTOR: 'alice' }).code).toBe(0);
+    bdJson(a!, ['list']); // the cache is current
+    const cache = join(a!, '.beads', 'cache');
+    const gen = readdirSync(cache).find((e) => /^g\d+$/.test(e) && readdirSync(join(cache, e)).length > 1)!;
+    const body = readdirSync(join(cache, gen)).find((f) => /^hot-\d+\.body$/.test(f))!;
+    truncateSync(join(cache, gen, body), 1);
+    const r = bd(a!, ['sync', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { lost_claims: unknown[] }).lost_claims).toEqual([{ id, title: 'contested', holder: 'bob', lost_by: 'alice' }]);
   });
 });

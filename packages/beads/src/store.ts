@@ -221,16 +221,16 @@ export class BeadStore {
    * against a fold in memory. Every read of the store goes through here (the CLI's queries too), so deleting
    * `.beads/cache` is always safe.
    */
-  read<T>(read: (view: CacheReader) => T): T {
-    return this.reading(read);
+  read<T>(read: (view: CacheReader) => T, options: { allowCorrupt?: boolean } = {}): T {
+    return this.reading(read, options.allowCorrupt);
   }
 
-  private reading<T>(read: (view: CacheReader) => T): T {
+  private reading<T>(read: (view: CacheReader) => T, allowCorrupt = false): T {
     // the cache, else a rebuilt one (the failing one was truncated, say), else a fold in memory
-    const views = [() => this.view(), () => this.recovered(), () => this.memoryReader()];
+    const views = [() => this.view({ allowCorrupt }), () => this.recovered(), () => this.memoryReader()];
     for (let i = 0; ; i++) {
       const view = views[i]!();
-      refuseCorrupt(view.meta.corrupt);
+      if (!allowCorrupt) refuseCorrupt(view.meta.corrupt);
       try {
         return read(view);
       } catch (err) {

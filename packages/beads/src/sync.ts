@@ -11,6 +11,7 @@ import { acquireLock, withLock } from './lock.js';
 import { appendLines } from './log.js';
 import { QUARANTINE_FILE } from './quarantine.js';
 import { CONFIG_FILE, LOG_FILE, type BeadStore } from './store.js';
+import type { HotIndex } from './hot-index.js';
 import type { Op } from './types.js';
 import * as git from './git.js';
 
@@ -107,11 +108,14 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
       const theirs = opsById(fetched ? await git.show(repo, remoteRev, logRel) : null);
       // Holders are read before the store's lock is taken (reading the cache may take that lock itself). Only a
       // bead this clone holds (so it is in the hot index) can lose its claim.
-      const hot = [...theirs.values()].some((o) => o.kind === 'claim') ? store.view({ allowCorrupt: true }).hotIndex() : null;
+      const claimed = new Set([...theirs.values()].filter((o) => o.kind === 'claim').map((o) => o.bead));
+      // Read whole here, through the store's fallback, not lazily under the lock: a cache that fails midway
+      // (deleted, truncated) is rebuilt or folded in memory rather than failing the sync.
+      const holdersNow = claimed.size ? store.read((view) => holdersIn(view.hotIndex(), claimed), { allowCorrupt: true }) : new Map<string, string>();
       const noteHolders = (incomingNow: Seen[]): void => {
         for (const o of incomingNow) {
-          if (!hot || o.kind !== 'claim' || holdersBefore.has(o.bead)) continue;
-          const holder = hot.has(o.bead) ? hot.state(o.bead)?.bead.assignee : undefined;
+          if (o.kind !== 'claim' || holdersBefore.has(o.bead)) continue;
+          const holder = holdersNow.get(o.bead);
           if (holder) holdersBefore.set(o.bead, holder);
         }
       };
@@ -227,6 +231,16 @@ function pushFailure(err: git.PushRefused, remote: string, branch: string, attem
     return new BeadsError('sync_failed', `the remote refused the push to ${remote} ${branch} (${err.reason})${said.length ? `: ${said.join(' / ')}` : ''}; your commits are kept here, nothing was lost: fix what it asks for, or push through a pull request`, { reason: err.reason, remote_said: said });
   }
   return gitFailure(err, `pushing to ${remote}`);
+}
+
+/** The holders of these beads, among those in the hot index. */
+function holdersIn(hot: HotIndex, ids: Set<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const id of ids) {
+    const holder = hot.has(id) ? hot.state(id)?.bead.assignee : undefined;
+    if (holder) out.set(id, holder);
+  }
+  return out;
 }
 
 /** Beads this clone saw held by one actor before the merge and by another after: that claim was lost. */
