@@ -38,7 +38,7 @@ export interface DoctorOptions {
 
 /** sha256 over the canonical JSON of every bead (deleted ones included), in id order. */
 export function stateHash(store: BeadStore): string {
-  const states = [...store.view({ allowCorrupt: true }).allStates()].sort((a, b) => (a.bead.id < b.bead.id ? -1 : 1));
+  const states = store.read((view) => [...view.allStates()], { allowCorrupt: true }).sort((a, b) => (a.bead.id < b.bead.id ? -1 : 1));
   const hash = createHash('sha256');
   for (const s of states) hash.update(JSON.stringify(canonicalBead(s.bead)) + '\n');
   return hash.digest('hex');
@@ -47,11 +47,11 @@ export function stateHash(store: BeadStore): string {
 export function runDoctor(store: BeadStore, options: DoctorOptions = {}): DoctorReport {
   const quarantined = options.fix ? quarantineCorrupt(store, options.actor ?? 'bd doctor') : undefined;
   const meta = store.rebuild();
-  const view = store.view({ allowCorrupt: true });
+  // through the store's fallback: another process may delete the cache meanwhile
+  const { states, inMemory } = store.read((view) => ({ states: [...view.allStates()], inMemory: view.files.inMemory }), { allowCorrupt: true });
   const ids = new Set<string>();
   let deleted = 0;
   const dangling: DoctorReport['dangling_dependencies'] = [];
-  const states = [...view.allStates()];
   for (const s of states) ids.add(s.bead.id);
   for (const s of states) {
     if (s.bead.status === 'tombstone') deleted++;
@@ -63,7 +63,7 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
   const attributes = join(dirname(store.dir), '.gitattributes');
   const attrText = existsSync(attributes) ? readFileSync(attributes, 'utf8') : '';
   if (!attrText.includes(`${LOG_FILE} merge=union`)) warnings.push(`${attributes} lacks "${GITATTRIBUTES_LINE}": merges of the log may conflict`);
-  if (view.files.inMemory) warnings.push(`the cache could not be written to ${store.cacheDir} (is the disk full or read-only?): commands fold the log in memory, which is slower`);
+  if (inMemory) warnings.push(`the cache could not be written to ${store.cacheDir} (is the disk full or read-only?): commands fold the log in memory, which is slower`);
   const torn = tornTail(store.logPath);
   const tornReport = torn ? { file: store.displayLogPath, ...torn } : null;
   if (tornReport) warnings.push(`${tornReport.file}: a torn final line at byte ${tornReport.offset} (${tornReport.bytes} bytes, no newline, not a valid operation): left by a writer killed mid-write and never acknowledged; it is skipped, and the next write cuts it off`);

@@ -203,6 +203,16 @@ describe('a cache file shorter than its meta says', () => {
     for (const id of ids.slice(1)) expect(BeadStore.open(store.dir).resolveId(id.slice(0, -1))).toBe(id); // through the id list
     expect(readdirSync(cache).find((e) => /^g\d+$/.test(e) && e !== gen)).toBeDefined(); // rebuilt on disk
   });
+
+  it('does not stop the state hash (bd doctor, sync checks) either', () => {
+    const { store } = repo();
+    for (let i = 0; i < 20; i++) createBead(store, 'a', { title: `bead ${i}` });
+    const expected = stateHash(BeadStore.open(store.dir));
+    const cache = join(store.dir, 'cache');
+    const gen = readdirSync(cache).find((e) => /^g\d+$/.test(e))!;
+    for (const f of readdirSync(join(cache, gen, 'shards'))) if (readFileSync(join(cache, gen, 'shards', f)).length > 30) truncateSync(join(cache, gen, 'shards', f), 30);
+    expect(stateHash(BeadStore.open(store.dir))).toBe(expected);
+  });
 });
 
 describe('ready', () => {
