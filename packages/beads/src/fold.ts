@@ -87,8 +87,13 @@ function setField(bead: Bead, key: string, value: unknown, op: Op): void {
       return;
     }
     default:
-      bead[key] = value;
+      defineKey(bead, key, value);
   }
+}
+
+/** Sets an own key, also one named __proto__ (assigning that would set the object's prototype instead). */
+function defineKey(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function createBead(id: string, op: Op): Bead {
@@ -214,7 +219,7 @@ function applyMetadataPatch(bead: Bead, patch: Record<string, unknown> | undefin
   const metadata: Record<string, unknown> = { ...((bead.metadata as Record<string, unknown> | undefined) ?? {}) };
   for (const [key, value] of Object.entries(patch ?? {})) {
     if (value === null) delete metadata[key];
-    else metadata[key] = value;
+    else defineKey(metadata, key, value);
   }
   if (Object.keys(metadata).length) bead.metadata = metadata;
   else delete bead.metadata;

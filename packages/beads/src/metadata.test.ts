@@ -98,4 +98,26 @@ describe('metadata across clones', () => {
     expect(fold([create, op(2, { kind: 'metadata', metadata: { a: null } })])).toBeUndefined();
     expect(parseOpLine(JSON.stringify(op(2, { kind: 'metadata' })))).toBe('metadata is required');
   });
+
+  it('keeps a key named __proto__ as a key (a line from another clone or tool), not as the metadata\'s prototype', () => {
+    const line = '{"op_id":"op0000000000002","bead":"gt-m","kind":"metadata","actor":"a","ts":"2026-01-01T00:00:00.000Z","lc":2,"metadata":{"__proto__":{"steps":["injected"]},"k":1}}';
+    const create: Op = { op_id: 'op0000000000001', bead: 'gt-m', kind: 'create', actor: 'a', ts: '2026-01-01T00:00:00.000Z', lc: 1, fields: { title: 'm' } };
+    const meta = foldOperations([create, parseOpLine(line) as Op]).get('gt-m')!.bead.metadata as Record<string, unknown>;
+    expect(Object.getPrototypeOf(meta)).toBe(Object.prototype);
+    expect(meta.steps).toBeUndefined();
+    expect(Object.keys(meta).sort()).toEqual(['__proto__', 'k']);
+    expect(JSON.stringify(meta)).toBe('{"__proto__":{"steps":["injected"]},"k":1}'); // what the cache stores, so a fold in memory and the cache agree
+  });
+
+  it('keeps a field named __proto__ in a set or a create as a field, not as the bead\'s prototype', () => {
+    const create = '{"op_id":"op0000000000001","bead":"gt-m","kind":"create","actor":"a","ts":"2026-01-01T00:00:00.000Z","lc":1,"fields":{"title":"m","__proto__":{"assignee":"ghost"}}}';
+    const set = '{"op_id":"op0000000000002","bead":"gt-m","kind":"set","actor":"a","ts":"2026-01-01T00:00:00.000Z","lc":2,"fields":{"__proto__":{"status":"closed","due_at":"x"}}}';
+    for (const lines of [[create], [create, set]]) {
+      const bead = foldOperations(lines.map((l) => parseOpLine(l) as Op)).get('gt-m')!.bead as unknown as Record<string, unknown>;
+      expect(Object.getPrototypeOf(bead)).toBe(Object.prototype);
+      expect(bead.assignee).toBeUndefined();
+      expect(bead.due_at).toBeUndefined();
+      expect(Object.keys(bead)).toContain('__proto__');
+    }
+  });
 });
