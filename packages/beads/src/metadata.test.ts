@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { initStore } from './location.js';
 import { BeadStore } from './store.js';
 import { createBead, updateBead } from './mutations.js';
+import { canonicalBead } from './record.js';
 import { foldOperations } from './fold.js';
 import { parseOpLine } from './log.js';
 import { foldLog } from './fold-stream.js';
@@ -118,6 +119,7 @@ describe('metadata across clones', () => {
       expect(bead.assignee).toBeUndefined();
       expect(bead.due_at).toBeUndefined();
       expect(Object.keys(bead)).toContain('__proto__');
+      expect(JSON.parse(JSON.stringify(canonicalBead(bead as never)))).toEqual(JSON.parse(JSON.stringify(bead))); // the cache keeps what the fold has
     }
   });
 });

@@ -12,7 +12,8 @@ const KNOWN = new Set(ORDER);
 export function canonicalBead(bead: Bead): Bead {
   const out: Record<string, unknown> = {};
   for (const key of ORDER) if (bead[key] !== undefined) out[key] = bead[key];
-  for (const key of Object.keys(bead).filter((k) => !KNOWN.has(k)).sort()) if (bead[key] !== undefined) out[key] = bead[key];
+  // defined, not assigned: an unknown field named __proto__ stays a field (the fold keeps it as one)
+  for (const key of Object.keys(bead).filter((k) => !KNOWN.has(k)).sort()) if (bead[key] !== undefined) Object.defineProperty(out, key, { value: bead[key], enumerable: true, writable: true, configurable: true });
   return out as Bead;
 }
 
