@@ -145,4 +145,20 @@ describe('bd sync in odd layouts', () => {
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { lost_claims: unknown[] }).lost_claims).toEqual([{ id, title: 'contested', holder: 'bob', lost_by: 'alice' }]);
   });
+
+  it('shares the log where the user\'s .gitignore ignores *.jsonl', () => {
+    const { dirs: [a, b] } = repos(2);
+    writeFileSync(join(a!, '.gitignore'), '*.jsonl\n');
+    git(a!, 'add', '.gitignore');
+    git(a!, 'commit', '-qm', 'ignore jsonl');
+    bd(a!, ['init', '--prefix', 'gt']);
+    const id = bdJson<{ id: string }>(a!, ['create', 'shared anyway']).id;
+    const r = bd(a!, ['sync']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(git(a!, 'show', 'HEAD:.beads/ops.jsonl')).toContain(id);
+    expect(git(a!, 'status', '--porcelain')).toBe('');
+    git(b!, 'pull', '-q', '--no-rebase');
+    expect(ids(b!)).toEqual([id]);
+  });
 });

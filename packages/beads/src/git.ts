@@ -157,9 +157,12 @@ function gitSync(git: Git, args: string[]): string {
   return r.stdout;
 }
 
-/** Stages and commits exactly these paths (whatever else is staged stays staged); false when they hold no change. */
+/**
+ * Stages and commits exactly these paths (whatever else is staged stays staged); false when they hold no change.
+ * Named one by one, they are added even where a .gitignore pattern (a user's `*.jsonl`) would ignore them.
+ */
 export function commitPathsSync(git: Git, paths: string[], message: string): boolean {
-  gitSync(git, ['add', '--', ...paths]);
+  gitSync(git, ['add', '--force', '--', ...paths]);
   try {
     gitSync(git, ['commit', '--quiet', '--no-verify', '-m', message, '--only', '--', ...paths]);
     return true;
