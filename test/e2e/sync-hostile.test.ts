@@ -161,4 +161,29 @@ describe('bd sync in odd layouts', () => {
     git(b!, 'pull', '-q', '--no-rebase');
     expect(ids(b!)).toEqual([id]);
   });
+
+  it.each([
+    ['a fast-forward', false],
+    ['a merge', true],
+  ])('puts back an operation that a commit on another clone removed from the log (%s)', (_name, writeHere) => {
+    const { dirs: [a, b] } = repos(2);
+    bd(a!, ['init', '--prefix', 'gt']);
+    const made = ['one', 'two', 'three'].map((t) => bdJson<{ id: string }>(a!, ['create', t]).id);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    git(b!, 'pull', '-q', '--no-rebase');
+    // b's hand edit (or a merge resolved by hand) drops the second line, and is pushed
+    const log = join(b!, '.beads', 'ops.jsonl');
+    writeFileSync(log, readFileSync(log, 'utf8').split('\n').filter((_, i) => i !== 1).join('\n'));
+    git(b!, 'commit', '-qam', 'drop a line');
+    git(b!, 'push', '-q');
+    if (writeHere) made.push(bdJson<{ id: string }>(a!, ['create', 'four']).id);
+    const r = bd(a!, ['sync']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(ids(a!)).toEqual([...made].sort());
+    expect(git(a!, 'status', '--porcelain')).toBe('');
+    expect(bd(b!, ['sync']).code).toBe(0);
+    expect(ids(b!)).toEqual([...made].sort());
+    expect(hash(b!)).toBe(hash(a!));
+  });
 });

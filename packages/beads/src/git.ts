@@ -144,9 +144,9 @@ export class GitFailed extends Error {
   }
 }
 
-function spawnGit(cwd: string, args: string[], config: string[] = []): { status: number | null; stdout: string; stderr: string } {
+function spawnGit(cwd: string, args: string[], config: string[] = [], extra: { env?: Record<string, string>; input?: string } = {}): { status: number | null; stdout: string; stderr: string } {
   gitEnv();
-  const r = spawnSync('git', [...config.flatMap((c) => ['-c', c]), ...args], { cwd, encoding: 'utf8', env: process.env, maxBuffer: 1 << 30 });
+  const r = spawnSync('git', [...config.flatMap((c) => ['-c', c]), ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...extra.env }, input: extra.input, maxBuffer: 1 << 30 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -222,6 +222,32 @@ function userAttributesFile(git: Git): string | null {
 export function rootWithOnlySync(git: Git, commit: string, paths: string[]): boolean {
   if (gitSync(git, ['rev-list', '--parents', '-n', '1', commit]).trim().split(' ').length !== 1) return false;
   return gitSync(git, ['ls-tree', '-r', '--name-only', '-z', commit]).split('\0').filter(Boolean).every((p) => paths.includes(p));
+}
+
+/** A file's text at a revision, or null when it is not there. Synchronous. */
+export function showSync(git: Git, rev: string, path: string): string | null {
+  const r = spawnGit(git.root, ['cat-file', 'blob', `${rev}:${path}`]);
+  return r.status === 0 ? r.stdout : null;
+}
+
+/** The tree of `rev` with one file's content replaced by `text` (built in a private index; nothing else moves). */
+export function treeWithFileSync(git: Git, rev: string, path: string, text: string): string {
+  const blob = gitSyncWith(git, ['hash-object', '-w', '--stdin'], { input: text }).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'bd-index-'));
+  try {
+    const env = { GIT_INDEX_FILE: join(dir, 'index') };
+    gitSyncWith(git, ['read-tree', rev], { env });
+    gitSyncWith(git, ['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], { env });
+    return gitSyncWith(git, ['write-tree'], { env }).trim();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function gitSyncWith(git: Git, args: string[], extra: { env?: Record<string, string>; input?: string }): string {
+  const r = spawnGit(git.root, args, [], extra);
+  if (r.status !== 0) throw new GitFailed(args, r.status, r.stdout, r.stderr);
+  return r.stdout;
 }
 
 export function commitTreeSync(git: Git, tree: string, parents: string[], message: string): string {

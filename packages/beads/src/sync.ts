@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { BeadsError, gitFailure } from './errors.js';
 import { acquireLock, withLock } from './lock.js';
-import { appendLines } from './log.js';
+import { appendLines, parseOpLine } from './log.js';
 import { QUARANTINE_FILE } from './quarantine.js';
 import { CONFIG_FILE, LOG_FILE, type BeadStore } from './store.js';
 import type { HotIndex } from './hot-index.js';
@@ -128,11 +128,12 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
       // rewrites it, and the log git commits is the one the work tree holds (a torn tail repaired first).
       const step = lockedStep(() => withLock(store.lockPath, () => {
         if (existsSync(store.logPath)) appendLines(store.logPath, []);
-        const local = opsById(readLog(store.logPath));
+        const localLog = readLog(store.logPath);
+        const local = opsById(localLog);
         const fresh = missingFrom(theirs, local);
         noteHolders(fresh);
         const didCommit = git.commitPathsSync(repo, storePaths(), options.message ?? `bd sync: ${missingFrom(local, theirs).length} operation(s)`);
-        const merged = fetched ? mergeRemote(repo, remoteRev, storePaths(), unionPaths) : 'up-to-date';
+        const merged = fetched ? mergeRemote(repo, remoteRev, storePaths(), unionPaths, logRel, localLog) : 'up-to-date';
         return { local, fresh, didCommit, merged };
       }));
       outgoing = missingFrom(step.local, theirs);
@@ -191,13 +192,15 @@ async function refuseOperationInProgress(repo: git.Git): Promise<void> {
  * Brings the remote branch into HEAD without a merge in the work tree: the merge is computed on trees
  * (git merge-tree), then the work tree and index move from HEAD to the result as a checkout does, and HEAD
  * follows. So a conflict anywhere leaves nothing half-done (no MERGE_HEAD, no conflict markers), and the
- * user's staged and unstaged changes to other files stay exactly as they were, never stashed. Synchronous.
+ * user's staged and unstaged changes to other files stay exactly as they were, never stashed. An operation of
+ * the local log that the result lacks (a commit elsewhere removed its line: a hand edit, a merge resolved by
+ * hand) is put back: the log only grows, and an acknowledged write is never lost. Synchronous.
  */
-function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPaths: string[]): 'up-to-date' | 'fast-forward' | 'merged' {
+function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPaths: string[], logRel: string, localLog: string | null): 'up-to-date' | 'fast-forward' | 'merged' {
   const head = git.revParseSync(repo, 'HEAD');
   const theirs = git.revParseSync(repo, rev);
   if (!theirs || (head && git.isAncestorSync(repo, theirs, head))) return 'up-to-date';
-  let target = theirs;
+  let tree = `${theirs}^{tree}`;
   let how: 'fast-forward' | 'merged' = 'fast-forward';
   if (!head || !git.isAncestorSync(repo, head, theirs)) {
     let merged = head ? git.mergeTreeSync(repo, head, theirs, unionPaths) : { tree: null, conflicts: [], unrelated: true };
@@ -212,15 +215,40 @@ function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPath
       if (others.length) throw new BeadsError('sync_failed', `merging ${rev} conflicts in files that are not the store's (${others.join(', ')}): merge by hand (git pull), then bd sync; nothing was changed`, { conflicts: others });
       throw new BeadsError('sync_failed', `merging ${rev} conflicts in the store's files (${merged.conflicts.join(', ')}): merge them by hand (git pull), then bd sync; nothing was changed`, { conflicts: merged.conflicts });
     }
-    target = git.commitTreeSync(repo, merged.tree, [head!, theirs], `Merge remote-tracking branch '${rev}'`);
+    tree = merged.tree;
     how = 'merged';
   }
+  const mergedLog = git.showSync(repo, tree, logRel);
+  const lost = removedOps(localLog, mergedLog);
+  if (lost.length) tree = git.treeWithFileSync(repo, tree, logRel, `${mergedLog ?? ''}${mergedLog && !mergedLog.endsWith('\n') ? '\n' : ''}${lost.join('\n')}\n`);
+  const restoring = lost.length ? `; ${lost.length} operation(s) it removed from ${logRel} put back` : '';
+  let target = theirs;
+  if (how === 'merged') target = git.commitTreeSync(repo, tree, [head!, theirs], `Merge remote-tracking branch '${rev}'${restoring}`);
+  else if (lost.length) target = git.commitTreeSync(repo, tree, [theirs], `bd sync: ${rev}${restoring}`);
   const blocked = head ? git.moveWorkTreeSync(repo, head, target) : [];
   if (blocked.length) {
     throw new BeadsError('sync_failed', `the changes coming from ${rev} touch files you have changed and not committed (${blocked.join(', ')}): commit them, or set them aside (git stash), then bd sync; nothing was changed`, { files: blocked });
   }
   git.updateHeadSync(repo, target, head!, `bd sync: ${how === 'merged' ? `merge ${rev}` : `fast-forward to ${rev}`}`);
   return how;
+}
+
+/** The valid operation lines of `local` whose operation `merged` lacks, in their order (corrupt lines never count). */
+function removedOps(local: string | null, merged: string | null): string[] {
+  if (!local) return [];
+  const kept = opsById(merged);
+  const out: string[] = [];
+  for (const raw of local.split('\n')) {
+    const line = raw.replace(/^\uFEFF/, '').replace(/\r$/, '');
+    const id = HEAD.exec(line)?.[1];
+    if (id && kept.has(id)) continue;
+    const op = parseOpLine(line);
+    if (typeof op !== 'string' && !kept.has(op.op_id)) {
+      kept.set(op.op_id, op); // a duplicated line is put back once
+      out.push(line);
+    }
+  }
+  return out;
 }
 
 /** A push the remote refused for a reason other than a race (a hook, a protected branch), or retried out. */
