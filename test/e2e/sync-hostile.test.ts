@@ -186,4 +186,20 @@ describe('bd sync in odd layouts', () => {
     expect(ids(b!)).toEqual([...made].sort());
     expect(hash(b!)).toBe(hash(a!));
   });
+
+  it('syncs with the branch the local one tracks, also under another name (main tracking origin/master)', () => {
+    const { dirs: [a, b] } = repos(2);
+    bd(a!, ['init', '--prefix', 'gt']);
+    const first = bdJson<{ id: string }>(a!, ['create', 'of a']).id;
+    expect(bd(a!, ['sync']).code).toBe(0);
+    const trunk = git(a!, 'rev-parse', '--abbrev-ref', 'HEAD').trim();
+    git(b!, 'pull', '-q', '--no-rebase');
+    git(b!, 'branch', '-m', trunk, 'mine'); // still tracking origin/<trunk>
+    const second = bdJson<{ id: string }>(b!, ['create', 'of b']).id;
+    const r = bdJson<{ remote: string; branch: string; pushed: boolean }>(b!, ['sync']);
+    expect([r.remote, r.branch, r.pushed]).toEqual(['origin', trunk, true]);
+    expect(git(b!, 'ls-remote', '--heads', 'origin').trim().split('\n')).toHaveLength(1);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    expect(ids(a!)).toEqual([first, second].sort());
+  });
 });

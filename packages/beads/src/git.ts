@@ -43,14 +43,25 @@ export function currentBranch(git: Git): string {
   return head.startsWith('ref: refs/heads/') ? head.slice('ref: refs/heads/'.length) : 'HEAD';
 }
 
-/** The remote the branch tracks, else `origin` when it exists, else the only remote, else null. One call. */
-export async function remoteFor(git: Git, branch: string): Promise<string | null> {
-  const lines = (await git.raw.raw(['config', '--get-regexp', '^(branch\\..*\\.remote|remote\\..*\\.url)$']).catch(() => '')).split('\n').filter(Boolean);
-  const configured = lines.find((l) => l.startsWith(`branch.${branch}.remote `));
-  if (configured) return configured.slice(configured.indexOf(' ') + 1).trim();
-  const remotes = lines.filter((l) => l.startsWith('remote.')).map((l) => l.slice('remote.'.length, l.indexOf('.url ')));
-  if (remotes.includes('origin')) return 'origin';
-  return remotes.length === 1 ? remotes[0]! : null;
+/**
+ * The remote the branch tracks, else `origin` when it exists, else the only remote, else null; and the branch
+ * there: the one it tracks (branch.<b>.merge, which may have another name: main tracking origin/trunk), else
+ * the same name. One call.
+ */
+export async function remoteFor(git: Git, branch: string): Promise<{ remote: string; branch: string } | null> {
+  const lines = (await git.raw.raw(['config', '--get-regexp', '^(branch\\..*\\.(remote|merge)|remote\\..*\\.url)$']).catch(() => '')).split('\n').filter(Boolean);
+  const value = (key: string): string | undefined => {
+    const line = lines.find((l) => l.startsWith(`${key} `));
+    return line?.slice(line.indexOf(' ') + 1).trim();
+  };
+  const configured = value(`branch.${branch}.remote`);
+  if (configured && configured !== '.') {
+    const merge = value(`branch.${branch}.merge`);
+    return { remote: configured, branch: merge?.startsWith('refs/heads/') ? merge.slice('refs/heads/'.length) : branch };
+  }
+  const remotes = lines.filter((l) => l.startsWith('remote.') && l.includes('.url ')).map((l) => l.slice('remote.'.length, l.indexOf('.url ')));
+  const remote = remotes.includes('origin') ? 'origin' : remotes.length === 1 ? remotes[0]! : null;
+  return remote ? { remote, branch } : null;
 }
 
 export async function fetch(git: Git, remote: string, branch: string): Promise<boolean> {

@@ -90,10 +90,11 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
   const release = acquireLock(join(store.dir, 'lock.sync'), { timeoutMs: 300_000 });
   try {
     await refuseOperationInProgress(repo);
-    const branch = git.currentBranch(repo);
-    if (branch === 'HEAD') throw new BeadsError('sync_failed', `${repo.root} is on a detached HEAD: check out a branch to sync`);
-    const remote = await git.remoteFor(repo, branch);
-    if (!remote) throw new BeadsError('no_remote', `no git remote to sync with in ${repo.root}: add one (git remote add origin <url>), then bd sync`);
+    const localBranch = git.currentBranch(repo);
+    if (localBranch === 'HEAD') throw new BeadsError('sync_failed', `${repo.root} is on a detached HEAD: check out a branch to sync`);
+    const upstream = await git.remoteFor(repo, localBranch);
+    if (!upstream) throw new BeadsError('no_remote', `no git remote to sync with in ${repo.root}: add one (git remote add origin <url>), then bd sync`);
+    const { remote, branch } = upstream; // the branch there, which the local one may track under another name
     const maxRetries = options.maxRetries ?? 10;
     const remoteRev = `${remote}/${branch}`;
     let outgoing: Seen[] = [];
