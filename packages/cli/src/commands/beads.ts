@@ -1,7 +1,7 @@
 // bd create, show, update, close, reopen, delete.
 import type { Argv } from 'yargs';
-import { BeadsError, assertNoControl, createBead, deleteBeads, heartbeatBeads, parseDuration, reopenBeads, updateBead, type Bead, type BeadStore, type ManyOptions } from '@gastown/beads';
-import { closeStep } from '@gastown/molecules';
+import { BeadsError, createBead, deleteBeads, heartbeatBeads, parseDuration, reopenBeads, updateBead, type Bead, type BeadStore, type ManyOptions } from '@gastown/beads';
+import { closeSteps } from '@gastown/molecules';
 import { deps, ids, labels, priority, str, when, type Args } from '../args.js';
 import { beadDetail, oneLine } from '../format.js';
 import type { Run } from '../run.js';
@@ -109,17 +109,9 @@ export function registerBeadCommands(y: Argv, run: Run): Argv {
         }),
       run((ctx, a) => {
         const timeout = parseDuration(str(a, 'gate-timeout')!, '--gate-timeout');
-        const reason = str(a, 'reason');
-        if (reason) assertNoControl(reason, 'reason', 'text');
-        // Every bead is checked before the first closes; a step's gates can only be known by running them.
-        const targets = byStore(ctx, ids(a)).flatMap(({ store, ids: group }) => group.map((id) => ({ store, id: store.resolveId(id) })));
-        const unique = targets.filter((t, i) => targets.findIndex((o) => o.id === t.id && o.store.dir === t.store.dir) === i);
-        for (const { store, id } of unique) {
-          const { status } = store.get(id);
-          if (status === 'closed') throw new BeadsError('conflict', `${id} is already closed`, { id });
-          if (status === 'tombstone') throw new BeadsError('not_found', `${id} was deleted`, { id });
-        }
-        const beads = unique.map(({ store, id }) => closeStep(store, ctx.actor, id, { reason, force: Boolean(a.force), gateTimeoutMs: timeout }).bead);
+        // all or nothing: every step's gates run before any bead closes (closeSteps)
+        const targets = ids(a).map((id) => ({ store: ctx.storeFor(id), id }));
+        const beads = closeSteps(ctx.actor, targets, { reason: str(a, 'reason'), force: Boolean(a.force), gateTimeoutMs: timeout }).map((r) => r.bead);
         ctx.out(beads, (bs) => bs.map((b) => `Closed ${b.id}: ${oneLine(b.title)}`).join('\n'));
       }),
     )
