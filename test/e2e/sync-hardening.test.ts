@@ -165,15 +165,20 @@ describe('bd sync under load and in a messy work tree', () => {
   it('leaves staged work staged, unstashed, when incoming changes touch a staged file, and says which', () => {
     const { dirs: [a, b] } = clones(2);
     writeFileSync(join(a!, 'README'), 'changed on a\n');
-    git(a!, 'commit', '-qam', 'a: README');
+    writeFileSync(join(a!, 'added.txt'), 'added on a\n');
+    git(a!, 'add', 'README', 'added.txt');
+    git(a!, 'commit', '-qm', 'a: README and added.txt');
     git(a!, 'push', '-q', 'origin', 'HEAD');
     bdJson(b!, ['create', 'bead of b']);
     writeFileSync(join(b!, 'README'), 'staged on b\n');
     writeFileSync(join(b!, 'new.txt'), 'unrelated new file\n');
+    writeFileSync(join(b!, 'added.txt'), 'untracked on b\n');
     git(b!, 'add', 'README', 'new.txt');
     const r = bd(b!, ['sync']);
     expect(r.code).toBe(10);
-    expect(r.stderr).toMatch(/README/);
+    // every path in the way is named at once (git itself stops at the first)
+    expect(r.stderr).toMatch(/\((README, added\.txt|added\.txt, README)\)/);
+    expect(readFileSync(join(b!, 'added.txt'), 'utf8')).toBe('untracked on b\n');
     expect(r.stderr).not.toMatch(/new\.txt/);
     expect(r.stderr).toMatch(/commit .* or set .* aside/);
     expect(git(b!, 'stash', 'list')).toBe('');

@@ -62,7 +62,7 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
   const warnings: string[] = [];
   const attributes = join(dirname(store.dir), '.gitattributes');
   const attrText = existsSync(attributes) ? readFileSync(attributes, 'utf8') : '';
-  if (!attrText.includes(`${LOG_FILE} merge=union`)) warnings.push(`${attributes} lacks "${GITATTRIBUTES_LINE}": merges of the log may conflict`);
+  if (!attrText.includes(`${LOG_FILE} merge=union`)) warnings.push(`${attributes} lacks "${GITATTRIBUTES_LINE}": bd sync merges the log as a union anyway, but a git merge or pull by hand may conflict in it; add the line and commit it`);
   if (inMemory) warnings.push(`the cache could not be written to ${store.cacheDir} (is the disk full or read-only?): commands fold the log in memory, which is slower`);
   const torn = tornTail(store.logPath);
   const tornReport = torn ? { file: store.displayLogPath, ...torn } : null;

@@ -83,7 +83,9 @@ export function gitFailure(err: unknown, what: string): BeadsError {
   if (/not a git repository|does not appear to be a git repository|repository .* not found|could not read from remote/i.test(text)) {
     return new BeadsError('sync_failed', `${what}: the remote is not a reachable git repository (${text.split('\n')[0]})`);
   }
-  return new BeadsError('sync_failed', `${what}: ${text.split('\n').slice(0, 3).join(' ')}`);
+  // git's own words, whole sentences: its hints (advice on what git would do next) are left out, not cut mid-way
+  const said = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^hint:/i.test(l));
+  return new BeadsError('sync_failed', `${what}: ${said.slice(0, 12).join(' ')}${said.length > 12 ? ' ...' : ''}`);
 }
 
 /** What each errno means for a person, and what to do about it. */

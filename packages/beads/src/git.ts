@@ -273,9 +273,17 @@ export function commitTreeSync(git: Git, tree: string, parents: string[], messag
 export function moveWorkTreeSync(git: Git, from: string, to: string): string[] {
   const r = spawnGit(git.root, ['read-tree', '-m', '-u', from, to]);
   if (r.status === 0) return [];
-  const blocked = [...`${r.stderr}${r.stdout}`.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
-  if (!blocked.length) throw new GitFailed(['read-tree'], r.status, r.stdout, r.stderr);
-  return [...new Set(blocked)];
+  const named = [...`${r.stderr}${r.stdout}`.matchAll(/'([^']+)'/g)].map((m) => m[1]!);
+  if (!named.length) throw new GitFailed(['read-tree'], r.status, r.stdout, r.stderr);
+  // read-tree stops at the first such path: name them all, so one fix is enough (the paths the move changes
+  // that hold uncommitted changes, staged or not, or that are untracked here)
+  const list = (args: string[]): string[] => {
+    const out = spawnGit(git.root, args);
+    return out.status === 0 ? out.stdout.split('\0').filter(Boolean) : [];
+  };
+  const moved = new Set(list(['diff', '--name-only', '-z', '--no-renames', from, to]));
+  const local = [...list(['diff', '--name-only', '-z', '--no-renames', from]), ...list(['ls-files', '-z', '--others', '--exclude-standard'])];
+  return [...new Set([...named, ...local.filter((p) => moved.has(p))])];
 }
 
 /** Points HEAD's branch at `to`, only if it still is at `from`. */

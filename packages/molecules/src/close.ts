@@ -167,7 +167,7 @@ export function closeSteps(actor: string, targets: CloseTarget[], options: Close
   const when = planned.some((p) => p.runs.length) ? 'while the gates ran' : 'meanwhile';
   const groups = byStore(planned);
   // stores cannot be locked together: each is checked before the first is written
-  if (groups.length > 1) for (const group of groups) closeOps(group[0]!.store.view(), group, options, when);
+  if (groups.length > 1) for (const group of groups) group[0]!.store.read((view) => closeOps(view, group, options, when));
   const alsoClosed = new Map<Planned, string[]>();
   for (const group of groups) {
     const { result } = group[0]!.store.write<string[][]>(actor, (view) => closeOps(view, group, options, when));

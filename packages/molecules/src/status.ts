@@ -61,15 +61,17 @@ export function moleculeStatus(store: BeadStore, idInput: string, options: Statu
   const root = store.get(idInput);
   const meta = root.metadata as { molecule?: string; steps?: StepRef[] } | undefined;
   if (root.issue_type !== 'molecule' || !meta?.steps) throw new BeadsError('invalid_input', `${root.id} is not a poured molecule`, { id: root.id });
-  const view = store.view();
   const beads = new Map<string, Bead>();
   const logIds = new Map<string, string>();
-  for (const s of meta.steps) {
-    const state = view.state(s.id);
-    if (!state) continue;
-    beads.set(s.path, state.bead);
-    logIds.set(state.logId, s.id);
-  }
+  // through store.read, so a cache deleted under the read falls back to a fold in memory
+  store.read((view) => {
+    for (const s of meta.steps!) {
+      const state = view.state(s.id);
+      if (!state) continue;
+      beads.set(s.path, state.bead);
+      logIds.set(state.logId, s.id);
+    }
+  });
   const claims = options.timings === false ? null : claimTimes(store, logIds);
   const nodes = new Map<string, StepStatus>();
   const top: StepStatus[] = [];
