@@ -48,7 +48,9 @@ describe('the store lock', () => {
       }
       expect(error).toBeInstanceOf(BeadsError);
       expect((error as BeadsError).code).toBe('lock_timeout');
-      expect((error as BeadsError).message).toContain(`locked by process ${process.pid}`);
+      expect((error as BeadsError).message).toMatch(new RegExp(`^the store is locked by process ${process.pid} `));
+      // a lock that guards something else says what
+      expect(() => withLock(path, () => undefined, { timeoutMs: 50, what: 'the town\'s rig registry' })).toThrow(/^the town's rig registry is locked by process/);
     } finally {
       release();
     }

@@ -40,6 +40,8 @@ function ageMs(path: string): number {
 
 export interface LockOptions {
   timeoutMs?: number;
+  /** What the lock guards, for the message when it cannot be had (default "the store"). */
+  what?: string;
 }
 
 /** Runs `fn` holding the lock at `path`. Waits up to timeoutMs (default 30 s) for a live holder. */
@@ -52,7 +54,7 @@ export function withLock<T>(path: string, fn: () => T, options: LockOptions = {}
   }
 }
 
-export function acquireLock(path: string, { timeoutMs = 30_000 }: LockOptions = {}): () => void {
+export function acquireLock(path: string, { timeoutMs = 30_000, what = 'the store' }: LockOptions = {}): () => void {
   const token = `${process.pid} ${hostname()} ${randomToken(10)}\n`;
   const tmp = `${path}.${process.pid}.${randomToken(6)}`;
   const fd = openSync(tmp, 'w');
@@ -74,7 +76,7 @@ export function acquireLock(path: string, { timeoutMs = 30_000 }: LockOptions = 
       if (holder !== null && !holderAlive(holder)) breakStaleLock(path, holder);
       else {
         if (Date.now() > deadline) {
-          throw new BeadsError('lock_timeout', `the store is locked by process ${holder?.split(' ')[0] ?? '?'} (${path}); try again, or remove the file if no bd is running`, { lock: path });
+          throw new BeadsError('lock_timeout', `${what} is locked by process ${holder?.split(' ')[0] ?? '?'} (${path}); try again, or remove the file if no bd or gt is running`, { lock: path });
         }
         sleepSync(wait);
         wait = Math.min(wait * 2, 25);

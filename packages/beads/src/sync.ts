@@ -87,7 +87,7 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
   // The files that only ever grow by appended lines, merged as a union even where .gitattributes does not say so.
   const unionPaths = [logRel, rel(join(store.dir, QUARANTINE_FILE))];
   const storePaths = (): string[] => [store.logPath, join(store.dir, QUARANTINE_FILE), join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(dirname(store.dir), '.gitattributes')].filter(existsSync).map(rel);
-  const release = acquireLock(join(store.dir, 'lock.sync'), { timeoutMs: 300_000 });
+  const release = acquireLock(join(store.dir, 'lock.sync'), { timeoutMs: 300_000, what: 'bd sync in this clone' });
   try {
     await refuseOperationInProgress(repo);
     const localBranch = git.currentBranch(repo);

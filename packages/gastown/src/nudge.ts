@@ -43,5 +43,5 @@ export function nudgeAgent(town: Town, agent: Agent, text: string, options: { re
       if (waitUntil(() => !cursorLine(socket, agent.session).includes(mark), 1500)) return { agent: agent.address, attempts: attempt };
     }
     throw new BeadsError('conflict', `the text sent to ${agent.address} was typed but not submitted after ${retries} presses of Enter; the session may be busy (gt peek ${agent.address})`, { agent: agent.address });
-  }, { timeoutMs: 120_000 });
+  }, { timeoutMs: 120_000, what: `the nudges to ${agent.session}` });
 }

@@ -29,7 +29,7 @@ function updateRigs<T>(town: Town, change: (rigs: RigEntry[]) => { rigs: RigEntr
       writeJsonAtomic(join(town.root, RIGS_FILE), { rigs });
       return result;
     },
-    { timeoutMs: 60_000 },
+    { timeoutMs: 60_000, what: 'the town\'s rig registry' },
   );
 }
 

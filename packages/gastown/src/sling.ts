@@ -83,7 +83,7 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
       addWorktree(paths.clone, agent.cwd, branch);
       return { name, agent, branch };
     },
-    { timeoutMs: 120_000 },
+    { timeoutMs: 120_000, what: `choosing a polecat name in rig ${rig}` },
   );
   let hooked = false;
   try {
