@@ -91,7 +91,7 @@ interface Fields {
 }
 
 const fieldsArb = fc.record(
-  { description: opt(text), priority: opt(fc.constantFrom(...NUMBERS)), type: opt(fc.constantFrom(...TYPES)), assignee: opt(text), defer: opt(fc.constantFrom(...DATES)), due: opt(fc.constantFrom(...DATES)), externalRef: opt(text) },
+  { description: opt(fc.oneof(text, fc.constant('-'))), priority: opt(fc.constantFrom(...NUMBERS)), type: opt(fc.constantFrom(...TYPES)), assignee: opt(fc.oneof(text, fc.constantFrom(ACTOR, ` ${ACTOR} `, 'other'))), defer: opt(fc.constantFrom(...DATES)), due: opt(fc.constantFrom(...DATES)), externalRef: opt(text) },
   { requiredKeys: [] },
 );
 
@@ -213,8 +213,9 @@ const pieces = (values: string[]) => values.flatMap((v) => v.split(',')).map((x)
 
 /** close, reopen, delete, heartbeat: several ids, every one resolved before anything is written. */
 function manyIds(verb: 'close' | 'reopen' | 'delete' | 'heartbeat', extra: fc.Arbitrary<string[]>) {
-  return fc.tuple(ids, extra).map(([targets, more]): Command => ({
-    args: [verb, ...targets, ...more],
+  // With `split`, the options come first and `--` sits among the ids: every id after it is an id too.
+  return fc.tuple(ids, extra, fc.option(fc.nat(2), { nil: undefined, freq: 3 })).map(([targets, more, split]): Command => ({
+    args: split === undefined ? [verb, ...targets, ...more] : [verb, ...more, ...targets.slice(0, split), '--', ...targets.slice(split)],
     mustFail: (s) => {
       if (targets.some((t) => t.trim() === '')) return 'an id is empty';
       for (const t of pieces(targets)) {
@@ -241,12 +242,16 @@ function manyIds(verb: 'close' | 'reopen' | 'delete' | 'heartbeat', extra: fc.Ar
       const want = { close: 'closed', reopen: 'open', delete: 'tombstone', heartbeat: undefined }[verb];
       const zeroLease = /^0+[smhdw]$/.test((more[more.indexOf('--lease') + 1] ?? '').trim());
       const off = last.find((r) => (want ? r.status !== want : !r.lease_expires_at && !zeroLease));
-      return off ? `${verb} left ${off.id} ${off.status}${want ? '' : ' without a lease'}` : undefined;
+      if (off) return `${verb} left ${off.id} ${off.status}${want ? '' : ' without a lease'}`;
+      const why = more.includes('--reason') ? more[more.indexOf('--reason') + 1]! : '';
+      const field = verb === 'close' ? 'close_reason' : verb === 'delete' ? 'delete_reason' : undefined;
+      const lost = field && why.trim() ? last.find((r) => r[field] !== why) : undefined;
+      return lost ? `--reason ${show(why)} stored on ${lost.id} as ${show(lost[field!])}` : undefined;
     },
   }));
 }
 
-const reason = fc.constantFrom<string[]>([], ['--reason', 'done'], ['--reason', ''], ['--reason', 'a\x1b[2Jb']);
+const reason = fc.constantFrom<string[]>([], ['--reason', 'done'], ['--reason', ''], ['--reason', 'a\x1b[2Jb'], ['--reason', '-']);
 const close = manyIds('close', fc.tuple(reason, fc.constantFrom<string[]>([], [], ['--gate-timeout', '0s'], ['--gate-timeout', '-1m'], ['--force'])).map(([r, g]) => [...r, ...g]));
 const reopen = manyIds('reopen', reason);
 const remove = manyIds('delete', reason);

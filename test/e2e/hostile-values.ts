@@ -28,6 +28,8 @@ export const id = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom('ab', 'gt-ab', 'e1', 'b1', 'd', 'f1', 'gt-aa1 ') },
   { weight: 2, arbitrary: fc.constantFrom('gt-', 'gt-a', 'aa', 'a', 'gt', 'gt-wisp-', 'gt-wisp-m', 'wisp-m1') },
   { weight: 1, arbitrary: fc.constantFrom('gt-zzzzzzzzzz', 'nope', '', ' ', 'gt-aa1\n', '\x1b[2Jgt-aa1', 'gt-aa1 gt-aa2', '-', 'gt-aa1,gt-aa2') },
+  // what a parser may drop or read as something else: a lone -, a negative or float-looking number, options
+  { weight: 1, arbitrary: fc.constantFrom('-', '-1', '1e3', '0x1', '-x', '--no-x', '--title.x=1') },
 );
 export const ids = fc.array(id, { minLength: 1, maxLength: 3 });
 export const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 2 });

@@ -39,6 +39,8 @@ describe('empty values (issue 10, items 15 and 20a)', () => {
     refused(dir, ['close', a, ''], 4, /an empty id was given/);
     refused(dir, ['delete', ' ', a], 4, /an empty id was given/);
     refused(dir, ['update', '', '--title', 'x'], 4, /an empty id was given/);
+    refused(dir, ['mol', 'burn', ' '], 4, /an empty id was given/);
+    refused(dir, ['mol', 'squash', ''], 4, /an empty id was given/);
     refused(dir, ['dep', 'add', a, ''], 4, /an empty id was given/);
     refused(dir, ['dep', 'remove', a, ''], 4, /an empty id was given/);
     refused(dir, ['comment', '', 'text'], 4, /an empty id was given/);
@@ -62,6 +64,79 @@ describe('empty values (issue 10, items 15 and 20a)', () => {
     refused(dir, ['create', 'x', '-l', 'a,,b'], 4, /label must not be empty/);
     refused(dir, ['create', 'x', '--labels='], 4, /label must not be empty/);
     expect(bdJson<{ labels: string[] }[]>(dir, ['show', a])[0]!.labels).toEqual(['keep']);
+  });
+});
+
+describe('arguments the parser would drop or reinterpret', () => {
+  it('refuses a lone - as an id in every command that takes ids (it was dropped: bd close a - closed a)', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    const b = create(dir, 'b');
+    for (const cmd of [['show'], ['close'], ['delete'], ['reopen'], ['heartbeat'], ['comments'], ['history'], ['mol', 'status'], ['mol', 'next'], ['dep', 'tree']]) {
+      refused(dir, [...cmd, '-'], 3, /no bead -$/);
+    }
+    for (const cmd of [['mol', 'burn'], ['mol', 'squash']]) refused(dir, [...cmd, '-'], 4, /- is not a wisp/);
+    refused(dir, ['close', a, '-'], 3, /no bead -$/);
+    refused(dir, ['delete', '-', a], 3, /no bead -$/);
+    refused(dir, ['reopen', '-', b], 3, /no bead -$/);
+    refused(dir, ['heartbeat', '-', a], 3, /no bead -$/);
+    refused(dir, ['update', '-', '--title', 'x'], 3, /no bead -$/);
+    refused(dir, ['dep', 'add', a, '-'], 3, /no bead -$/);
+    refused(dir, ['dep', 'add', '-', a], 3, /no bead -$/);
+    refused(dir, ['dep', 'remove', a, '-'], 3, /no bead -$/);
+    refused(dir, ['label', 'add', '-', 'x'], 3, /no bead -$/);
+    refused(dir, ['comment', '-', 'text'], 3, /no bead -$/);
+    expect(bdJson<{ status: string }[]>(dir, ['show', a, b]).map((x) => x.status)).toEqual(['open', 'open']);
+  });
+
+  it('takes a lone - as an option value literally (--reason - was stored as no reason, --description - was a usage error)', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    expect(bdJson<{ description: string }>(dir, ['update', a, '--description', '-']).description).toBe('-');
+    expect(bdJson<{ title: string }>(dir, ['create', '-']).title).toBe('-');
+    expect(bdJson<{ text: string }>(dir, ['comment', a, '-']).text).toBe('-');
+    expect(bdJson<{ close_reason?: string }[]>(dir, ['close', a, '--reason', '-'])[0]!.close_reason).toBe('-');
+  });
+
+  it('after -- every argument is a positional, none ignored (bd close a -- b closed a only)', () => {
+    const dir = store();
+    const [a, b, c] = [create(dir, 'a'), create(dir, 'b'), create(dir, 'c')];
+    const closed = bd(dir, ['--json', 'close', a, '--', b]);
+    expect(closed.code).toBe(0);
+    expect(JSON.parse(closed.stdout).map((x: { id: string }) => x.id)).toEqual([a, b]);
+    expect(JSON.parse(bd(dir, ['show', '--json', '--', c]).stdout)[0].id).toBe(c);
+    const dashed = bd(dir, ['create', '--json', '--', '-x']);
+    expect(dashed.code).toBe(0);
+    expect(JSON.parse(dashed.stdout).title).toBe('-x');
+    const before = logOf(dir);
+    const notAnOption = bd(dir, ['close', '--json', c, '--', '--reason', 'r']);
+    expect(notAnOption.code).toBe(3);
+    expect(JSON.parse(notAnOption.stdout).error.message).toBe('no bead --reason');
+    const unknown = bd(dir, ['update', c, '--', 'x']);
+    expect({ code: unknown.code, line: unknown.stderr.split('\n')[0] }).toEqual({ code: 2, line: 'bd: Unknown argument: x' });
+    expect(logOf(dir).equals(before)).toBe(true);
+  });
+
+  it('refuses --no-X for an option that takes a value, dotted options and a value for a flag (they were stored as "false" and "[object Object]")', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    refused(dir, ['update', a, '--no-title'], 2, /--no-title: --title takes a value/);
+    refused(dir, ['update', a, '--no-assignee'], 2, /--no-assignee: --assignee takes a value/);
+    refused(dir, ['create', 'x', '--no-actor'], 2, /--no-actor: --actor takes a value/);
+    refused(dir, ['update', a, '--title.x=3'], 2, /Unknown argument: title.x/);
+    refused(dir, ['list', '--status.a', 'open'], 2, /Unknown argument: status.a/);
+    refused(dir, ['update', a, '--claim=maybe'], 2, /--claim takes no value/);
+    expect(bdJson<{ title: string }[]>(dir, ['show', a])[0]!.title).toBe('a');
+  });
+
+  it('keeps numeric-looking ids and values as written (0012 is not 12, 1e3 is not 1000)', () => {
+    const dir = store();
+    for (const id of ['gt-0012', 'gt-12', 'gt-1000']) create(dir, id, '--id', id);
+    expect(bdJson<{ id: string }[]>(dir, ['show', '0012'])[0]!.id).toBe('gt-0012');
+    refused(dir, ['show', '1e3'], 3, /no bead 1e3$/);
+    refused(dir, ['show', '-1'], 3, /no bead -1$/);
+    const made = bdJson<{ id: string; title: string; assignee: string; labels: string[] }>(dir, ['create', '1e3', '-a', '0x10', '-l', '007']);
+    expect(made).toMatchObject({ title: '1e3', assignee: '0x10', labels: ['007'] });
   });
 });
 

@@ -34,6 +34,13 @@ export function ids(args: Args, key = 'ids'): string[] {
   return parts(args, key, 'an empty id was given') ?? [];
 }
 
+/** One id given as a positional: an empty one is refused here, for commands that look at it before any store does. */
+export function oneId(args: Args, key = 'id'): string {
+  const id = str(args, key)?.trim();
+  if (!id) throw new BeadsError('invalid_input', 'an empty id was given');
+  return id;
+}
+
 /** Comma-separated and/or repeated values where an empty one (`''`, `a,,b`) is a mistake: refused, never skipped. */
 function parts(args: Args, key: string, empty: string): string[] | undefined {
   const out = raw(args, key).flatMap((x) => x.split(',').map((s) => s.trim()));

@@ -1,8 +1,9 @@
 // What bd and gt share as programs: one yargs setup (strict, no camel-case duplicates, a usage error stops
 // before any handler runs), quiet exit when the reader closes the pipe, and the one top-level catch.
-import yargs, { type Argv, type Options } from 'yargs';
+import yargs, { type Argv, type MiddlewareFunction, type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportError, setProgramName, usageError } from './context.js';
+import { checkParsed, markLiterals, unmarkMessage } from './literal-arguments.js';
 import { run, type Run } from './run.js';
 
 export interface ProgramSpec {
@@ -23,8 +24,11 @@ export async function runProgram(spec: ProgramSpec): Promise<void> {
       throw err;
     });
   }
-  const argv = hideBin(process.argv);
-  const json = argv.includes('--json');
+  const { argv, options } = markLiterals(hideBin(process.argv));
+  const json = options.includes('--json');
+  // yargs hands middleware the parser too, whose options are the running command's (its types omit both).
+  type Parser = { getOptions(): Parameters<typeof checkParsed>[1] };
+  const guard = (parsed: Record<string, unknown>, parser: Parser): void => checkParsed(parsed, parser.getOptions(), options);
   let y: Argv = yargs(argv)
     .scriptName(spec.name)
     .usage(`${spec.usage}\n\nUsage: $0 <command> [options]`)
@@ -32,7 +36,10 @@ export async function runProgram(spec: ProgramSpec): Promise<void> {
       json: { type: 'boolean', describe: 'Print one JSON document on stdout (errors as {"error":{"code",...}})', global: true },
       ...spec.options,
     })
-    .parserConfiguration({ 'camel-case-expansion': false })
+    // Values stay strings as written (bd reads numbers itself: 0012 is an id, not 12), and `--title.x` is an
+    // unknown option, not an object in place of the title.
+    .parserConfiguration({ 'camel-case-expansion': false, 'dot-notation': false, 'parse-numbers': false, 'parse-positional-numbers': false })
+    .middleware(guard as unknown as MiddlewareFunction)
     .strict()
     .demandCommand(1, `give a command; ${spec.name} --help lists them`)
     .recommendCommands()
@@ -45,7 +52,7 @@ export async function runProgram(spec: ProgramSpec): Promise<void> {
       // Throwing stops yargs before any handler runs: a command with a bad flag must do nothing. yargs' own
       // complaints (a YError, such as "Not enough arguments following: due") are usage errors too.
       if (err && err.name !== 'YError') throw err;
-      throw usageError(msg ?? err?.message ?? 'invalid usage');
+      throw usageError(unmarkMessage(msg ?? err?.message ?? 'invalid usage'));
     });
   for (const register of spec.commands) y = register(y, run);
   try {

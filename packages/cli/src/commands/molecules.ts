@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { BeadsError, assertNoControl, readyBeads } from '@gastown/beads';
 import { findTown } from '@gastown/gastown';
 import { DEFAULT_WISP_MAX_AGE, burnWisp, expandedStepCount, formatProblem, gcWisps, listMolecules, moleculeProblems, moleculeStatus, pourMolecule, readMoleculeFile, squashWisp, stepCount, type CatalogOptions, type Molecule, type StepStatus } from '@gastown/molecules';
-import { limit, str, values, type Args } from '../args.js';
+import { limit, oneId, str, values, type Args } from '../args.js';
 import { beadList, oneLine } from '../format.js';
 import type { Context } from '../context.js';
 import type { Run } from '../run.js';
@@ -132,9 +132,10 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
         'Replace a wisp with one permanent, closed digest bead in the store',
         (c) => c.positional('id', { type: 'string' }).option('summary', { alias: 'm', type: 'string', describe: 'The digest\'s summary (default: steps done, by whom, how long)' }),
         run((ctx, a) => {
-          const wisps = ctx.storeFor(str(a, 'id'));
-          if (wisps === ctx.store) throw new BeadsError('invalid_input', `${str(a, 'id')} is not a wisp`);
-          const r = squashWisp(ctx.store, wisps, ctx.actor, str(a, 'id')!, str(a, 'summary'));
+          const id = oneId(a);
+          const wisps = ctx.storeFor(id);
+          if (wisps === ctx.store) throw new BeadsError('invalid_input', `${id} is not a wisp`);
+          const r = squashWisp(ctx.store, wisps, ctx.actor, id, str(a, 'summary'));
           ctx.out(r, (x) => `Squashed into ${x.digest.id}: ${oneLine(x.digest.title)} (${x.burned} wisp beads removed)`);
         }),
       )
@@ -143,9 +144,10 @@ export function registerMoleculeCommands(y: Argv, run: Run): Argv {
         'Discard a wisp and its steps',
         (c) => c.positional('id', { type: 'string' }),
         run((ctx, a) => {
-          const wisps = ctx.storeFor(str(a, 'id'));
-          if (wisps === ctx.store) throw new BeadsError('invalid_input', `${str(a, 'id')} is not a wisp`);
-          ctx.out(burnWisp(wisps, str(a, 'id')!), (r) => `Burned ${r.id} (${r.beads} beads)`);
+          const id = oneId(a);
+          const wisps = ctx.storeFor(id);
+          if (wisps === ctx.store) throw new BeadsError('invalid_input', `${id} is not a wisp`);
+          ctx.out(burnWisp(wisps, id), (r) => `Burned ${r.id} (${r.beads} beads)`);
         }),
       )
       .command(
