@@ -191,6 +191,7 @@ const update = fc
         const why = fieldRefusal(f) ?? needLive(s, target);
         if (why || !claim) return why;
         if (f.assignee !== undefined && f.assignee.trim() !== who) return `--claim (for ${who}) and --assignee ${show(f.assignee)} contradict`;
+        if (status !== undefined && status !== 'in_progress') return `--claim (in_progress) and --status ${show(status)} contradict`;
         const held = beadOf(s, target)!;
         const lapsed = held.lease_expires_at !== undefined && Date.parse(held.lease_expires_at) < Date.now();
         if (held.assignee && held.assignee !== who && !lapsed) return `${held.id} is held by ${held.assignee}`;
@@ -203,6 +204,7 @@ const update = fc
         if (r.id !== beadOf(b, target)!.id) return `updated ${r.id}, asked ${target}`;
         if (status !== undefined && !claim && r.status !== status) return `status ${status} stored as ${r.status}`;
         if (claim && r.assignee !== who) return `claimed by ${show(who)} but the assignee is ${show(r.assignee)}`;
+        if (claim && r.status !== 'in_progress') return `claimed but the status is ${r.status}`;
         return undefined;
       },
     };

@@ -140,6 +140,26 @@ describe('arguments the parser would drop or reinterpret', () => {
   });
 });
 
+describe('a claim takes the bead for the actor', () => {
+  it('refuses --assignee (other than the actor) and --status (other than in_progress) with --claim; they left a bead in_progress with nobody, or claimed for someone else', () => {
+    const dir = store();
+    const a = create(dir, 'a');
+    refused(dir, ['update', a, '--claim', '--assignee', ''], 4, /--claim takes the bead for tester: --assignee "" would leave it unassigned/);
+    refused(dir, ['update', a, '--assignee', 'good', '--claim'], 4, /--claim takes the bead for tester: --assignee "good" contradicts it/);
+    refused(dir, ['update', a, '--claim', '-a', 'tester', '--actor', 'other'], 4, /--claim takes the bead for other: --assignee "tester" contradicts it/);
+    refused(dir, ['update', a, '--claim', '--status', 'open'], 4, /--claim sets the status in_progress: --status "open" contradicts it/);
+    refused(dir, ['update', a, '--claim', '--status', 'blocked', '--title', 'new'], 4, /--status "blocked" contradicts it/);
+    expect(bdJson<{ status: string; assignee?: string; title: string }[]>(dir, ['show', a])[0]).toMatchObject({ status: 'open', title: 'a' });
+    expect(bdJson<{ assignee?: string }[]>(dir, ['show', a])[0]!.assignee).toBeUndefined();
+    const mine = bdJson<{ status: string; assignee: string }>(dir, ['update', a, '--claim', '--assignee', ' tester ', '--status', 'in_progress']);
+    expect(mine).toMatchObject({ status: 'in_progress', assignee: 'tester' });
+    const other = bd(dir, ['update', a, '--claim', '--json'], { BD_ACTOR: 'other' });
+    expect({ code: other.code, error: JSON.parse(other.stdout).error.code }).toEqual({ code: 5, error: 'already_claimed' });
+    const b = create(dir, 'b');
+    expect(bdJson<{ status: string; assignee: string }>(dir, ['update', b, '--assignee', 'good'])).toMatchObject({ status: 'open', assignee: 'good' });
+  });
+});
+
 describe('removing dependencies (issue 10, item 8)', () => {
   it('resolves the other id like every command: an ambiguous prefix is refused', () => {
     const dir = store();

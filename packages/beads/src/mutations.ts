@@ -114,6 +114,7 @@ export function updateBead(store: BeadStore, actor: string, idInput: string, fie
   assertValid('validateUpdateInput', clean, 'bd update');
   assertTimes(clean);
   if (Object.keys(clean).length === 0 && !options.claim) throw new BeadsError('invalid_input', 'nothing to update: give at least one field, --status or --claim');
+  if (options.claim) claimFieldsAgree(clean, actor);
   const { result } = store.write<string>(actor, (view) => {
     const state = resolveIn(store, view, idInput);
     rejectDeleted(state);
@@ -135,6 +136,25 @@ export function updateBead(store: BeadStore, actor: string, idInput: string, fie
     return { ops, result: state.bead.id };
   });
   return store.get(result!);
+}
+
+/**
+ * A claim takes the bead for the actor, in progress. Fields that say otherwise would leave a claim nobody holds
+ * (`--assignee ''`: in progress, unassigned, and no one can claim it) or one held by someone else: refused. An
+ * assignee that is the actor says what the claim does, and is left to it.
+ */
+function claimFieldsAgree(fields: Record<string, unknown>, actor: string): void {
+  if (fields.assignee !== undefined) {
+    const assignee = fields.assignee === null ? '' : String(fields.assignee);
+    if (assignee.trim() !== actor) {
+      const why = assignee.trim() ? 'contradicts it' : 'would leave it unassigned';
+      throw new BeadsError('invalid_input', `--claim takes the bead for ${actor}: --assignee ${JSON.stringify(assignee)} ${why} (leave --assignee out, or assign without --claim)`, { assignee });
+    }
+    delete fields.assignee;
+  }
+  if (fields.status !== undefined && fields.status !== 'in_progress') {
+    throw new BeadsError('invalid_input', `--claim sets the status in_progress: --status ${JSON.stringify(fields.status)} contradicts it (leave --status out, or set it without --claim)`, { status: fields.status });
+  }
 }
 
 /**
