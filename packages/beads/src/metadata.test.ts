@@ -122,4 +122,13 @@ describe('metadata across clones', () => {
       expect(JSON.parse(JSON.stringify(canonicalBead(bead as never)))).toEqual(JSON.parse(JSON.stringify(bead))); // the cache keeps what the fold has
     }
   });
+  it('writes a metadata key named __proto__ given to updateBead as that key (JSON.parse makes it an own key)', () => {
+    const store = newStore();
+    const bead = createBead(store, 'a', { title: 'm', metadata: { k: 1 } });
+    const updated = updateBead(store, 'a', bead.id, { metadata: JSON.parse('{"__proto__":{"steps":["x"]},"k":1}') as Record<string, unknown> });
+    const meta = updated.metadata as Record<string, unknown>;
+    expect(Object.keys(meta).sort()).toEqual(['__proto__', 'k']);
+    expect(Object.getPrototypeOf(meta)).toBe(Object.prototype);
+    expect(meta.steps).toBeUndefined();
+  });
 });

@@ -163,9 +163,11 @@ function claimFieldsAgree(fields: Record<string, unknown>, actor: string): void 
  */
 function metadataChanges(bead: Bead, wanted: Record<string, unknown>): Record<string, unknown> {
   const current = (bead.metadata as Record<string, unknown> | undefined) ?? {};
+  // keys are defined, not assigned: a key named __proto__ is a key (the fold keeps it as one), not a prototype
   const changes: Record<string, unknown> = {};
-  for (const key of Object.keys(current)) if (!(key in wanted) || wanted[key] === null) changes[key] = null;
-  for (const [key, value] of Object.entries(wanted)) if (value !== null && JSON.stringify(value) !== JSON.stringify(current[key])) changes[key] = value;
+  const put = (key: string, value: unknown): void => void Object.defineProperty(changes, key, { value, enumerable: true, writable: true, configurable: true });
+  for (const key of Object.keys(current)) if (!Object.hasOwn(wanted, key) || wanted[key] === null) put(key, null);
+  for (const [key, value] of Object.entries(wanted)) if (value !== null && JSON.stringify(value) !== JSON.stringify(Object.hasOwn(current, key) ? current[key] : undefined)) put(key, value);
   return changes;
 }
 

@@ -119,6 +119,6 @@ export function doctorText(r: DoctorReport): string {
   for (const [id, ids] of Object.entries(r.collisions)) lines.push(`note: id ${id} was created on more than one clone; kept as ${ids.join(', ')}`);
   for (const d of r.dangling_dependencies.slice(0, 20)) lines.push(`note: ${d.id} ${d.type} ${d.depends_on_id}, which does not exist`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
-  lines.push(r.ok ? 'ok: caches rebuilt' : `problems: ${r.corrupt.length} corrupt line(s); bd doctor --fix moves them to .beads/ops.corrupt.jsonl`);
+  lines.push(r.ok ? (r.warnings.some((w) => w.startsWith('the cache could not be written')) ? 'ok: the log is sound (the cache could not be rebuilt: see the warning)' : 'ok: caches rebuilt') : `problems: ${r.corrupt.length} corrupt line(s); bd doctor --fix moves them to .beads/ops.corrupt.jsonl`);
   return lines.join('\n');
 }
