@@ -39,6 +39,27 @@ describe('substituteShell', () => {
     }
   });
 
+  it('quotes a value in a backquote for the quoting inside it too: its text loses a level of backslashes first', () => {
+    const hostile = [...HOSTILE, '`; touch p7; `', '\\`; touch p8; \\`', '${x:=$(touch p9)}', '\\$(touch p10)', '\\\\'];
+    const scripts = [
+      'printf "[%s]" "`printf "%s" "x{{v}}y"`"',
+      'printf "[%s]" "`printf "%s" \'x{{v}}y\'`"',
+      'printf "[%s]" "`printf "%s" "$(printf "%s" {{v}})"`"',
+      'x=`printf "%s" done # {{v}}\n`; printf "[%s]" "$x"',
+      'printf "[%s]" "`cat <<EOF\nx{{v}}y\nEOF\n`"',
+    ];
+    const expected = [(v: string) => `[x${v}y]`, (v: string) => `[x${v}y]`, (v: string) => `[${v}]`, () => '[done]', (v: string) => `[x${v}y]`];
+    scripts.forEach((script, n) => {
+      for (const v of hostile) {
+        if (script.includes('<<') && v.includes('\n')) continue;
+        expect({ script, v, ...run(substituteShell(script, { v })) }).toEqual({ script, v, out: expected[n]!(v), files: [] });
+      }
+    });
+    // in a backquote inside a backquote, the value would need quoting twice over: refused
+    expect(() => substituteShell('echo `echo \\`echo {{v}}\\``', { v: 'x' })).toThrow('{{v}} stands in a backquote inside a backquote');
+    expect(substituteShell('echo `echo \\`date\\`` {{v}}', { v: 'a b' })).toBe("echo `echo \\`date\\`` 'a b'");
+  });
+
   it('refuses a line break in a here-document, leaves unknown names alone, and plain words unquoted', () => {
     expect(() => substituteShell('cat <<EOF\n{{v}}\nEOF', { v: 'a\nEOF\ntouch x' })).toThrow('variable "v" has a line break');
     expect(substituteShell('echo {{other}} {{v}}', { v: 'x y' })).toBe("echo {{other}} 'x y'");

@@ -10,7 +10,21 @@ const SHELL_FENCE = /^\s*(```|~~~)\s*(sh|bash|shell)\b/;
 const FENCE = /^\s*(```|~~~)/;
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-type Context = 'plain' | 'group' | 'backtick' | 'single' | 'double' | 'comment' | 'heredoc' | 'heredoc-literal';
+type Context = 'plain' | 'group' | 'backtick' | 'nested-backtick' | 'single' | 'double' | 'comment' | 'heredoc' | 'heredoc-literal';
+
+/**
+ * The value quoted for where it stands. A backquoted command's text loses one level of backslashes before
+ * its shell parses it (and ends at the first backquote left unescaped, whatever quotes it is in), so whatever
+ * the inner quoting, the value's backslashes, backquotes and $ are escaped once more for each backquote
+ * around it.
+ */
+function quoteIn(stack: Context[], value: string, name: string): string {
+  const top = stack[stack.length - 1]!;
+  if (top === 'nested-backtick') throw new BeadsError('invalid_input', `{{${name}}} stands in a backquote inside a backquote of a shell command, where it cannot be quoted: use $(...) there`, { variable: name });
+  let quoted = quoteFor(top, value, name);
+  for (const c of stack) if (c === 'backtick') quoted = quoted.replace(/[\\`$]/g, '\\$&');
+  return quoted;
+}
 
 function quoteFor(context: Context, value: string, name: string): string {
   if (context === 'single') return value.replace(/'/g, `'\\''`);
@@ -22,9 +36,7 @@ function quoteFor(context: Context, value: string, name: string): string {
     return context === 'heredoc' ? value.replace(/[\\$`]/g, '\\$&') : value;
   }
   if (SAFE_WORD.test(value)) return value; // nothing in it means anything to the shell: left readable
-  const quoted = `'${value.replace(/'/g, `'\\''`)}'`;
-  // the shell finds a backquoted command's end before it parses it: its backslashes, backquotes and $ are escaped once more
-  return context === 'backtick' ? quoted.replace(/[\\`$]/g, '\\$&') : quoted;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 const HEREDOC = /<<(-?)\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2/y;
@@ -53,13 +65,24 @@ export function substituteShell(script: string, values: Record<string, string>):
     VAR_USE.lastIndex = i;
     const use = script.startsWith('{{', i) ? VAR_USE.exec(script) : null;
     if (use) {
-      out += Object.hasOwn(values, use[1]!) ? quoteFor(top, values[use[1]!]!, use[1]!) : use[0];
+      out += Object.hasOwn(values, use[1]!) ? quoteIn(stack, values[use[1]!]!, use[1]!) : use[0];
       i += use[0].length;
       continue;
     }
     const c = script[i]!;
     let take = 1;
-    if (top === 'single') {
+    const inBackticks = stack.includes('backtick');
+    if (inBackticks && c === '\\' && (script[i + 1] === '\\' || script[i + 1] === '`')) {
+      // (whatever the quotes) an escaped backquote starts a backquote inside the backquote, whose text loses
+      // two levels of backslashes, and more further in
+      if (script[i + 1] === '`' && top !== 'nested-backtick') stack.push('nested-backtick');
+      take = 2;
+    } else if (inBackticks && c === '`') {
+      // the first backquote left unescaped ends the backquoted command, whatever quotes stand between
+      while (stack.pop() !== 'backtick');
+    } else if (top === 'nested-backtick') {
+      // nothing in it is followed: a variable there is refused
+    } else if (top === 'single') {
       if (c === "'") stack.pop();
     } else if (top === 'comment') {
       if (c === '\n') stack.pop();
@@ -78,7 +101,7 @@ export function substituteShell(script: string, values: Record<string, string>):
     else if (c === '#' && (i === 0 || WORD_START.test(script[i - 1]!))) stack.push('comment');
     else if (c === '(') stack.push('group');
     else if (c === ')' && top === 'group') stack.pop();
-    else if (c === '`') top === 'backtick' ? stack.pop() : stack.push('backtick');
+    else if (c === '`') stack.push('backtick');
     else if (script.startsWith('<<<', i)) take = 3; // a here-string, not a here-document
     else if (c === '<') {
       HEREDOC.lastIndex = i;
