@@ -3,7 +3,8 @@
 // when its shell exits, however long what it started in the background lives (waiting for a pipe to close
 // would wait for those too). On a timeout the whole group is killed; after a normal exit its leftovers are
 // ended too unless the caller keeps them, and if the caller dies first (Ctrl-C, a crash) the group ends with
-// it. A process that leaves the group (setsid) is beyond reach here.
+// it. A process that leaves the group (setsid) is found by a tag in its environment (on Linux); one that also
+// clears its environment is beyond reach here.
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -31,44 +32,59 @@ export interface ShellRunOptions {
 }
 
 const OUTPUT_BYTES = 64 << 10;
+/** What every process of a run inherits in its environment: a variable named for the run (runs inside runs carry all theirs). */
+const newTag = (): string => `GT_SHELL_RUN_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}=1`;
 const GRACE_MS = 2000;
 
-/** Whether any live process of the group is left (zombies, which only wait for init to reap them, are not). */
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+/**
+ * The live processes (zombies, which only wait for init to reap them, are not) of the group, or whose
+ * environment carries the run's tag: what left the group with setsid is found by the tag it inherited.
+ */
+function leftovers(pgid: number, tag: string | undefined): number[] {
+  if (!existsSync('/proc/self/stat')) {
+    try {
+      process.kill(-pgid, 0);
+      return [-pgid];
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM' ? [-pgid] : [];
+    }
   }
-  if (!existsSync('/proc/self/stat')) return true;
-  return readdirSync('/proc').some((entry) => {
-    if (!/^\d+$/.test(entry)) return false;
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return Number(pgrp) === pgid && state !== 'Z';
+      if (state === 'Z') continue;
+      if (Number(pgrp) === pgid || (tag && readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(tag))) found.push(Number(entry));
     } catch {
-      return false; // gone meanwhile
+      /* gone meanwhile, or not ours to read */
     }
-  });
+  }
+  return found;
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+function signal(pid: number, sig: NodeJS.Signals): void {
   try {
-    process.kill(-pgid, signal);
+    process.kill(pid, sig);
   } catch {
     /* none left */
   }
 }
 
-/** Ends a process group: SIGTERM, then SIGKILL for what is left after a grace period (at once when `now`). */
-export function endProcessGroup(pgid: number, now = false): void {
+/**
+ * Ends a process group and what carries the run's tag (`GT_SHELL_RUN_<token>=1`, when given): SIGTERM, then
+ * SIGKILL for what is left after a grace period (at once when `now`).
+ */
+export function endProcessGroup(pgid: number, now = false, tag?: string): void {
   if (!now) {
-    signalGroup(pgid, 'SIGTERM');
+    signal(-pgid, 'SIGTERM');
+    leftovers(pgid, tag).forEach((p) => signal(p, 'SIGTERM'));
     const deadline = Date.now() + GRACE_MS;
-    while (groupAlive(pgid) && Date.now() < deadline) sleepSync(10);
+    while (leftovers(pgid, tag).length && Date.now() < deadline) sleepSync(10);
   }
-  signalGroup(pgid, 'SIGKILL');
+  signal(-pgid, 'SIGKILL');
+  leftovers(pgid, tag).forEach((p) => signal(p, 'SIGKILL'));
 }
 
 function readTail(path: string): string {
@@ -86,13 +102,18 @@ function readTail(path: string): string {
 
 /**
  * A group of its own is out of reach of the terminal's Ctrl-C, and outlives a caller that crashes: beside the
- * command, a watchdog in the group ends the group once the caller is gone (it asks every second).
+ * command, a watchdog in the group ends the run once the caller is gone (it asks every second): it removes
+ * the output's directory, which the caller would have, and kills what carries the run's tag, then the group.
  */
-const watched = (argv: string[]): string[] => [
+const watched = (argv: string[], dir: string, tag: string): string[] => [
   'sh',
   '-c',
-  `(while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -KILL 0) </dev/null >/dev/null 2>&1 & exec "$@"`,
+  `(while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
+    `for f in /proc/[0-9]*/environ; do p=\${f#/proc/}; p=\${p%/environ}; tr '\\0' '\\n' <"$f" 2>/dev/null | grep -qxF "$2" && kill -KILL "$p" 2>/dev/null; done; ` +
+    `kill -KILL 0) </dev/null >/dev/null 2>&1 & tag=$2; shift 2; exec env "$tag" "$@"`,
   'gt-shell',
+  dir,
+  tag,
   ...argv,
 ];
 
@@ -106,14 +127,16 @@ export function runShell(argv: string[], options: ShellRunOptions): ShellRun {
   const started = Date.now();
   try {
     // spawnSync honours `detached` (setsid) although its types leave it out
+    // the tag is given to the command alone (by env), not to the watchdog, which must not find itself
+    const tag = newTag();
     const spawnOptions = { cwd: options.cwd, detached: true, stdio: ['ignore', fd, fd], timeout: options.timeoutMs, killSignal: 'SIGKILL' } as SpawnSyncOptions;
     // (what keeps its background running has no watchdog: it would end that work along with the caller)
-    const run = options.keepBackground ? argv : watched(argv);
+    const run = options.keepBackground ? ['env', tag, ...argv] : watched(argv, dir, tag);
     const r = spawnSync(run[0]!, run.slice(1), spawnOptions);
     if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
     const timedOut = r.error !== undefined;
     // the group's id is the shell's pid: it leads a new session (detached)
-    if (r.pid && (timedOut || !options.keepBackground)) endProcessGroup(r.pid, timedOut);
+    if (r.pid && (timedOut || !options.keepBackground)) endProcessGroup(r.pid, timedOut, tag);
     return { exitCode: timedOut ? null : r.status, output: readTail(outPath), timedOut, durationMs: Date.now() - started };
   } finally {
     closeSync(fd);
