@@ -1,5 +1,5 @@
 // Hostile gates: what a gate starts, however it tries to get away (setsid, a trap, bd close killed under it),
-// ends with it.
+// ends with it, and a killed bd close leaves no output file behind.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,5 +73,20 @@ describe('gates that try to outlive their run', () => {
     await exited;
     await waitFor(() => !started.some(running), 'the gate and its setsid child to end');
     expect(bdJson<{ status: string }[]>(dir, ['show', step])[0]!.status).toBe('open');
+  });
+
+  it('bd close SIGKILLed mid-gate leaves no output file behind (a gate may have written a lot)', async () => {
+    const { dir, step } = gated('head -c 1000000 /dev/zero; echo $$ >> pids; sleep 1000');
+    const tmp = mkdtempSync(join(tmpdir(), 'gates-hostile-'));
+    temps.push(tmp);
+    const close = spawn(process.execPath, [BD, 'close', step], { cwd: dir, stdio: 'ignore', env: { ...process.env, TMPDIR: tmp, BD_ACTOR: 'tester' } });
+    children.push(close);
+    const exited = new Promise((resolve) => close.on('exit', resolve));
+    const [gate] = await pidsIn(join(dir, 'pids'), 1);
+    expect(readdirSync(tmp)).toHaveLength(1); // the run's output directory
+    close.kill('SIGKILL');
+    await exited;
+    await waitFor(() => !running(gate!), 'the gate to end');
+    await waitFor(() => readdirSync(tmp).length === 0, 'the output directory to be removed');
   });
 });

@@ -108,7 +108,7 @@ function readTail(path: string): string {
 const watched = (argv: string[], dir: string, tag: string): string[] => [
   'sh',
   '-c',
-  `(while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ` +
+  `(while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; rm -rf "$1"; ` +
     `for f in /proc/[0-9]*/environ; do p=\${f#/proc/}; p=\${p%/environ}; tr '\\0' '\\n' <"$f" 2>/dev/null | grep -qxF "$2" && kill -KILL "$p" 2>/dev/null; done; ` +
     `kill -KILL 0) </dev/null >/dev/null 2>&1 & tag=$2; shift 2; exec env "$tag" "$@"`,
   'gt-shell',
