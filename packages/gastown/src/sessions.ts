@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { BeadsError } from '@gastown/beads';
 import { townSocket, type Agent } from './agents.js';
 import { excludeFromGit } from './git-cli.js';
-import { descendants, endProcesses, processTable, processesStartedBy } from './processes.js';
+import { alive, descendants, endProcesses, processTable, processesStartedBy } from './processes.js';
 import { PRIME_PROMPT, shellQuote, type Runtime, type Tools } from './runtime.js';
 import { listSessions, removeStaleSocket, requireTmux, respawnSession, serverPid, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
 import type { Town } from './town.js';
@@ -128,7 +128,8 @@ export function restartAgent(town: Town, agent: Agent, runtime: Runtime, tools: 
  *
  * What a session started is found three ways: the tree under its pane's program; its session id (nohup and &
  * keep it, so an orphan that init adopted is still found); and, on Linux, the tag every session's environment
- * carries (GT_SESSION: the town's socket and the session), which setsid keeps too. Beyond reach: a process
+ * carries (GT_SESSION: the town's socket and the session), which setsid keeps too. What forks while they
+ * end is looked for again the same ways (but the panes' pids, which may be another's by then). Beyond reach: a process
  * that cleared its environment and left the session, and, where there is no /proc, anything that left the
  * tree. (cgroups would close that gap, but need systemd or root, which a town cannot count on.)
  */
@@ -138,17 +139,29 @@ export function stopAgents(town: Town, agents?: Agent[]): string[] {
   const wanted = agents ? new Set(agents.map((a) => a.session)) : null;
   const targets = sessions.filter((s) => !wanted || wanted.has(s.name));
   const roots = targets.filter((s) => !s.dead).map((s) => s.pid);
-  const table = processTable();
   const tags = agents ? new Set(agents.map((a) => `GT_SESSION=${sessionTag(town, a)}`)) : null;
   const townTag = `GT_SESSION=${socket}/`;
   const mine = (env: string[]): boolean => env.some((e) => (tags ? tags.has(e) : e.startsWith(townTag)));
   // The server may carry a session's tag (when a gt run inside a session started it): it holds every session.
   const server = wanted ? serverPid(socket) : undefined;
-  const started = table ? processesStartedBy(table, { env: mine, sessions: roots }).filter((p) => p !== server) : [];
-  const pids = [...new Set([...roots, ...descendants(roots), ...started])];
+  // (the panes' programs only at first: once ended, their pids may be another's)
+  const find = (from: number[]): number[] => {
+    const table = processTable();
+    const started = table ? processesStartedBy(table, { env: mine, sessions: roots }).filter((p) => p !== server) : [];
+    return [...new Set([...from, ...descendants([...from, ...started]), ...started])];
+  };
+  const pids = find(roots);
   if (!wanted) stopServer(socket);
   else for (const s of targets) stopSession(socket, s.name);
   endProcesses(pids);
+  // What forked while they were asked to end (a process that ignores SIGTERM may fork until it is killed) is
+  // found by the same marks and killed at once, until nothing is left: only the living fork, and each round
+  // kills every one alive.
+  for (let round = 0; round < 50; round++) {
+    const more = find([]).filter((p) => alive(p));
+    if (!more.length) break;
+    endProcesses(more, 0);
+  }
   // The server ends with its last session (stopServer sees to its own socket).
   if (wanted && targets.length === sessions.length) removeStaleSocket(socket, 2000);
   return targets.map((s) => s.name);
