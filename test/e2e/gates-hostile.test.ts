@@ -54,6 +54,16 @@ describe('gates that try to outlive their run', () => {
     expect(running(child!)).toBe(false);
   });
 
+  it('a setsid child that ignores SIGTERM and keeps forking: it and all it forked end with the gate', async () => {
+    // bounded: at most 600 children, one every 20 ms
+    const forker = `setsid sh -c 'trap "" TERM; echo $$ >> pids; for i in $(seq 600); do (trap "" TERM; exec sleep 1000) & echo $! >> pids; sleep 0.02; done' &`;
+    const { dir, step } = gated(`${forker} while [ "$(wc -l < pids)" -lt 5 ]; do sleep 0.05; done; echo started`);
+    expect(bd(dir, ['close', step]).code).toBe(0);
+    const [first] = await pidsIn(join(dir, 'pids'), 1);
+    await waitFor(() => !running(first!), 'the forker to end');
+    expect((await pidsIn(join(dir, 'pids'), 1)).filter(running)).toEqual([]);
+  });
+
   it('a gate that times out: its setsid child is killed too', async () => {
     const { dir, step } = gated(`${ESCAPE} sleep 1000`);
     const r = bd(dir, ['close', step, '--gate-timeout', '2s']);

@@ -83,8 +83,14 @@ export function endProcessGroup(pgid: number, now = false, tag?: string): void {
     const deadline = Date.now() + GRACE_MS;
     while (leftovers(pgid, tag).length && Date.now() < deadline) sleepSync(10);
   }
-  signal(-pgid, 'SIGKILL');
-  leftovers(pgid, tag).forEach((p) => signal(p, 'SIGKILL'));
+  // what forked between the scan and its kill is found by the next scan (only the living fork): bounded rounds
+  for (let round = 0; round < 50; round++) {
+    signal(-pgid, 'SIGKILL');
+    const left = leftovers(pgid, tag);
+    if (!left.length) break;
+    left.forEach((p) => signal(p, 'SIGKILL'));
+    sleepSync(5);
+  }
 }
 
 function readTail(path: string): string {
