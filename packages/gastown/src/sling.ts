@@ -42,15 +42,44 @@ function beadMolecule(bead: Bead): string | undefined {
   return bead.labels?.find((l) => l.startsWith('molecule:'))?.slice('molecule:'.length);
 }
 
-function pickName(town: Town, rig: string): string {
-  const paths = rigPaths(town, rig);
-  // A name is free when no worktree, local branch or (as of the last fetch) remote branch has it: gt done pushes
-  // polecat/<name> to the rig's origin, where another town's polecat may have left one.
-  const free = (n: string): boolean =>
-    !existsSync(agentFor(town, 'polecat', rig, n).cwd) && !branchExists(paths.clone, `polecat/${n}`) && !remoteBranchExists(paths.clone, `polecat/${n}`);
+/**
+ * Whether a polecat name is free in a rig: no worktree, local branch or (as of the last fetch) remote branch has
+ * it (gt done pushes polecat/<name> to the rig's origin, where another town's polecat may have left one), and no
+ * git is making its branch (a ref lock: a sling killed under the lock leaves its git running, or its lock file).
+ */
+function nameFree(town: Town, rig: string, name: string): boolean {
+  const clone = rigPaths(town, rig).clone;
+  return (
+    !existsSync(agentFor(town, 'polecat', rig, name).cwd) &&
+    !existsSync(join(clone, '.git', 'refs', 'heads', 'polecat', `${name}.lock`)) &&
+    !branchExists(clone, `polecat/${name}`) &&
+    !remoteBranchExists(clone, `polecat/${name}`)
+  );
+}
+
+function pickName(town: Town, rig: string, skip: Set<string>): string {
   for (let round = 1; ; round++) {
-    const name = POLECAT_NAMES.map((n) => (round === 1 ? n : `${n}${round}`)).find(free);
+    const name = POLECAT_NAMES.map((n) => (round === 1 ? n : `${n}${round}`)).find((n) => !skip.has(n) && nameFree(town, rig, n));
     if (name) return name;
+  }
+}
+
+/**
+ * Takes a free name by making its worktree and branch (under the sling lock). A name taken meanwhile from
+ * outside the lock (the git of a sling killed while it held the lock, still making its branch) is passed
+ * over for the next; any other failure is thrown.
+ */
+function takeName(town: Town, rig: string, take: (name: string) => void): string {
+  const skip = new Set<string>();
+  for (let attempt = 1; ; attempt++) {
+    const name = pickName(town, rig, skip);
+    try {
+      take(name);
+      return name;
+    } catch (err) {
+      if (attempt >= 5 || nameFree(town, rig, name)) throw err;
+      skip.add(name);
+    }
   }
 }
 
@@ -74,14 +103,14 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
   const { name, agent, branch } = withLock(
     join(locks, `sling-${rig}.lock`),
     () => {
-      const name = pickName(town, rig);
-      const agent: Agent = agentFor(town, 'polecat', rig, name);
-      // Checked again under the store's lock by hookBead; asked first so that a refused sling makes no worktree.
-      const refusal = hookRefusal(bead, agent.address);
-      if (refusal) throw refusal;
-      const branch = `polecat/${name}`;
-      addWorktree(paths.clone, agent.cwd, branch);
-      return { name, agent, branch };
+      const name = takeName(town, rig, (n) => {
+        const polecat = agentFor(town, 'polecat', rig, n);
+        // Checked again under the store's lock by hookBead; asked first so that a refused sling makes no worktree.
+        const refusal = hookRefusal(bead, polecat.address);
+        if (refusal) throw refusal;
+        addWorktree(paths.clone, polecat.cwd, `polecat/${n}`);
+      });
+      return { name, agent: agentFor(town, 'polecat', rig, name), branch: `polecat/${name}` };
     },
     { timeoutMs: 120_000, what: `choosing a polecat name in rig ${rig}` },
   );
