@@ -28,6 +28,8 @@ function tail(text: string): string {
  */
 export function runGate(command: string, cwd: string, timeoutMs: number): GateRun {
   const r = runShell(['sh', '-c', command], { cwd, timeoutMs });
-  const output = tail(`${r.output}${r.timedOut ? `\n(gate timed out after ${timeoutMs} ms)` : ''}`);
+  // a gate killed by a signal has no exit code: its output says which signal, or that it timed out
+  const note = r.timedOut ? `(gate timed out after ${timeoutMs} ms)` : r.signal ? `(gate killed by ${r.signal})` : '';
+  const output = tail([r.output.trimEnd(), note].filter(Boolean).join('\n'));
   return { command, exit_code: r.exitCode, duration_ms: r.durationMs, output, passed: r.exitCode === 0 && !r.timedOut, ...(r.timedOut ? { timed_out: true } : {}) };
 }

@@ -51,6 +51,11 @@ const pidIn = (output: string, tag: string): number => {
 };
 
 describe('gates', () => {
+  it('a gate killed by a signal says which signal in its output, as a timed-out gate says it timed out', () => {
+    const { store, step } = gated('echo before; kill -TERM $$');
+    expect(() => closeStep(store, 'tester', step)).toThrow(/\(exit none\)\nbefore\n\(gate killed by SIGTERM\)/);
+  });
+
   it('a gate that leaves a process in the background passes when its shell exits, and the leftover is ended', async () => {
     const { root, store, step } = gated('sleep 300 & echo "started $!"');
     // long enough that a gate held open by its background child would time out rather than pass

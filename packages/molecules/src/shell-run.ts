@@ -18,6 +18,8 @@ const require = createRequire(import.meta.url);
 export interface ShellRun {
   /** The exit code, or null when the shell was killed (by the timeout or a signal). */
   exitCode: number | null;
+  /** The signal that ended the shell (SIGKILL on a timeout), or null when it exited. */
+  signal: NodeJS.Signals | null;
   /** The end of what it wrote to stdout and stderr together (at most the last `OUTPUT_BYTES`). */
   output: string;
   timedOut: boolean;
@@ -143,7 +145,7 @@ export function runShell(argv: string[], options: ShellRunOptions): ShellRun {
     const timedOut = r.error !== undefined;
     // the group's id is the shell's pid: it leads a new session (detached)
     if (r.pid && (timedOut || !options.keepBackground)) endProcessGroup(r.pid, timedOut, tag);
-    return { exitCode: timedOut ? null : r.status, output: readTail(outPath), timedOut, durationMs: Date.now() - started };
+    return { exitCode: timedOut ? null : r.status, signal: r.signal, output: readTail(outPath), timedOut, durationMs: Date.now() - started };
   } finally {
     closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
