@@ -60,6 +60,17 @@ describe('substituteShell', () => {
     expect(substituteShell('echo `echo \\`date\\`` {{v}}', { v: 'a b' })).toBe("echo `echo \\`date\\`` 'a b'");
   });
 
+  it("quotes a value in bash's $'...' (code blocks run in bash), where \\' does not end the quote; sh runs nothing either", () => {
+    for (const v of [...HOSTILE, "\\'; touch p7; '", "\\\\'; touch p8; '", 'two\nlines; touch p9']) {
+      const script = substituteShell("printf '[%s]' $'x{{v}}y' {{v}}", { v });
+      const dir = mkdtempSync(join(tmpdir(), 'shell-text-'));
+      roots.push(dir);
+      const out = execFileSync('bash', ['-c', script], { cwd: dir, encoding: 'utf8' });
+      expect({ v, out, files: readdirSync(dir) }).toEqual({ v, out: `[x${v}y][${v}]`, files: [] });
+      expect(run(script).files).toEqual([]);
+    }
+  });
+
   it('refuses a line break in a here-document, leaves unknown names alone, and plain words unquoted', () => {
     expect(() => substituteShell('cat <<EOF\n{{v}}\nEOF', { v: 'a\nEOF\ntouch x' })).toThrow('variable "v" has a line break');
     expect(substituteShell('echo {{other}} {{v}}', { v: 'x y' })).toBe("echo {{other}} 'x y'");

@@ -10,7 +10,7 @@ const SHELL_FENCE = /^\s*(```|~~~)\s*(sh|bash|shell)\b/;
 const FENCE = /^\s*(```|~~~)/;
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-type Context = 'plain' | 'group' | 'backtick' | 'nested-backtick' | 'single' | 'double' | 'comment' | 'heredoc' | 'heredoc-literal';
+type Context = 'plain' | 'group' | 'backtick' | 'nested-backtick' | 'single' | 'ansi' | 'double' | 'comment' | 'heredoc' | 'heredoc-literal';
 
 /**
  * The value quoted for where it stands. A backquoted command's text loses one level of backslashes before
@@ -28,6 +28,8 @@ function quoteIn(stack: Context[], value: string, name: string): string {
 
 function quoteFor(context: Context, value: string, name: string): string {
   if (context === 'single') return value.replace(/'/g, `'\\''`);
+  // bash's $'...' (where \' does not end it), which sh reads as $ and '...': closed, the value quoted, opened again
+  if (context === 'ansi') return `'${quoteFor('plain', value, name)}$'`;
   if (context === 'double') return value.replace(/[\\$`"]/g, '\\$&');
   if (context === 'comment') return value.replace(/[\r\n]+/g, ' ');
   if (context === 'heredoc' || context === 'heredoc-literal') {
@@ -96,7 +98,11 @@ export function substituteShell(script: string, values: Record<string, string>):
       if (c === '"') stack.pop();
       else if (script.startsWith('$(', i)) (stack.push('group'), (take = 2));
       else if (c === '`') stack.push('backtick');
-    } else if (c === "'") stack.push('single');
+    } else if (top === 'ansi') {
+      if (c === '\\') take = 2;
+      else if (c === "'") stack.pop();
+    } else if (c === '$' && script[i + 1] === "'") (stack.push('ansi'), (take = 2));
+    else if (c === "'") stack.push('single');
     else if (c === '"') stack.push('double');
     else if (c === '#' && (i === 0 || WORD_START.test(script[i - 1]!))) stack.push('comment');
     else if (c === '(') stack.push('group');
