@@ -71,6 +71,18 @@ describe('substituteShell', () => {
     }
   });
 
+  it("a case's ) does not end the $(...) around it: the value after it is quoted for where it stands", () => {
+    const scripts: [string, (v: string) => string][] = [
+      ['printf "[%s]" "$(case x in x) printf "%s" {{v}};; esac)"', (v) => `[${v}]`],
+      ['printf "[%s]" "$(case x in\n  x) printf "%s" {{v}} ;;\nesac)" "{{v}}"', (v) => `[${v}][${v}]`],
+      ['printf "[%s]" "$(if true; then case x in (x) printf "%s" {{v}};; esac; fi)"', (v) => `[${v}]`],
+      ['printf "[%s]" "$(echo case) {{v}}" "$(echo x; esac=1) {{v}}"', (v) => `[case ${v}][x ${v}]`],
+    ];
+    for (const [script, expected] of scripts) {
+      for (const v of [...HOSTILE, 'a b; touch p7']) expect({ script, v, ...run(substituteShell(script, { v })) }).toEqual({ script, v, out: expected(v), files: [] });
+    }
+  });
+
   it('refuses a line break in a here-document, leaves unknown names alone, and plain words unquoted', () => {
     expect(() => substituteShell('cat <<EOF\n{{v}}\nEOF', { v: 'a\nEOF\ntouch x' })).toThrow('variable "v" has a line break');
     expect(substituteShell('echo {{other}} {{v}}', { v: 'x y' })).toBe("echo {{other}} 'x y'");

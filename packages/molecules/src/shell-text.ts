@@ -10,7 +10,7 @@ const SHELL_FENCE = /^\s*(```|~~~)\s*(sh|bash|shell)\b/;
 const FENCE = /^\s*(```|~~~)/;
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-type Context = 'plain' | 'group' | 'backtick' | 'nested-backtick' | 'single' | 'ansi' | 'double' | 'comment' | 'heredoc' | 'heredoc-literal';
+type Context = 'plain' | 'group' | 'case' | 'backtick' | 'nested-backtick' | 'single' | 'ansi' | 'double' | 'comment' | 'heredoc' | 'heredoc-literal';
 
 /**
  * The value quoted for where it stands. A backquoted command's text loses one level of backslashes before
@@ -42,6 +42,10 @@ function quoteFor(context: Context, value: string, name: string): string {
 }
 
 const HEREDOC = /<<(-?)\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2/y;
+// A reserved word where a command starts: after a separator, an opening, or another word that a command follows.
+const COMMAND_START = /(?:^|[\n;&|(`{]|(?:^|[\s;&|(`{])(?:then|do|else|elif|if|while|until|!))[ \t]*$/;
+const wordAt = (script: string, i: number, word: string): boolean =>
+  script.startsWith(word, i) && !/[^\s;&|()<>]/.test(script[i + word.length] ?? ' ') && COMMAND_START.test(script.slice(0, i));
 const WORD_START = /[\s;&|()]/;
 
 /** Substitutes `{{name}}` in a shell script, quoting each value for where it stands. */
@@ -105,6 +109,9 @@ export function substituteShell(script: string, values: Record<string, string>):
     else if (c === "'") stack.push('single');
     else if (c === '"') stack.push('double');
     else if (c === '#' && (i === 0 || WORD_START.test(script[i - 1]!))) stack.push('comment');
+    // a case's patterns end with ), which does not end the $( ... ) or ( ... ) around it
+    else if (c === 'c' && wordAt(script, i, 'case')) (stack.push('case'), (take = 4));
+    else if (c === 'e' && top === 'case' && wordAt(script, i, 'esac')) (stack.pop(), (take = 4));
     else if (c === '(') stack.push('group');
     else if (c === ')' && top === 'group') stack.pop();
     else if (c === '`') stack.push('backtick');
