@@ -83,6 +83,18 @@ describe('substituteShell', () => {
     }
   });
 
+  it('quotes a value in the word of ${x:-word}, which may hold quotes of its own, in "..." or bare', () => {
+    const scripts: [string, (v: string) => string][] = [
+      ['printf "[%s]" "${x:-"{{v}}"}"', (v) => `[${v}]`],
+      ['printf "[%s]" "${x:-"a{{v}}"}" "${x:-"$(printf "%s" {{v}})"}"', (v) => `[a${v}][${v}]`],
+      ['printf "[%s]" ${x:-"{{v}}"} ${x:-{{v}}}', (v) => `[${v}][${v}]`],
+      ["printf \"[%s]\" \"${x:-${y:-\"{{v}}\"}}\" '{{v}}'", (v) => `[${v}][${v}]`],
+    ];
+    for (const [script, expected] of scripts) {
+      for (const v of [...HOSTILE, "a b; touch p7"]) expect({ script, v, ...run(substituteShell(script, { v })) }).toEqual({ script, v, out: expected(v), files: [] });
+    }
+  });
+
   it('refuses a line break in a here-document, leaves unknown names alone, and plain words unquoted', () => {
     expect(() => substituteShell('cat <<EOF\n{{v}}\nEOF', { v: 'a\nEOF\ntouch x' })).toThrow('variable "v" has a line break');
     expect(substituteShell('echo {{other}} {{v}}', { v: 'x y' })).toBe("echo {{other}} 'x y'");

@@ -10,7 +10,7 @@ const SHELL_FENCE = /^\s*(```|~~~)\s*(sh|bash|shell)\b/;
 const FENCE = /^\s*(```|~~~)/;
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
-type Context = 'plain' | 'group' | 'case' | 'backtick' | 'nested-backtick' | 'single' | 'ansi' | 'double' | 'comment' | 'heredoc' | 'heredoc-literal';
+type Context = 'plain' | 'group' | 'case' | 'param' | 'backtick' | 'nested-backtick' | 'single' | 'ansi' | 'double' | 'comment' | 'heredoc' | 'heredoc-literal';
 
 /**
  * The value quoted for where it stands. A backquoted command's text loses one level of backslashes before
@@ -21,7 +21,9 @@ type Context = 'plain' | 'group' | 'case' | 'backtick' | 'nested-backtick' | 'si
 function quoteIn(stack: Context[], value: string, name: string): string {
   const top = stack[stack.length - 1]!;
   if (top === 'nested-backtick') throw new BeadsError('invalid_input', `{{${name}}} stands in a backquote inside a backquote of a shell command, where it cannot be quoted: use $(...) there`, { variable: name });
-  let quoted = quoteFor(top, value, name);
+  // in ${x:-word} the word is quoted as where the ${ stands: in "...", a here-document or bare
+  const outer = top === 'param' ? stack.findLast((k) => k !== 'param')! : top;
+  let quoted = quoteFor(top === 'param' ? (outer === 'double' || outer === 'heredoc' ? outer : 'plain') : top, value, name);
   for (const c of stack) if (c === 'backtick') quoted = quoted.replace(/[\\`$]/g, '\\$&');
   return quoted;
 }
@@ -95,7 +97,15 @@ export function substituteShell(script: string, values: Record<string, string>):
     } else if (top === 'heredoc-literal') {
       // nothing is special
     } else if (c === '\\') take = 2;
-    else if (top === 'heredoc') {
+    else if (script.startsWith('${', i)) (stack.push('param'), (take = 2));
+    else if (top === 'param') {
+      // the word of ${x:-word} may hold quotes, expansions and commands of its own ('...' is literal in "${...}")
+      if (c === '}') stack.pop();
+      else if (c === '"') stack.push('double');
+      else if (c === "'" && stack.findLast((k) => k !== 'param') !== 'double') stack.push('single');
+      else if (script.startsWith('$(', i)) (stack.push('group'), (take = 2));
+      else if (c === '`') stack.push('backtick');
+    } else if (top === 'heredoc') {
       if (script.startsWith('$(', i)) (stack.push('group'), (take = 2));
       else if (c === '`') stack.push('backtick');
     } else if (top === 'double') {
