@@ -27,8 +27,18 @@ export interface SessionInfo {
   activity: number;
 }
 
+/**
+ * The environment tmux runs with: without the session tag of an agent that runs gt (GT_SESSION), which a server
+ * it starts would carry, so that its own town's gt down took that server, another town's, for its own. Each
+ * session's panes get their tag from the session (-e).
+ */
+function tmuxEnv(): NodeJS.ProcessEnv {
+  const { GT_SESSION: _tag, ...env } = process.env;
+  return env;
+}
+
 function tmux(socket: string, args: string[], options: { input?: string } = {}): string {
-  const r = cp().spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', input: options.input, stdio: ['pipe', 'pipe', 'pipe'] });
+  const r = cp().spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', input: options.input, stdio: ['pipe', 'pipe', 'pipe'], env: tmuxEnv() });
   if (r.error) {
     if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw tmuxMissing();
     throw r.error;
