@@ -1,6 +1,7 @@
 // Variables pasted into shell commands (gates, and the sh/bash/shell code blocks of instructions) become
-// literal text: each `{{name}}` is quoted for the quoting it sits in (none, '...', "...", $(...) or `...`), so a
-// value such as `$(rm -rf ~)` or `x; reboot` is an argument, never a command. Markdown text outside shell
+// literal text: each `{{name}}` is quoted for the quoting it sits in (none, '...', "...", bash's $'...', the word
+// of ${x:-word}, $(...), a case, `...` (once more for each backquote around it), a comment, a here-document),
+// so a value such as `$(rm -rf ~)` or `x; reboot` is an argument, never a command. Markdown text outside shell
 // blocks keeps the value as it is.
 import { BeadsError } from '@gastown/beads';
 import { substitute } from './parse.js';
