@@ -121,4 +121,16 @@ describe('gt down against processes that resist', () => {
     expect(running(mayorB)).toBe(true);
     expect(gtJson<{ address: string; state: string }[]>(b, ['agents']).map((x) => x.state)).toEqual(['running', 'running', 'running']);
   });
+
+  it("ends what a scripted agent's code block left running with its environment cleared (env -i), still in the pane's session", async () => {
+    const town = newTown('gt-down-envi-');
+    const file = join(town, 'envi.pids');
+    started.push(file);
+    slingStep(town, [`env -i sh -c 'echo $$ >> "${file}"; exec sleep 1006' >/dev/null 2>&1 &`, `while [ ! -s "${file}" ]; do sleep 0.05; done`]);
+    await waitFor(() => pidsIn(file).length === 1, 'the step to start its process');
+    const [pid] = pidsIn(file);
+    expect(running(pid!)).toBe(true);
+    gtJson(town, ['down']);
+    await waitFor(() => !running(pid!), 'gt down to end it');
+  });
 });

@@ -4,7 +4,9 @@
 // would wait for those too). On a timeout the whole group is killed; after a normal exit its leftovers are
 // ended too unless the caller keeps them, and if the caller dies first (Ctrl-C, a crash) the group ends with
 // it. A process that leaves the group (setsid) is found by a tag in its environment (on Linux); one that also
-// clears its environment is beyond reach here.
+// clears its environment is beyond reach here. A run that keeps its background (the scripted agent's code
+// blocks) stays in the caller's session instead, where gt down finds what it leaves, and a timeout ends what
+// carries its tag.
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -42,8 +44,9 @@ const GRACE_MS = 2000;
  * The live processes (zombies, which only wait for init to reap them, are not) of the group, or whose
  * environment carries the run's tag: what left the group with setsid is found by the tag it inherited.
  */
-function leftovers(pgid: number, tag: string | undefined): number[] {
+function leftovers(pgid: number | null, tag: string | undefined): number[] {
   if (!existsSync('/proc/self/stat')) {
+    if (pgid === null) return [];
     try {
       process.kill(-pgid, 0);
       return [-pgid];
@@ -58,7 +61,7 @@ function leftovers(pgid: number, tag: string | undefined): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (state === 'Z') continue;
-      if (Number(pgrp) === pgid || (tag && readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(tag))) found.push(Number(entry));
+      if ((pgid !== null && Number(pgrp) === pgid) || (tag && readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(tag))) found.push(Number(entry));
     } catch {
       /* gone meanwhile, or not ours to read */
     }
@@ -78,16 +81,18 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  * Ends a process group and what carries the run's tag (`GT_SHELL_RUN_<token>=1`, when given): SIGTERM, then
  * SIGKILL for what is left after a grace period (at once when `now`).
  */
-export function endProcessGroup(pgid: number, now = false, tag?: string): void {
+export function endProcessGroup(pgid: number | null, now = false, tag?: string): void {
+  // (no group: only what carries the tag; never kill(-0), which is the caller's own group)
+  const group = (sig: NodeJS.Signals): void => void (pgid !== null && pgid > 0 && signal(-pgid, sig));
   if (!now) {
-    signal(-pgid, 'SIGTERM');
+    group('SIGTERM');
     leftovers(pgid, tag).forEach((p) => signal(p, 'SIGTERM'));
     const deadline = Date.now() + GRACE_MS;
     while (leftovers(pgid, tag).length && Date.now() < deadline) sleepSync(10);
   }
   // what forked between the scan and its kill is found by the next scan (only the living fork): bounded rounds
   for (let round = 0; round < 50; round++) {
-    signal(-pgid, 'SIGKILL');
+    group('SIGKILL');
     const left = leftovers(pgid, tag);
     if (!left.length) break;
     left.forEach((p) => signal(p, 'SIGKILL'));
@@ -137,14 +142,16 @@ export function runShell(argv: string[], options: ShellRunOptions): ShellRun {
     // spawnSync honours `detached` (setsid) although its types leave it out
     // the tag is given to the command alone (by env), not to the watchdog, which must not find itself
     const tag = newTag();
-    const spawnOptions = { cwd: options.cwd, detached: true, stdio: ['ignore', fd, fd], timeout: options.timeoutMs, killSignal: 'SIGKILL' } as SpawnSyncOptions;
+    // What keeps its background running stays in the caller's session (an agent's pane's, where gt down looks
+    // for what the session started, even without its tag), so it is found by its tag on a timeout.
+    const spawnOptions = { cwd: options.cwd, detached: !options.keepBackground, stdio: ['ignore', fd, fd], timeout: options.timeoutMs, killSignal: 'SIGKILL' } as SpawnSyncOptions;
     // (what keeps its background running has no watchdog: it would end that work along with the caller)
     const run = options.keepBackground ? ['env', tag, ...argv] : watched(argv, dir, tag);
     const r = spawnSync(run[0]!, run.slice(1), spawnOptions);
     if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
     const timedOut = r.error !== undefined;
     // the group's id is the shell's pid: it leads a new session (detached)
-    if (r.pid && (timedOut || !options.keepBackground)) endProcessGroup(r.pid, timedOut, tag);
+    if (r.pid && (timedOut || !options.keepBackground)) endProcessGroup(options.keepBackground ? null : r.pid, timedOut, tag);
     return { exitCode: timedOut ? null : r.status, signal: r.signal, output: readTail(outPath), timedOut, durationMs: Date.now() - started };
   } finally {
     closeSync(fd);
