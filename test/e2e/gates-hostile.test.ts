@@ -57,7 +57,8 @@ describe('gates that try to outlive their run', () => {
   it('a setsid child that ignores SIGTERM and keeps forking: it and all it forked end with the gate', async () => {
     // bounded: at most 600 children, one every 20 ms
     const forker = `setsid sh -c 'trap "" TERM; echo $$ >> pids; for i in $(seq 600); do (trap "" TERM; exec sleep 1000) & echo $! >> pids; sleep 0.02; done' &`;
-    const { dir, step } = gated(`${forker} while [ "$(wc -l < pids)" -lt 5 ]; do sleep 0.05; done; echo started`);
+    // (wc -l of a file not there yet says nothing, and the test [ "" -lt 5 ] is false: wait for the file first)
+    const { dir, step } = gated(`${forker} while [ ! -s pids ] || [ "$(wc -l < pids)" -lt 5 ]; do sleep 0.05; done; echo started`);
     expect(bd(dir, ['close', step]).code).toBe(0);
     const [first] = await pidsIn(join(dir, 'pids'), 1);
     await waitFor(() => !running(first!), 'the forker to end');
@@ -65,8 +66,9 @@ describe('gates that try to outlive their run', () => {
   });
 
   it('a gate that times out: its setsid child is killed too', async () => {
-    const { dir, step } = gated(`${ESCAPE} sleep 1000`);
-    const r = bd(dir, ['close', step, '--gate-timeout', '2s']);
+    // the gate waits for the child's pid before it sleeps, so the timeout never ends the child before it is known
+    const { dir, step } = gated(`${ESCAPE} while [ ! -s pids ]; do sleep 0.05; done; sleep 1000`);
+    const r = bd(dir, ['close', step, '--gate-timeout', '5s']);
     expect(r.code).toBe(9);
     expect(r.stderr).toContain('timed out');
     const [child] = await pidsIn(join(dir, 'pids'), 1);
