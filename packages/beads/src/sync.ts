@@ -134,8 +134,8 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
         const fresh = missingFrom(theirs, local);
         noteHolders(fresh);
         const didCommit = git.commitPathsSync(repo, storePaths(), options.message ?? `bd sync: ${missingFrom(local, theirs).length} operation(s)`);
-        const merged = fetched ? mergeRemote(repo, remoteRev, storePaths(), unionPaths, logRel, localLog) : 'up-to-date';
-        return { local, fresh, didCommit, merged };
+        if (fetched) mergeRemote(repo, remoteRev, storePaths(), unionPaths, logRel, localLog);
+        return { local, fresh, didCommit };
       }));
       outgoing = missingFrom(step.local, theirs);
       for (const o of step.fresh) incoming.set(o.op_id, o);
@@ -185,8 +185,7 @@ async function refuseOperationInProgress(repo: git.Git): Promise<void> {
     const unmerged = await git.unmergedPaths(repo);
     throw new BeadsError('sync_failed', `a merge is in progress in ${repo.root}${unmerged.length ? ` with conflicts in ${unmerged.join(', ')}` : ''}: finish it (or git merge --abort), then bd sync`);
   }
-  const verb = doing === 'rebase' ? 'rebase' : doing;
-  throw new BeadsError('sync_failed', `a ${verb} is in progress in ${repo.root}: finish it (git ${verb} --continue) or abort it (git ${verb} --abort), then bd sync`);
+  throw new BeadsError('sync_failed', `a ${doing} is in progress in ${repo.root}: finish it (git ${doing} --continue) or abort it (git ${doing} --abort), then bd sync`);
 }
 
 /**
