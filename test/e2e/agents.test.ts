@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn as ptySpawn } from 'node-pty';
-import { ROOT, bd, bdJson, gt, waitFor } from './helpers.js';
+import { ROOT, bd, bdJson, gt, waitFor, git, gtJson, running } from './helpers.js';
 
 const LINE_READER = join(ROOT, 'test', 'e2e', 'workers', 'line-reader.mjs');
 const towns: { town: string; base: string }[] = [];
@@ -15,17 +15,7 @@ afterEach(() => {
   }
 });
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 const scripted = { GT_RUNTIME: 'scripted' };
-
-function gtJson<T>(cwd: string, args: string[], env: Record<string, string> = {}): T {
-  const r = gt(cwd, [...args, '--json'], env);
-  if (r.code !== 0) throw new Error(`gt ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
 
 /** A project with a bead store and a two-step molecule whose first step writes a file and whose second checks it. */
 function project(base: string, name: string, prefix: string): string {
@@ -268,14 +258,6 @@ describe('agents in tmux', () => {
     const pidOf = (f: string): number => Number(readFileSync(join(town, f), 'utf8'));
     await waitFor(() => ['nohup.pid', 'setsid.pid'].every((f) => existsSync(join(town, f)) && readFileSync(join(town, f), 'utf8').endsWith('\n')), 'the step to start its background processes');
     const pids = [pidOf('nohup.pid'), pidOf('setsid.pid')];
-    const running = (pid: number): boolean => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    };
     try {
       expect(pids.map(running)).toEqual([true, true]);
       const mayor = agent(town, 'mayor').pid!;

@@ -2,11 +2,10 @@
 // and SIGHUP, leaves its tree with nohup and setsid; after gt down none of it remains, and another town's
 // processes are never touched.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bd, bdJson, gt, waitFor } from './helpers.js';
+import { bd, bdJson, gt, waitFor, git, gtJson, running } from './helpers.js';
 
 const towns: { town: string; base: string }[] = [];
 const started: string[] = []; // files of pids our steps started, one a line
@@ -16,15 +15,6 @@ afterEach(() => {
   for (const { base } of towns.splice(0)) rmSync(base, { recursive: true, force: true });
 });
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function gtJson<T>(cwd: string, args: string[], env: Record<string, string> = {}): T {
-  const r = gt(cwd, [...args, '--json'], env);
-  if (r.code !== 0) throw new Error(`gt ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
 
 function newTown(tag: string): string {
   const base = mkdtempSync(join(tmpdir(), tag));
@@ -44,15 +34,6 @@ function newTown(tag: string): string {
 
 function pidsIn(file: string): number[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).map(Number) : [];
-}
-
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** Slings a bead to a scripted polecat whose one step runs `code` (a sh block). */

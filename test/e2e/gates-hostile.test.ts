@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BD, bd, bdJson, tempDirs, waitFor } from './helpers.js';
+import { BD, bd, bdJson, tempDirs, waitFor, running } from './helpers.js';
 
 const { store } = tempDirs(afterEach);
 const children: ChildProcess[] = [];
@@ -17,14 +17,6 @@ afterEach(() => {
   temps.splice(0).forEach((t) => rmSync(t, { recursive: true, force: true }));
 });
 
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** A store with one step whose gate is `gate`; the step's id. */
 function gated(gate: string): { dir: string; step: string } {

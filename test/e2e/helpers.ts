@@ -1,6 +1,6 @@
 // Running the built bd binary in temp git repositories.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,4 +77,48 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 60
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** git with a throwaway identity, its output as text (throws on a non-zero exit). */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function gtJson<T>(cwd: string, args: string[], env: Record<string, string> = {}): T {
+  const r = gt(cwd, [...args, '--json'], env);
+  if (r.code !== 0) throw new Error(`gt ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** A live process (a zombie, which waits only to be reaped, is not). */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A bare remote and `n` clones of it under a temp dir (pushed to `bases` for removal); the first clone made the
+ * store and pushed it. Each clone has a git identity of its own.
+ */
+export function clones(n: number, bases: string[]): { base: string; remote: string; dirs: string[] } {
+  const base = mkdtempSync(join(tmpdir(), 'bd-sync-'));
+  bases.push(base);
+  git(base, 'init', '-q', '--bare', 'remote.git');
+  const dirs = Array.from({ length: n }, (_, i) => join(base, `clone${i}`));
+  git(base, 'clone', '-q', 'remote.git', dirs[0]!);
+  bd(dirs[0]!, ['init', '--prefix', 'gt']);
+  writeFileSync(join(dirs[0]!, 'README'), 'code\n');
+  git(dirs[0]!, 'add', '-A');
+  git(dirs[0]!, 'commit', '-qm', 'start');
+  git(dirs[0]!, 'push', '-q', 'origin', 'HEAD');
+  for (const d of dirs.slice(1)) git(base, 'clone', '-q', 'remote.git', d);
+  for (const d of dirs) {
+    git(d, 'config', 'user.name', 't');
+    git(d, 'config', 'user.email', 't@t');
+  }
+  return { base, remote: join(base, 'remote.git'), dirs };
 }

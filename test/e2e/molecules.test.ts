@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BD, ROOT, bd, bdJson, tempDirs, waitFor } from './helpers.js';
+import { BD, ROOT, bd, bdJson, tempDirs, waitFor, running } from './helpers.js';
 
 const WORKER = join(ROOT, 'test', 'e2e', 'workers', 'molecule-worker.mjs');
 const { store } = tempDirs(afterEach);
@@ -81,20 +81,12 @@ describe('bd mol and gates from the command line', () => {
     const pidFile = join(dir, 'sleep.pid');
     await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 'the gate to start');
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    const running = (): boolean => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    };
     try {
       close.kill('SIGKILL');
       await exited;
-      await waitFor(() => !running(), 'the gate to end with bd close');
+      await waitFor(() => !running(pid), 'the gate to end with bd close');
     } finally {
-      if (running()) process.kill(pid, 'SIGKILL');
+      if (running(pid)) process.kill(pid, 'SIGKILL');
     }
     expect(bdJson<{ status: string }[]>(dir, ['show', step])[0]!.status).toBe('open');
   });

@@ -1,11 +1,11 @@
 // Hostile gt sling and gt rig: five slings at once, slings to two rigs at once, a sling SIGKILLed while it
 // holds the rig's sling lock.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GT, bd, bdJson, gt, waitFor } from './helpers.js';
+import { GT, bd, bdJson, gt, waitFor, git, gtJson } from './helpers.js';
 
 const towns: { town: string; base: string }[] = [];
 const children: ChildProcess[] = [];
@@ -15,15 +15,6 @@ afterEach(() => {
   for (const { base } of towns.splice(0)) rmSync(base, { recursive: true, force: true });
 });
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function gtJson<T>(cwd: string, args: string[]): T {
-  const r = gt(cwd, [...args, '--json']);
-  if (r.code !== 0) throw new Error(`gt ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
 
 /** A town with these rigs, whose polecats run `cat` (idle), and each rig's branch creation held up a while. */
 function newTown(tag: string, rigs: [string, string][]): string {

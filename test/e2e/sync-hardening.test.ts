@@ -2,42 +2,14 @@
 // processes and in its own), conflicts outside the store, a rebase in progress, a remote hook that refuses, the
 // user's staged changes, a torn final line. Real clones of a real bare remote.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bd, bdAsync, bdJson, type Result } from './helpers.js';
+import { bd, bdAsync, bdJson, type Result, git, clones } from './helpers.js';
 import { BeadStore, createBead } from '@gastown/beads';
 import { syncStore } from '@gastown/beads/sync';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** A bare remote and clones of it; the first clone made the store and pushed it. */
-function clones(n: number): { base: string; remote: string; dirs: string[] } {
-  const base = mkdtempSync(join(tmpdir(), 'bd-sync-hard-'));
-  bases.push(base);
-  git(base, 'init', '-q', '--bare', 'remote.git');
-  const dirs = Array.from({ length: n }, (_, i) => join(base, `clone${i}`));
-  git(base, 'clone', '-q', 'remote.git', dirs[0]!);
-  bd(dirs[0]!, ['init', '--prefix', 'gt']);
-  writeFileSync(join(dirs[0]!, 'README'), 'code\n');
-  git(dirs[0]!, 'add', '-A');
-  git(dirs[0]!, 'commit', '-qm', 'start');
-  git(dirs[0]!, 'push', '-q', 'origin', 'HEAD');
-  for (const d of dirs.slice(1)) {
-    git(base, 'clone', '-q', 'remote.git', d);
-    git(d, 'config', 'user.name', 't');
-    git(d, 'config', 'user.email', 't@t');
-  }
-  git(dirs[0]!, 'config', 'user.name', 't');
-  git(dirs[0]!, 'config', 'user.email', 't@t');
-  return { base, remote: join(base, 'remote.git'), dirs };
-}
 
 const ids = (dir: string): Set<string> => new Set(bdJson<{ id: string }[]>(dir, ['list', '--all', '-n', '0']).map((b) => b.id));
 const hash = (dir: string): string => bdJson<{ hash: string }>(dir, ['doctor']).hash;
@@ -45,7 +17,7 @@ const failures = (results: Result[]): string[] => results.filter((r) => r.code !
 
 describe('bd sync under load and in a messy work tree', () => {
   it('loses no acknowledged write while three writers and a sync loop share one clone and a second clone writes and syncs', async () => {
-    const { dirs: [a, b] } = clones(2);
+    const { dirs: [a, b] } = clones(2, bases);
     const acked: string[] = [];
     const creates: Result[] = [];
     const syncs: Result[] = [];
@@ -73,7 +45,7 @@ describe('bd sync under load and in a messy work tree', () => {
   });
 
   it('loses no write made in its own process between its steps', async () => {
-    const { dirs: [a, b] } = clones(2);
+    const { dirs: [a, b] } = clones(2, bases);
     const store = BeadStore.open(join(a!, '.beads'));
     const acked: string[] = [];
     let writing = true;
@@ -104,7 +76,7 @@ describe('bd sync under load and in a messy work tree', () => {
   });
 
   it('stops with exit 10 and no half-done merge when a file outside the store conflicts', () => {
-    const { dirs: [a, b] } = clones(2);
+    const { dirs: [a, b] } = clones(2, bases);
     writeFileSync(join(a!, 'C2.txt'), 'from a\n');
     git(a!, 'add', 'C2.txt');
     git(a!, 'commit', '-qm', 'a: C2');
@@ -133,7 +105,7 @@ describe('bd sync under load and in a messy work tree', () => {
   });
 
   it('during a rebase, says to finish or abort the rebase', () => {
-    const { dirs: [a] } = clones(1);
+    const { dirs: [a] } = clones(1, bases);
     git(a!, 'checkout', '-q', '-b', 'topic');
     writeFileSync(join(a!, 'README'), 'topic\n');
     git(a!, 'commit', '-qam', 'topic');
@@ -149,7 +121,7 @@ describe('bd sync under load and in a messy work tree', () => {
   });
 
   it('does not retry a push that a server hook refuses, and shows what the hook said', () => {
-    const { remote, dirs: [a] } = clones(1);
+    const { remote, dirs: [a] } = clones(1, bases);
     const calls = join(remote, 'hook-calls');
     const hook = join(remote, 'hooks', 'pre-receive');
     writeFileSync(hook, `#!/bin/sh\necho run >> "${calls}"\necho "policy: pushes to this branch need review" >&2\nexit 1\n`);
@@ -163,7 +135,7 @@ describe('bd sync under load and in a messy work tree', () => {
   });
 
   it('leaves staged work staged, unstashed, when incoming changes touch a staged file, and says which', () => {
-    const { dirs: [a, b] } = clones(2);
+    const { dirs: [a, b] } = clones(2, bases);
     writeFileSync(join(a!, 'README'), 'changed on a\n');
     writeFileSync(join(a!, 'added.txt'), 'added on a\n');
     git(a!, 'add', 'README', 'added.txt');
@@ -188,7 +160,7 @@ describe('bd sync under load and in a messy work tree', () => {
   });
 
   it('merges with unrelated staged work kept staged and never stashed', () => {
-    const { dirs: [a, b] } = clones(2);
+    const { dirs: [a, b] } = clones(2, bases);
     writeFileSync(join(a!, 'README'), 'changed on a\n');
     git(a!, 'commit', '-qam', 'a: README');
     bdJson(a!, ['create', 'bead of a']);
@@ -204,7 +176,7 @@ describe('bd sync under load and in a messy work tree', () => {
   });
 
   it('never commits a torn final line', () => {
-    const { dirs: [a] } = clones(1);
+    const { dirs: [a] } = clones(1, bases);
     bdJson(a!, ['create', 'whole']);
     appendFileSync(join(a!, '.beads', 'ops.jsonl'), '{"op_id":"torn","bead":"gt-');
     expect(bd(a!, ['sync']).code).toBe(0);

@@ -1,18 +1,13 @@
 // bd sync in repositories laid out as users really have them: a store in a subdirectory, a clone whose
 // .gitattributes lacks the union line, paths with spaces. Real clones of a real bare remote.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bd, bdJson } from './helpers.js';
+import { bd, bdJson, git } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 /** A bare remote with one commit (no store yet) and `n` clones of it, under a directory named with spaces. */
 function repos(n: number): { dirs: string[] } {

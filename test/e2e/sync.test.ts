@@ -1,32 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bd, bdAsync, bdJson } from './helpers.js';
+import { bd, bdAsync, bdJson, git, clones } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/** A bare remote and clones of it; the first clone made the store and pushed it. */
-function clones(n: number): string[] {
-  const base = mkdtempSync(join(tmpdir(), 'bd-sync-'));
-  bases.push(base);
-  git(base, 'init', '-q', '--bare', 'remote.git');
-  const dirs = Array.from({ length: n }, (_, i) => join(base, `clone${i}`));
-  git(base, 'clone', '-q', 'remote.git', dirs[0]!);
-  bd(dirs[0]!, ['init', '--prefix', 'gt']);
-  writeFileSync(join(dirs[0]!, 'README'), 'code\n');
-  git(dirs[0]!, 'add', '-A');
-  git(dirs[0]!, 'commit', '-qm', 'start');
-  git(dirs[0]!, 'push', '-q', 'origin', 'HEAD');
-  for (const d of dirs.slice(1)) git(base, 'clone', '-q', 'remote.git', d);
-  return dirs;
-}
 
 const hash = (dir: string): string => bdJson<{ hash: string }>(dir, ['doctor']).hash;
 interface Sync {
@@ -38,7 +19,7 @@ interface Sync {
 
 describe('bd sync', () => {
   it('carries a quarantine with the log: a clone that receives the fixed log also receives the moved line', () => {
-    const [a, b] = clones(2);
+    const [a, b] = clones(2, bases).dirs;
     bdJson(a!, ['create', 'first']);
     const bad = '{"op_id":"zz","bead":"gt-x"}';
     writeFileSync(join(a!, '.beads', 'ops.jsonl'), readFileSync(join(a!, '.beads', 'ops.jsonl'), 'utf8') + bad + '\n');
@@ -60,7 +41,7 @@ describe('bd sync', () => {
   });
 
   it('exchanges operations between clones, commits only the store, and leaves staged work alone', () => {
-    const [a, b] = clones(2);
+    const [a, b] = clones(2, bases).dirs;
     bdJson(a!, ['create', 'from a']);
     writeFileSync(join(a!, 'wip.txt'), 'half done\n');
     git(a!, 'add', 'wip.txt');
@@ -86,7 +67,7 @@ describe('bd sync', () => {
   });
 
   it('lets two clones push at the same moment: both end up synced, nothing lost', async () => {
-    const [a, b] = clones(2);
+    const [a, b] = clones(2, bases).dirs;
     for (let i = 0; i < 5; i++) {
       bdJson(a!, ['create', `a${i}`]);
       bdJson(b!, ['create', `b${i}`], { BD_ACTOR: 'bob' });
@@ -102,7 +83,7 @@ describe('bd sync', () => {
   });
 
   it('serialises syncs started at the same moment in one clone: all succeed, none is lost', async () => {
-    const [a, b] = clones(2);
+    const [a, b] = clones(2, bases).dirs;
     for (let round = 0; round < 2; round++) {
       for (let i = 0; i < 3; i++) bdJson(a!, ['create', `round ${round} bead ${i}`]);
       // Without the sync lock these would fight over git's index.lock and the remote ref.
@@ -117,7 +98,7 @@ describe('bd sync', () => {
   });
 
   it('tells the loser of two claims made apart that it lost, and who holds the bead', () => {
-    const [a, b] = clones(2);
+    const [a, b] = clones(2, bases).dirs;
     const { id } = bdJson<{ id: string }>(a!, ['create', 'contested']);
     bdJson(a!, ['sync']);
     bdJson(b!, ['sync'], { BD_ACTOR: 'bob' });
@@ -137,7 +118,7 @@ describe('bd sync', () => {
   });
 
   it('merges a feature branch with store and code changes into main without conflict', () => {
-    const [a] = clones(1);
+    const [a] = clones(1, bases).dirs;
     git(a!, 'checkout', '-q', '-b', 'feature');
     bdJson(a!, ['create', 'on the branch']);
     writeFileSync(join(a!, 'feature.txt'), 'code\n');
@@ -179,7 +160,7 @@ describe('bd sync', () => {
     expect(refused.stderr).toMatch(/fetching origin: the remote refused the credentials; check your access to it/);
     expect(() => git(base, 'rev-parse', '--verify', 'HEAD')).toThrow();
 
-    const [a] = clones(1);
+    const [a] = clones(1, bases).dirs;
     git(a!, 'checkout', '-q', '-b', 'other');
     writeFileSync(join(a!, 'README'), 'theirs\n');
     git(a!, 'commit', '-qam', 'theirs');

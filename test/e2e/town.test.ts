@@ -3,20 +3,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GT, bd, bdJson, gt } from './helpers.js';
+import { GT, bd, bdJson, gt, git, gtJson } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
-function gtJson<T>(cwd: string, args: string[]): T {
-  const r = gt(cwd, [...args, '--json']);
-  if (r.code !== 0) throw new Error(`gt ${args.join(' ')} exited ${r.code}: ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
 
 /** A temp directory holding a town installed by the real gt (removed after the test). */
 function newTown(tag: string): { base: string; town: string } {
