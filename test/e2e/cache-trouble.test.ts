@@ -2,9 +2,8 @@
 // .beads/cache, which the docs call always safe) never turns a durable write into a reported failure.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bdAsync, tempDirs, type Result } from './helpers.js';
+import { bdAsync, tempDirs, type Result, logText } from './helpers.js';
 
 const { store } = tempDirs(afterEach);
 
@@ -26,7 +25,7 @@ describe('bd create while another process deletes the cache', () => {
     } finally {
       process.kill(-deleter.pid!, 'SIGKILL');
     }
-    const logged = readFileSync(join(dir, '.beads', 'ops.jsonl'), 'utf8')
+    const logged = logText(dir)
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { kind: string; bead: string; fields: { title: string } });

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WRITER, bdAsync, bdJson, tempDirs, waitFor } from './helpers.js';
+import { WRITER, bdAsync, bdJson, tempDirs, waitFor, logText } from './helpers.js';
 
 const { store } = tempDirs(afterEach);
 
@@ -27,7 +26,7 @@ describe('many processes on one store', () => {
       ),
     );
     expect(printed).toHaveLength(1600);
-    const lines = readFileSync(join(dir, '.beads', 'ops.jsonl'), 'utf8').split('\n');
+    const lines = logText(dir).split('\n');
     expect(lines.pop()).toBe('');
     expect(lines).toHaveLength(1600);
     for (const line of lines) JSON.parse(line); // throws on a torn or interleaved line

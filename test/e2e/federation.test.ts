@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bd, bdAsync, bdJson, git } from './helpers.js';
+import { bd, bdAsync, bdJson, git, logText } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
 
 function opIds(dir: string): Set<string> {
-  return new Set(readFileSync(join(dir, '.beads', 'ops.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { op_id: string }).op_id));
+  return new Set(logText(dir).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { op_id: string }).op_id));
 }
 
 describe('three clones working apart and syncing at random moments', () => {

@@ -1,6 +1,6 @@
 // Running the built bd binary in temp git repositories.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,4 +121,24 @@ export function clones(n: number, bases: string[]): { base: string; remote: stri
     git(d, 'config', 'user.email', 't@t');
   }
   return { base, remote: join(base, 'remote.git'), dirs };
+}
+
+/** The files of the store's log under `root` (a repository holding .beads/), oldest first, as paths. */
+export function logFiles(root: string): string[] {
+  const beads = join(root, '.beads');
+  const out = existsSync(join(beads, 'ops.jsonl')) ? [join(beads, 'ops.jsonl')] : [];
+  const segments = join(beads, 'log');
+  if (existsSync(segments)) for (const f of readdirSync(segments).filter((f) => f.endsWith('.jsonl')).sort()) out.push(join(segments, f));
+  return out;
+}
+
+/** The whole log of the store under `root`: every file's text, oldest file first ('' when there is none). */
+export function logText(root: string): string {
+  return logFiles(root).map((f) => readFileSync(f, 'utf8')).join('');
+}
+
+/** The segment this clone of the store under `root` appends to (`.beads/writer` names it), as a path. */
+export function writerLog(root: string): string {
+  const { segment } = JSON.parse(readFileSync(join(root, '.beads', 'writer'), 'utf8')) as { segment: string };
+  return join(root, '.beads', segment);
 }

@@ -3,8 +3,8 @@
 // caches), and the rules every run of a mutating command must keep.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { foldOperations, readOps, type Bead } from '@gastown/beads';
+import { basename, dirname, join, relative } from 'node:path';
+import { foldOperations, readOps, type Bead, type Op } from '@gastown/beads';
 import { registerBeadCommands } from '../../packages/cli/src/commands/beads.js';
 import { registerMoleculeCommands } from '../../packages/cli/src/commands/molecules.js';
 import { registerQueryCommands } from '../../packages/cli/src/commands/queries.js';
@@ -88,17 +88,22 @@ export function snapshot(root: string): Snapshot {
   const beadsDir = join(root, '.beads');
   const logs = new Map<string, Buffer>();
   const beads = new Map<string, Bead>();
+  // A store's log is its ops.jsonl and its segments under log/, folded together; the wisp store is a store of its own.
+  const byStore = new Map<string, Op[]>();
   for (const file of logFiles(beadsDir)) {
     logs.set(relative(root, file), readFileSync(file));
-    if (!file.endsWith('ops.jsonl')) continue;
+    const segment = basename(dirname(file)) === 'log';
+    if (!file.endsWith('/ops.jsonl') && !segment) continue;
+    const storeDir = segment ? dirname(dirname(file)) : dirname(file);
     try {
       const { ops, corrupt } = readOps(file);
       if (corrupt.length) throw new Error(`corrupt line ${corrupt[0]!.line}: ${corrupt[0]!.message}`);
-      for (const [id, state] of foldOperations(ops)) beads.set(id, state.bead);
+      byStore.set(storeDir, [...(byStore.get(storeDir) ?? []), ...ops]);
     } catch (err) {
       return { logs, beads, broken: `${relative(root, file)}: ${(err as Error).message}` };
     }
   }
+  for (const ops of byStore.values()) for (const [id, state] of foldOperations(ops)) beads.set(id, state.bead);
   return { logs, beads };
 }
 
@@ -131,4 +136,4 @@ export function resolveIn(beads: Map<string, Bead>, prefix: string, input: strin
   return candidates.size === 1 ? [...candidates][0] : undefined;
 }
 
-export const storeExists = (root: string): boolean => existsSync(join(root, '.beads', 'ops.jsonl'));
+export const storeExists = (root: string): boolean => existsSync(join(root, '.beads', 'config.json'));

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, bd, bdJson, tempDirs } from './helpers.js';
+import { ROOT, bd, bdJson, tempDirs, logText } from './helpers.js';
 
 const SAMPLE = join(ROOT, 'test', 'data', 'beads-export-sample.jsonl');
 type Rec = { id: string; status: string; issue_type: string; priority: number; created_at: string; defer_until?: string; labels?: string[]; dependencies?: { depends_on_id: string; type: string }[] };
@@ -64,10 +64,9 @@ describe('importing the Beads tracker sample (1,955 issues)', () => {
     }
 
     // Importing the same file again changes nothing.
-    const log = join(dir, '.beads', 'ops.jsonl');
-    const before = readFileSync(log);
+    const before = logText(dir);
     expect(bdJson(dir, ['import', SAMPLE])).toMatchObject({ created: 0, updated: 0, unchanged: 1955, operations: 0 });
-    expect(readFileSync(log).equals(before)).toBe(true);
+    expect(logText(dir)).toBe(before);
 
     // A changed field comes through as one update.
     const edited = text.replace('"title":"Create npm package structure for bd-wasm"', '"title":"Renamed in the tracker"');

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BD, ROOT, bd, bdJson, tempDirs, waitFor, running } from './helpers.js';
+import { BD, ROOT, bd, bdJson, tempDirs, waitFor, running, logText } from './helpers.js';
 
 const WORKER = join(ROOT, 'test', 'e2e', 'workers', 'molecule-worker.mjs');
 const { store } = tempDirs(afterEach);
@@ -28,7 +28,7 @@ function worker(dir: string, molecule: string, actor: string, leaseMs: number, s
 
 /** Operations of the log, as parsed lines. */
 function ops(dir: string): { kind: string; bead: string; actor: string; takeover_from?: string }[] {
-  return readFileSync(join(dir, '.beads', 'ops.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return logText(dir).split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
 describe('bd mol and gates from the command line', () => {
@@ -97,14 +97,13 @@ describe('bd mol and gates from the command line', () => {
     writeFileSync(join(dir, 'molecules', 'trio.md'), '## Molecule: trio\nThree steps.\nVar: code = 1\n\n## Step: a\nA.\nGate: echo a-ok\n\n## Step: b\nB.\nGate: echo b-checked\nGate: echo "b says {{code}}"; exit {{code}}\n\n## Step: c\nC.\n');
     const poured = bdJson<{ molecule: { id: string }; steps: { id: string }[] }>(dir, ['mol', 'pour', 'trio']);
     const [a, b, c] = poured.steps.map((s) => s.id) as [string, string, string];
-    const logPath = join(dir, '.beads', 'ops.jsonl');
-    const before = readFileSync(logPath, 'utf8');
+    const before = logText(dir);
     const failed = bd(dir, ['close', a, b, c]);
     expect(failed.code).toBe(9);
     for (const id of [a, b, c]) expect(bdJson<{ status: string }[]>(dir, ['show', id])[0]!.status).toBe('open');
     expect(failed.stderr).toContain(`gate failed on ${b}, so none of the 3 beads closes: echo "b says 1"; exit 1 (exit 1)\nb says 1`);
     // what changed is the record of the gates that ran, a's and b's up to the failing one: nothing else
-    const after = readFileSync(logPath, 'utf8');
+    const after = logText(dir);
     expect(after.startsWith(before)).toBe(true);
     const added = after.slice(before.length).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; bead: string; command: string; passed: boolean });
     expect(added.map((o) => [o.kind, o.bead, o.command, o.passed])).toEqual([
@@ -116,10 +115,10 @@ describe('bd mol and gates from the command line', () => {
     // when every gate passes, the steps and the molecule they complete close in one write
     const second = bdJson<{ molecule: { id: string }; steps: { id: string }[] }>(dir, ['mol', 'pour', 'trio', '--var', 'code=0']);
     const ids = second.steps.map((s) => s.id);
-    const mark = readFileSync(logPath, 'utf8').length;
+    const mark = logText(dir).length;
     const closed = bdJson<{ id: string; status: string }[]>(dir, ['close', ...ids, '-r', 'all done']);
     expect(closed.map((x) => [x.id, x.status])).toEqual(ids.map((id) => [id, 'closed']));
-    const written = readFileSync(logPath, 'utf8').slice(mark).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; bead: string; ts: string; reason?: string });
+    const written = logText(dir).slice(mark).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; bead: string; ts: string; reason?: string });
     expect(written.filter((o) => o.kind === 'close').map((o) => [o.bead, o.reason])).toEqual([...ids.map((id) => [id, 'all done']), [second.molecule.id, 'all 3 steps closed']]);
     expect(written.filter((o) => o.kind === 'gate')).toHaveLength(3);
     expect(new Set(written.map((o) => o.ts)).size).toBe(1);
@@ -131,12 +130,11 @@ describe('bd mol and gates from the command line', () => {
     writeFileSync(join(dir, 'molecules', 'race.md'), '## Molecule: race\nA race.\n\n## Step: a\nA.\n\n## Step: b\nB.\nGate: node "$BD_BIN" close "$(cat other.id)" -r "closed meanwhile"\n');
     const [a, b] = bdJson<{ steps: { id: string }[] }>(dir, ['mol', 'pour', 'race']).steps.map((s) => s.id) as [string, string];
     writeFileSync(join(dir, 'other.id'), a);
-    const logPath = join(dir, '.beads', 'ops.jsonl');
-    const before = readFileSync(logPath, 'utf8');
+    const before = logText(dir);
     const r = bd(dir, ['close', a, b], { BD_BIN: BD });
     expect([r.code, r.stderr.trim()]).toEqual([5, `bd: ${a} was closed while the gates ran; nothing is closed`]);
     // the only new line is the other process's close of a
-    const added = readFileSync(logPath, 'utf8').slice(before.length).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; bead: string; reason?: string });
+    const added = logText(dir).slice(before.length).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; bead: string; reason?: string });
     expect(added.map((o) => [o.kind, o.bead, o.reason])).toEqual([['close', a, 'closed meanwhile']]);
     expect(bdJson<{ status: string }[]>(dir, ['show', b])[0]!.status).toBe('open');
   });

@@ -5,11 +5,11 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { join } from 'node:path';
-import { BD, bd, bdJson, gt, tempDirs, type Result } from './helpers.js';
+import { BD, bd, bdJson, gt, tempDirs, type Result, logText, writerLog } from './helpers.js';
 
 const { store, git } = tempDirs(afterEach);
 
-const logOf = (dir: string): Buffer => readFileSync(join(dir, '.beads', 'ops.jsonl'));
+const logOf = (dir: string): Buffer => Buffer.from(logText(dir));
 
 /** Runs the command as text and as --json: both refused with `code` and `message`, and nothing written. */
 function refused(dir: string, args: string[], code: number, message: RegExp, env: Record<string, string> = {}): Result {
@@ -368,7 +368,7 @@ describe('control characters (issue 10, item 14)', () => {
   it('refuses them in a mail subject and body (gt mail send) and in keys typed into a session (gt nudge)', () => {
     const town = git();
     expect(gt(town, ['install', town]).code).toBe(0);
-    const log = (): Buffer => readFileSync(join(town, '.beads', 'ops.jsonl'));
+    const log = (): Buffer => Buffer.from(logText(town));
     const before = log();
     const r = gt(town, ['mail', 'send', 'overseer', '-s', 'hello\nBcc: everyone']);
     expect(r.code).toBe(4);
@@ -456,13 +456,13 @@ describe('environment failures (issue 10, item 18)', () => {
     // log (item 5), the store folds in memory, and bd doctor says why.
     const notDir = bd(other, ['create', 'x', '--json']);
     expect([notDir.code, notDir.stderr]).toEqual([0, '']);
-    expect(readFileSync(join(other, '.beads', 'ops.jsonl'), 'utf8')).toContain(JSON.parse(notDir.stdout).id);
+    expect(logText(other)).toContain(JSON.parse(notDir.stdout).id);
     expect(bdJson<{ warnings: string[] }>(other, ['doctor']).warnings.join('\n')).toMatch(/the cache could not be written to .*: commands fold the log in memory/);
 
     const third = store();
     create(third, 'one');
-    rmSync(join(third, '.beads', 'ops.jsonl'));
-    mkdirSync(join(third, '.beads', 'ops.jsonl'));
+    rmSync(writerLog(third));
+    mkdirSync(writerLog(third));
     const isDir = bd(third, ['list', '--all']);
     expect(isDir.code).toBe(12);
     expect(isDir.stderr).toBe('bd: cannot read a file in .beads: it is a directory (EISDIR); move the directory that stands where a file belongs out of the way\n');

@@ -3,8 +3,8 @@
 // user's staged changes, a torn final line. Real clones of a real bare remote.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { bd, bdAsync, bdJson, type Result, git, clones } from './helpers.js';
+import { join, relative } from 'node:path';
+import { bd, bdAsync, bdJson, type Result, git, clones, writerLog } from './helpers.js';
 import { BeadStore, createBead } from '@gastown/beads';
 import { syncStore } from '@gastown/beads/sync';
 
@@ -178,9 +178,9 @@ describe('bd sync under load and in a messy work tree', () => {
   it('never commits a torn final line', () => {
     const { dirs: [a] } = clones(1, bases);
     bdJson(a!, ['create', 'whole']);
-    appendFileSync(join(a!, '.beads', 'ops.jsonl'), '{"op_id":"torn","bead":"gt-');
+    appendFileSync(writerLog(a!), '{"op_id":"torn","bead":"gt-');
     expect(bd(a!, ['sync']).code).toBe(0);
-    const committed = git(a!, 'show', 'HEAD:.beads/ops.jsonl');
+    const committed = git(a!, 'show', `HEAD:${relative(a!, writerLog(a!))}`);
     expect(committed.endsWith('\n')).toBe(true);
     expect(committed).not.toContain('"op_id":"torn"');
     for (const line of committed.trimEnd().split('\n')) expect(() => JSON.parse(line)).not.toThrow();

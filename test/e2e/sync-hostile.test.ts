@@ -3,8 +3,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { bd, bdJson, git } from './helpers.js';
+import { join, relative } from 'node:path';
+import { bd, bdJson, git, writerLog } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
@@ -116,7 +116,7 @@ describe('bd sync in odd layouts', () => {
     expect(git(a!, 'rev-parse', 'HEAD')).toBe(head);
     rmSync(lock);
     expect(bd(a!, ['sync']).code).toBe(0);
-    expect(git(a!, 'show', 'HEAD:.beads/ops.jsonl')).toContain(mine);
+    expect(git(a!, 'show', `HEAD:${relative(a!, writerLog(a!))}`)).toContain(mine);
   });
 
   it('reports a lost claim although the cache\'s hot index fails midway (a file truncated under it)', () => {
@@ -151,7 +151,7 @@ describe('bd sync in odd layouts', () => {
     const r = bd(a!, ['sync']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(git(a!, 'show', 'HEAD:.beads/ops.jsonl')).toContain(id);
+    expect(git(a!, 'show', `HEAD:${relative(a!, writerLog(a!))}`)).toContain(id);
     expect(git(a!, 'status', '--porcelain')).toBe('');
     git(b!, 'pull', '-q', '--no-rebase');
     expect(ids(b!)).toEqual([id]);
@@ -167,7 +167,7 @@ describe('bd sync in odd layouts', () => {
     expect(bd(a!, ['sync']).code).toBe(0);
     git(b!, 'pull', '-q', '--no-rebase');
     // b's hand edit (or a merge resolved by hand) drops the second line, and is pushed
-    const log = join(b!, '.beads', 'ops.jsonl');
+    const log = join(b!, relative(a!, writerLog(a!))); // a's segment, as b has it
     writeFileSync(log, readFileSync(log, 'utf8').split('\n').filter((_, i) => i !== 1).join('\n'));
     git(b!, 'commit', '-qam', 'drop a line');
     git(b!, 'push', '-q');

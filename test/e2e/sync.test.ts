@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { bd, bdAsync, bdJson, git, clones } from './helpers.js';
+import { join, relative } from 'node:path';
+import { bd, bdAsync, bdJson, git, clones, logText, writerLog } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
@@ -22,19 +22,21 @@ describe('bd sync', () => {
     const [a, b] = clones(2, bases).dirs;
     bdJson(a!, ['create', 'first']);
     const bad = '{"op_id":"zz","bead":"gt-x"}';
-    writeFileSync(join(a!, '.beads', 'ops.jsonl'), readFileSync(join(a!, '.beads', 'ops.jsonl'), 'utf8') + bad + '\n');
+    const segment = writerLog(a!);
+    writeFileSync(segment, readFileSync(segment, 'utf8') + bad + '\n');
     // the corrupt line reaches both clones through git, as a hand edit would
-    git(a!, 'commit', '-qam', 'a hand edit');
+    git(a!, 'add', '.beads');
+    git(a!, 'commit', '-qm', 'a hand edit');
     git(a!, 'push', '-q', 'origin', 'HEAD');
     git(b!, 'pull', '-q');
     expect(bd(b!, ['list']).code).toBe(6);
     expect(bdJson<{ quarantined: { moved: { text: string }[] } }>(a!, ['doctor', '--fix']).quarantined.moved.map((m) => m.text)).toEqual([bad]);
     bdJson(a!, ['create', 'after the fix']);
     expect(bdJson<Sync>(a!, ['sync'])).toMatchObject({ out: { operations: 1 }, in: { operations: 0 } });
-    expect(git(a!, 'show', '--name-only', '--format=', 'HEAD').trim().split('\n').sort()).toEqual(['.beads/ops.corrupt.jsonl', '.beads/ops.jsonl', '.gitattributes']);
+    expect(git(a!, 'show', '--name-only', '--format=', 'HEAD').trim().split('\n').sort()).toEqual([relative(a!, segment), '.beads/ops.corrupt.jsonl', '.gitattributes'].sort());
     // b, still holding the corrupt line, syncs: the line leaves its log and arrives in its quarantine file
     expect(bdJson<Sync>(b!, ['sync'])).toMatchObject({ out: { operations: 0 }, in: { operations: 1 } });
-    expect(readFileSync(join(b!, '.beads', 'ops.jsonl'), 'utf8')).not.toContain(bad);
+    expect(logText(b!)).not.toContain(bad);
     expect(readFileSync(join(b!, '.beads', 'ops.corrupt.jsonl'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l).text)).toEqual([bad]);
     expect(bdJson<{ title: string }[]>(b!, ['list']).map((x) => x.title).sort()).toEqual(['after the fix', 'first']);
     expect(hash(a!)).toBe(hash(b!));
@@ -47,7 +49,7 @@ describe('bd sync', () => {
     git(a!, 'add', 'wip.txt');
     writeFileSync(join(a!, 'README'), 'edited, not staged\n');
     expect(bdJson<Sync>(a!, ['sync'])).toMatchObject({ out: { operations: 1, beads: 1 }, in: { operations: 0 } });
-    expect(git(a!, 'show', '--name-only', '--format=', 'HEAD').trim()).toBe('.beads/ops.jsonl');
+    expect(git(a!, 'show', '--name-only', '--format=', 'HEAD').trim()).toBe(relative(a!, writerLog(a!)));
     expect(git(a!, 'status', '--porcelain')).toBe(' M README\nA  wip.txt\n');
     bdJson(b!, ['create', 'from b'], { BD_ACTOR: 'bob' });
     // git's own environment reaches git (simple-git would strip it): the commit is bob's
@@ -63,7 +65,8 @@ describe('bd sync', () => {
     expect(bdJson<{ title: string }[]>(b!, ['list']).map((x) => x.title).sort()).toEqual(['a again', 'from a', 'from b']);
     // every commit sync made touched the store and nothing else
     const touched = git(a!, 'log', '--format=', '--name-only', 'HEAD', '^HEAD~3').split('\n').filter(Boolean);
-    expect(new Set(touched)).toEqual(new Set(['.beads/ops.jsonl']));
+    // each clone's operations are in its own segment, which only it writes
+    expect(new Set(touched)).toEqual(new Set([relative(a!, writerLog(a!)), relative(b!, writerLog(b!))]));
   });
 
   it('lets two clones push at the same moment: both end up synced, nothing lost', async () => {
@@ -78,7 +81,7 @@ describe('bd sync', () => {
     bdJson(b!, ['sync'], { BD_ACTOR: 'bob' });
     expect(hash(a!)).toBe(hash(b!));
     expect(bdJson<unknown[]>(a!, ['list', '-n', '0'])).toHaveLength(10);
-    const logA = readFileSync(join(a!, '.beads', 'ops.jsonl'), 'utf8').trim().split('\n');
+    const logA = logText(a!).trim().split('\n');
     expect(logA).toHaveLength(10);
   });
 

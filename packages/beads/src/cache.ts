@@ -15,10 +15,10 @@
 // it names. What is superseded is removed once its successor is cacheLimits.retireMs old: a reader holding a
 // meta that much older finds its files gone and must refresh.
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { BeadState } from './fold.js';
 import type { CorruptLine } from './log.js';
+import type { FileMark } from './log-files.js';
 import type { Bead } from './types.js';
 import { canonicalBead, parentsOf } from './record.js';
 import { appendAt, diskFiles, memoryFiles, readPrefix, writeAtomic, type CacheFiles } from './cache-files.js';
@@ -32,14 +32,13 @@ export const SHARDS = 1024;
  * rewrite plus hotMinBytes; ids.txt once its unsorted tail passes idTailBytes. (Tests lower them.)
  */
 export const cacheLimits = { hotFactor: 4, hotMinBytes: 1 << 20, idTailBytes: 128 * 1024, retireMs: 60_000 };
-export const CACHE_FORMAT = 9;
+export const CACHE_FORMAT = 10;
 
 export interface CacheMeta {
   format: number;
   gen: number;
-  logSize: number;
-  logLines: number;
-  tailHash: string;
+  /** How far the cache has read each file of the log, in the log's order. */
+  log: FileMark[];
   maxLc: number;
   count: number;
   shardLengths: number[];
@@ -66,10 +65,6 @@ export function shardOf(id: string): number {
   let h = 2166136261;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
   return (h >>> 0) % SHARDS;
-}
-
-export function tailHash(buf: Buffer): string {
-  return createHash('sha1').update(buf).digest('hex');
 }
 
 function shardPath(genDir: string, n: number): string {
@@ -120,7 +115,7 @@ export class CacheReader {
 
   private readyKey(): string {
     const m = this.meta;
-    return `${m.gen}:${m.logSize}:${m.hotFile}:${m.hotLength}:${m.hotBodyLength}`;
+    return `${m.gen}:${logLines(m)}:${m.hotFile}:${m.hotLength}:${m.hotBodyLength}`;
   }
 
   /** The ready beads' headers as last computed for this exact cache state, if still valid at `now`. */
@@ -221,6 +216,11 @@ export class CacheReader {
       }
     }
   }
+}
+
+/** Complete lines of the log the cache covers, over every file. */
+export function logLines(meta: Pick<CacheMeta, 'log'>): number {
+  return meta.log.reduce((n, m) => n + m.lines, 0);
 }
 
 export function readMeta(cacheDir: string): CacheMeta | null {

@@ -1,13 +1,12 @@
 // Catching the cache up with operations appended to the log since it was written: each bead they name is
 // advanced from its cached state, or refolded from all its operations when they arrived out of order (after a
 // merge) or its id was created on two clones.
+import { join } from 'node:path';
 import { applyOp, compareStamp, foldLogId, type BeadState } from './fold.js';
-import { applyChanges, tailHash, type CacheReader } from './cache.js';
-import { groupByLogId, opsOf, readOps, readTail } from './log.js';
+import { applyChanges, type CacheReader } from './cache.js';
+import { groupByLogId, readOps, type CorruptLine } from './log.js';
+import { logFileNames, markOf, opsOfIds, type FileMark, type LogComparison } from './log-files.js';
 import type { Op } from './types.js';
-
-export const TAIL_BYTES = 256;
-
 
 /**
  * Applies one log id's new operations (sorted) to its cached states. Returns the new states, or null when
@@ -29,11 +28,23 @@ function advance(reader: CacheReader, logId: string, ops: Op[], aliases: Record<
   return staged;
 }
 
-/** Catches the cache up; null when so much must be refolded that a full rebuild is simpler. */
-export function catchUp(reader: CacheReader, logPath: string, displayLogPath: string): CacheReader | null {
+/**
+ * Catches the cache up with the files of the log in `dir` that grew (new files read from their start); null
+ * when so much must be refolded that a full rebuild is simpler.
+ */
+export function catchUp(reader: CacheReader, dir: string, grown: LogComparison['grown'], display: (name: string) => string): CacheReader | null {
   const meta = reader.meta;
-  const chunk = readOps(logPath, meta.logSize, meta.logLines + 1, displayLogPath);
-  const byLogId = groupByLogId(chunk.ops);
+  const newOps: Op[] = [];
+  const newCorrupt: CorruptLine[] = [];
+  const marks = new Map<string, FileMark>(meta.log.map((m) => [m.name, m]));
+  for (const g of grown) {
+    const chunk = readOps(join(dir, g.name), g.from, g.firstLine, display(g.name));
+    for (const op of chunk.ops) newOps.push(op);
+    for (const c of chunk.corrupt) newCorrupt.push(c);
+    marks.set(g.name, markOf(dir, g.name, chunk.end, g.firstLine - 1 + chunk.lines, chunk.mtime));
+  }
+  const names = logFileNames(dir);
+  const byLogId = groupByLogId(newOps);
   if (byLogId.size > 8) reader.manyLookups = true;
   // Many edits of existing beads: read their states from the hot index once rather than shard by shard.
   let existing = 0;
@@ -54,7 +65,7 @@ export function catchUp(reader: CacheReader, logPath: string, displayLogPath: st
   const orphans = new Set(meta.orphans);
   if (refold.size > 1000) return null;
   if (refold.size) {
-    const grouped = opsOf(logPath, refold);
+    const grouped = opsOfIds(dir, refold, names);
     for (const logId of refold) {
       const before = aliases[logId] ?? [logId];
       const states = foldLogId(logId, grouped.get(logId) ?? [], (id) => id !== logId && !before.includes(id) && reader.hasId(id));
@@ -68,11 +79,9 @@ export function catchUp(reader: CacheReader, logPath: string, displayLogPath: st
     }
   }
   return applyChanges(reader, changed, {
-    logSize: chunk.end,
-    logLines: meta.logLines + chunk.lines,
-    tailHash: tailHash(readTail(logPath, chunk.end, TAIL_BYTES)),
-    corrupt: [...meta.corrupt, ...chunk.corrupt],
-    maxLc: chunk.ops.reduce((m, o) => Math.max(m, o.lc), meta.maxLc),
+    log: names.map((n) => marks.get(n)!),
+    corrupt: [...meta.corrupt, ...newCorrupt],
+    maxLc: newOps.reduce((m, o) => Math.max(m, o.lc), meta.maxLc),
     aliases,
     orphans: [...orphans].sort(),
   });

@@ -6,13 +6,22 @@ import { dirname, join } from 'node:path';
 import type { BeadStore } from './store.js';
 import { LOG_FILE } from './store.js';
 import { canonicalBead } from './record.js';
-import { GITATTRIBUTES_LINE } from './location.js';
-import { tornTail, type CorruptLine } from './log.js';
+import { GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE } from './location.js';
+import { fileSize, tornTail, type CorruptLine } from './log.js';
+import { logLines } from './cache.js';
+import { SEGMENTS_DIR } from './log-files.js';
+
+/** A single-file log past this size gets a hint to migrate: every sync commits the whole file again. */
+const MIGRATE_HINT_BYTES = 8 * 1024 * 1024;
 import { quarantineCorrupt, type QuarantineResult } from './quarantine.js';
 
 export interface DoctorReport {
   ok: boolean;
   log: string;
+  /** 1: one log file; 2: segments. */
+  format: number;
+  /** The log's files (one in a single-file store). */
+  files: number;
   lines: number;
   beads: number;
   deleted: number;
@@ -62,16 +71,28 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
   const warnings: string[] = [];
   const attributes = join(dirname(store.dir), '.gitattributes');
   const attrText = existsSync(attributes) ? readFileSync(attributes, 'utf8') : '';
-  if (!attrText.includes(`${LOG_FILE} merge=union`)) warnings.push(`${attributes} lacks "${GITATTRIBUTES_LINE}": bd sync merges the log as a union anyway, but a git merge or pull by hand may conflict in it; add the line and commit it`);
+  const files = store.logFiles();
+  const wanted = store.segmented ? [SEGMENTS_ATTRIBUTES_LINE, ...(files.includes(LOG_FILE) ? [GITATTRIBUTES_LINE] : [])] : [GITATTRIBUTES_LINE];
+  for (const line of wanted) {
+    if (!attrText.split('\n').includes(line)) warnings.push(`${attributes} lacks "${line}": bd sync merges the log as a union anyway, but a git merge or pull by hand may conflict in it; add the line and commit it`);
+  }
   if (inMemory) warnings.push(`the cache could not be written to ${store.cacheDir} (is the disk full or read-only?): commands fold the log in memory, which is slower`);
-  const torn = tornTail(store.logPath);
-  const tornReport = torn ? { file: store.displayLogPath, ...torn } : null;
-  if (tornReport) warnings.push(`${tornReport.file}: a torn final line at byte ${tornReport.offset} (${tornReport.bytes} bytes, no newline, not a valid operation): left by a writer killed mid-write and never acknowledged; it is skipped, and the next write cuts it off`);
+  if (!store.segmented && fileSize(join(store.dir, LOG_FILE)) > MIGRATE_HINT_BYTES) warnings.push(`${store.displayLogPath} is one file of ${(fileSize(join(store.dir, LOG_FILE)) / 1048576).toFixed(0)} MB, and every bd sync commits all of it again: run bd migrate once (when every clone runs a bd that reads segments) so syncs commit only what changed`);
+  // Only a file still being appended to can end torn; a torn line in a sealed one is reported the same way.
+  let tornReport: DoctorReport['torn_tail'] = null;
+  for (const name of files) {
+    const torn = tornTail(join(store.dir, name));
+    if (!torn) continue;
+    tornReport ??= { file: store.displayPath(name), ...torn };
+    warnings.push(`${store.displayPath(name)}: a torn final line at byte ${torn.offset} (${torn.bytes} bytes, no newline, not a valid operation): left by a writer killed mid-write and never acknowledged; it is skipped, and the next write cuts it off`);
+  }
   if (meta.orphans.length) warnings.push(`${meta.orphans.length} id(s) have operations but no create: ${meta.orphans.slice(0, 5).join(', ')}`);
   const report: DoctorReport = {
     ok: meta.corrupt.length === 0,
     log: store.displayLogPath,
-    lines: meta.logLines,
+    format: store.segmented ? 2 : 1,
+    files: files.length,
+    lines: logLines(meta),
     beads: states.length - deleted,
     deleted,
     max_clock: meta.maxLc,

@@ -5,7 +5,9 @@
 // create) is set aside and refolded afterwards from all its operations, gathered by a second pass that parses
 // only the lines naming such beads. The result is the same as foldOperations over every operation of the log.
 import { applyOp, compareStamp, foldLogId, type BeadState } from './fold.js';
-import { forEachLine, opsOf, parseOpLine, type CorruptLine } from './log.js';
+import { join } from 'node:path';
+import { forEachLine, parseOpLine, type CorruptLine } from './log.js';
+import { logFileNames, markOf, opsOfIds, type FileMark } from './log-files.js';
 
 export interface FoldedLog {
   /** Bead states by bead id. */
@@ -15,48 +17,53 @@ export interface FoldedLog {
   /** Log ids with operations but no create. */
   orphans: string[];
   corrupt: CorruptLine[];
-  /** Byte offset just past the last complete line. */
-  end: number;
-  /** Complete lines read. */
-  lines: number;
+  /** How far each file of the log was read. */
+  marks: FileMark[];
   maxLc: number;
 }
 
-export function foldLog(logPath: string, displayPath = logPath): FoldedLog {
+/** Folds every file of the store's log in `dir`; `display` names a file in reports. */
+export function foldLog(dir: string, display: (name: string) => string = (n) => join(dir, n)): FoldedLog {
   const logIds = new Set<string>(); // in order of first appearance
   const fast = new Map<string, BeadState>(); // by log id: one create, then only later stamps so far
   const slow = new Set<string>();
   const corrupt: CorruptLine[] = [];
   let maxLc = 0;
-  const { end, lines } = forEachLine(logPath, 0, (text, line) => {
-    const op = parseOpLine(text);
-    if (typeof op === 'string') {
-      corrupt.push({ file: displayPath, line, message: op });
-      return;
-    }
-    if (op.lc > maxLc) maxLc = op.lc;
-    const logId = op.bead;
-    if (slow.has(logId)) return;
-    const state = fast.get(logId);
-    if (state) {
-      if (op.kind !== 'create' && compareStamp(op.lc, op.op_id, state.lc, state.op) > 0) fast.set(logId, applyOp(state, op, logId)!);
-      else {
-        fast.delete(logId);
+  const names = logFileNames(dir);
+  const marks: FileMark[] = [];
+  for (const name of names) {
+    const displayPath = display(name);
+    const { end, lines, mtime } = forEachLine(join(dir, name), 0, (text, line) => {
+      const op = parseOpLine(text);
+      if (typeof op === 'string') {
+        corrupt.push({ file: displayPath, line, message: op });
+        return;
+      }
+      if (op.lc > maxLc) maxLc = op.lc;
+      const logId = op.bead;
+      if (slow.has(logId)) return;
+      const state = fast.get(logId);
+      if (state) {
+        if (op.kind !== 'create' && compareStamp(op.lc, op.op_id, state.lc, state.op) > 0) fast.set(logId, applyOp(state, op, logId)!);
+        else {
+          fast.delete(logId);
+          slow.add(logId);
+        }
+      } else if (op.kind === 'create' && !logIds.has(logId)) {
+        logIds.add(logId);
+        fast.set(logId, applyOp(undefined, op, logId)!);
+      } else {
+        logIds.add(logId);
         slow.add(logId);
       }
-    } else if (op.kind === 'create' && !logIds.has(logId)) {
-      logIds.add(logId);
-      fast.set(logId, applyOp(undefined, op, logId)!);
-    } else {
-      logIds.add(logId);
-      slow.add(logId);
-    }
-  });
+    });
+    marks.push(markOf(dir, name, end, lines, mtime));
+  }
 
   const states = new Map<string, BeadState>();
   for (const [logId, state] of fast) states.set(logId, state);
   if (slow.size) {
-    const grouped = opsOf(logPath, slow);
+    const grouped = opsOfIds(dir, slow, names);
     for (const logId of logIds) {
       if (!slow.has(logId)) continue;
       for (const state of foldLogId(logId, grouped.get(logId) ?? [], (id) => logIds.has(id) || states.has(id))) states.set(state.bead.id, state);
@@ -68,5 +75,5 @@ export function foldLog(logPath: string, displayPath = logPath): FoldedLog {
     orphans.delete(state.logId);
     if (state.logId !== state.bead.id) (aliases[state.logId] ??= [state.logId]).push(state.bead.id);
   }
-  return { states, aliases, orphans: [...orphans].sort(), corrupt, end, lines, maxLc };
+  return { states, aliases, orphans: [...orphans].sort(), corrupt, marks, maxLc };
 }

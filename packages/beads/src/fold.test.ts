@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { foldOperations, type BeadState } from './fold.js';
@@ -90,21 +90,31 @@ describe('foldOperations', () => {
   });
 });
 
-describe('foldLog (one pass over the log file, for a full cache build)', () => {
-  it('gives what foldOperations gives, with the same aliases, orphans and corrupt lines, in order or not', () => {
+describe('foldLog (one pass over the log files, for a full cache build)', () => {
+  it('gives what foldOperations gives, with the same aliases, orphans and corrupt lines, in order or not, in one file or split into segments', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fold-log-'));
     try {
       fc.assert(
-        fc.property(fc.array(opArb, { maxLength: 60 }), fc.integer(), fc.boolean(), fc.boolean(), (specs, seed, shuffle, orphan) => {
+        fc.property(fc.array(opArb, { maxLength: 60 }), fc.integer(), fc.boolean(), fc.boolean(), fc.array(fc.nat(), { maxLength: 4 }), fc.boolean(), (specs, seed, shuffle, orphan, cuts, legacy) => {
           const ops = materialise(specs);
           if (orphan) ops.push({ op_id: 'orphan000000', bead: 'gt-dddd', kind: 'set', actor: 'a', ts: '2026-01-01T00:00:00.000Z', lc: 2, fields: { priority: 1 } });
           const order = shuffle ? fc.sample(fc.shuffledSubarray(ops, { minLength: ops.length, maxLength: ops.length }), { seed, numRuns: 1 })[0]! : ops;
           // a union merge may duplicate lines, even the one just before
           const lines = [...order, ...(shuffle ? order.slice(0, 3) : []), order[order.length - 1]!].map((o) => JSON.stringify(o));
           lines.splice(Math.min(2, lines.length), 0, '{"not an op": true}');
-          const path = join(dir, 'ops.jsonl');
-          writeFileSync(path, lines.join('\n') + '\n{"torn');
-          const folded = foldLog(path, 'ops.jsonl');
+          // The lines in one file, or cut into ops.jsonl (a migrated store's first segment) and segments
+          rmSync(join(dir, 'ops.jsonl'), { force: true });
+          rmSync(join(dir, 'log'), { recursive: true, force: true });
+          mkdirSync(join(dir, 'log'));
+          const at = [...new Set(cuts.map((c) => c % (lines.length + 1)))].sort((a, b) => a - b);
+          const pieces = [0, ...at].map((from, i) => lines.slice(from, [...at, lines.length][i]));
+          const names = pieces.map((_, i) => (i === 0 && legacy ? 'ops.jsonl' : `log/${String(i + 1).padStart(6, '0')}-abcdefgh.jsonl`));
+          const where: { file: string; line: number }[] = [];
+          pieces.forEach((piece, i) => {
+            writeFileSync(join(dir, names[i]!), piece.map((l) => l + '\n').join('') + (i === pieces.length - 1 ? '{"torn' : ''));
+            piece.forEach((_, n) => where.push({ file: names[i]!, line: n + 1 }));
+          });
+          const folded = foldLog(dir, (n) => n);
           // what the log holds: the lines that pass the schema are operations, the rest are corrupt
           const parsed = lines.map((l) => parseOpLine(l));
           const valid = parsed.filter((p): p is Op => typeof p !== 'string');
@@ -118,9 +128,9 @@ describe('foldLog (one pass over the log file, for a full cache build)', () => {
           }
           expect(folded.aliases).toEqual(aliases);
           expect(folded.orphans).toEqual([...orphans].sort());
-          expect(folded.corrupt).toEqual(parsed.flatMap((p, i) => (typeof p === 'string' ? [{ file: 'ops.jsonl', line: i + 1, message: p }] : [])));
+          expect(folded.corrupt).toEqual(parsed.flatMap((p, i) => (typeof p === 'string' ? [{ ...where[i]!, message: p }] : [])));
           expect(folded.corrupt.length).toBeGreaterThanOrEqual(1);
-          expect(folded.lines).toBe(lines.length);
+          expect(folded.marks.map((m) => [m.name, m.lines])).toEqual(names.map((n, i) => [n, pieces[i]!.length]));
           expect(folded.maxLc).toBe(Math.max(...valid.map((o) => o.lc)));
         }),
         { numRuns: 300 },

@@ -235,6 +235,27 @@ export function rootWithOnlySync(git: Git, commit: string, paths: string[]): boo
   return gitSync(git, ['ls-tree', '-r', '--name-only', '-z', commit]).split('\0').filter(Boolean).every((p) => paths.includes(p));
 }
 
+/** The blobs under `dir` (relative to the repository's top) at a revision, by path; empty when there is none. */
+export function blobsSync(git: Git, rev: string, dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const r = spawnGit(git.root, ['ls-tree', '-r', '-z', '--full-tree', rev, '--', dir]);
+  if (r.status !== 0) return out; // no such revision (an unborn branch)
+  for (const entry of r.stdout.split('\0')) {
+    const tab = entry.indexOf('\t');
+    if (tab < 0) continue;
+    const [, type, blob] = entry.slice(0, tab).split(' ');
+    if (type === 'blob') out.set(entry.slice(tab + 1), blob!);
+  }
+  return out;
+}
+
+/** Paths under `dir` whose work-tree file differs from HEAD's, untracked ones included. */
+export function changedPathsSync(git: Git, dir: string): string[] {
+  const r = spawnGit(git.root, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', dir]);
+  if (r.status !== 0) throw new GitFailed(['status'], r.status, r.stdout, r.stderr);
+  return r.stdout.split('\0').filter(Boolean).map((e) => e.slice(3));
+}
+
 /** A file's text at a revision, or null when it is not there. Synchronous. */
 export function showSync(git: Git, rev: string, path: string): string | null {
   const r = spawnGit(git.root, ['cat-file', 'blob', `${rev}:${path}`]);

@@ -1,9 +1,11 @@
 // @gastown/beads: the bead store as a library. No CLI or UI dependency.
 export * from './types.js';
 export * from './errors.js';
-export { BeadStore, LOG_FILE, CONFIG_FILE, resolveIdIn, type OpDraft, type StoreConfig } from './store.js';
+export { BeadStore, LOG_FILE, CONFIG_FILE, SEGMENTED_FORMAT, SINGLE_FILE_FORMAT, resolveIdIn, type OpDraft, type StoreConfig } from './store.js';
+export { SEGMENTS_DIR, DEFAULT_SEGMENT_BYTES, logFileNames } from './log-files.js';
+export { migrateStore, type MigrateResult } from './migrate.js';
 export { foldOperations, foldLogId, applyOp, compareOps, type BeadState } from './fold.js';
-export { ensureLine, findStoreDir, initStore, isWispId, wispStoreDir, BEADS_DIRNAME, GITATTRIBUTES_LINE, WISPS_DIRNAME } from './location.js';
+export { ensureLine, findStoreDir, initStore, isWispId, wispStoreDir, BEADS_DIRNAME, GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE, WISPS_DIRNAME } from './location.js';
 export * from './mutations.js';
 export { readyBeads, blockedBeads, type BlockedBead, type ForeignLookup, type ReadyOptions } from './ready.js';
 export { listBeads, searchBeads, storeStats, openDescendants, type StoreStats } from './query.js';

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { BeadsError } from './errors.js';
 import { PREFIX_PATTERN } from './ids.js';
-import { CONFIG_FILE, LOG_FILE } from './store.js';
+import { CONFIG_FILE, LOG_FILE, SEGMENTED_FORMAT, SINGLE_FILE_FORMAT } from './store.js';
+import { SEGMENTS_DIR, WRITER_FILE } from './log-files.js';
 
 export const BEADS_DIRNAME = '.beads';
 
@@ -58,16 +59,20 @@ export function findStoreDir({ dir, cwd = process.cwd(), env = process.env }: Fi
   throw new BeadsError('no_store', `no .beads/ store found from ${cwd} upward; run bd init, or give --dir or BEADS_DIR`);
 }
 
-export const GITIGNORE = `# Derived caches: rebuilt from ops.jsonl whenever missing or stale. Never commit them.
+export const GITIGNORE = `# Derived caches: rebuilt from the log whenever missing or stale. Never commit them.
 cache/
 lock
 lock.*
 *.tmp*
+# Which segment this clone appends to: each clone has its own.
+${WRITER_FILE}
 # Wisps: ephemeral molecules, never synced.
 wisps/
 `;
 
 export const GITATTRIBUTES_LINE = `${BEADS_DIRNAME}/${LOG_FILE} merge=union`;
+/** Segments are never written by two clones, so they never need it; it is a second safeguard (a copied clone). */
+export const SEGMENTS_ATTRIBUTES_LINE = `${BEADS_DIRNAME}/${SEGMENTS_DIR}/*.jsonl merge=union`;
 
 /** Appends a line to a text file (made if missing) unless the file has it already; true when it was added. */
 export function ensureLine(file: string, line: string): boolean {
@@ -83,7 +88,7 @@ export interface InitResult {
   created: boolean;
 }
 
-/** Creates `.beads/` in `root` (config, empty log, .gitignore, and the union-merge attribute). */
+/** Creates `.beads/` in `root`: config (a segmented store), .gitignore, and the union-merge attributes. */
 export function initStore(root: string, prefix: string): InitResult {
   if (!PREFIX_PATTERN.test(prefix)) {
     throw new BeadsError('invalid_input', `invalid prefix ${JSON.stringify(prefix)}: use 1-20 lower-case letters, digits or _, starting with a letter`);
@@ -93,12 +98,12 @@ export function initStore(root: string, prefix: string): InitResult {
     const existing = JSON.parse(readFileSync(join(dir, CONFIG_FILE), 'utf8')) as { prefix?: string };
     throw new BeadsError('store_exists', `a bead store already exists at ${dir} (prefix ${existing.prefix ?? '?'})`, { dir, prefix: existing.prefix });
   }
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ prefix, format: 1 }, null, 2) + '\n');
-  if (!existsSync(join(dir, LOG_FILE))) writeFileSync(join(dir, LOG_FILE), '');
+  mkdirSync(join(dir, SEGMENTS_DIR), { recursive: true });
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ prefix, format: SEGMENTED_FORMAT }, null, 2) + '\n');
   writeFileSync(join(dir, '.gitignore'), GITIGNORE);
-  // The attribute lives in the repository's top-level .gitattributes so no per-clone setup is needed.
+  // The attributes live in the repository's top-level .gitattributes so no per-clone setup is needed.
   ensureLine(join(resolve(root), '.gitattributes'), GITATTRIBUTES_LINE);
+  ensureLine(join(resolve(root), '.gitattributes'), SEGMENTS_ATTRIBUTES_LINE);
   return { dir, prefix, created: true };
 }
 
@@ -118,7 +123,8 @@ export function wispStoreDir(beadsDir: string, prefix: string, create: boolean):
   if (existsSync(join(dir, CONFIG_FILE))) return dir;
   if (!create) return null;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ prefix, id_prefix: `${prefix}-wisp`, format: 1 }, null, 2) + '\n');
+  // never synced, and rewritten when a wisp is burned: one file is all it needs
+  writeFileSync(join(dir, CONFIG_FILE), JSON.stringify({ prefix, id_prefix: `${prefix}-wisp`, format: SINGLE_FILE_FORMAT }, null, 2) + '\n');
   if (!existsSync(join(dir, LOG_FILE))) writeFileSync(join(dir, LOG_FILE), '');
   // Stores made before wisps existed: make sure git ignores them.
   ensureLine(join(beadsDir, '.gitignore'), `${WISPS_DIRNAME}/`);

@@ -16,6 +16,7 @@ export interface CorruptLine {
 
 export interface LogChunk {
   ops: Op[];
+  mtime: number;
   /** Byte offset just past the last complete line read. */
   end: number;
   /** Number of complete lines read. */
@@ -35,6 +36,8 @@ export interface LinesRead {
   /** Complete lines read. */
   lines: number;
   torn?: TornTail;
+  /** The file's mtime when it was opened (0 when it does not exist). */
+  mtime: number;
 }
 
 /** How much is read at a time (tests lower it to cross read boundaries often). */
@@ -51,11 +54,11 @@ export function forEachLine(path: string, from: number, onLine: (text: string, l
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { end: from, lines: 0 };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { end: from, lines: 0, mtime: 0 };
     throw err;
   }
   try {
-    const size = fstatSync(fd).size;
+    const { size, mtimeMs: mtime } = fstatSync(fd);
     // One buffer, reused: each read lands after the unfinished line the previous one left at its start (a
     // buffer a read would copy and fresh memory for every chunk cost a full cache build ~0.3 s at 125 MB).
     let buf = Buffer.allocUnsafe(Math.min(logLimits.chunk, Math.max(size - from, 1)));
@@ -86,11 +89,11 @@ export function forEachLine(path: string, from: number, onLine: (text: string, l
       carry = data.length - start;
       if (carry) buf.copy(buf, 0, start, data.length);
     }
-    if (carry === 0) return { end, lines: lineNo };
+    if (carry === 0) return { end, lines: lineNo, mtime };
     const text = buf.toString('utf8', 0, carry);
-    if (!complete(text)) return { end, lines: lineNo, torn: { offset: end, bytes: carry } };
+    if (!complete(text)) return { end, lines: lineNo, torn: { offset: end, bytes: carry }, mtime };
     onLine(text, ++lineNo);
-    return { end: end + carry, lines: lineNo };
+    return { end: end + carry, lines: lineNo, mtime };
   } finally {
     closeSync(fd);
   }
@@ -124,12 +127,12 @@ export function parseOpLine(text: string): Op | string {
 export function readOps(path: string, from = 0, firstLine = 1, displayPath = path): LogChunk {
   const ops: Op[] = [];
   const corrupt: CorruptLine[] = [];
-  const { end, lines } = forEachLine(path, from, (text, n) => {
+  const { end, lines, mtime } = forEachLine(path, from, (text, n) => {
     const parsed = parseOpLine(text);
     if (typeof parsed === 'string') corrupt.push({ file: displayPath, line: firstLine + n - 1, message: parsed });
     else ops.push(parsed);
   });
-  return { ops, end, lines, corrupt };
+  return { ops, end, lines, corrupt, mtime };
 }
 
 export function groupByLogId(ops: Op[]): Map<string, Op[]> {
@@ -140,18 +143,6 @@ export function groupByLogId(ops: Op[]): Map<string, Op[]> {
     else byLogId.set(op.bead, [op]);
   }
   return byLogId;
-}
-
-/** Every operation of the given log ids, from the whole log (parsing only the lines that name them). */
-export function opsOf(logPath: string, logIds: Set<string>): Map<string, Op[]> {
-  const all: Op[] = [];
-  forEachLine(logPath, 0, (text) => {
-    const q = text.indexOf('"bead":"');
-    if (q >= 0 && !logIds.has(text.slice(q + 8, text.indexOf('"', q + 8)))) return;
-    const parsed = parseOpLine(text);
-    if (typeof parsed !== 'string' && logIds.has(parsed.bead)) all.push(parsed);
-  });
-  return groupByLogId(all);
 }
 
 export function fileSize(path: string): number {

@@ -1,7 +1,7 @@
 // Metadata merges key by key across clones: a property over random edits on two clones of one store.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initStore } from './location.js';
@@ -71,8 +71,9 @@ describe('metadata across clones', () => {
 
         // Two merges as git's union merge could leave them, folded whole as a cache rebuild does...
         for (const order of [interleave(fromA, fromB, picks), interleave(fromB, fromA, otherPicks)]) {
-          const merged = join(base, `merged${runs++}.jsonl`);
-          writeFileSync(merged, [...shared, ...order].map((l) => `${l}\n`).join(''));
+          const merged = join(base, `merged${runs++}`);
+          mkdirSync(merged);
+          writeFileSync(join(merged, 'ops.jsonl'), [...shared, ...order].map((l) => `${l}\n`).join(''));
           expect(foldLog(merged).states.get(bead.id)!.bead.metadata ?? {}).toEqual(union);
         }
         // ...and by a clone whose cache catches up with the other side's lines.

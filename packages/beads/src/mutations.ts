@@ -4,7 +4,7 @@
 import { BeadsError } from './errors.js';
 import { compareOps, isClaimable, type BeadState } from './fold.js';
 import { refuseCycle } from './graph.js';
-import { forEachLine, parseOpLine } from './log.js';
+import { parseOpLine } from './log.js';
 import { newBeadId } from './ids.js';
 import { assertNoControl, assertValid } from './validate.js';
 import { assertIsoTime } from './dates.js';
@@ -379,7 +379,7 @@ export function beadHistory(store: BeadStore, idInput: string): Op[] {
   const state = store.state(store.resolveId(idInput))!;
   const needle = `"bead":${JSON.stringify(state.logId)}`;
   const ops: Op[] = [];
-  forEachLine(store.logPath, 0, (text) => {
+  store.forEachLogLine((text) => {
     if (!text.includes(needle)) return;
     const op = parseOpLine(text);
     if (typeof op === 'string' || op.bead !== state.logId) return;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { tempRepo } from './test-helpers.js';
 import { createBead } from './mutations.js';
 import { listBeads } from './query.js';
@@ -43,7 +43,7 @@ describe('quarantineCorrupt (bd doctor --fix)', () => {
     expect(readFileSync(store.logPath, 'utf8')).toBe(`${goodLines[0]}\n${goodLines[1]}\n{"op_id":"torn`);
     const records = readFileSync(join(store.dir, QUARANTINE_FILE), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(records).toEqual(result.moved);
-    expect(records[0]).toMatchObject({ file: store.displayLogPath, moved_at: '2026-11-26T10:00:00.000Z', moved_by: 'fixer' });
+    expect(records[0]).toMatchObject({ file: store.displayPath(relative(store.dir, store.logPath)), moved_at: '2026-11-26T10:00:00.000Z', moved_by: 'fixer' });
     expect(readFileSync(join(root, '.gitattributes'), 'utf8').split('\n')).toContain(QUARANTINE_ATTRIBUTES_LINE);
     // the store works again and its state is exactly what the good lines make
     expect(stateHash(store)).toBe(hashBefore);

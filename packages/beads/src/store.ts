@@ -1,21 +1,25 @@
-// The store: one .beads/ directory, its log, its lock and its caches. Reads fold the log through the caches
-// (catching them up first when the log grew); writes append validated operations under the lock, each with a
-// logical clock past everything already in the log.
+// The store: one .beads/ directory, its log (one file, or segments: log-files.ts), its lock and its caches.
+// Reads fold the log through the caches (catching them up first when the log grew); writes append validated
+// operations under the lock, each with a logical clock past everything already in the log.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BeadsError } from './errors.js';
-import { appendLines, fileSize, forEachLine, isOpLine, readOps, readTail, type CorruptLine } from './log.js';
-import { TAIL_BYTES, catchUp } from './catch-up.js';
+import { appendLines, forEachLine, readOps, type CorruptLine } from './log.js';
+import { DEFAULT_SEGMENT_BYTES, LOG_FILE, compareLog, forEachLogLine, logFileNames, writerSegment, type LogComparison } from './log-files.js';
+import { catchUp } from './catch-up.js';
 import { withLock } from './lock.js';
 import type { BeadState } from './fold.js';
 import { foldLog, type FoldedLog } from './fold-stream.js';
-import { CACHE_FORMAT, CacheReader, memoryGeneration, readMeta, tailHash, writeGeneration, type CacheMeta, type GenerationBase } from './cache.js';
+import { CACHE_FORMAT, CacheReader, memoryGeneration, readMeta, writeGeneration, type CacheMeta, type GenerationBase } from './cache.js';
 import { isCacheTrouble } from './cache-files.js';
 import { newOpId } from './ids.js';
 import { assertValid } from './validate.js';
 import type { Bead, Op } from './types.js';
 
-export const LOG_FILE = 'ops.jsonl';
+export { LOG_FILE };
+/** Store formats: 1, one log file (ops.jsonl); 2, segments under log/ (ops.jsonl, if any, sealed). */
+export const SINGLE_FILE_FORMAT = 1;
+export const SEGMENTED_FORMAT = 2;
 /** The op schema's bound on `lc` (op.schema.json's maximum): far above any real count of operations. */
 export const LC_BOUND = 2 ** 40;
 export const CONFIG_FILE = 'config.json';
@@ -26,6 +30,10 @@ export interface StoreConfig {
   id_prefix?: string;
   /** Wisps untouched for longer are garbage-collected (e.g. "7d"). */
   wisp_max_age?: string;
+  /** 1: one log file; 2: segments (see SEGMENTED_FORMAT). Absent: 1. */
+  format?: number;
+  /** A segment is sealed once it holds this many bytes. */
+  segment_bytes?: number;
   [extra: string]: unknown;
 }
 
@@ -40,7 +48,6 @@ export interface OpenOptions {
 
 export class BeadStore {
   readonly dir: string;
-  readonly logPath: string;
   readonly cacheDir: string;
   readonly lockPath: string;
   readonly config: StoreConfig;
@@ -50,7 +57,6 @@ export class BeadStore {
 
   private constructor(dir: string, config: StoreConfig, options: OpenOptions) {
     this.dir = dir;
-    this.logPath = join(dir, LOG_FILE);
     this.cacheDir = join(dir, 'cache');
     this.lockPath = join(dir, 'lock');
     this.config = config;
@@ -68,7 +74,42 @@ export class BeadStore {
       throw new BeadsError('corrupt_log', `${configPath}: ${(err as Error).message}`);
     }
     assertValid('validateConfig', config, CONFIG_FILE);
+    const format = (config as StoreConfig).format ?? SINGLE_FILE_FORMAT;
+    if (format > SEGMENTED_FORMAT) throw new BeadsError('no_store', `${configPath}: the store's format ${format} is newer than this bd knows (1 and 2): upgrade bd to use it`, { format });
     return new BeadStore(dir, config as StoreConfig, options);
+  }
+
+  /** Whether the store's log is segments (format 2) rather than one file. */
+  get segmented(): boolean {
+    return (this.config.format ?? SINGLE_FILE_FORMAT) >= SEGMENTED_FORMAT;
+  }
+
+  get segmentBytes(): number {
+    return this.config.segment_bytes ?? DEFAULT_SEGMENT_BYTES;
+  }
+
+  /**
+   * The log file this clone appends to: its open segment (started, and named in `.beads/writer`, when it has
+   * none or that one is full), or ops.jsonl in a single-file store. Writers ask under the lock.
+   */
+  get logPath(): string {
+    return join(this.dir, this.segmented ? writerSegment(this.dir, this.segmentBytes) : LOG_FILE);
+  }
+
+  /** The files of the log, relative to the store's directory, oldest first. */
+  logFiles(): string[] {
+    return logFileNames(this.dir);
+  }
+
+  /** Calls onLine with every complete line of the log (raw text), file by file; `file` is as shown to people. */
+  forEachLogLine(onLine: (text: string, file: string, line: number) => void): void {
+    forEachLogLine(this.dir, (text, name, line) => onLine(text, this.displayPath(name), line));
+  }
+
+  /** A file of the store (by name relative to its directory) as shown to people. */
+  displayPath(name: string): string {
+    const path = join(this.dir, name);
+    return relative(this.displayBase, path) || path;
   }
 
   get prefix(): string {
@@ -80,8 +121,9 @@ export class BeadStore {
     return this.config.id_prefix ?? this.config.prefix;
   }
 
+  /** The log as shown to people: ops.jsonl, or the segments' directory. */
   get displayLogPath(): string {
-    return relative(this.displayBase, this.logPath) || this.logPath;
+    return this.displayPath(this.segmented ? 'log' : LOG_FILE);
   }
 
   nowIso(): string {
@@ -97,45 +139,18 @@ export class BeadStore {
     return reader;
   }
 
-
-  /**
-   * The log still starts with the bytes the cache was built from, and its generation is on disk. When those
-   * bytes end in an unterminated line (an operation without its newline), what follows must start with the
-   * newline a writer adds: anything else means that line has since grown into another one.
-   */
-  private extends(meta: CacheMeta | null): boolean {
-    if (meta === null) return false;
-    const size = fileSize(this.logPath);
-    if (size < meta.logSize) return false;
-    const tail = readTail(this.logPath, meta.logSize, TAIL_BYTES);
-    if (tailHash(tail) !== meta.tailHash) return false;
-    if (size > meta.logSize && tail.length && tail[tail.length - 1] !== 10 && readTail(this.logPath, meta.logSize + 1, 1)[0] !== 10) return false;
-    return existsSync(join(this.cacheDir, `g${meta.gen}`));
-  }
-
-  /** Whether a reader still covers the log (one in memory has no generation on disk to check). */
-  private covers(reader: CacheReader): boolean {
-    if (!reader.files.inMemory) return this.isCurrent(reader.meta);
-    const { logSize, tailHash: hash } = reader.meta;
-    return fileSize(this.logPath) === logSize && tailHash(readTail(this.logPath, logSize, TAIL_BYTES)) === hash;
-  }
-
-  /** The cache covers the log: nothing complete was appended since (a torn final line at most). */
-  private isCurrent(meta: CacheMeta | null): boolean {
-    if (!meta) return false;
-    const size = fileSize(this.logPath);
-    if (size > meta.logSize) {
-      if (size - meta.logSize > 65536) return false;
-      const growth = readTail(this.logPath, size, size - meta.logSize);
-      if (growth.includes(10) || isOpLine(growth.toString('utf8'))) return false;
-    }
-    return this.extends(meta);
+  /** How the log compares with what a meta covers; `broken` too when its generation is not on disk. */
+  private compare(meta: CacheMeta | null, inMemory = false): LogComparison {
+    if (meta === null) return { state: 'broken', grown: [] };
+    const cmp = compareLog(this.dir, meta.log);
+    if (cmp.state !== 'broken' && !inMemory && !existsSync(join(this.cacheDir, `g${meta.gen}`))) return { state: 'broken', grown: [] };
+    return cmp;
   }
 
   private freshReader(): CacheReader {
-    if (this.reader && this.covers(this.reader)) return this.reader;
+    if (this.reader && this.compare(this.reader.meta, this.reader.files.inMemory).state === 'current') return this.reader;
     const meta = readMeta(this.cacheDir);
-    if (meta && this.isCurrent(meta)) {
+    if (meta && this.compare(meta).state === 'current') {
       this.reader = new CacheReader(this.cacheDir, meta);
       return this.reader;
     }
@@ -149,16 +164,17 @@ export class BeadStore {
   }
 
   /**
-   * Brings the cache up to date with the log: caught up when the log only grew, else rebuilt. Holds the lock.
-   * When the disk will not take the cache (deleted under us, full), the view is a fold held in memory: the
-   * cache is derived, and its trouble never fails a read or a write.
+   * Brings the cache up to date with the log: caught up when the log's files only grew, else rebuilt. Holds
+   * the lock. When the disk will not take the cache (deleted under us, full), the view is a fold held in
+   * memory: the cache is derived, and its trouble never fails a read or a write.
    */
   private refreshLocked(): CacheReader {
     try {
       const meta = readMeta(this.cacheDir);
-      if (meta && this.isCurrent(meta)) this.reader = new CacheReader(this.cacheDir, meta);
+      const cmp = this.compare(meta);
+      if (cmp.state === 'current') this.reader = new CacheReader(this.cacheDir, meta!);
       else {
-        const next = meta && this.extends(meta) ? catchUp(new CacheReader(this.cacheDir, meta), this.logPath, this.displayLogPath) : null;
+        const next = cmp.state === 'grown' ? catchUp(new CacheReader(this.cacheDir, meta!), this.dir, cmp.grown, (n) => this.displayPath(n)) : null;
         this.reader = next ?? this.rebuildLocked();
       }
     } catch (err) {
@@ -186,7 +202,7 @@ export class BeadStore {
 
   /** A new generation from a fold of the whole log; held in memory if the disk will not take it. */
   private rebuildLocked(): CacheReader {
-    const folded = foldLog(this.logPath, this.displayLogPath);
+    const folded = foldLog(this.dir, (n) => this.displayPath(n));
     const base = this.generationBase(folded);
     try {
       mkdirSync(this.cacheDir, { recursive: true });
@@ -199,21 +215,12 @@ export class BeadStore {
 
   /** A view of the whole log folded in memory, bypassing the cache on disk. */
   private memoryReader(): CacheReader {
-    const folded = foldLog(this.logPath, this.displayLogPath);
+    const folded = foldLog(this.dir, (n) => this.displayPath(n));
     return (this.reader = memoryGeneration(this.cacheDir, folded.states, this.generationBase(folded)));
   }
 
   private generationBase(folded: FoldedLog): GenerationBase {
-    return {
-      format: CACHE_FORMAT,
-      logSize: folded.end,
-      logLines: folded.lines,
-      tailHash: tailHash(readTail(this.logPath, folded.end, TAIL_BYTES)),
-      maxLc: folded.maxLc,
-      aliases: folded.aliases,
-      corrupt: folded.corrupt,
-      orphans: folded.orphans,
-    };
+    return { format: CACHE_FORMAT, log: folded.marks, maxLc: folded.maxLc, aliases: folded.aliases, corrupt: folded.corrupt, orphans: folded.orphans };
   }
 
   /**
@@ -274,18 +281,25 @@ export class BeadStore {
 
   /**
    * Rewrites the log keeping only the operations `keep` accepts (for stores that are not synced, such as the
-   * wisp store: burning a wisp removes it). Atomic: a temp file renamed over the log; the caches are rebuilt.
+   * wisp store: burning a wisp removes it). Atomic per file: a temp file renamed over each file that loses a
+   * line; the caches are rebuilt.
    */
   rewriteLog(keep: (op: Op) => boolean): number {
     return withLock(this.lockPath, () => {
-      const chunk = readOps(this.logPath, 0, 1, this.displayLogPath);
-      refuseCorrupt(chunk.corrupt);
-      const kept = chunk.ops.filter(keep);
-      const tmp = `${this.logPath}.tmp${process.pid}`;
-      writeFileSync(tmp, kept.map((o) => JSON.stringify(o) + '\n').join(''));
-      renameSync(tmp, this.logPath);
+      const files = this.logFiles().map((name) => ({ name, chunk: readOps(join(this.dir, name), 0, 1, this.displayPath(name)) }));
+      for (const f of files) refuseCorrupt(f.chunk.corrupt);
+      let removed = 0;
+      for (const { name, chunk } of files) {
+        const kept = chunk.ops.filter(keep);
+        if (kept.length === chunk.ops.length) continue;
+        removed += chunk.ops.length - kept.length;
+        const path = join(this.dir, name);
+        const tmp = `${path}.tmp${process.pid}`;
+        writeFileSync(tmp, kept.map((o) => JSON.stringify(o) + '\n').join(''));
+        renameSync(tmp, path);
+      }
       this.reader = this.rebuildLocked();
-      return chunk.ops.length - kept.length;
+      return removed;
     });
   }
 
@@ -328,10 +342,11 @@ export class BeadStore {
    */
   private clockAtBound(maxLc: number): BeadsError {
     let line = 0;
-    forEachLine(this.logPath, 0, (text, n) => {
-      if (!line && text.includes(`"lc":${maxLc}`)) line = n;
+    let file = this.displayLogPath;
+    this.forEachLogLine((text, name, n) => {
+      if (!line && text.includes(`"lc":${maxLc}`)) [line, file] = [n, name];
     });
-    return new BeadsError('corrupt_log', `${this.displayLogPath}:${line || '?'}: the line's logical clock (lc ${maxLc}) is at the bound (${LC_BOUND}): no operation can follow it, and bd never writes one that high; remove that line by hand or restore the log from git`, { file: this.displayLogPath, line, lc: maxLc });
+    return new BeadsError('corrupt_log', `${file}:${line || '?'}: the line's logical clock (lc ${maxLc}) is at the bound (${LC_BOUND}): no operation can follow it, and bd never writes one that high; remove that line by hand or restore the log from git`, { file, line, lc: maxLc });
   }
 }
 

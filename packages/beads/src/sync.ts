@@ -11,6 +11,7 @@ import { acquireLock, withLock } from './lock.js';
 import { appendLines, parseOpLine } from './log.js';
 import { QUARANTINE_FILE } from './quarantine.js';
 import { CONFIG_FILE, LOG_FILE, type BeadStore } from './store.js';
+import { SEGMENTS_DIR } from './log-files.js';
 import type { HotIndex } from './hot-index.js';
 import type { Op } from './types.js';
 import * as git from './git.js';
@@ -83,10 +84,14 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
     throw new BeadsError('sync_failed', `${store.dir} is not inside a git repository: bd sync exchanges the store through git (${String((err as Error).message).split('\n')[0]})`);
   });
   const rel = (p: string): string => relative(repo.root, p);
-  const logRel = rel(store.logPath);
+  const beadsRel = rel(store.dir);
+  // The log's files by path in the repository (a segmented store's files under log/ and ops.jsonl if any).
+  const isLogPath = (p: string): boolean => p === rel(join(store.dir, LOG_FILE)) || (p.startsWith(`${rel(join(store.dir, SEGMENTS_DIR))}/`) && p.endsWith('.jsonl'));
+  const logPaths = (): string[] => store.logFiles().map((n) => rel(join(store.dir, n)));
   // The files that only ever grow by appended lines, merged as a union even where .gitattributes does not say so.
-  const unionPaths = [logRel, rel(join(store.dir, QUARANTINE_FILE))];
-  const storePaths = (): string[] => [store.logPath, join(store.dir, QUARANTINE_FILE), join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(dirname(store.dir), '.gitattributes')].filter(existsSync).map(rel);
+  const unionPaths = [rel(join(store.dir, LOG_FILE)), `${rel(join(store.dir, SEGMENTS_DIR))}/*.jsonl`, rel(join(store.dir, QUARANTINE_FILE))];
+  const storePaths = (): string[] => [...logPaths(), ...[join(store.dir, QUARANTINE_FILE), join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(dirname(store.dir), '.gitattributes')].filter(existsSync).map(rel)];
+  const logBlobs = (rev: string): Map<string, string> => new Map([...git.blobsSync(repo, rev, beadsRel)].filter(([p]) => isLogPath(p)));
   const release = acquireLock(join(store.dir, 'lock.sync'), { timeoutMs: 300_000, what: 'bd sync in this clone' });
   try {
     await refuseOperationInProgress(repo);
@@ -106,7 +111,21 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
       const fetched = await git.fetch(repo, remote, branch).catch((err: unknown) => {
         throw gitFailure(err, `fetching ${remote}`);
       });
-      const theirs = opsById(fetched ? await git.show(repo, remoteRev, logRel) : null);
+      // Only files whose blob differs between the two sides can hold operations one side lacks: sealed
+      // segments are the same blob on both, and are never read.
+      const remoteBlobs = fetched ? logBlobs(remoteRev) : new Map<string, string>();
+      const remoteText = new Map<string, string | null>();
+      const remoteOps = (paths: Iterable<string>): Map<string, Seen> => {
+        const out = new Map<string, Seen>();
+        for (const p of paths) {
+          if (!remoteBlobs.has(p)) continue;
+          if (!remoteText.has(p)) remoteText.set(p, git.showSync(repo, remoteRev, p));
+          for (const [id, o] of opsById(remoteText.get(p)!)) out.set(id, o);
+        }
+        return out;
+      };
+      const headBlobs = logBlobs('HEAD');
+      const theirs = remoteOps(differing(headBlobs, remoteBlobs));
       // Holders are read before the store's lock is taken (reading the cache may take that lock itself). Only a
       // bead this clone holds (so it is in the hot index) can lose its claim.
       const claimed = new Set([...theirs.values()].filter((o) => o.kind === 'claim').map((o) => o.bead));
@@ -121,23 +140,27 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
         }
       };
       if (options.dryRun) {
-        const local = opsById(readLog(store.logPath));
-        outgoing = missingFrom(local, theirs);
-        return { remote, branch, dry_run: true, out: counts(outgoing), in: counts(missingFrom(theirs, local)), committed: false, pushed: false, retries: 0, lost_claims: [] };
+        const paths = new Set([...differing(headBlobs, remoteBlobs), ...git.changedPathsSync(repo, beadsRel).filter(isLogPath)]);
+        const local = localOps(repo.root, paths).ops;
+        const there = remoteOps(paths);
+        outgoing = missingFrom(local, there);
+        return { remote, branch, dry_run: true, out: counts(outgoing), in: counts(missingFrom(there, local)), committed: false, pushed: false, retries: 0, lost_claims: [] };
       }
       // Commit and merge hold the store's lock, synchronously: no writer appends to the log while git reads or
-      // rewrites it, and the log git commits is the one the work tree holds (a torn tail repaired first).
+      // rewrites it, and the log git commits is the one the work tree holds (torn tails repaired first).
       const step = lockedStep(() => withLock(store.lockPath, () => {
-        if (existsSync(store.logPath)) appendLines(store.logPath, []);
-        const localLog = readLog(store.logPath);
-        const local = opsById(localLog);
-        const fresh = missingFrom(theirs, local);
+        for (const p of logPaths()) appendLines(join(repo.root, p), []);
+        const didCommit = git.commitPathsSync(repo, storePaths(), options.message ?? 'bd sync');
+        // After the commit HEAD holds the work tree's log: what differs from the remote is what moves.
+        const paths = differing(logBlobs('HEAD'), remoteBlobs);
+        const { ops: local, texts } = localOps(repo.root, paths);
+        const there = remoteOps(paths);
+        const fresh = missingFrom(there, local);
         noteHolders(fresh);
-        const didCommit = git.commitPathsSync(repo, storePaths(), options.message ?? `bd sync: ${missingFrom(local, theirs).length} operation(s)`);
-        if (fetched) mergeRemote(repo, remoteRev, storePaths(), unionPaths, logRel, localLog);
-        return { local, fresh, didCommit };
+        if (fetched) mergeRemote(repo, remoteRev, storePaths(), unionPaths, texts);
+        return { out: missingFrom(local, there), fresh, didCommit };
       }));
-      outgoing = missingFrom(step.local, theirs);
+      outgoing = step.out;
       for (const o of step.fresh) incoming.set(o.op_id, o);
       committed = step.didCommit || committed;
       try {
@@ -155,6 +178,27 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
   } finally {
     release();
   }
+}
+
+/** Paths whose blob differs between two listings (present in one only included). */
+function differing(a: Map<string, string>, b: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [p, blob] of a) if (b.get(p) !== blob) out.push(p);
+  for (const p of b.keys()) if (!a.has(p)) out.push(p);
+  return out;
+}
+
+/** The operations of the work tree's files at these paths, and their texts. */
+function localOps(root: string, paths: Iterable<string>): { ops: Map<string, Seen>; texts: Map<string, string> } {
+  const ops = new Map<string, Seen>();
+  const texts = new Map<string, string>();
+  for (const p of paths) {
+    const text = readLog(join(root, p));
+    if (text === null) continue;
+    texts.set(p, text);
+    for (const [id, o] of opsById(text)) ops.set(id, o);
+  }
+  return { ops, texts };
 }
 
 /** git failing under the lock (not a conflict or a refusal, which say so themselves) is a failed sync. */
@@ -196,7 +240,7 @@ async function refuseOperationInProgress(repo: git.Git): Promise<void> {
  * the local log that the result lacks (a commit elsewhere removed its line: a hand edit, a merge resolved by
  * hand) is put back: the log only grows, and an acknowledged write is never lost. Synchronous.
  */
-function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPaths: string[], logRel: string, localLog: string | null): 'up-to-date' | 'fast-forward' | 'merged' {
+function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPaths: string[], localLogs: Map<string, string>): 'up-to-date' | 'fast-forward' | 'merged' {
   const head = git.revParseSync(repo, 'HEAD');
   const theirs = git.revParseSync(repo, rev);
   if (!theirs || (head && git.isAncestorSync(repo, theirs, head))) return 'up-to-date';
@@ -218,13 +262,19 @@ function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPath
     tree = merged.tree;
     how = 'merged';
   }
-  const mergedLog = git.showSync(repo, tree, logRel);
-  const lost = removedOps(localLog, mergedLog);
-  if (lost.length) tree = git.treeWithFileSync(repo, tree, logRel, `${mergedLog ?? ''}${mergedLog && !mergedLog.endsWith('\n') ? '\n' : ''}${lost.join('\n')}\n`);
-  const restoring = lost.length ? `; ${lost.length} operation(s) it removed from ${logRel} put back` : '';
+  // Only a file that differed between the two sides can have lost a line in the merge.
+  let restored = 0;
+  for (const [path, localLog] of localLogs) {
+    const mergedLog = git.showSync(repo, tree, path);
+    const lost = removedOps(localLog, mergedLog);
+    if (!lost.length) continue;
+    restored += lost.length;
+    tree = git.treeWithFileSync(repo, tree, path, `${mergedLog ?? ''}${mergedLog && !mergedLog.endsWith('\n') ? '\n' : ''}${lost.join('\n')}\n`);
+  }
+  const restoring = restored ? `; ${restored} operation(s) it removed from the log put back` : '';
   let target = theirs;
   if (how === 'merged') target = git.commitTreeSync(repo, tree, [head!, theirs], `Merge remote-tracking branch '${rev}'${restoring}`);
-  else if (lost.length) target = git.commitTreeSync(repo, tree, [theirs], `bd sync: ${rev}${restoring}`);
+  else if (restored) target = git.commitTreeSync(repo, tree, [theirs], `bd sync: ${rev}${restoring}`);
   const blocked = head ? git.moveWorkTreeSync(repo, head, target) : [];
   if (blocked.length) {
     throw new BeadsError('sync_failed', `the changes coming from ${rev} touch files you have changed and not committed (${blocked.join(', ')}): commit them, or set them aside (git stash), then bd sync; nothing was changed`, { files: blocked });

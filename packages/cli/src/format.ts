@@ -109,11 +109,12 @@ export function statsText(s: StoreStats): string {
 }
 
 export function doctorText(r: DoctorReport): string {
-  const lines = [`${r.log}: ${r.lines} lines, ${r.beads} beads (${r.deleted} deleted), max clock ${r.max_clock}`, `state hash: ${r.hash}`];
+  const files = r.format >= 2 ? ` in ${r.files} file(s)` : '';
+  const lines = [`${r.log}: ${r.lines} lines${files}, ${r.beads} beads (${r.deleted} deleted), max clock ${r.max_clock}`, `state hash: ${r.hash}`];
   const q = r.quarantined;
   if (q?.moved.length) {
     lines.push(`fixed: moved ${q.moved.length} corrupt line(s) to ${q.file}:`);
-    for (const m of q.moved) lines.push(`  line ${m.line}: ${m.message}`);
+    for (const m of q.moved) lines.push(`  ${m.file}:${m.line}: ${m.message}`);
   } else if (q) lines.push('fixed: no corrupt line to move');
   for (const c of r.corrupt) lines.push(`error: ${c.file}:${c.line}: ${c.message}`);
   for (const [id, ids] of Object.entries(r.collisions)) lines.push(`note: id ${id} was created on more than one clone; kept as ${ids.join(', ')}`);

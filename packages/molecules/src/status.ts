@@ -1,6 +1,6 @@
 // The state of a poured molecule: its steps as a tree, each with status, assignee and how long it took
 // (from its first claim, else its creation, to its close), and x/y closed.
-import { BeadsError, forEachLine, parseOpLine, type Bead, type BeadStore } from '@gastown/beads';
+import { BeadsError, parseOpLine, type Bead, type BeadStore } from '@gastown/beads';
 
 export interface StepStatus {
   id: string;
@@ -39,15 +39,15 @@ export function workSteps<T extends { path: string }>(steps: T[]): T[] {
 
 export const stepCount = (steps: { path: string }[]): number => workSteps(steps).length;
 
-/** First claim time of each bead, from one pass over the log. */
+/** First claim time of each bead (the earliest: the log's files are not in time order), from one pass over the log. */
 function claimTimes(store: BeadStore, logIds: Map<string, string>): Map<string, string> {
   const out = new Map<string, string>();
-  forEachLine(store.logPath, 0, (text) => {
+  store.forEachLogLine((text) => {
     if (!text.includes('"kind":"claim"')) return;
     const op = parseOpLine(text);
     if (typeof op === 'string') return;
     const id = logIds.get(op.bead);
-    if (id && !out.has(id)) out.set(id, op.ts);
+    if (id && (!out.has(id) || Date.parse(op.ts) < Date.parse(out.get(id)!))) out.set(id, op.ts);
   });
   return out;
 }

@@ -1,8 +1,8 @@
-// bd init, doctor, import, export.
+// bd init, doctor, migrate, sync, import, export.
 import type { Argv } from 'yargs';
 import { basename, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { BeadsError, EXIT, exportRecords, importFile, initStore, runDoctor } from '@gastown/beads';
+import { BeadsError, EXIT, exportRecords, importFile, initStore, migrateStore, runDoctor } from '@gastown/beads';
 import { str } from '../args.js';
 import { doctorText } from '../format.js';
 import type { Run } from '../run.js';
@@ -36,6 +36,18 @@ export function registerStoreCommands(y: Argv, run: Run): Argv {
         const report = runDoctor(ctx.store, { fix: Boolean(a.fix), actor: a.fix ? ctx.actor : undefined });
         ctx.out(report, doctorText);
         if (!report.ok) process.exitCode = EXIT.corrupt;
+      }),
+    )
+    .command(
+      'migrate',
+      'Turn a single-file log (.beads/ops.jsonl) into segments, so each sync commits only what changed; nothing is rewritten',
+      (c) =>
+        c.epilogue(
+          'ops.jsonl stays as the first segment, sealed; new operations go to this clone\'s segment under .beads/log/. The folded state and bd doctor\'s hash do not change. Commit .beads/ and .gitattributes (bd sync does): every clone then writes segments. Run it once every clone has a bd that reads segments (a bd older than segments would not see them). Running it again changes nothing.',
+        ),
+      run((ctx) => {
+        const r = migrateStore(ctx.store);
+        ctx.out(r, (x) => (x.migrated ? `Migrated the store to segments (format ${x.from} to ${x.to}): .beads/ops.jsonl is now sealed, new operations go to .beads/log/. Commit .beads/ and .gitattributes (bd sync does it).` : `The store already writes segments (format ${x.to}); nothing to migrate${x.changed.length ? ` (added what was missing to ${x.changed.join(', ')})` : ''}.`));
       }),
     )
     .command(

@@ -1,0 +1,40 @@
+// `bd migrate`: turns a single-file store (format 1) into a segmented one (format 2). Nothing is moved or
+// rewritten: ops.jsonl stays where it is as the first segment, sealed (no writer touches it again), and new
+// operations go to this clone's segment under log/. So the folded state and `bd doctor`'s hash do not change,
+// and a clone that has not migrated yet merges cleanly: it only ever appended to ops.jsonl, which the migrated
+// clone no longer writes. config.json carries the format to every clone with the next sync.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { withLock } from './lock.js';
+import { BEADS_DIRNAME, GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE, ensureLine } from './location.js';
+import { WRITER_FILE } from './log-files.js';
+import { CONFIG_FILE, SEGMENTED_FORMAT, SINGLE_FILE_FORMAT, type BeadStore } from './store.js';
+
+export interface MigrateResult {
+  /** The format before and after. */
+  from: number;
+  to: number;
+  migrated: boolean;
+  /** Files changed besides config.json (to commit with it). */
+  changed: string[];
+}
+
+export function migrateStore(store: BeadStore): MigrateResult {
+  return withLock(store.lockPath, () => {
+    const configPath = join(store.dir, CONFIG_FILE);
+    const config = JSON.parse(readFileSync(configPath, 'utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;
+    const from = typeof config.format === 'number' ? config.format : SINGLE_FILE_FORMAT;
+    const changed: string[] = [];
+    // the lines are made sure of even when already migrated: a store migrated by hand may lack them
+    const root = dirname(store.dir);
+    if (ensureLine(join(store.dir, '.gitignore'), WRITER_FILE)) changed.push(`${BEADS_DIRNAME}/.gitignore`);
+    for (const line of [GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE]) if (ensureLine(join(root, '.gitattributes'), line) && !changed.includes('.gitattributes')) changed.push('.gitattributes');
+    if (from >= SEGMENTED_FORMAT) return { from, to: from, migrated: false, changed };
+    config.format = SEGMENTED_FORMAT;
+    const tmp = `${configPath}.tmp${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n');
+    renameSync(tmp, configPath);
+    store.config.format = SEGMENTED_FORMAT;
+    return { from, to: SEGMENTED_FORMAT, migrated: true, changed };
+  });
+}
