@@ -2,6 +2,7 @@
 // dependencies, labels and comments; tombstones for deleted issues; unknown types and fields kept.
 import { readFileSync } from 'node:fs';
 import { BeadsError } from './errors.js';
+import { beadsRow, RowProblem } from './beads-rows.js';
 import { canonicalBead } from './record.js';
 import { schemaProblem } from './validate.js';
 import type { BeadStore, OpDraft } from './store.js';
@@ -30,6 +31,18 @@ export function parseExport(text: string, file: string): Record<string, unknown>
       rec = JSON.parse(line) as Record<string, unknown>;
     } catch (err) {
       problems.push(`${file}:${i + 1}: not valid JSON (${(err as Error).message})`);
+      return;
+    }
+    if (!rec || typeof rec !== 'object' || Array.isArray(rec)) {
+      problems.push(`${file}:${i + 1}: not an issue (a JSON object)`);
+      return;
+    }
+    // Read as Beads means it: null is an absent field, 0/1 flags are booleans, metadata may be a JSON string.
+    try {
+      rec = beadsRow(rec);
+    } catch (err) {
+      if (!(err instanceof RowProblem)) throw err;
+      problems.push(`${file}:${i + 1}: ${typeof rec.id === 'string' ? `${rec.id}: ` : ''}${err.message}`);
       return;
     }
     if (typeof rec.id !== 'string') problems.push(`${file}:${i + 1}: missing id`);
