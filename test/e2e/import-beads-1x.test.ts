@@ -1,17 +1,19 @@
 // Beads 1.x data in: a JSONL export whose table dump writes nulls and 0/1 flags, and a `bd backup` folder
 // (issues, dependencies, labels, comments, events, config) whose events become each bead's history.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bd, bdJson, tempDirs } from './helpers.js';
+import { ROOT, bd, bdJson, tempDirs } from './helpers.js';
 
-const { store } = tempDirs(afterEach);
+const BACKUP = join(ROOT, 'test', 'data', 'beads-backup-1x');
+const { git, store } = tempDirs(afterEach);
 
 type Bead = Record<string, unknown> & { id: string; status: string };
 
 const show = (dir: string, id: string): Bead => bdJson<Bead[]>(dir, ['show', id])[0]!;
 const exported = (dir: string): Map<string, Record<string, unknown>> =>
   new Map(bd(dir, ['export']).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).map((r) => [r.id as string, r]));
+const logSize = (dir: string): number => statSync(join(dir, '.beads', 'ops.jsonl')).size;
 
 describe('a Beads 1.x JSONL export', () => {
   it('reads null as absent, 0/1 flags as booleans and metadata given as a JSON string, and keeps unknown columns through bd export', () => {
@@ -40,5 +42,92 @@ describe('a Beads 1.x JSONL export', () => {
     expect(back.get('bk-n1')).toMatchObject({ content_hash: 'ab12', owner: '', work_type: 'mutex', compaction_level: 0, pinned: true });
     expect(Object.values(back.get('bk-n1')!)).not.toContain(null);
     expect(bdJson(dir, ['import', file])).toMatchObject({ created: 0, updated: 0, unchanged: 2, operations: 0 });
+  });
+});
+
+describe('a Beads 1.x backup folder', () => {
+  it('imports issues with their labels, dependencies (dangling ones kept) and comments, each in its final state', () => {
+    const dir = store('bk');
+    expect(bdJson(dir, ['import', BACKUP])).toMatchObject({ created: 4, updated: 0, deleted: 0 });
+
+    const a1 = show(dir, 'bk-a1');
+    expect(a1).toMatchObject({ title: 'Set up the build', status: 'closed', assignee: 'bob', closed_at: '2026-03-03T16:30:00Z', close_reason: 'done in #12', labels: ['build', 'ci'], created_by: 'alice', created_at: '2026-03-02T09:00:00Z', updated_at: '2026-03-03T16:30:00Z', metadata: { sprint: 3, area: 'infra' }, pinned: false, ephemeral: false, is_template: false, owner: 'alice', closed_by_session: 'sess-41', started_at: '2026-03-02T10:00:00Z' });
+    expect(a1.comments).toEqual([{ id: 1, issue_id: 'bk-a1', author: 'carol', text: 'Looks good to me', created_at: '2026-03-03T12:00:00Z' }]);
+    expect(a1.dependencies).toEqual([{ issue_id: 'bk-a1', depends_on_id: 'bk-c3', type: 'parent-child', created_at: '2026-03-02T09:00:00Z', created_by: 'alice', thread_id: '' }]);
+
+    const b2 = show(dir, 'bk-b2');
+    expect(b2).toMatchObject({ status: 'open', priority: 1, pinned: true, estimated_minutes: 30, labels: ['docs'], updated_at: '2026-03-05T10:00:00Z' });
+    expect(b2).not.toHaveProperty('assignee');
+    expect(b2).not.toHaveProperty('metadata');
+    expect(b2).not.toHaveProperty('comments');
+    expect(b2.dependencies).toEqual([
+      { issue_id: 'bk-b2', depends_on_id: 'bk-a1', type: 'blocks', created_at: '2026-03-04T08:01:00Z', created_by: 'alice', metadata: { note: 'after the build' }, thread_id: '' },
+      { issue_id: 'bk-b2', depends_on_id: 'bk-zz9', type: 'related', created_at: '2026-03-04T08:02:00Z', created_by: 'carol' },
+    ]);
+    expect(show(dir, 'bk-c3')).toMatchObject({ status: 'in_progress', assignee: 'alice', is_template: true, external_ref: 'gh-7', due_at: '2026-04-01T00:00:00Z', labels: ['release'] });
+    const d4 = show(dir, 'bk-d4');
+    expect(d4).toMatchObject({ status: 'open', assignee: 'frank', ephemeral: true, updated_at: '2026-03-08T09:00:00Z' });
+    expect(d4).not.toHaveProperty('closed_at');
+    expect(d4).not.toHaveProperty('close_reason');
+
+    // The dangling dependency is kept, and doctor names it as it names any other.
+    const doctor = bdJson<{ ok: boolean; dangling_dependencies: unknown[] }>(dir, ['doctor']);
+    expect(doctor.ok).toBe(true);
+    expect(doctor.dangling_dependencies).toEqual([{ id: 'bk-b2', depends_on_id: 'bk-zz9', type: 'related' }]);
+    // bk-b2 waits on bk-a1, which is closed: ready; bk-d4 is open: ready.
+    expect(bdJson<{ id: string }[]>(dir, ['ready']).map((b) => b.id).sort()).toEqual(['bk-b2', 'bk-d4']);
+  });
+
+  it('writes nothing when imported again, and its export keeps the unknown columns', () => {
+    const dir = store('bk');
+    bdJson(dir, ['import', BACKUP]);
+    const before = readFileSync(join(dir, '.beads', 'ops.jsonl'));
+    expect(bdJson(dir, ['import', BACKUP])).toMatchObject({ created: 0, updated: 0, unchanged: 4, operations: 0 });
+    expect(readFileSync(join(dir, '.beads', 'ops.jsonl')).equals(before)).toBe(true);
+
+    const back = exported(dir);
+    const rows = readFileSync(join(BACKUP, 'issues.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const row of rows) {
+      const out = back.get(row.id as string)!;
+      for (const column of ['content_hash', 'owner', 'closed_by_session', 'compaction_level', 'sender', 'wisp_type', 'mol_type', 'work_type', 'source_system', 'source_repo', 'estimated_minutes', 'started_at']) {
+        if (row[column] !== null) expect([row.id, column, out[column]]).toEqual([row.id, column, row[column]]);
+        else expect([row.id, column, out[column]]).toEqual([row.id, column, undefined]);
+      }
+    }
+    // The export imports into another store as the same beads.
+    const other = store('bk');
+    const file = join(other, 'export.jsonl');
+    writeFileSync(file, bd(dir, ['export']).stdout);
+    expect(bdJson(other, ['import', file])).toMatchObject({ created: 4 });
+    expect(exported(other)).toEqual(back);
+  });
+
+  it.each([
+    ['labels.jsonl', 3, (l: string) => l.replace('"docs"', '"two words"'), /labels\.jsonl:3: .*label/],
+    ['issues.jsonl', 2, (l: string) => l.replace('"priority":1', '"priority":"high"'), /issues\.jsonl:2: .*priority/],
+    ['comments.jsonl', 2, (l: string) => l.replace('"bk-d4"', '"bk-nowhere"'), /comments\.jsonl:2: .*bk-nowhere/],
+    ['dependencies.jsonl', 1, (l: string) => l.replace('"metadata":"{}"', '"metadata":"{not json"'), /dependencies\.jsonl:1: .*metadata/],
+  ])('refuses a folder whose %s line %i is bad, naming the file, line and field, and writes nothing', (file, line, spoil, message) => {
+    const dir = store('bk');
+    const folder = join(git(), 'backup');
+    cpSync(BACKUP, folder, { recursive: true });
+    const lines = readFileSync(join(folder, file), 'utf8').split('\n');
+    lines[line - 1] = spoil(lines[line - 1]!);
+    writeFileSync(join(folder, file), lines.join('\n'));
+    const size = logSize(dir);
+
+    const r = bd(dir, ['import', folder]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(logSize(dir)).toBe(size);
+    expect(bdJson<unknown[]>(dir, ['list', '--all'])).toEqual([]);
+  });
+
+  it('refuses a folder without issues.jsonl', () => {
+    const dir = store('bk');
+    const r = bd(dir, ['import', git()]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/issues\.jsonl/);
   });
 });

@@ -1,8 +1,10 @@
 // Import from and export to the Beads tracker's JSONL format: one issue snapshot per line with embedded
-// dependencies, labels and comments; tombstones for deleted issues; unknown types and fields kept.
-import { readFileSync } from 'node:fs';
+// dependencies, labels and comments; tombstones for deleted issues; unknown types and fields kept. An import
+// also reads a Beads 1.x backup folder (beads-backup.ts), whose events become history.
+import { readFileSync, statSync } from 'node:fs';
 import { BeadsError } from './errors.js';
 import { beadsRow, RowProblem } from './beads-rows.js';
+import { readBackup } from './beads-backup.js';
 import { canonicalBead } from './record.js';
 import { schemaProblem } from './validate.js';
 import type { BeadStore, OpDraft } from './store.js';
@@ -62,7 +64,7 @@ export function parseExport(text: string, file: string): Record<string, unknown>
  * Imports records: new ids are created, existing ones get the fields that differ (a tombstone is just the
  * status `tombstone` with its deleted_* fields). One atomic append; re-importing the same file changes nothing.
  */
-export function importRecords(store: BeadStore, actor: string, records: Record<string, unknown>[]): ImportResult {
+export function importRecords(store: BeadStore, actor: string, records: Record<string, unknown>[], histories: ReadonlyMap<string, OpDraft[]> = new Map()): ImportResult {
   const result: ImportResult = { created: 0, updated: 0, unchanged: 0, deleted: 0, operations: 0 };
   store.write(actor, (view) => {
     const ops: OpDraft[] = [];
@@ -72,6 +74,13 @@ export function importRecords(store: BeadStore, actor: string, records: Record<s
       const existing = view.state(id);
       const ts = typeof rec.updated_at === 'string' ? rec.updated_at : undefined;
       if (!existing) {
+        const history = histories.get(id);
+        if (history) {
+          ops.push(...history);
+          result.created++;
+          if (rec.status === 'tombstone') result.deleted++;
+          continue;
+        }
         // a snapshot without created_by stays without one, rather than naming the importer
         ops.push({ bead: id, kind: 'create', fields: { ...fields, created_by: fields.created_by ?? null }, ...(typeof rec.created_by === 'string' && rec.created_by ? { actor: rec.created_by } : {}), ...(typeof rec.created_at === 'string' ? { ts: rec.created_at } : {}) });
         result.created++;
@@ -106,14 +115,29 @@ function normalised(key: string, value: unknown): unknown {
   return value;
 }
 
-export function importFile(store: BeadStore, actor: string, file: string): ImportResult {
+/**
+ * Imports a Beads JSONL export (v0.x or 1.x), or a Beads 1.x backup folder (issues, dependencies, labels,
+ * comments, events and config as JSONL tables) whose events become each new bead's history.
+ */
+export function importFile(store: BeadStore, actor: string, path: string): ImportResult & { config?: Record<string, unknown> } {
+  const unreadable = (err: unknown): BeadsError => new BeadsError('not_found', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  let folder: boolean;
+  try {
+    folder = statSync(path).isDirectory();
+  } catch (err) {
+    throw unreadable(err);
+  }
+  if (folder) {
+    const backup = readBackup(path, path, actor, parseExport);
+    return { ...importRecords(store, actor, backup.records, backup.histories), config: backup.config };
+  }
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new BeadsError('not_found', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw unreadable(err);
   }
-  return importRecords(store, actor, parseExport(text, file));
+  return importRecords(store, actor, parseExport(text, path));
 }
 
 /** One Beads-format snapshot per bead (tombstones included), sorted by id. */
