@@ -9,6 +9,7 @@ const BACKUP = join(ROOT, 'test', 'data', 'beads-backup-1x');
 const { git, store } = tempDirs(afterEach);
 
 type Bead = Record<string, unknown> & { id: string; status: string };
+type Op = { kind: string; actor: string; ts: string; fields?: Record<string, unknown>; reason?: string; text?: string; event_type?: string };
 
 const show = (dir: string, id: string): Bead => bdJson<Bead[]>(dir, ['show', id])[0]!;
 const exported = (dir: string): Map<string, Record<string, unknown>> =>
@@ -78,6 +79,58 @@ describe('a Beads 1.x backup folder', () => {
     expect(bdJson<{ id: string }[]>(dir, ['ready']).map((b) => b.id).sort()).toEqual(['bk-b2', 'bk-d4']);
   });
 
+  it("turns the events table into each bead's history: who did what, and when", () => {
+    const dir = store('bk');
+    bdJson(dir, ['import', BACKUP]);
+    const steps = (id: string) => bdJson<Op[]>(dir, ['history', id]).map((o) => [o.kind, o.actor, o.ts]);
+
+    expect(steps('bk-a1')).toEqual([
+      ['create', 'alice', '2026-03-02T09:00:00Z'],
+      ['beads_event', 'alice', '2026-03-02T09:00:00Z'],
+      ['claim', 'bob', '2026-03-02T10:00:00Z'],
+      ['comment', 'carol', '2026-03-03T12:00:00Z'],
+      ['close', 'bob', '2026-03-03T16:30:00Z'],
+    ]);
+    const a1 = bdJson<Op[]>(dir, ['history', 'bk-a1']);
+    expect(a1[1]).toMatchObject({ event_type: 'label_added', comment: 'Added label: build' });
+    expect(a1[4]).toMatchObject({ reason: 'done in #12' });
+
+    const b2 = bdJson<Op[]>(dir, ['history', 'bk-b2']);
+    expect(b2.map((o) => [o.kind, o.actor, o.ts])).toEqual([
+      ['create', 'alice', '2026-03-04T08:00:00Z'],
+      ['beads_event', 'alice', '2026-03-04T08:01:00Z'],
+      ['set', 'alice', '2026-03-04T09:00:00Z'],
+      ['set', 'alice', '2026-03-04T11:00:00Z'],
+      ['beads_event', 'carol', '2026-03-04T11:30:00Z'],
+      ['set', 'carol', '2026-03-05T10:00:00Z'],
+    ]);
+    // The first event's old value is the state it started from: priority 2, raised to 1 by carol.
+    expect(b2[0]!.fields).toMatchObject({ priority: 2, status: 'open' });
+    expect(b2.slice(2, 4).map((o) => o.fields)).toEqual([{ status: 'in_progress' }, { status: 'open' }]);
+    expect(b2[5]!.fields).toEqual({ priority: 1 });
+    expect(b2[4]).toMatchObject({ event_type: 'commented', comment: 'Kept only as an event in the old days' });
+
+    expect(steps('bk-c3')).toEqual([
+      ['create', 'dave', '2026-03-01T08:00:00Z'],
+      ['claim', 'alice', '2026-03-06T09:00:00Z'],
+    ]);
+    // What no event explains (frank's assignment) is set last, by the import, at the row's updated_at.
+    const d4 = bdJson<Op[]>(dir, ['history', 'bk-d4']);
+    expect(d4.map((o) => [o.kind, o.actor, o.ts])).toEqual([
+      ['create', 'erin', '2026-03-07T10:00:00Z'],
+      ['close', 'erin', '2026-03-07T12:00:00Z'],
+      ['comment', 'frank', '2026-03-08T08:55:00Z'],
+      ['reopen', 'frank', '2026-03-08T09:00:00Z'],
+      ['set', 'tester', '2026-03-08T09:00:00Z'],
+    ]);
+    expect(d4[4]!.fields).toEqual({ assignee: 'frank' });
+
+    const text = bd(dir, ['history', 'bk-a1']).stdout;
+    expect(text).toContain('2026-03-02T10:00:00Z  bob  claimed');
+    expect(text).toContain('2026-03-03T16:30:00Z  bob  closed: done in #12');
+    expect(text).toContain('2026-03-02T09:00:00Z  alice  label_added in Beads: Added label: build');
+  });
+
   it('writes nothing when imported again, and its export keeps the unknown columns', () => {
     const dir = store('bk');
     bdJson(dir, ['import', BACKUP]);
@@ -103,6 +156,7 @@ describe('a Beads 1.x backup folder', () => {
   });
 
   it.each([
+    ['events.jsonl', 4, (l: string) => l.replace('"2026-03-02T10:00:00Z"', '"yesterday"'), /events\.jsonl:4: .*created_at/],
     ['labels.jsonl', 3, (l: string) => l.replace('"docs"', '"two words"'), /labels\.jsonl:3: .*label/],
     ['issues.jsonl', 2, (l: string) => l.replace('"priority":1', '"priority":"high"'), /issues\.jsonl:2: .*priority/],
     ['comments.jsonl', 2, (l: string) => l.replace('"bk-d4"', '"bk-nowhere"'), /comments\.jsonl:2: .*bk-nowhere/],

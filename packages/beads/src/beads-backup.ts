@@ -6,14 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadsError } from './errors.js';
 import { beadsRow, isoTime, RowProblem } from './beads-rows.js';
+import { historyDrafts, type TimelineRow } from './beads-history.js';
 import { isoTimeProblem } from './dates.js';
 import { schemaProblem } from './validate.js';
-
-export interface TimelineRow {
-  row: Record<string, unknown>;
-  file: string;
-  line: number;
-}
 import type { OpDraft } from './store.js';
 
 export const BACKUP_TABLES = ['issues', 'dependencies', 'labels', 'comments', 'events', 'config'] as const;
@@ -128,5 +123,9 @@ export function readBackup(dir: string, shown: string, importer: string, parseIs
   }
 
   const histories = new Map<string, OpDraft[]>();
+  for (const rec of records) {
+    const drafts = historyDrafts(rec, events.get(rec.id as string) ?? [], comments.get(rec.id as string) ?? [], importer);
+    if (drafts) histories.set(rec.id as string, drafts);
+  }
   return { records, histories, config };
 }
