@@ -73,7 +73,13 @@ export function readBackup(dir: string, shown: string, importer: string, parseIs
   const issues = new Map(records.map((r) => [r.id as string, r]));
   const add = (id: string, key: string, value: unknown): void => {
     const rec = issues.get(id)!;
-    rec[key] = [...((rec[key] as unknown[] | undefined) ?? []), value];
+    if (Array.isArray(rec[key])) (rec[key] as unknown[]).push(value);
+    else rec[key] = [value];
+  };
+  const listIn = <T>(map: Map<string, T[]>, id: string): T[] => {
+    let list = map.get(id);
+    if (!list) map.set(id, (list = []));
+    return list;
   };
   // The tables hold what an issue row does not; a row that also carries them is given the tables' rows.
   const given = new Set<string>();
@@ -107,14 +113,13 @@ export function readBackup(dir: string, shown: string, importer: string, parseIs
     checkAs(at, { kind: 'comment', text: comment.text, ...(typeof comment.author === 'string' && comment.author ? { actor: comment.author } : {}) });
     fresh(issue_id as string, 'comments');
     // Numbered within the issue, as comments are here (Beads' id numbers the whole table).
-    const own = [...((issues.get(issue_id as string)!.comments as unknown[] | undefined) ?? [])];
-    add(issue_id as string, 'comments', { id: own.length + 1, ...comment });
-    comments.set(issue_id as string, [...(comments.get(issue_id as string) ?? []), { row: { ...comment, issue_id }, file: at.file, line: at.line }]);
+    const own = listIn(comments, issue_id as string);
+    own.push({ row: { ...comment, issue_id }, file: at.file, line: at.line });
+    add(issue_id as string, 'comments', { id: own.length, ...comment });
   }
   const events = new Map<string, TimelineRow[]>();
   for (const at of tableRows(dir, 'events', shown)) {
-    const id = ownRow(at, issues).issue_id as string;
-    events.set(id, [...(events.get(id) ?? []), at]);
+    listIn(events, ownRow(at, issues).issue_id as string).push(at);
   }
   const config: Record<string, unknown> = {};
   for (const at of tableRows(dir, 'config', shown)) {

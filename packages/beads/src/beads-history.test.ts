@@ -20,13 +20,13 @@ const eventArb = fc.record({
   event_type: fc.constantFrom('claimed', 'closed', 'reopened', 'status_changed', 'updated', 'label_added', 'commented', 'compacted', 'lease_reclaimed'),
   actor: fc.constantFrom(...ACTORS),
   at: fc.integer({ min: 0, max: 5000 }),
-  status: fc.constantFrom(...STATUSES),
-  priority: fc.integer({ min: 0, max: 4 }),
+  status: fc.constantFrom(...STATUSES, 'tombstone'),
+  update: fc.constantFrom<Record<string, unknown>>({ priority: 0 }, { priority: 3 }, { assignee: '' }, { assignee: null }, { assignee: 'zed', notes: 'n' }, { metadata: '{"a":1}' }, { pinned: 1 }),
   comment: fc.option(fc.constantFrom('done', 'Added label: x', 'a note'), { nil: null }),
 });
 
 const rowArb = fc.record({
-  status: fc.constantFrom(...STATUSES),
+  status: fc.constantFrom(...STATUSES, 'tombstone'),
   assignee: fc.option(fc.constantFrom('alice', 'carol'), { nil: undefined }),
   priority: fc.integer({ min: 0, max: 4 }),
   close_reason: fc.option(fc.constantFrom('fixed', 'dup'), { nil: undefined }),
@@ -40,11 +40,12 @@ describe('a Beads issue rebuilt from its events', () => {
       fc.property(rowArb, fc.array(eventArb, { maxLength: 12 }), fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 3 }), (row, evs, commentTimes) => {
         const target: Record<string, unknown> = { id: 'bk-1', title: 'T', issue_type: 'task', created_at: minute(0), created_by: 'erin', updated_at: minute(6000), ...Object.fromEntries(Object.entries(row).filter(([, v]) => v !== undefined)) };
         if (target.status === 'closed') target.closed_at = minute(5500);
+        if (target.status === 'tombstone') Object.assign(target, { deleted_at: minute(5800), deleted_by: 'bob', delete_reason: 'gone' });
         const comments: TimelineRow[] = commentTimes.map((t, i) => ({ row: { issue_id: 'bk-1', author: 'carol', text: `c${i}`, created_at: minute(t) }, file: 'comments.jsonl', line: i + 1 }));
         if (comments.length) target.comments = comments.map((c, i) => ({ id: i + 1, author: 'carol', text: c.row.text, created_at: c.row.created_at }));
         const events: TimelineRow[] = [{ row: { issue_id: 'bk-1', event_type: 'created', actor: 'erin', created_at: minute(0) }, file: 'events.jsonl', line: 1 }].concat(
           evs.map((e, i) => ({
-            row: { issue_id: 'bk-1', event_type: e.event_type, actor: e.actor, comment: e.comment, created_at: minute(e.at), new_value: e.event_type === 'status_changed' ? JSON.stringify({ status: e.status }) : e.event_type === 'updated' ? JSON.stringify({ priority: e.priority }) : null },
+            row: { issue_id: 'bk-1', event_type: e.event_type, actor: e.actor, comment: e.comment, created_at: minute(e.at), new_value: e.event_type === 'status_changed' ? JSON.stringify({ status: e.status }) : e.event_type === 'updated' ? JSON.stringify(e.update) : null },
             file: 'events.jsonl',
             line: i + 2,
           })),

@@ -6,7 +6,7 @@
 // one last operation of the importer, at the row's updated_at, so the fold ends exactly at the row.
 import { BeadsError } from './errors.js';
 import { applyOp, isClaimable } from './fold.js';
-import { beadsRow, isoTime, RowProblem } from './beads-rows.js';
+import { beadsRow, beadsUpdate, isoTime, RowProblem } from './beads-rows.js';
 import { canonicalBead } from './record.js';
 import { schemaProblem } from './validate.js';
 import { isoTimeProblem } from './dates.js';
@@ -89,7 +89,7 @@ function eventDraft(id: string, at: TimelineRow, state: Bead): OpDraft {
   if (type === 'status_changed' || type === 'updated') {
     let fields: Record<string, unknown> | undefined;
     try {
-      fields = next ? beadsRow(next) : type === 'status_changed' && typeof row.new_value === 'string' && row.new_value ? { status: row.new_value } : undefined;
+      fields = next ? beadsUpdate(next) : type === 'status_changed' && typeof row.new_value === 'string' && row.new_value ? { status: row.new_value } : undefined;
     } catch (err) {
       if (!(err instanceof RowProblem)) throw err;
       throw problemAt(at, `new_value: ${err.message}`);
@@ -97,7 +97,8 @@ function eventDraft(id: string, at: TimelineRow, state: Bead): OpDraft {
     if (fields) {
       delete fields.id;
       delete fields.updated_at;
-      if (Object.keys(fields).length) return { ...base, kind: 'set', fields };
+      // A deletion is the row's to say, last: after it, the fold would pass over every later event.
+      if (Object.keys(fields).length && fields.status !== 'tombstone') return { ...base, kind: 'set', fields };
     }
   }
   const kept = Object.fromEntries(['id', 'old_value', 'new_value', 'comment'].filter((k) => row[k] !== null && row[k] !== undefined && row[k] !== '').map((k) => [k === 'id' ? 'event_id' : k, row[k]]));
@@ -139,19 +140,19 @@ export function historyDrafts(target: Record<string, unknown>, events: TimelineR
       unclaimed.splice(i, 1);
     }
   }
-  const timeline = [...events.filter((e) => e !== created && !said.has(e)), ...comments].map((at, order) => ({ at, order, when: Date.parse(String(at.row.created_at)) }));
+  const timeline = [...events.filter((e) => e !== created && !said.has(e)).map((at) => ({ at, comment: false })), ...comments.map((at) => ({ at, comment: true }))].map((t, order) => ({ ...t, order, when: Date.parse(String(t.at.row.created_at)) }));
   timeline.sort((a, b) => a.when - b.when || a.order - b.order);
 
-  let ops = stamped(drafts, importer);
-  let state = fold(id, ops);
-  for (const { at } of timeline) {
-    const draft = at.file.endsWith('comments.jsonl')
+  // Folded as it is built: a claim depends on the state the events before it left.
+  const replay = applyOp(undefined, stamped(drafts, importer)[0]!, id)!;
+  for (const { at, comment } of timeline) {
+    const draft = comment
       ? { bead: id, kind: 'comment', actor: typeof at.row.author === 'string' && at.row.author ? at.row.author : UNKNOWN_ACTOR, ts: String(at.row.created_at), text: at.row.text as string }
-      : eventDraft(id, at, state);
+      : eventDraft(id, at, replay.bead);
     drafts.push(checked(draft, importer, at));
-    ops = stamped(drafts, importer);
-    state = fold(id, ops);
+    applyOp(replay, { ...stamped([draft], importer)[0]!, lc: drafts.length, op_id: String(drafts.length).padStart(8, '0') }, id);
   }
+  const state = replay.bead;
 
   // What the events leave unexplained, set by the importer at the row's time: status first, since leaving
   // closed clears closed_at and close_reason, which the row may then give again.

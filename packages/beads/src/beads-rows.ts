@@ -4,13 +4,16 @@
 import { BeadsError } from './errors.js';
 
 /** Beads' TINYINT(1) columns: booleans stored as 0/1. */
-const FLAGS = new Set(['pinned', 'ephemeral', 'is_template', 'no_history']);
+const FLAGS = new Set(['pinned', 'ephemeral', 'is_template', 'no_history', 'is_blocked']);
 /** Beads' JSON columns, which a table dump writes as a string of JSON. */
 const JSON_COLUMNS = new Set(['metadata']);
 /** Times the store reads; unknown time columns are kept as Beads wrote them. */
 const TIMES = new Set(['created_at', 'updated_at', 'closed_at', 'defer_until', 'due_at', 'deleted_at']);
 /** Fields where the empty string means "none" (the fold holds them absent), as Beads' NOT NULL DEFAULT '' columns do. */
 const EMPTY_IS_ABSENT = new Set(['description', 'design', 'acceptance_criteria', 'notes', 'assignee', 'close_reason', 'external_ref', 'closed_at', 'defer_until', 'due_at', 'created_by']);
+
+/** Fields whose schema takes '' and not null to clear them. */
+const CLEARED_WITH_EMPTY = new Set(['description', 'design', 'acceptance_criteria', 'notes', 'assignee', 'close_reason']);
 
 /** A problem with one field of a row, which the caller names with its file and line. */
 export class RowProblem extends Error {}
@@ -51,6 +54,21 @@ export function beadsRow(row: Record<string, unknown>): Record<string, unknown> 
     if (value === undefined || (value === '' && EMPTY_IS_ABSENT.has(key))) continue;
     // defined, not assigned: a column named __proto__ stays a column
     Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
+ * An update's field map (an event's new_value) read the same way, except that what a row leaves out, an
+ * update clears: null and an empty string become null.
+ */
+export function beadsUpdate(update: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(update)) {
+    const read = beadsRow({ [key]: value });
+    // the store clears its text fields with '' (their schema takes no null), everything else with null
+    const cleared = CLEARED_WITH_EMPTY.has(key) ? '' : null;
+    Object.defineProperty(out, key, { value: key in read ? read[key] : cleared, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
