@@ -178,6 +178,12 @@ describe('a Beads 1.x backup folder', () => {
     expect(bdJson<unknown[]>(dir, ['list', '--all'])).toEqual([]);
   });
 
+  it('is what bd import --help says it takes', () => {
+    const help = bd(store('bk'), ['import', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('Import a Beads JSONL export (v0.x or 1.x) or a Beads 1.x backup folder');
+    expect(help).toContain('issues.jsonl, dependencies.jsonl, labels.jsonl, comments.jsonl, events.jsonl, config.jsonl');
+  });
+
   it('refuses a folder without issues.jsonl', () => {
     const dir = store('bk');
     const r = bd(dir, ['import', git()]);

@@ -67,13 +67,17 @@ export function registerStoreCommands(y: Argv, run: Run): Argv {
       }),
     )
     .command(
-      'import <file>',
-      "Import a Beads tracker JSONL export (one issue per line); re-importing updates what changed",
-      (c) => c.positional('file', { type: 'string' }),
+      'import <path>',
+      'Import a Beads JSONL export (v0.x or 1.x) or a Beads 1.x backup folder; re-importing updates what changed',
+      (c) =>
+        c
+          .positional('path', { type: 'string', describe: 'A JSONL export (one issue per line), or a folder as bd backup writes it: issues.jsonl, dependencies.jsonl, labels.jsonl, comments.jsonl, events.jsonl, config.jsonl (its events become each bead\'s history)' })
+          .example('$0 import issues.jsonl', 'a JSONL export')
+          .example('$0 import .beads/backup', 'a Beads 1.x backup folder'),
       run((ctx, a) => {
-        if (!str(a, 'file')?.trim()) throw new BeadsError('invalid_input', 'an empty file name was given');
-        const result = importFile(ctx.store, ctx.actor, str(a, 'file')!);
-        ctx.out(result, (r) => `Imported ${str(a, 'file')}: ${r.created} created, ${r.updated} updated, ${r.deleted} deleted, ${r.unchanged} unchanged (${r.operations} operations)`);
+        if (!str(a, 'path')?.trim()) throw new BeadsError('invalid_input', 'an empty file name was given');
+        const result = importFile(ctx.store, ctx.actor, str(a, 'path')!);
+        ctx.out(result, (r) => `Imported ${str(a, 'path')}: ${r.created} created, ${r.updated} updated, ${r.deleted} deleted, ${r.unchanged} unchanged (${r.operations} operations)`);
       }),
     )
     .command(
