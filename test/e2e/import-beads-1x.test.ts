@@ -44,6 +44,16 @@ describe('a Beads 1.x JSONL export', () => {
     expect(Object.values(back.get('bk-n1')!)).not.toContain(null);
     expect(bdJson(dir, ['import', file])).toMatchObject({ created: 0, updated: 0, unchanged: 2, operations: 0 });
   });
+
+  it("refuses a dependency on another project's capability by name, writing nothing", () => {
+    const dir = store('bk');
+    const file = join(dir, 'export.jsonl');
+    writeFileSync(file, [{ id: 'bk-e1', title: 'Fine' }, { id: 'bk-e2', title: 'Needs another project', dependencies: [{ depends_on_id: 'external:other:cap', type: 'blocks' }] }].map((r) => JSON.stringify(r)).join('\n'));
+    const r = bd(dir, ['import', file]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/export\.jsonl:2: bk-e2: external:other:cap is an external dependency/);
+    expect(bdJson<unknown[]>(dir, ['list', '--all'])).toEqual([]);
+  });
 });
 
 describe('a Beads 1.x backup folder', () => {
@@ -161,6 +171,7 @@ describe('a Beads 1.x backup folder', () => {
     ['issues.jsonl', 2, (l: string) => l.replace('"priority":1', '"priority":"high"'), /issues\.jsonl:2: .*priority/],
     ['comments.jsonl', 2, (l: string) => l.replace('"bk-d4"', '"bk-nowhere"'), /comments\.jsonl:2: .*bk-nowhere/],
     ['dependencies.jsonl', 1, (l: string) => l.replace('"metadata":"{}"', '"metadata":"{not json"'), /dependencies\.jsonl:1: .*metadata/],
+    ['dependencies.jsonl', 2, (l: string) => l.replace('"depends_on_id":"bk-a1"', '"depends_on_id":"external:other:cap"'), /dependencies\.jsonl:2: bk-b2: external:other:cap is an external dependency/],
   ])('refuses a folder whose %s line %i is bad, naming the file, line and field, and writes nothing', (file, line, spoil, message) => {
     const dir = store('bk');
     const folder = join(git(), 'backup');

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadsError } from './errors.js';
-import { beadsRow, isoTime, RowProblem } from './beads-rows.js';
+import { beadsRow, externalDependencyProblem, isoTime, RowProblem } from './beads-rows.js';
 import { historyDrafts, type TimelineRow } from './beads-history.js';
 import { isoTimeProblem } from './dates.js';
 import { schemaProblem } from './validate.js';
@@ -61,9 +61,10 @@ function ownRow(at: TimelineRow, issues: Map<string, Record<string, unknown>>): 
 }
 
 /** A draft checked as the operation it stands for (label_add, dep_add, comment), its problem named. */
-function checkAs(at: TimelineRow, op: Record<string, unknown>): void {
+function checkAs(at: TimelineRow, op: Record<string, unknown>, within = ''): void {
   const problem = schemaProblem('validateOp', { op_id: '00000000', bead: at.row.issue_id, actor: 'import', ts: '2000-01-01', lc: 0, ...op });
-  if (problem) refuse(at, problem);
+  // named as the row's own column (depends_on_id), not the place the check put it (dependencies.0.depends_on_id)
+  if (problem) refuse(at, within ? problem.split(within).join('') : problem);
 }
 
 export function readBackup(dir: string, shown: string, importer: string, parseIssues: (text: string, file: string) => Record<string, unknown>[]): BackupContents {
@@ -99,7 +100,9 @@ export function readBackup(dir: string, shown: string, importer: string, parseIs
     const { issue_id, depends_on_issue_id, depends_on_wisp_id, depends_on_external, ...dep } = ownRow(at, issues);
     // Newer schemas split the target in three columns, one of them set.
     if (dep.depends_on_id === undefined) dep.depends_on_id = depends_on_issue_id ?? depends_on_wisp_id ?? depends_on_external;
-    checkAs(at, { kind: 'create', fields: { title: 'x', dependencies: [dep] } });
+    const external = externalDependencyProblem(dep.depends_on_id);
+    if (external) refuse(at, external);
+    checkAs(at, { kind: 'create', fields: { title: 'x', dependencies: [dep] } }, 'dependencies.0.');
     fresh(issue_id as string, 'dependencies');
     add(issue_id as string, 'dependencies', dep);
   }

@@ -73,6 +73,12 @@ export function beadsUpdate(update: Record<string, unknown>): Record<string, unk
   return out;
 }
 
+/** Why the store cannot take a dependency on another project's capability (Beads' `external:project:cap`). */
+export function externalDependencyProblem(dependsOn: unknown): string | null {
+  if (typeof dependsOn !== 'string' || !dependsOn.startsWith('external:')) return null;
+  return `${dependsOn} is an external dependency (another project's capability), which this store cannot hold yet; remove it to import the rest`;
+}
+
 /** A row problem as the one error of an import, named by file and line. */
 export function rowError(file: string, line: number, problem: string): BeadsError {
   return new BeadsError('invalid_input', `${file}:${line}: ${problem}`, { file, line });

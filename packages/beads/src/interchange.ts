@@ -3,7 +3,7 @@
 // also reads a Beads 1.x backup folder (beads-backup.ts), whose events become history.
 import { readFileSync, statSync } from 'node:fs';
 import { BeadsError } from './errors.js';
-import { beadsRow, RowProblem } from './beads-rows.js';
+import { beadsRow, externalDependencyProblem, RowProblem } from './beads-rows.js';
 import { readBackup } from './beads-backup.js';
 import { canonicalBead } from './record.js';
 import { schemaProblem } from './validate.js';
@@ -47,7 +47,9 @@ export function parseExport(text: string, file: string): Record<string, unknown>
       problems.push(`${file}:${i + 1}: ${typeof rec.id === 'string' ? `${rec.id}: ` : ''}${err.message}`);
       return;
     }
+    const external = Array.isArray(rec.dependencies) ? rec.dependencies.map((d: Record<string, unknown>) => externalDependencyProblem(d?.depends_on_id)).find(Boolean) : null;
     if (typeof rec.id !== 'string') problems.push(`${file}:${i + 1}: missing id`);
+    else if (external) problems.push(`${file}:${i + 1}: ${rec.id}: ${external}`);
     else {
       // Checked as the create operation it will become, against the same schema the write uses.
       const { id, ...fields } = rec;
