@@ -127,7 +127,7 @@ export function readBackup(dir: string, shown: string, importer: string, parseIs
   const config: Record<string, unknown> = {};
   for (const at of tableRows(dir, 'config', shown)) {
     if (typeof at.row.key !== 'string' || !at.row.key) refuse(at, 'key is required');
-    config[at.row.key] = at.row.value;
+    Object.defineProperty(config, at.row.key, { value: at.row.value, enumerable: true, writable: true, configurable: true });
   }
 
   const histories = new Map<string, OpDraft[]>();
