@@ -139,6 +139,9 @@ describe('a Beads 1.x backup folder', () => {
     expect(text).toContain('2026-03-02T10:00:00Z  bob  claimed');
     expect(text).toContain('2026-03-03T16:30:00Z  bob  closed: done in #12');
     expect(text).toContain('2026-03-02T09:00:00Z  alice  label_added in Beads: Added label: build');
+    const d4Text = bd(dir, ['history', 'bk-d4']).stdout;
+    expect(d4Text).toContain('2026-03-08T09:00:00Z  frank  reopened');
+    expect(d4Text).toContain('2026-03-08T09:00:00Z  tester  set assignee="frank"');
   });
 
   it('writes nothing when imported again, and its export keeps the unknown columns', () => {

@@ -89,6 +89,8 @@ export function historyText(ops: Op[]): string {
         : o.kind === 'claim' ? `claimed${o.lease_ms ? ` (lease ${Math.round(Number(o.lease_ms) / 1000)} s)` : ''}${o.takeover_from ? `, taking over from ${String(o.takeover_from)} whose lease ran out at ${String(o.lease_expired_at)}` : ''}`
         : o.kind === 'heartbeat' ? `renewed lease (${Math.round(Number(o.lease_ms) / 1000)} s)`
         : o.kind === 'delete' ? `deleted${o.reason ? `: ${o.reason}` : ''}`
+        : o.kind === 'reopen' ? 'reopened'
+        : o.kind === 'release' ? 'released'
         : o.kind === 'beads_event' ? `${String(o.event_type)} in Beads${o.comment ? `: ${String(o.comment)}` : ''}`
         : o.kind === 'gate' ? (o.forced ? `gates overridden: ${String(o.reason)}` : `gate ${o.passed ? 'passed' : 'FAILED'}: ${String(o.command)} (exit ${String(o.exit_code)}, ${String(o.duration_ms)} ms)`)
         : o.kind;
