@@ -116,12 +116,11 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
       const remoteBlobs = fetched ? logBlobs(remoteRev) : new Map<string, string>();
       const remoteText = new Map<string, string | null>();
       const remoteOps = (paths: Iterable<string>): Map<string, Seen> => {
+        const wanted = [...paths].filter((p) => remoteBlobs.has(p));
+        const read = git.showManySync(repo, wanted.filter((p) => !remoteText.has(p)).map((p) => remoteBlobs.get(p)!));
+        for (const p of wanted) if (!remoteText.has(p)) remoteText.set(p, read.get(remoteBlobs.get(p)!) ?? null);
         const out = new Map<string, Seen>();
-        for (const p of paths) {
-          if (!remoteBlobs.has(p)) continue;
-          if (!remoteText.has(p)) remoteText.set(p, git.showSync(repo, remoteRev, p));
-          for (const [id, o] of opsById(remoteText.get(p)!)) out.set(id, o);
-        }
+        for (const p of wanted) for (const [id, o] of opsById(remoteText.get(p)!)) out.set(id, o);
         return out;
       };
       const headBlobs = logBlobs('HEAD');
@@ -152,12 +151,13 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
         for (const p of logPaths()) appendLines(join(repo.root, p), []);
         const didCommit = git.commitPathsSync(repo, storePaths(), options.message ?? 'bd sync');
         // After the commit HEAD holds the work tree's log: what differs from the remote is what moves.
-        const paths = differing(logBlobs('HEAD'), remoteBlobs);
+        const committedBlobs = logBlobs('HEAD');
+        const paths = differing(committedBlobs, remoteBlobs);
         const { ops: local, texts } = localOps(repo.root, paths);
         const there = remoteOps(paths);
         const fresh = missingFrom(there, local);
         noteHolders(fresh);
-        if (fetched) mergeRemote(repo, remoteRev, storePaths(), unionPaths, texts);
+        if (fetched) mergeRemote(repo, remoteRev, storePaths(), unionPaths, texts, committedBlobs, logBlobs);
         return { out: missingFrom(local, there), fresh, didCommit };
       }));
       outgoing = step.out;
@@ -240,7 +240,7 @@ async function refuseOperationInProgress(repo: git.Git): Promise<void> {
  * the local log that the result lacks (a commit elsewhere removed its line: a hand edit, a merge resolved by
  * hand) is put back: the log only grows, and an acknowledged write is never lost. Synchronous.
  */
-function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPaths: string[], localLogs: Map<string, string>): 'up-to-date' | 'fast-forward' | 'merged' {
+function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPaths: string[], localLogs: Map<string, string>, localBlobs: Map<string, string>, blobsOf: (tree: string) => Map<string, string>): 'up-to-date' | 'fast-forward' | 'merged' {
   const head = git.revParseSync(repo, 'HEAD');
   const theirs = git.revParseSync(repo, rev);
   if (!theirs || (head && git.isAncestorSync(repo, theirs, head))) return 'up-to-date';
@@ -262,9 +262,11 @@ function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPath
     tree = merged.tree;
     how = 'merged';
   }
-  // Only a file that differed between the two sides can have lost a line in the merge.
+  // Only a file that differed between the two sides, and that the merge changed, can have lost a line in it.
   let restored = 0;
+  const merged = localLogs.size ? blobsOf(tree) : new Map<string, string>();
   for (const [path, localLog] of localLogs) {
+    if (merged.get(path) === localBlobs.get(path)) continue;
     const mergedLog = git.showSync(repo, tree, path);
     const lost = removedOps(localLog, mergedLog);
     if (!lost.length) continue;
