@@ -23,7 +23,7 @@ import type { Bead } from './types.js';
 import { canonicalBead, parentsOf } from './record.js';
 import { appendAt, diskFiles, memoryFiles, readPrefix, writeAtomic, type CacheFiles } from './cache-files.js';
 import { IdList } from './id-list.js';
-import { H, HotIndex, ancestorsIn, ancestorsOf, appendHotText, bodyJson, hotHeader, hotPaths, isHot, writeHotText, type HotHeader } from './hot-index.js';
+import { H, HotIndex, ancestorsIn, ancestorsOf, appendHotText, blockersAbove, blockersOf, blockersOfBead, bodyJson, hotHeader, hotPaths, isHot, writeHotText, type HotHeader } from './hot-index.js';
 
 export const SHARDS = 1024;
 
@@ -127,7 +127,7 @@ export class CacheReader {
       return null;
     }
     if (saved.key !== this.readyKey() || (saved.validUntil !== null && now >= saved.validUntil)) return null;
-    return saved.beads.map(([id, offset, length]) => [id, '', 0, '', 0, '', '', '', offset, length, 0] as HotHeader);
+    return saved.beads.map(([id, offset, length]) => [id, '', 0, '', 0, '', '', '', offset, length, 0, ''] as HotHeader);
   }
 
   saveReadyAnswer(headers: HotHeader[], validUntil: number): void {
@@ -292,7 +292,11 @@ function buildGeneration(genDir: string, gen: number, states: Map<string, BeadSt
     const s = states.get(id);
     return s ? parentsOf(s.bead) : undefined;
   };
-  const hot = hotStates.sort(byId).map((state) => ({ header: hotHeader(state.bead, ancestorsOf(state.bead.id, directParents, memo)), body: bodyJson(state) }));
+  const blockersOfId = (id: string): string[] => blockersOfBead(states.get(id)?.bead);
+  const hot = hotStates.sort(byId).map((state) => {
+    const ancestors = ancestorsOf(state.bead.id, directParents, memo);
+    return { header: hotHeader(state.bead, ancestors, blockersAbove(ancestors, blockersOfId)), body: bodyJson(state) };
+  });
   const hotText = writeHotText(hot);
   const idsText = IdList.sortedText(ids);
   files.write(hotPaths(genDir, 0).idx, hotText.idx);
@@ -367,12 +371,15 @@ function applyChangesTo(reader: CacheReader, changed: Map<string, BeadState | nu
   // Direct parents after this change, for the beads it touches.
   const newParents = new Map<string, string[]>();
   let reparented = false;
+  // Beads whose blockers (as passed down to descendants) change: their hot descendants' headers change too.
+  const passDown = new Set<string>();
   for (const [id, state] of changed) {
     const existed = reader.hasId(id);
     const lines = byShard.get(shardOf(id)) ?? [];
     byShard.set(shardOf(id), lines);
     const previous = existed ? reader.state(id) : undefined;
     const was = previous ? parentsOf(previous.bead) : [];
+    if (existed && blockersOfBead(previous?.bead).join(',') !== blockersOfBead(state?.bead).join(',')) passDown.add(id);
     if (state === null) {
       lines.push(JSON.stringify({ id, _gone: 1 }));
       newParents.set(id, []);
@@ -399,16 +406,34 @@ function applyChangesTo(reader: CacheReader, changed: Map<string, BeadState | nu
     return parentsMemo.get(id);
   };
 
+  // A bead's blockers as passed down: from this change, else its hot header, else its state (a closed bead).
+  const blockersMemo = new Map<string, string[]>();
+  const blockersOfId = (id: string): string[] => {
+    let list = blockersMemo.get(id);
+    if (list) return list;
+    const h = changed.has(id) ? undefined : reader.hotIndex().get(id);
+    list = changed.has(id) ? blockersOfBead(changed.get(id)?.bead) : h ? blockersOf(h).filter((b) => b !== id) : blockersOfBead(reader.state(id)?.bead);
+    blockersMemo.set(id, list);
+    return list;
+  };
+  const touchesPassDown = (ancestors: string): boolean => passDown.size > 0 && ancestors !== '' && ancestors.split(',').some((a) => passDown.has(a));
+
   const next = new CacheReader(reader.dir, meta);
   if (reparented || meta.hotLength > cacheLimits.hotFactor * meta.hotBase + cacheLimits.hotMinBytes) {
-    // Rewrite the hot index whole: one line per live bead, every ancestor list recomputed.
+    // Rewrite the hot index whole: one line per live bead, every ancestor list recomputed, and the blockers
+    // above wherever the ancestors or their blockers changed.
     const live = new Map(reader.hotIndex().entries().map((e) => [e.header[H.id], e]));
     for (const [id, state] of changed) {
       if (state && isHot(state.bead)) live.set(id, { header: hotHeader(state.bead, []), body: bodyJson(state) });
       else live.delete(id);
     }
     const memo = new Map<string, string[]>();
-    for (const [id, e] of live) e.header[H.ancestors] = ancestorsOf(id, directParents, memo).join(',');
+    for (const [id, e] of live) {
+      const ancestors = ancestorsOf(id, directParents, memo);
+      const joined = ancestors.join(',');
+      if (changed.has(id) || joined !== e.header[H.ancestors] || touchesPassDown(joined)) e.header[H.up] = blockersAbove(ancestors, blockersOfId);
+      e.header[H.ancestors] = joined;
+    }
     const text = writeHotText(live.values());
     const paths = hotPaths(genDir, ++meta.hotFile);
     writeFileSync(paths.body, text.body);
@@ -431,8 +456,18 @@ function applyChangesTo(reader: CacheReader, changed: Map<string, BeadState | nu
     if (state && isHot(state.bead)) {
       const previous = reader.hasId(id) ? reader.hotIndex().get(id) : undefined;
       const ancestors = previous ? ancestorsIn(previous) : ancestorsOf(id, directParents, memo, knownAncestors);
-      entries.push({ id, header: hotHeader(state.bead, ancestors), body: bodyJson(state) });
+      const above = previous && !touchesPassDown(previous[H.ancestors]) ? previous[H.up] : blockersAbove(ancestors, blockersOfId);
+      entries.push({ id, header: hotHeader(state.bead, ancestors, above), body: bodyJson(state) });
     } else if (reader.hasId(id)) entries.push({ id, header: null });
+  }
+  // Hot descendants of a bead whose blockers changed (closed ones included) take the new blockers above; their
+  // bodies stay where they are.
+  if (passDown.size) {
+    for (const h of reader.hotIndex().headers.values()) {
+      if (changed.has(h[H.id]) || !touchesPassDown(h[H.ancestors])) continue;
+      const above = blockersAbove(ancestorsIn(h), blockersOfId);
+      if (above !== h[H.up]) entries.push({ id: h[H.id], header: [...h.slice(0, H.up), above] as HotHeader });
+    }
   }
   const text = appendHotText(entries, meta.hotBodyLength);
   const paths = hotPaths(genDir, meta.hotFile);

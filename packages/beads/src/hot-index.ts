@@ -13,28 +13,47 @@ import { diskFiles, type CacheFiles } from './cache-files.js';
 
 /**
  * One header: [id, status, priority, issue_type, created_at in ms (for ordering by real time whatever the
- * timestamp's zone), defer_until, blockers, ancestors, body offset, body length]. Blockers (targets of
- * blocks/waits-for) and ancestors (every bead above by parent-child, at any depth) are comma-separated: a
- * tuple of scalars parses in one JSON.parse for the whole file, far cheaper than objects or split strings
- * on a CLI's cold start.
+ * timestamp's zone), defer_until, blockers, ancestors, body offset, body length, lease, blockers above].
+ * Blockers (targets of blocks/waits-for) and ancestors (every bead above by parent-child, at any depth) are
+ * comma-separated: a tuple of scalars parses in one JSON.parse for the whole file, far cheaper than objects or
+ * split strings on a CLI's cold start. Blockers above are the blockers of every ancestor, closed ones
+ * included, as comma-separated `ancestor blocker` pairs: a bead is blocked through an ancestor whatever that
+ * ancestor's status, so `ready` decides from the header and which blockers are hot, never looking a closed
+ * bead up.
  */
-export type HotHeader = [string, string, number, string, number, string, string, string, number, number, number];
+export type HotHeader = [string, string, number, string, number, string, string, string, number, number, number, string];
 
 /** Field positions; `lease` is when a claim's lease runs out, in ms (0: no lease). */
-export const H = { id: 0, status: 1, priority: 2, type: 3, created: 4, defer: 5, blockers: 6, ancestors: 7, offset: 8, length: 9, lease: 10 } as const;
+export const H = { id: 0, status: 1, priority: 2, type: 3, created: 4, defer: 5, blockers: 6, ancestors: 7, offset: 8, length: 9, lease: 10, up: 11 } as const;
 
 export const blockersOf = (h: HotHeader): string[] => (h[H.blockers] ? h[H.blockers].split(',') : []);
 export const ancestorsIn = (h: HotHeader): string[] => (h[H.ancestors] ? h[H.ancestors].split(',') : []);
+
+/**
+ * What a bead passes down to its descendants: the targets of its blocks/waits-for, whatever its status. A
+ * deleted bead passes nothing (Beads removes a deleted issue's dependencies).
+ */
+export function blockersOfBead(bead: Bead | undefined): string[] {
+  if (!bead || bead.status === 'tombstone') return [];
+  return (bead.dependencies ?? []).filter((d) => BLOCKING_DEP_TYPES.has(d.type) && d.depends_on_id !== bead.id).map((d) => d.depends_on_id);
+}
+
+/** The `blockers above` field for a list of ancestors, given each one's blockers. */
+export function blockersAbove(ancestors: string[], blockersOfId: (id: string) => string[]): string {
+  const pairs: string[] = [];
+  for (const a of ancestors) for (const b of blockersOfId(a)) pairs.push(`${a} ${b}`);
+  return pairs.join(',');
+}
 
 export function isHot(bead: Bead): boolean {
   return bead.status !== 'closed' && bead.status !== 'tombstone';
 }
 
-// Ids never hold commas (the schema forbids them), so lists of ids join safely.
-export function hotHeader(bead: Bead, ancestors: string[]): HotHeader {
+// Ids never hold commas or spaces (the schema forbids them), so lists of ids join safely.
+export function hotHeader(bead: Bead, ancestors: string[], above = ''): HotHeader {
   const blockers = (bead.dependencies ?? []).filter((d) => BLOCKING_DEP_TYPES.has(d.type)).map((d) => d.depends_on_id);
   const lease = typeof bead.lease_expires_at === 'string' ? Date.parse(bead.lease_expires_at) || 0 : 0;
-  return [bead.id, bead.status, bead.priority, bead.issue_type, Date.parse(bead.created_at) || 0, bead.defer_until ?? '', blockers.join(','), ancestors.join(','), 0, 0, lease];
+  return [bead.id, bead.status, bead.priority, bead.issue_type, Date.parse(bead.created_at) || 0, bead.defer_until ?? '', blockers.join(','), ancestors.join(','), 0, 0, lease, above];
 }
 
 /** The body of a bead: its canonical JSON with the fold's bookkeeping. */
@@ -82,7 +101,7 @@ export function writeHotText(entries: Iterable<{ header: HotHeader; body: string
   return { idx: idx.length ? idx.join('\n') + '\n' : '', body: body.length ? body.join('\n') + '\n' : '' };
 }
 
-/** Lines to append for changed beads, their bodies starting at byte `bodyEnd` of hot.body. */
+/** Lines to append for changed beads, their bodies starting at byte `bodyEnd` of hot.body (a header given without a body keeps the one it points at). */
 export function appendHotText(entries: { id: string; header: HotHeader | null; body?: string }[], bodyEnd: number): { idx: string; body: string } {
   const idx: string[] = [];
   const body: string[] = [];
@@ -91,11 +110,13 @@ export function appendHotText(entries: { id: string; header: HotHeader | null; b
       idx.push(JSON.stringify([e.id]));
       continue;
     }
-    e.header[H.offset] = bodyEnd;
-    e.header[H.length] = Buffer.byteLength(e.body!);
-    bodyEnd += e.header[H.length] + 1;
+    if (e.body !== undefined) {
+      e.header[H.offset] = bodyEnd;
+      e.header[H.length] = Buffer.byteLength(e.body);
+      bodyEnd += e.header[H.length] + 1;
+      body.push(e.body);
+    }
     idx.push(JSON.stringify(e.header));
-    body.push(e.body!);
   }
   return { idx: idx.length ? idx.join('\n') + '\n' : '', body: body.length ? body.join('\n') + '\n' : '' };
 }

@@ -1,8 +1,9 @@
 // The one definition of ready work, used by every command that needs it:
 //   status open (or in progress under a claim whose lease ran out); not deferred past now; not a record type (molecule, message, merge-request, ...); no
-//   `blocks`/`waits-for` dependency on a bead that is not closed; no ancestor (by parent-child) blocked.
+//   `blocks`/`waits-for` dependency on a bead that is not closed; no ancestor (by parent-child, closed or not) with
+//   such a dependency.
 // Sorted by priority, then oldest first. `blockedBeads` answers the converse with the reasons.
-// It reads only the hot index: every bead not closed or deleted, each with its full list of ancestors.
+// It reads only the hot index: every bead not closed or deleted, each with its ancestors and their blockers.
 import type { CacheReader } from './cache.js';
 import { H, ancestorsIn, blockersOf, type HotHeader, type HotIndex } from './hot-index.js';
 import type { BeadStore } from './store.js';
@@ -19,19 +20,21 @@ export interface BlockReason {
 }
 
 /**
- * Open blockers are the targets of blocks/waits-for that are in the hot index (neither closed nor deleted;
- * a missing bead does not block). An ancestor is blocked when it has open blockers of its own; a closed
- * ancestor has none, and the ancestor list already reaches past it.
+ * Beads' rule (blocked_cache.go): a bead is blocked while any of its blocks/waits-for blockers is not closed,
+ * and under any ancestor by parent-child that is, whatever that ancestor's own status (a closed one included).
+ * A blocker counts while it is in the hot index (neither closed nor deleted; a missing bead does not block) or
+ * open in another store. The header carries its ancestors' blockers, so no ancestor is looked up.
  */
 export function blockReason(hot: HotIndex, header: HotHeader, foreignOpen?: (id: string) => boolean): BlockReason | null {
+  const live = (id: string): boolean => hot.has(id) || (foreignOpen?.(id) ?? false);
   if (header[H.blockers]) {
-    const own = blockersOf(header).filter((id) => id !== header[H.id] && (hot.has(id) || (foreignOpen?.(id) ?? false)));
+    const own = blockersOf(header).filter((id) => id !== header[H.id] && live(id));
     if (own.length) return { blocked_by: own };
   }
-  if (!header[H.ancestors]) return null;
-  for (const a of ancestorsIn(header)) {
-    const ah = hot.get(a);
-    if (ah && ah[H.blockers] && blockersOf(ah).some((id) => id !== a && hot.has(id))) return { blocked_by: [], blocked_ancestor: a };
+  if (!header[H.up]) return null;
+  for (const pair of header[H.up].split(',')) {
+    const space = pair.indexOf(' ');
+    if (live(pair.slice(space + 1))) return { blocked_by: [], blocked_ancestor: pair.slice(0, space) };
   }
   return null;
 }
