@@ -10,8 +10,9 @@ const { store } = tempDirs(afterEach);
 
 /**
  * Beads' rules for ready and blocked, written straight over the export's snapshots (independently of the
- * store's fold and caches): a blocker counts while it exists and is neither closed nor deleted; a bead sits
- * under a blocked ancestor when any parent-child ancestor, closed or not, is blocked.
+ * store's fold and caches): a blocker counts while it exists and is neither closed nor deleted; a bead with
+ * such a blocker is blocked whatever its own status (a deleted one has no dependencies in Beads), and so is
+ * every bead under it by parent-child.
  */
 function reference(records: Rec[], now = Date.now()) {
   const NON_WORK = new Set(['molecule', 'message', 'merge-request', 'timer', 'resource', 'service', 'convoy', 'agent']);
@@ -22,7 +23,7 @@ function reference(records: Rec[], now = Date.now()) {
     const r = byId.get(id);
     if (!r || seen.has(id)) return false;
     seen.add(id);
-    if (live(r) && ownBlockers(r).length) return true;
+    if (r.status !== 'tombstone' && ownBlockers(r).length) return true;
     return (r.dependencies ?? []).some((d) => d.type === 'parent-child' && blocked(d.depends_on_id, seen));
   };
   const ready = records
@@ -48,7 +49,8 @@ describe('importing the Beads tracker sample (1,955 issues)', () => {
     expect(bdJson<unknown[]>(dir, ['list', '--all', '--limit', '0'])).toHaveLength(1617);
 
     const expected = reference(records);
-    // Figures worked out by hand from the export, so that the reference itself is checked too.
+    // Figures worked out by hand from the export, so that the reference itself is checked too. No closed bead
+    // of the export has a blocker still open, so Beads' rule through closed ancestors changes neither figure.
     expect(expected.ready).toHaveLength(22);
     expect(expected.blocked).toEqual(['bd-bvec']);
     expect(bdJson<{ id: string }[]>(dir, ['ready', '--limit', '0']).map((b) => b.id)).toEqual(expected.ready);
