@@ -416,7 +416,11 @@ function applyChangesTo(reader: CacheReader, changed: Map<string, BeadState | nu
     blockersMemo.set(id, list);
     return list;
   };
-  const touchesPassDown = (ancestors: string): boolean => passDown.size > 0 && ancestors !== '' && ancestors.split(',').some((a) => passDown.has(a));
+  const touchesPassDown = (ancestors: string): boolean => {
+    if (passDown.size === 0 || ancestors === '') return false;
+    for (const id of passDown) if (ancestors.includes(id) && ancestors.split(',').includes(id)) return true;
+    return false;
+  };
 
   const next = new CacheReader(reader.dir, meta);
   if (reparented || meta.hotLength > cacheLimits.hotFactor * meta.hotBase + cacheLimits.hotMinBytes) {
