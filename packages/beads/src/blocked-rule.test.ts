@@ -112,6 +112,24 @@ describe('the blocked rule through a closed ancestor', () => {
   });
 });
 
+describe('a catch-up that changes an ancestor and its descendant at once', () => {
+  it('gives the descendant the new blockers of its ancestor', () => {
+    const writer = newStore();
+    const gate = createBead(writer, 'a', { title: 'gate' });
+    const epic = createBead(writer, 'a', { title: 'epic', issue_type: 'epic' });
+    const child = createBead(writer, 'a', { title: 'child', parent: epic.id });
+    closeBead(writer, 'a', epic.id);
+    const other = newStore();
+    copyFileSync(writer.logPath, other.logPath);
+    expect(readyBeads(other).map((b) => b.id).sort()).toEqual([gate.id, child.id].sort());
+    addDependency(writer, 'a', epic.id, gate.id);
+    updateBead(writer, 'a', child.id, { title: 'child, renamed' });
+    copyFileSync(writer.logPath, other.logPath); // both operations arrive in one catch-up
+    expect(readyBeads(other).map((b) => b.id)).toEqual([gate.id]);
+    expect(blockedBeads(other)).toEqual([expect.objectContaining({ id: child.id, title: 'child, renamed', blocked_ancestor: epic.id })]);
+  });
+});
+
 type Edit =
   | { kind: 'create'; parent: number | null; blocker: number | null; type: string; priority: number }
   | { kind: 'close' | 'reopen' | 'delete' | 'progress'; a: number }
