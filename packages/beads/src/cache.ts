@@ -32,7 +32,7 @@ export const SHARDS = 1024;
  * rewrite plus hotMinBytes; ids.txt once its unsorted tail passes idTailBytes. (Tests lower them.)
  */
 export const cacheLimits = { hotFactor: 4, hotMinBytes: 1 << 20, idTailBytes: 128 * 1024, retireMs: 60_000 };
-export const CACHE_FORMAT = 10;
+export const CACHE_FORMAT = 11;
 
 export interface CacheMeta {
   format: number;
