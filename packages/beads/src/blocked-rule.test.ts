@@ -5,7 +5,7 @@
 // scratch, and a reference written straight over the folded beads.
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initStore } from './location.js';
@@ -59,7 +59,9 @@ function reference(beads: Map<string, Bead>): { ready: string[]; blocked: Map<st
   return { ready, blocked };
 }
 
-const folded = (store: BeadStore): Map<string, Bead> => new Map([...foldLog(store.logPath).states.values()].map((s) => [s.bead.id, s.bead]));
+const folded = (store: BeadStore): Map<string, Bead> => new Map([...foldLog(store.dir).states.values()].map((s) => [s.bead.id, s.bead]));
+/** Puts every line of one store's log into another's own segment (as a pull of it would, in one file). */
+const copyLog = (from: BeadStore, to: BeadStore): void => writeFileSync(to.logPath, from.logFiles().map((n) => readFileSync(join(from.dir, n), 'utf8')).join(''));
 
 /** What a store answers, with each blocked bead's reason checked against the reference's. */
 function answers(store: BeadStore, expected: ReturnType<typeof reference>, beads: Map<string, Bead>): { ready: string[]; blocked: string[] } {
@@ -106,7 +108,7 @@ describe('the blocked rule through a closed ancestor', () => {
     deleteBead(store, 'a', mid.id);
     expect(blockedBeads(store)).toEqual([]);
     const fresh = newStore();
-    copyFileSync(store.logPath, fresh.logPath);
+    copyLog(store, fresh);
     expect(readyBeads(fresh).map((b) => b.id)).toEqual(readyBeads(store).map((b) => b.id));
     expect(blockedBeads(fresh)).toEqual([]);
   });
@@ -120,11 +122,11 @@ describe('a catch-up that changes an ancestor and its descendant at once', () =>
     const child = createBead(writer, 'a', { title: 'child', parent: epic.id });
     closeBead(writer, 'a', epic.id);
     const other = newStore();
-    copyFileSync(writer.logPath, other.logPath);
+    copyLog(writer, other);
     expect(readyBeads(other).map((b) => b.id).sort()).toEqual([gate.id, child.id].sort());
     addDependency(writer, 'a', epic.id, gate.id);
     updateBead(writer, 'a', child.id, { title: 'child, renamed' });
-    copyFileSync(writer.logPath, other.logPath); // both operations arrive in one catch-up
+    copyLog(writer, other); // both operations arrive in one catch-up
     expect(readyBeads(other).map((b) => b.id)).toEqual([gate.id]);
     expect(blockedBeads(other)).toEqual([expect.objectContaining({ id: child.id, title: 'child, renamed', blocked_ancestor: epic.id })]);
   });
@@ -209,9 +211,9 @@ describe('ready and blocked under random edits', () => {
         readyBeads(batched);
         const ids: string[] = [];
         const compare = (): void => {
-          copyFileSync(writer.logPath, batched.logPath);
+          copyLog(writer, batched);
           const rebuilt = newStore();
-          copyFileSync(writer.logPath, rebuilt.logPath);
+          copyLog(writer, rebuilt);
           const beads = folded(writer);
           const expected = reference(beads);
           const want = { ready: expected.ready, blocked: [...expected.blocked.keys()].sort() };
