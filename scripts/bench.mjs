@@ -9,6 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { benchAgents } from './bench/agents.mjs';
 import { benchImport } from './bench/import.mjs';
 import { BD, rows } from './bench/run.mjs';
+import { benchSync } from './bench/sync.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -27,6 +28,8 @@ if (!existsSync(BD)) {
 
 console.log(`bench: median of ${runs} runs each, interleaved; ratio = median / median of node -e '' in the same runs\n`);
 if (only.includes('stores')) for (const size of sizes) benchAgents(size, { runs, keep });
+const syncParts = ['one', 'divergent', 'clone'].filter((p) => only.includes('sync') || only.includes(`sync-${p}`));
+if (syncParts.length) benchSync({ sizes, runs, keep, parts: syncParts });
 if (only.includes('import')) benchImport(Math.max(1, Math.min(runs, 5)));
 
 if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
