@@ -23,15 +23,17 @@ import type { Bead } from './types.js';
 import { canonicalBead, parentsOf } from './record.js';
 import { appendAt, diskFiles, memoryFiles, readPrefix, writeAtomic, type CacheFiles } from './cache-files.js';
 import { IdList } from './id-list.js';
+import { carryReady, readSavedReady, rowHeader, saveReady, type ReadyState } from './ready-answer.js';
 import { H, HotIndex, ancestorsIn, ancestorsOf, appendHotText, blockersAbove, blockersOf, blockersOfBead, bodyJson, hotHeader, hotPaths, isHot, writeHotText, type HotHeader } from './hot-index.js';
 
 export const SHARDS = 1024;
 
 /**
  * When files that only grow are rewritten whole: the hot index past hotFactor x its size after the last
- * rewrite plus hotMinBytes; ids.txt once its unsorted tail passes idTailBytes. (Tests lower them.)
+ * rewrite plus hotMinBytes; ids.txt once its unsorted tail passes idTailBytes. The saved ready answer keeps the first
+ * readySaved beads. (Tests lower them.)
  */
-export const cacheLimits = { hotFactor: 4, hotMinBytes: 1 << 20, idTailBytes: 128 * 1024, retireMs: 60_000 };
+export const cacheLimits = { hotFactor: 4, hotMinBytes: 1 << 20, idTailBytes: 128 * 1024, retireMs: 60_000, readySaved: 1000 };
 export const CACHE_FORMAT = 11;
 
 export interface CacheMeta {
@@ -75,11 +77,8 @@ function idsPath(genDir: string, version: number): string {
   return join(genDir, `ids-${version}.txt`);
 }
 
-function stateLine(state: BeadState): string {
-  const rec = canonicalBead(state.bead) as Record<string, unknown>;
-  rec._s = { o: state.origin, l: state.logId, c: state.lc, p: state.op };
-  return JSON.stringify(rec);
-}
+/** A shard's line for a state: the same text as a hot body. */
+const stateLine = bodyJson;
 
 export function parseStateLine(text: string): BeadState | null {
   const rec = JSON.parse(text) as Record<string, unknown>;
@@ -113,30 +112,18 @@ export class CacheReader {
     return this.hot;
   }
 
-  private readyKey(): string {
-    const m = this.meta;
-    return `${m.gen}:${logLines(m)}:${m.hotFile}:${m.hotLength}:${m.hotBodyLength}`;
+  /**
+   * The first saved ready beads for this exact cache state (as headers good for ordering and reading bodies),
+   * if still valid at `now`, and whether they are all of them.
+   */
+  readyAnswer(now: number): { headers: HotHeader[]; complete: boolean } | null {
+    const saved = readSavedReady(this.files, this.genDir, readyKeyOf(this.meta), now);
+    return saved && { headers: saved.rows.map(rowHeader), complete: saved.complete };
   }
 
-  /** The ready beads' headers as last computed for this exact cache state, if still valid at `now`. */
-  readyAnswer(now: number): HotHeader[] | null {
-    let saved: { key: string; validUntil: number | null; beads: [string, number, number][] };
-    try {
-      saved = JSON.parse(this.files.readWhole(join(this.genDir, 'ready.json')));
-    } catch {
-      return null;
-    }
-    if (saved.key !== this.readyKey() || (saved.validUntil !== null && now >= saved.validUntil)) return null;
-    return saved.beads.map(([id, offset, length]) => [id, '', 0, '', 0, '', '', '', offset, length, 0, ''] as HotHeader);
-  }
-
-  saveReadyAnswer(headers: HotHeader[], validUntil: number): void {
-    const beads = headers.map((h) => [h[H.id], h[H.offset], h[H.length]]);
-    try {
-      (this.files.inMemory ? this.files.write : writeAtomic)(join(this.genDir, 'ready.json'), JSON.stringify({ key: this.readyKey(), validUntil: Number.isFinite(validUntil) ? validUntil : null, beads }));
-    } catch {
-      /* a cache of a cache: failing to save it costs only speed */
-    }
+  /** Saves a computed answer (its first cacheLimits.readySaved beads, and the blocked rows). */
+  saveReadyAnswer(ready: HotHeader[], state: Omit<ReadyState, 'beads' | 'complete'>): void {
+    saveReady(this.files, this.genDir, readyKeyOf(this.meta), { ...state, beads: ready.slice(0, cacheLimits.readySaved).map((h) => [h[H.id], h[H.offset], h[H.length], h[H.priority], h[H.created]]) }, ready.length <= cacheLimits.readySaved, cacheLimits.readySaved);
   }
 
   /** The hot index if something already opened it. */
@@ -218,6 +205,11 @@ export class CacheReader {
   }
 }
 
+/** What a saved ready answer is keyed to: the generation, the log read and the hot index's files. */
+export function readyKeyOf(m: CacheMeta): string {
+  return `${m.gen}:${logLines(m)}:${m.hotFile}:${m.hotLength}:${m.hotBodyLength}`;
+}
+
 /** Complete lines of the log the cache covers, over every file. */
 export function logLines(meta: Pick<CacheMeta, 'log'>): number {
   return meta.log.reduce((n, m) => n + m.lines, 0);
@@ -282,8 +274,15 @@ function buildGeneration(genDir: string, gen: number, states: Map<string, BeadSt
     ids.push(state.bead.id);
     if (isHot(state.bead)) hotStates.push(state);
   }
+  // A hot bead's body is its state line: made once, used twice.
+  const hotBodies = new Map<string, string>();
   const shardLengths = byShard.map((list, n) => {
-    const text = ['', ...list.sort(byId).map(stateLine)].join('\n');
+    const lines = list.sort(byId).map((state) => {
+      const line = stateLine(state);
+      if (isHot(state.bead)) hotBodies.set(state.bead.id, line);
+      return line;
+    });
+    const text = ['', ...lines].join('\n');
     files.write(shardPath(genDir, n), text);
     return Buffer.byteLength(text);
   });
@@ -295,7 +294,7 @@ function buildGeneration(genDir: string, gen: number, states: Map<string, BeadSt
   const blockersOfId = (id: string): string[] => blockersOfBead(states.get(id)?.bead);
   const hot = hotStates.sort(byId).map((state) => {
     const ancestors = ancestorsOf(state.bead.id, directParents, memo);
-    return { header: hotHeader(state.bead, ancestors, blockersAbove(ancestors, blockersOfId)), body: bodyJson(state) };
+    return { header: hotHeader(state.bead, ancestors, blockersAbove(ancestors, blockersOfId)), body: hotBodies.get(state.bead.id)! };
   });
   const hotText = writeHotText(hot);
   const idsText = IdList.sortedText(ids);
@@ -482,6 +481,16 @@ function applyChangesTo(reader: CacheReader, changed: Map<string, BeadState | nu
     hot.noteAppended(entries, meta.hotLength, meta.hotBodyLength);
     next.adoptHot(hot);
   }
+  // The saved ready answer is carried over these changes rather than left to be computed again.
+  const now = new Map(entries.map((e) => [e.id, e.header !== null]));
+  const live = (id: string): boolean => {
+    const known = now.get(id);
+    if (known !== undefined) return known;
+    if (hot?.isParsed) return hot.has(id);
+    const state = reader.state(id);
+    return state !== undefined && isHot(state.bead);
+  };
+  carryReady(diskFiles, genDir, readyKeyOf(reader.meta), readyKeyOf(meta), entries, live, cacheLimits.readySaved);
   writeMeta(reader.dir, meta);
   retireVersions(genDir, meta);
   return next;

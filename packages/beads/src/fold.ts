@@ -93,7 +93,9 @@ function setField(bead: Bead, key: string, value: unknown, op: Op): void {
 
 /** Sets an own key, also one named __proto__ (assigning that would set the object's prototype instead). */
 function defineKey(target: object, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  // assignment keeps the object a fast one (a full cache build sets a million fields); only __proto__ needs defining
+  if (key !== '__proto__') (target as Record<string, unknown>)[key] = value;
+  else Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function createBead(id: string, op: Op): Bead {

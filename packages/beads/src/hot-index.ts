@@ -26,6 +26,11 @@ export type HotHeader = [string, string, number, string, number, string, string,
 /** Field positions; `lease` is when a claim's lease runs out, in ms (0: no lease). */
 export const H = { id: 0, status: 1, priority: 2, type: 3, created: 4, defer: 5, blockers: 6, ancestors: 7, offset: 8, length: 9, lease: 10, up: 11 } as const;
 
+/** Priority first, then oldest first (by creation time in ms), then id: the order ready and list answer in. */
+export function headerOrder(a: HotHeader, b: HotHeader): number {
+  return a[H.priority] - b[H.priority] || a[H.created] - b[H.created] || (a[H.id] < b[H.id] ? -1 : 1);
+}
+
 export const blockersOf = (h: HotHeader): string[] => (h[H.blockers] ? h[H.blockers].split(',') : []);
 export const ancestorsIn = (h: HotHeader): string[] => (h[H.ancestors] ? h[H.ancestors].split(',') : []);
 

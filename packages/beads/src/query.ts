@@ -7,7 +7,7 @@ import { matchesFilter, normalizeFilter, type BeadFilter } from './filter.js';
 import { readyBeads, blockedBeads } from './ready.js';
 import type { Bead } from './types.js';
 import type { CacheReader } from './cache.js';
-import { H, ancestorsIn } from './hot-index.js';
+import { H, ancestorsIn, headerOrder } from './hot-index.js';
 
 function byPriorityThenAge(a: Bead, b: Bead): number {
   return a.priority - b.priority || (Date.parse(a.created_at) || 0) - (Date.parse(b.created_at) || 0) || (a.id < b.id ? -1 : 1);
@@ -56,17 +56,20 @@ export function listBeads(store: BeadStore, rawFilter: BeadFilter = {}): Bead[] 
       if (under && !under(bead)) return;
       out.push(bead);
     };
-    if (wantsClosed) for (const state of view.allStates(textTest(filter))) consider(state.bead);
-    else {
-      // Status, type and priority are in the headers: only the beads that can match are parsed.
+    if (!wantsClosed) {
+      // Status, type, priority and the order are in the headers: the beads that can match are taken in order,
+      // and only as many are parsed as the limit needs.
       const hot = view.hotIndex();
-      for (const h of hot.headers.values()) {
-        if (filter.status && !filter.status.includes(h[H.status])) continue;
-        if (filter.issue_type && !filter.issue_type.includes(h[H.type])) continue;
-        if (filter.priority && !filter.priority.includes(h[H.priority])) continue;
-        consider(hot.bead(h, true));
+      const headers = [...hot.headers.values()].filter((h) => (!filter.status || filter.status.includes(h[H.status])) && (!filter.issue_type || filter.issue_type.includes(h[H.type])) && (!filter.priority || filter.priority.includes(h[H.priority])));
+      headers.sort(headerOrder);
+      const many = !filter.limit || filter.limit > 50;
+      for (const h of headers) {
+        consider(hot.bead(h, many));
+        if (filter.limit && out.length >= filter.limit) break;
       }
+      return out;
     }
+    for (const state of view.allStates(textTest(filter))) consider(state.bead);
     out.sort(byPriorityThenAge);
     return filter.limit ? out.slice(0, filter.limit) : out;
   });

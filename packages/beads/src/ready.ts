@@ -5,11 +5,12 @@
 // Sorted by priority, then oldest first. `blockedBeads` answers the converse with the reasons.
 // It reads only the hot index: every bead not closed or deleted, each with its ancestors and their blockers.
 import type { CacheReader } from './cache.js';
-import { H, ancestorsIn, blockersOf, type HotHeader, type HotIndex } from './hot-index.js';
+import { H, ancestorsIn, headerOrder, blockersOf, type HotHeader, type HotIndex } from './hot-index.js';
 import type { BeadStore } from './store.js';
 import { resolveIdIn } from './store.js';
 import { NON_WORK_TYPES, type Bead } from './types.js';
 import { matchesFilter, normalizeFilter, type BeadFilter } from './filter.js';
+import { computeReadyState } from './ready-answer.js';
 
 const NON_WORK: ReadonlySet<string> = new Set(NON_WORK_TYPES);
 
@@ -37,14 +38,6 @@ export function blockReason(hot: HotIndex, header: HotHeader, foreignOpen?: (id:
     if (live(pair.slice(space + 1))) return { blocked_by: [], blocked_ancestor: pair.slice(0, space) };
   }
   return null;
-}
-
-function deferred(header: HotHeader, now: number): boolean {
-  return header[H.defer] !== '' && Date.parse(header[H.defer]) > now;
-}
-
-function byPriorityThenAge(a: HotHeader, b: HotHeader): number {
-  return a[H.priority] - b[H.priority] || a[H.created] - b[H.created] || (a[H.id] < b[H.id] ? -1 : 1);
 }
 
 function parentTest(view: CacheReader, prefix: string, filter: BeadFilter): ((h: HotHeader) => boolean) | null {
@@ -86,31 +79,6 @@ function foreignOpen(store: BeadStore, foreign: ForeignLookup | undefined): ((id
   };
 }
 
-/** The ready beads' headers in order, and until when that answer holds (the next deferral to run out). */
-function computeReady(hot: HotIndex, now: number, under: ((h: HotHeader) => boolean) | null, isForeignOpen?: (id: string) => boolean): { headers: HotHeader[]; validUntil: number } {
-  const headers: HotHeader[] = [];
-  let validUntil = Infinity;
-  for (const h of hot.headers.values()) {
-    if (NON_WORK.has(h[H.type])) continue;
-    if (h[H.status] !== 'open') {
-      if (h[H.status] !== 'in_progress' || !h[H.lease]) continue;
-      if (h[H.lease] > now) {
-        validUntil = Math.min(validUntil, h[H.lease]); // ready again when the lease runs out
-        continue;
-      }
-    }
-    if (under && !under(h)) continue;
-    if (blockReason(hot, h, isForeignOpen)) continue;
-    if (deferred(h, now)) {
-      validUntil = Math.min(validUntil, Date.parse(h[H.defer]));
-      continue;
-    }
-    headers.push(h);
-  }
-  headers.sort(byPriorityThenAge);
-  return { headers, validUntil };
-}
-
 export function readyBeads(store: BeadStore, rawFilter: BeadFilter = {}, options: ReadyOptions = {}): Bead[] {
   return store.read((view) => {
     const filter = normalizeFilter(rawFilter);
@@ -119,13 +87,19 @@ export function readyBeads(store: BeadStore, rawFilter: BeadFilter = {}, options
     // Agents ask again and again while nothing changes: the unscoped answer is kept beside the cache. Not with
     // blockers in other stores, whose changes this cache cannot see.
     const reuse = !under && !options.foreign;
-    let headers = reuse ? view.readyAnswer(now) : null;
-    if (!headers) {
-      const computed = computeReady(view.hotIndex(), now, under, foreignOpen(store, options.foreign));
-      headers = computed.headers;
-      if (reuse) view.saveReadyAnswer(headers, computed.validUntil);
+    const limit = filter.limit ?? 0;
+    const saved = reuse ? view.readyAnswer(now) : null;
+    if (saved) {
+      // the saved first ones answer when they are all, or when enough of them pass the filter
+      const beads = beadsFor(view.hotIndex(), saved.headers, filter, limit);
+      if (saved.complete || (limit > 0 && beads.length >= limit)) return beads;
     }
-    return beadsFor(view.hotIndex(), headers, filter, filter.limit ?? 0);
+    const hot = view.hotIndex();
+    const isForeignOpen = foreignOpen(store, options.foreign);
+    const live = (id: string): boolean => hot.has(id) || (isForeignOpen?.(id) ?? false);
+    const { ready, state } = computeReadyState(hot.headers.values(), now, live, under ?? undefined);
+    if (reuse) view.saveReadyAnswer(ready, state);
+    return beadsFor(hot, ready, filter, limit);
   });
 }
 
@@ -150,7 +124,7 @@ export function blockedBeads(store: BeadStore, rawFilter: BeadFilter = {}, optio
       found.push(h);
       reasons.set(h[H.id], reason);
     }
-    found.sort(byPriorityThenAge);
+    found.sort(headerOrder);
     return beadsFor(hot, found, filter, filter.limit ?? 0).map((bead) => {
       const r = reasons.get(bead.id)!;
       return { ...bead, blocked_by: r.blocked_by, ...(r.blocked_ancestor ? { blocked_ancestor: r.blocked_ancestor } : {}) };

@@ -11,7 +11,7 @@ import { listBeads } from './query.js';
 import { runDoctor, stateHash } from './doctor.js';
 import { BeadsError } from './errors.js';
 import { initStore } from './location.js';
-import { cacheLimits } from './cache.js';
+import { cacheLimits, readMeta } from './cache.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -463,5 +463,25 @@ describe('input validation', () => {
     const { store } = repo();
     expect(() => createBead(store, 'a', { title: 'x'.repeat(1024 * 1024) })).toThrow('title is too long (1048576 characters; at most 500)');
     expect(store.logFiles().map((n) => readFileSync(join(store.dir, n), 'utf8')).join('')).toBe('');
+  });
+});
+
+describe('the saved ready answer', () => {
+  it('keeps only the first ready beads, and answers past them or past a filter by computing again', () => {
+    const defaults = { ...cacheLimits };
+    cacheLimits.readySaved = 3;
+    cleanups.push(() => Object.assign(cacheLimits, defaults));
+    const { store } = repo();
+    const ids = [4, 3, 2, 1, 0].map((p, i) => createBead(store, 'a', { title: `p${p}`, priority: p, ...(i === 0 ? { assignee: 'zed' } : {}) }).id);
+    const byPriority = [...ids].reverse();
+    expect(readyBeads(store, { limit: 2 }).map((b) => b.id)).toEqual(byPriority.slice(0, 2));
+    const saved = JSON.parse(readFileSync(join(store.cacheDir, `g${readMeta(store.cacheDir)!.gen}`, 'ready.json'), 'utf8')) as { complete: boolean; beads: unknown[] };
+    expect([saved.complete, saved.beads.length]).toEqual([false, 3]);
+    const fresh = BeadStore.open(store.dir);
+    expect(readyBeads(fresh, { limit: 3 }).map((b) => b.id)).toEqual(byPriority.slice(0, 3)); // from the saved ones
+    expect(readyBeads(fresh).map((b) => b.id)).toEqual(byPriority); // all of them: computed again
+    expect(readyBeads(fresh, { assignee: 'zed', limit: 1 }).map((b) => b.id)).toEqual([ids[0]]); // not among the saved
+    closeBead(fresh, 'a', byPriority[0]!);
+    expect(readyBeads(BeadStore.open(store.dir), { limit: 3 }).map((b) => b.id)).toEqual(byPriority.slice(1, 4));
   });
 });
