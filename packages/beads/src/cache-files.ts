@@ -1,7 +1,7 @@
 // File primitives of the cache: reading a valid prefix, appending at a known length (cutting what a crashed
 // update left past it), and replacing a file atomically; and where a reader's files live: on disk, or in
 // memory when the disk would not take them (the cache is derived, so a fold in memory is always an answer).
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 
 /** The files of one cache generation, as a reader reads them and a full build writes them. */
 export interface CacheFiles {
@@ -9,6 +9,8 @@ export interface CacheFiles {
   read(path: string, length: number, from?: number): Buffer;
   readWhole(path: string): string;
   write(path: string, data: string): void;
+  /** Adds to the end of a file, making it if missing. */
+  append(path: string, data: string): void;
   readonly inMemory: boolean;
 }
 
@@ -16,6 +18,7 @@ export const diskFiles: CacheFiles = {
   read: (path, length, from = 0) => readPrefixBuffer(path, length, from),
   readWhole: (path) => readFileSync(path, 'utf8'),
   write: (path, data) => writeFileSync(path, data),
+  append: (path, data) => appendFileSync(path, data),
   inMemory: false,
 };
 
@@ -30,6 +33,7 @@ export function memoryFiles(): CacheFiles {
     read: (path, length, from = 0) => get(path).subarray(from, Math.max(from, length)),
     readWhole: (path) => get(path).toString('utf8'),
     write: (path, data) => void files.set(path, Buffer.from(data, 'utf8')),
+    append: (path, data) => void files.set(path, Buffer.concat([files.get(path) ?? Buffer.alloc(0), Buffer.from(data, 'utf8')])),
     inMemory: true,
   };
 }

@@ -112,7 +112,7 @@ export function isOpLine(text: string): boolean {
 export function parseOpLine(text: string): Op | string {
   // A byte order mark is not content: an editor may save the log with one, and a union merge carries it along.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') return 'empty line';
+  if (text.charCodeAt(0) !== 123 && text.trim() === '') return 'empty line'; // a line starting with '{' is not blank (and is not copied to find out)
   let value: unknown;
   try {
     value = JSON.parse(text);
