@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { applyOp, compareStamp, foldLogId, type BeadState } from './fold.js';
 import { applyChanges, type CacheReader } from './cache.js';
 import { groupByLogId, readOps, type CorruptLine } from './log.js';
-import { logFileNames, markOf, opsOfIds, type FileMark, type LogComparison } from './log-files.js';
+import { markOf, opsOfIds, type FileMark, type LogComparison } from './log-files.js';
 import type { Op } from './types.js';
 
 /**
@@ -32,7 +32,7 @@ function advance(reader: CacheReader, logId: string, ops: Op[], aliases: Record<
  * Catches the cache up with the files of the log in `dir` that grew (new files read from their start); null
  * when so much must be refolded that a full rebuild is simpler.
  */
-export function catchUp(reader: CacheReader, dir: string, grown: LogComparison['grown'], display: (name: string) => string): CacheReader | null {
+export function catchUp(reader: CacheReader, dir: string, { grown, names }: Pick<LogComparison, 'grown' | 'names'>, display: (name: string) => string): CacheReader | null {
   const meta = reader.meta;
   const newOps: Op[] = [];
   const newCorrupt: CorruptLine[] = [];
@@ -43,7 +43,7 @@ export function catchUp(reader: CacheReader, dir: string, grown: LogComparison['
     for (const c of chunk.corrupt) newCorrupt.push(c);
     marks.set(g.name, markOf(dir, g.name, chunk.end, g.firstLine - 1 + chunk.lines, chunk.mtime));
   }
-  const names = logFileNames(dir);
+  // The files as compared, not as listed now: one a git pull writes meanwhile is the next catch-up's.
   const byLogId = groupByLogId(newOps);
   if (byLogId.size > 8) reader.manyLookups = true;
   // Many edits of existing beads: read their states from the hot index once rather than shard by shard.

@@ -65,13 +65,15 @@ export interface LogComparison {
   state: 'current' | 'grown' | 'broken';
   /** Files with bytes past their mark (new files from 0), for a catch-up. */
   grown: { name: string; from: number; firstLine: number }[];
+  /** The log's files as compared (a file that appears later is the next comparison's). */
+  names: string[];
 }
 
 /** Compares each file of the log with its mark; unchanged files cost one stat. */
 export function compareLog(dir: string, marks: FileMark[]): LogComparison {
   const names = logFileNames(dir);
   const byName = new Map(marks.map((m) => [m.name, m]));
-  if (marks.some((m) => !names.includes(m.name))) return { state: 'broken', grown: [] };
+  if (marks.some((m) => !names.includes(m.name))) return { state: 'broken', grown: [], names: [] };
   const grown: LogComparison['grown'] = [];
   for (const name of names) {
     const path = join(dir, name);
@@ -80,23 +82,23 @@ export function compareLog(dir: string, marks: FileMark[]): LogComparison {
     try {
       st = statSync(path);
     } catch {
-      return { state: 'broken', grown: [] };
+      return { state: 'broken', grown: [], names: [] };
     }
     if (!mark) {
       grown.push({ name, from: 0, firstLine: 1 }); // even empty: the cache must learn its name
       continue;
     }
-    if (st.size < mark.size) return { state: 'broken', grown: [] };
+    if (st.size < mark.size) return { state: 'broken', grown: [], names: [] };
     if (st.size === mark.size && st.mtimeMs === mark.mtime) continue;
     const tail = readTail(path, mark.size, TAIL_BYTES);
-    if (tailHash(tail) !== mark.tail) return { state: 'broken', grown: [] };
+    if (tailHash(tail) !== mark.tail) return { state: 'broken', grown: [], names: [] };
     if (st.size === mark.size) continue;
     // What follows an unterminated covered line must be the newline a writer adds, else that line grew.
-    if (tail.length && tail[tail.length - 1] !== 10 && readTail(path, mark.size + 1, 1)[0] !== 10) return { state: 'broken', grown: [] };
+    if (tail.length && tail[tail.length - 1] !== 10 && readTail(path, mark.size + 1, 1)[0] !== 10) return { state: 'broken', grown: [], names: [] };
     if (!completeGrowth(path, mark.size, st.size)) continue; // only a torn line since: nothing to read
     grown.push({ name, from: mark.size, firstLine: mark.lines + 1 });
   }
-  return { state: grown.length ? 'grown' : 'current', grown };
+  return { state: grown.length ? 'grown' : 'current', grown, names };
 }
 
 /** Whether bytes appended past `from` hold anything complete (a torn final line alone does not count). */

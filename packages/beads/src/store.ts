@@ -141,9 +141,9 @@ export class BeadStore {
 
   /** How the log compares with what a meta covers; `broken` too when its generation is not on disk. */
   private compare(meta: CacheMeta | null, inMemory = false): LogComparison {
-    if (meta === null) return { state: 'broken', grown: [] };
+    if (meta === null) return { state: 'broken', grown: [], names: [] };
     const cmp = compareLog(this.dir, meta.log);
-    if (cmp.state !== 'broken' && !inMemory && !existsSync(join(this.cacheDir, `g${meta.gen}`))) return { state: 'broken', grown: [] };
+    if (cmp.state !== 'broken' && !inMemory && !existsSync(join(this.cacheDir, `g${meta.gen}`))) return { state: 'broken', grown: [], names: [] };
     return cmp;
   }
 
@@ -174,7 +174,7 @@ export class BeadStore {
       const cmp = this.compare(meta);
       if (cmp.state === 'current') this.reader = new CacheReader(this.cacheDir, meta!);
       else {
-        const next = cmp.state === 'grown' ? catchUp(new CacheReader(this.cacheDir, meta!), this.dir, cmp.grown, (n) => this.displayPath(n)) : null;
+        const next = cmp.state === 'grown' ? catchUp(new CacheReader(this.cacheDir, meta!), this.dir, cmp, (n) => this.displayPath(n)) : null;
         this.reader = next ?? this.rebuildLocked();
       }
     } catch (err) {
@@ -311,6 +311,7 @@ export class BeadStore {
    */
   write<T = void>(actor: string, build: (view: CacheReader) => { ops: OpDraft[]; result?: T }): { ops: Op[]; result: T | undefined } {
     return withLock(this.lockPath, () => {
+      this.followFormat();
       let reader = this.refreshLocked();
       refuseCorrupt(reader.meta.corrupt);
       let built: { ops: OpDraft[]; result?: T };
@@ -334,6 +335,20 @@ export class BeadStore {
       if (ops.length) appendLines(this.logPath, ops.map((o) => JSON.stringify(o)));
       return { ops, result };
     });
+  }
+
+  /**
+   * A store opened before `bd migrate` ran (a long-lived process: a daemon, an agent's session) takes up the
+   * segmented format under the lock, before it writes: it must not go on appending to the sealed ops.jsonl.
+   */
+  private followFormat(): void {
+    if (this.segmented) return;
+    try {
+      const format = (JSON.parse(readFileSync(join(this.dir, CONFIG_FILE), 'utf8').replace(/^\uFEFF/, '')) as StoreConfig).format;
+      if (typeof format === 'number' && format === SEGMENTED_FORMAT) this.config.format = format;
+    } catch {
+      /* the config as opened stands */
+    }
   }
 
   /**
