@@ -1,0 +1,73 @@
+// Hostile tests of the segmented log's files: bad config values, a writer file or log/ that is not what it
+// should be, sequence numbers past six digits, torn tails in files no writer appends to again, and migration of
+// stores that should not be migrated or that end torn.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempRepo } from './test-helpers.js';
+import { BeadStore, CONFIG_FILE } from './store.js';
+import { createBead } from './mutations.js';
+import { listBeads } from './query.js';
+import { runDoctor } from './doctor.js';
+import { migrateStore } from './migrate.js';
+import { BeadsError } from './errors.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+function repo() {
+  const r = tempRepo();
+  cleanups.push(r.cleanup);
+  return r;
+}
+
+function setConfig(store: BeadStore, extra: Record<string, unknown>): void {
+  const path = join(store.dir, CONFIG_FILE);
+  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...extra }));
+}
+
+const segments = (store: BeadStore): string[] => store.logFiles().filter((n) => n.startsWith('log/'));
+const titles = (store: BeadStore): string[] => listBeads(store, { all: true }).map((b) => b.title).sort();
+
+/** What opening the store throws (a BeadsError), or null. */
+function openError(dir: string): BeadsError | null {
+  try {
+    BeadStore.open(dir);
+    return null;
+  } catch (err) {
+    if (!(err instanceof BeadsError)) throw err;
+    return err;
+  }
+}
+
+describe('config values the log depends on', () => {
+  it.each([0, -5, 1.5, '1000', null, true])('refuses segment_bytes %p with one error naming it, writing nothing', (value) => {
+    const { store } = repo();
+    createBead(store, 'a', { title: 'before' });
+    const before = segments(store).map((n) => readFileSync(join(store.dir, n), 'utf8'));
+    setConfig(store, { segment_bytes: value });
+    const err = openError(store.dir);
+    expect(err?.code).toBe('invalid_input');
+    expect(err?.message).toMatch(/segment_bytes/);
+    expect(segments(store).map((n) => readFileSync(join(store.dir, n), 'utf8'))).toEqual(before);
+  });
+
+  it.each([0, -1])('refuses format %p (formats are 1 and 2), naming it', (value) => {
+    const { store } = repo();
+    setConfig(store, { format: value });
+    const err = openError(store.dir);
+    expect(err?.code).toBe('invalid_input');
+    expect(err?.message).toMatch(/format/);
+  });
+
+  it('takes the smallest segment_bytes (1: one write per segment) and a huge one', () => {
+    const { store } = repo();
+    setConfig(store, { segment_bytes: 1 });
+    for (const t of ['a', 'b']) createBead(BeadStore.open(store.dir), 'a', { title: t });
+    expect(segments(store)).toHaveLength(2);
+    setConfig(store, { segment_bytes: Number.MAX_SAFE_INTEGER });
+    for (const t of ['c', 'd']) createBead(BeadStore.open(store.dir), 'a', { title: t });
+    expect(segments(store)).toHaveLength(2); // the open one takes c and d
+    expect(titles(BeadStore.open(store.dir))).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
