@@ -22,7 +22,10 @@ export const DEFAULT_SEGMENT_BYTES = 512 * 1024;
 /** How many bytes before a file's covered end are hashed to tell that it still starts as it did. */
 export const TAIL_BYTES = 256;
 
-const SEGMENT_NAME = /^(\d{6})-([a-z0-9]{8})\.jsonl$/;
+// Six digits at least: a store past segment 999999 goes on to 1000000 (sorted by number, not as text).
+const SEGMENT_NAME = /^(\d{6,})-([a-z0-9]{8})\.jsonl$/;
+
+const sequence = (name: string): number => Number(SEGMENT_NAME.exec(name)?.[1] ?? 0);
 
 /** What a cache knows of one file of the log: how far it has read it, and how to tell the file is the same one. */
 export interface FileMark {
@@ -55,7 +58,8 @@ export function logFileNames(dir: string): string[] {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return names;
     throw err;
   }
-  for (const e of entries.filter((e) => SEGMENT_NAME.test(e)).sort()) names.push(`${SEGMENTS_DIR}/${e}`);
+  const segments = entries.filter((e) => SEGMENT_NAME.test(e)).sort((a, b) => sequence(a) - sequence(b) || (a < b ? -1 : a > b ? 1 : 0));
+  for (const e of segments) names.push(`${SEGMENTS_DIR}/${e}`);
   return names;
 }
 
@@ -175,7 +179,7 @@ export function writerSegment(dir: string, sealBytes: number): string {
   // A segment that is gone was taken away by git (a checkout of a branch that lacks it): starting a new one keeps
   // the branches from both adding the same file with different lines.
   if (current && existsSync(join(dir, current)) && fileSize(join(dir, current)) < sealBytes) return current;
-  const seq = logFileNames(dir).reduce((max, n) => Math.max(max, Number(SEGMENT_NAME.exec(n.slice(SEGMENTS_DIR.length + 1))?.[1] ?? 0)), 0) + 1;
+  const seq = logFileNames(dir).reduce((max, n) => Math.max(max, sequence(n.slice(SEGMENTS_DIR.length + 1))), 0) + 1;
   const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
   const tag = [...randomBytes(8)].map((b) => alphabet[b & 31]).join('');
   const segment = `${SEGMENTS_DIR}/${String(seq).padStart(6, '0')}-${tag}.jsonl`;

@@ -71,3 +71,21 @@ describe('config values the log depends on', () => {
     expect(titles(BeadStore.open(store.dir))).toEqual(['a', 'b', 'c', 'd']);
   });
 });
+
+describe('segment sequence numbers', () => {
+  it('reads a segment whose sequence number has passed six digits, so a write after 999999 is seen', () => {
+    const { store: made } = repo();
+    setConfig(made, { segment_bytes: 100 });
+    const store = BeadStore.open(made.dir);
+    createBead(store, 'a', { title: 'first' });
+    writeFileSync(join(store.dir, 'log', '999999-aaaaaaaa.jsonl'), ''); // a hand-made name, or a very old store
+    const later = createBead(store, 'a', { title: 'after 999999' });
+    expect(readdirSync(join(store.dir, 'log')).some((n) => n.startsWith('1000000-'))).toBe(true);
+    expect(store.logFiles().some((n) => n.startsWith('log/1000000-'))).toBe(true);
+    expect(titles(BeadStore.open(store.dir))).toEqual(['after 999999', 'first']);
+    expect(store.get(later.id).title).toBe('after 999999');
+    // ...and the next segment follows it, not another 1000000
+    createBead(store, 'a', { title: 'next' });
+    expect(store.logFiles().some((n) => n.startsWith('log/1000001-'))).toBe(true);
+  });
+});
