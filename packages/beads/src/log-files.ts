@@ -8,7 +8,7 @@
 // The log is the union of the operations of every file; the fold does not depend on their order (stamps order
 // operations), but reading them oldest first keeps most beads on the fold's fast path.
 import { hostname } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileSize, forEachLine, groupByLogId, parseOpLine, readTail } from './log.js';
@@ -186,6 +186,12 @@ export function writerSegment(dir: string, sealBytes: number): string {
   mkdirSync(join(dir, SEGMENTS_DIR), { recursive: true });
   const tmp = join(dir, `${WRITER_FILE}.tmp${process.pid}`);
   writeFileSync(tmp, JSON.stringify({ segment, ...here } satisfies WriterRecord) + '\n');
-  renameSync(tmp, join(dir, WRITER_FILE));
+  try {
+    renameSync(tmp, join(dir, WRITER_FILE));
+  } catch (err) {
+    // (a directory where the writer file belongs, say): the error names the writer file, not the temp one
+    rmSync(tmp, { force: true });
+    throw Object.assign(err as NodeJS.ErrnoException, { path: join(dir, WRITER_FILE), dest: undefined });
+  }
   return segment;
 }

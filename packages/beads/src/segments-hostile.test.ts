@@ -89,3 +89,18 @@ describe('segment sequence numbers', () => {
     expect(store.logFiles().some((n) => n.startsWith('log/1000001-'))).toBe(true);
   });
 });
+
+describe('a writer file that is not one', () => {
+  it.each([
+    ['garbage', 'not json at all {'],
+    ['a path out of the store', JSON.stringify({ segment: '../../etc/passwd', host: 'h', dir: '/' })],
+    ['a path inside log/ that climbs out', JSON.stringify({ segment: 'log/../../x.jsonl', host: 'h', dir: '/' })],
+  ])('starts a segment of its own when .beads/writer holds %s', (_what, text) => {
+    const { store } = repo();
+    createBead(store, 'a', { title: 'one' });
+    writeFileSync(join(store.dir, 'writer'), text);
+    createBead(BeadStore.open(store.dir), 'a', { title: 'two' });
+    expect(segments(store)).toHaveLength(2);
+    expect(titles(BeadStore.open(store.dir))).toEqual(['one', 'two']);
+  });
+});

@@ -1,0 +1,29 @@
+// Hostile tests of the segmented log through the built bd, with real git: files of the store that are not what
+// they should be, sync across clones where segments were deleted or stray files sit in log/, and counts.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { bd, bdJson, tempDirs } from './helpers.js';
+
+const bases: string[] = [];
+afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
+const dirs = tempDirs(afterEach);
+
+const segmentTexts = (root: string): string[] => readdirSync(join(root, '.beads', 'log')).sort().map((f) => readFileSync(join(root, '.beads', 'log', f), 'utf8'));
+
+describe('a store whose files are not what they should be', () => {
+  it('refuses a write when .beads/writer is a directory, naming it, and leaves nothing behind', () => {
+    const root = dirs.store();
+    bdJson(root, ['create', 'one']);
+    const before = segmentTexts(root);
+    rmSync(join(root, '.beads', 'writer'));
+    mkdirSync(join(root, '.beads', 'writer'));
+    const r = bd(root, ['create', 'two']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('.beads/writer: it is a directory');
+    expect(r.stderr).not.toMatch(/writer\.tmp/);
+    expect(readdirSync(join(root, '.beads')).filter((n) => n.includes('.tmp'))).toEqual([]);
+    expect(segmentTexts(root)).toEqual(before);
+  });
+});
