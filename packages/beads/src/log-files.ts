@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { fileSize, forEachLine, groupByLogId, parseOpLine, readTail } from './log.js';
+import { appendLines, fileSize, forEachLine, groupByLogId, parseOpLine, readTail } from './log.js';
 import type { Op } from './types.js';
 
 export const LOG_FILE = 'ops.jsonl';
@@ -178,7 +178,14 @@ export function writerSegment(dir: string, sealBytes: number): string {
   }
   // A segment that is gone was taken away by git (a checkout of a branch that lacks it): starting a new one keeps
   // the branches from both adding the same file with different lines.
-  if (current && existsSync(join(dir, current)) && fileSize(join(dir, current)) < sealBytes) return current;
+  if (current && existsSync(join(dir, current))) {
+    const path = join(dir, current);
+    if (fileSize(path) < sealBytes) return current;
+    // About to be sealed: a torn final line (a writer killed mid-append, which may be what filled it) is cut now,
+    // as the append would have, for no writer appends to this file again.
+    appendLines(path, []);
+    if (fileSize(path) < sealBytes) return current;
+  }
   const seq = logFileNames(dir).reduce((max, n) => Math.max(max, sequence(n.slice(SEGMENTS_DIR.length + 1))), 0) + 1;
   const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
   const tag = [...randomBytes(8)].map((b) => alphabet[b & 31]).join('');

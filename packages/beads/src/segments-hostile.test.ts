@@ -104,3 +104,30 @@ describe('a writer file that is not one', () => {
     expect(titles(BeadStore.open(store.dir))).toEqual(['one', 'two']);
   });
 });
+
+describe('torn tails in files no writer appends to again', () => {
+  /** What a writer killed mid-append leaves: part of a line, no newline. */
+  const torn = (n: number): string => `{"op_id":"abcdefgh12345678","bead":"gt-${'x'.repeat(n)}`;
+
+  it('cuts a torn tail that pushed the open segment past segment_bytes when the next write seals it', () => {
+    const { store: made } = repo();
+    setConfig(made, { segment_bytes: 600 });
+    const store = BeadStore.open(made.dir);
+    createBead(store, 'a', { title: 'one' });
+    const [first] = segments(store);
+    const text = readFileSync(join(store.dir, first!), 'utf8');
+    appendFileSync(join(store.dir, first!), torn(600));
+    expect(runDoctor(BeadStore.open(store.dir)).torn_tail).not.toBeNull();
+    createBead(BeadStore.open(store.dir), 'a', { title: 'two' });
+    // as the doctor's warning says: the next write cut it off
+    const after = readFileSync(join(store.dir, first!), 'utf8');
+    expect(after.startsWith(text)).toBe(true);
+    expect(after).not.toContain('abcdefgh12345678');
+    const report = runDoctor(BeadStore.open(store.dir));
+    expect(report.torn_tail).toBeNull();
+    expect(report.warnings.filter((w) => /torn/.test(w))).toEqual([]);
+    expect(titles(BeadStore.open(store.dir))).toEqual(['one', 'two']);
+  });
+
+
+});
