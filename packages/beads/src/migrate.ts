@@ -3,11 +3,12 @@
 // operations go to this clone's segment under log/. So the folded state and `bd doctor`'s hash do not change,
 // and a clone that has not migrated yet merges cleanly: it only ever appended to ops.jsonl, which the migrated
 // clone no longer writes. config.json carries the format to every clone with the next sync.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withLock } from './lock.js';
 import { BEADS_DIRNAME, GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE, ensureLine } from './location.js';
-import { WRITER_FILE } from './log-files.js';
+import { appendLines } from './log.js';
+import { LOG_FILE, WRITER_FILE } from './log-files.js';
 import { CONFIG_FILE, SEGMENTED_FORMAT, SINGLE_FILE_FORMAT, type BeadStore } from './store.js';
 
 export interface MigrateResult {
@@ -30,6 +31,10 @@ export function migrateStore(store: BeadStore): MigrateResult {
     if (ensureLine(join(store.dir, '.gitignore'), WRITER_FILE)) changed.push(`${BEADS_DIRNAME}/.gitignore`);
     for (const line of [GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE]) if (ensureLine(join(root, '.gitattributes'), line) && !changed.includes('.gitattributes')) changed.push('.gitattributes');
     if (from >= SEGMENTED_FORMAT) return { from, to: from, migrated: false, changed };
+    // No writer appends to ops.jsonl after this one, so none would cut a torn final line (a writer killed
+    // mid-append): it is cut now, as the next append would have.
+    const legacy = join(store.dir, LOG_FILE);
+    if (existsSync(legacy)) appendLines(legacy, []);
     config.format = SEGMENTED_FORMAT;
     const tmp = `${configPath}.tmp${process.pid}`;
     writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n');

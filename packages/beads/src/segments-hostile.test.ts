@@ -131,3 +131,24 @@ describe('torn tails in files no writer appends to again', () => {
 
 
 });
+
+describe('torn tails at migration', () => {
+  const torn = (n: number): string => `{"op_id":"abcdefgh12345678","bead":"gt-${'x'.repeat(n)}`;
+
+  it('bd migrate cuts a torn tail of ops.jsonl, which no writer appends to after it', () => {
+    const { store: made } = repo();
+    setConfig(made, { format: 1 });
+    let store = BeadStore.open(made.dir);
+    createBead(store, 'a', { title: 'one' });
+    const text = readFileSync(join(store.dir, 'ops.jsonl'), 'utf8');
+    appendFileSync(join(store.dir, 'ops.jsonl'), torn(30));
+    const hash = runDoctor(store).hash;
+    expect(migrateStore(store).migrated).toBe(true);
+    store = BeadStore.open(store.dir);
+    createBead(store, 'a', { title: 'two' });
+    expect(readFileSync(join(store.dir, 'ops.jsonl'), 'utf8')).toBe(text);
+    const report = runDoctor(BeadStore.open(store.dir));
+    expect(report.torn_tail).toBeNull();
+    expect(report.hash).not.toBe(hash); // 'two' is in it
+    expect(titles(store)).toEqual(['one', 'two']);
+  });});
