@@ -4,9 +4,10 @@
 // and a clone that has not migrated yet merges cleanly: it only ever appended to ops.jsonl, which the migrated
 // clone no longer writes. config.json carries the format to every clone with the next sync.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { BeadsError } from './errors.js';
 import { withLock } from './lock.js';
-import { BEADS_DIRNAME, GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE, ensureLine } from './location.js';
+import { BEADS_DIRNAME, GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE, WISPS_DIRNAME, ensureLine } from './location.js';
 import { appendLines } from './log.js';
 import { LOG_FILE, WRITER_FILE } from './log-files.js';
 import { CONFIG_FILE, SEGMENTED_FORMAT, SINGLE_FILE_FORMAT, type BeadStore } from './store.js';
@@ -21,6 +22,10 @@ export interface MigrateResult {
 }
 
 export function migrateStore(store: BeadStore): MigrateResult {
+  // The wisp store is never synced and is rewritten when a wisp is burned: one file is all it needs.
+  if (basename(store.dir) === WISPS_DIRNAME && existsSync(join(dirname(store.dir), CONFIG_FILE))) {
+    throw new BeadsError('invalid_input', `${store.displayPath('')} is the wisp store, which stays one file (it is never synced): migrate the store that holds it (${store.displayPath('..')})`);
+  }
   return withLock(store.lockPath, () => {
     const configPath = join(store.dir, CONFIG_FILE);
     const config = JSON.parse(readFileSync(configPath, 'utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;

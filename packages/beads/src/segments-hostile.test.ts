@@ -152,3 +152,29 @@ describe('torn tails at migration', () => {
     expect(report.hash).not.toBe(hash); // 'two' is in it
     expect(titles(store)).toEqual(['one', 'two']);
   });});
+
+describe('bd migrate of a store that must stay one file', () => {
+  it('refuses the wisp store (never synced, rewritten when a wisp is burned), changing nothing', () => {
+    const { root, store } = repo();
+    const wisps = join(store.dir, 'wisps');
+    mkdirSync(wisps);
+    writeFileSync(join(wisps, CONFIG_FILE), JSON.stringify({ prefix: 'gt', id_prefix: 'gt-wisp', format: 1 }));
+    writeFileSync(join(wisps, 'ops.jsonl'), '');
+    const wispStore = BeadStore.open(wisps);
+    createBead(wispStore, 'a', { title: 'a wisp' });
+    const config = readFileSync(join(wisps, CONFIG_FILE), 'utf8');
+    const attributes = readFileSync(join(root, '.gitattributes'), 'utf8');
+    let err: unknown;
+    try {
+      migrateStore(wispStore);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as BeadsError).code).toBe('invalid_input');
+    expect((err as BeadsError).message).toMatch(/wisp/);
+    expect(readFileSync(join(wisps, CONFIG_FILE), 'utf8')).toBe(config);
+    expect(existsSync(join(store.dir, '.gitattributes'))).toBe(false);
+    expect(existsSync(join(wisps, '.gitignore'))).toBe(false);
+    expect(readFileSync(join(root, '.gitattributes'), 'utf8')).toBe(attributes);
+  });
+});
