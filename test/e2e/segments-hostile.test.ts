@@ -1,9 +1,9 @@
 // Hostile tests of the segmented log through the built bd, with real git: files of the store that are not what
 // they should be, sync across clones where segments were deleted or stray files sit in log/, and counts.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bd, bdJson, tempDirs } from './helpers.js';
+import { bd, bdJson, clones, git, tempDirs, writerLog } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
@@ -25,5 +25,26 @@ describe('a store whose files are not what they should be', () => {
     expect(r.stderr).not.toMatch(/writer\.tmp/);
     expect(readdirSync(join(root, '.beads')).filter((n) => n.includes('.tmp'))).toEqual([]);
     expect(segmentTexts(root)).toEqual(before);
+  });
+});
+
+describe('files in log/ that are not segments', () => {
+  it('are neither read, counted nor committed by bd sync, and bd doctor names them', () => {
+    const { dirs } = clones(2, bases);
+    const [a] = dirs;
+    bdJson(a!, ['create', 'one']);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    bdJson(a!, ['create', 'two']);
+    // A copy of a segment's last line under a name the log does not read (notes, an editor's backup)
+    const last = readFileSync(writerLog(a!), 'utf8').trim().split('\n').pop()!;
+    writeFileSync(join(a!, '.beads', 'log', 'notes.jsonl'), last.replace(/"op_id":"[^"]+"/, '"op_id":"zzzzzzzzzzzzzzzz"') + '\n');
+    const dry = bdJson<{ out: { operations: number } }>(a!, ['sync', '--dry-run']);
+    const real = bdJson<{ out: { operations: number } }>(a!, ['sync']);
+    expect(real.out.operations).toBe(1);
+    expect(dry.out.operations).toBe(real.out.operations);
+    expect(git(a!, 'ls-files', '.beads/log').split('\n')).not.toContain('.beads/log/notes.jsonl');
+    const report = bdJson<{ warnings: string[] }>(a!, ['doctor']);
+    expect(report.warnings.filter((w) => w.includes('notes.jsonl'))).toHaveLength(1);
+    expect(report.warnings.find((w) => w.includes('notes.jsonl'))).toMatch(/not read/);
   });
 });

@@ -9,7 +9,7 @@ import { canonicalBead } from './record.js';
 import { GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE } from './location.js';
 import { fileSize, tornTail, type CorruptLine } from './log.js';
 import { logLines } from './cache.js';
-import { SEGMENTS_DIR } from './log-files.js';
+import { SEGMENTS_DIR, strayLogFiles } from './log-files.js';
 
 /** A single-file log past this size gets a hint to migrate: every sync commits the whole file again. */
 const MIGRATE_HINT_BYTES = 8 * 1024 * 1024;
@@ -85,6 +85,9 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
     if (!torn) continue;
     tornReport ??= { file: store.displayPath(name), ...torn };
     warnings.push(`${store.displayPath(name)}: a torn final line at byte ${torn.offset} (${torn.bytes} bytes, no newline, not a valid operation): left by a writer killed mid-write and never acknowledged; it is skipped, and the next write cuts it off`);
+  }
+  for (const name of strayLogFiles(store.dir)) {
+    warnings.push(`${store.displayPath(name)} is not read: only segments named <seq>-<writer>.jsonl (six or more digits, a dash, eight lower-case letters or digits) are the log, and bd sync does not commit anything else; move it out of log/ (a file of operations is read only under a segment's name)`);
   }
   if (meta.orphans.length) warnings.push(`${meta.orphans.length} id(s) have operations but no create: ${meta.orphans.slice(0, 5).join(', ')}`);
   const report: DoctorReport = {

@@ -48,6 +48,20 @@ export function tailHash(buf: Buffer): string {
   return createHash('sha1').update(buf).digest('hex');
 }
 
+/** Whether a file name under log/ is a segment's (`<seq>-<writer>.jsonl`): only those are the log. */
+export function isSegmentName(name: string): boolean {
+  return SEGMENT_NAME.test(name);
+}
+
+/** Files under log/ that are not segments (notes, an editor's backup, a misnamed copy): never read nor synced. */
+export function strayLogFiles(dir: string): string[] {
+  try {
+    return readdirSync(join(dir, SEGMENTS_DIR)).filter((e) => !SEGMENT_NAME.test(e)).sort().map((e) => `${SEGMENTS_DIR}/${e}`);
+  } catch {
+    return [];
+  }
+}
+
 /** The log's files by name, oldest first: ops.jsonl (if present), then the segments by sequence. */
 export function logFileNames(dir: string): string[] {
   const names = existsSync(join(dir, LOG_FILE)) ? [LOG_FILE] : [];

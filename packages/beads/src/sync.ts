@@ -11,7 +11,7 @@ import { acquireLock, withLock } from './lock.js';
 import { appendLines, parseOpLine } from './log.js';
 import { QUARANTINE_FILE } from './quarantine.js';
 import { CONFIG_FILE, LOG_FILE, type BeadStore } from './store.js';
-import { SEGMENTS_DIR } from './log-files.js';
+import { SEGMENTS_DIR, isSegmentName } from './log-files.js';
 import type { HotIndex } from './hot-index.js';
 import type { Op } from './types.js';
 import * as git from './git.js';
@@ -86,7 +86,9 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
   const rel = (p: string): string => relative(repo.root, p);
   const beadsRel = rel(store.dir);
   // The log's files by path in the repository (a segmented store's files under log/ and ops.jsonl if any).
-  const isLogPath = (p: string): boolean => p === rel(join(store.dir, LOG_FILE)) || (p.startsWith(`${rel(join(store.dir, SEGMENTS_DIR))}/`) && p.endsWith('.jsonl'));
+  const segmentsRel = `${rel(join(store.dir, SEGMENTS_DIR))}/`;
+  // exactly the files the log is read from: a stray log/notes.jsonl is neither counted nor committed
+  const isLogPath = (p: string): boolean => p === rel(join(store.dir, LOG_FILE)) || (p.startsWith(segmentsRel) && isSegmentName(p.slice(segmentsRel.length)));
   const logPaths = (): string[] => store.logFiles().map((n) => rel(join(store.dir, n)));
   // The files that only ever grow by appended lines, merged as a union even where .gitattributes does not say so.
   const unionPaths = [rel(join(store.dir, LOG_FILE)), `${rel(join(store.dir, SEGMENTS_DIR))}/*.jsonl`, rel(join(store.dir, QUARANTINE_FILE))];
