@@ -48,3 +48,24 @@ describe('files in log/ that are not segments', () => {
     expect(report.warnings.find((w) => w.includes('notes.jsonl'))).toMatch(/not read/);
   });
 });
+
+describe('a remote where a segment was deleted', () => {
+  it('gets it back from the clone that writes it, even when that clone has written to it since', () => {
+    const { dirs } = clones(3, bases);
+    const [a, b, c] = dirs;
+    const one = bdJson<{ id: string }>(a!, ['create', 'one']).id;
+    expect(bd(a!, ['sync']).code).toBe(0);
+    expect(bd(b!, ['sync']).code).toBe(0);
+    const segment = writerLog(a!).slice(a!.length + 1);
+    git(b!, 'rm', '-q', segment); // someone thought it was old
+    git(b!, 'commit', '-qm', 'remove a segment');
+    git(b!, 'push', '-q', 'origin', 'HEAD');
+    const two = bdJson<{ id: string }>(a!, ['create', 'two']).id;
+    const r = bd(a!, ['sync']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const d of [a!, b!, c!]) expect(bd(d, ['sync']).code).toBe(0);
+    for (const d of [a!, b!, c!]) expect(bdJson<{ id: string }[]>(d, ['list']).map((x) => x.id).sort()).toEqual([one, two].sort());
+    expect(new Set(dirs.map((d) => bdJson<{ hash: string }>(d, ['doctor']).hash)).size).toBe(1);
+  });
+});

@@ -198,7 +198,8 @@ export function isAncestorSync(git: Git, ancestor: string, of: string): boolean 
   throw new GitFailed(['merge-base'], r.status, r.stdout, r.stderr);
 }
 
-export type TreeMerge = { tree: string; conflicts: string[]; unrelated?: false } | { tree: null; conflicts: string[]; unrelated: boolean };
+/** On a conflict, `conflicted` is the tree merge-tree wrote anyway (what it could merge, the rest as it left it). */
+export type TreeMerge = { tree: string; conflicts: string[]; unrelated?: false } | { tree: null; conflicts: string[]; unrelated: boolean; conflicted?: string };
 
 /**
  * Merges two commits into a tree without touching the work tree or the index (merge-ort, with the work
@@ -215,7 +216,7 @@ export function mergeTreeSync(git: Git, ours: string, theirs: string, unionPaths
     writeFileSync(join(dir, 'attributes'), `${own && existsSync(own) ? readFileSync(own, 'utf8').replace(/\n?$/, '\n') : ''}${lines.join('\n')}\n`);
     const r = spawnGit(git.root, ['merge-tree', '--write-tree', '--name-only', '--no-messages', ...(allowUnrelated ? ['--allow-unrelated-histories'] : []), ours, theirs], [`core.attributesFile=${join(dir, 'attributes')}`]);
     if (r.status === 0) return { tree: r.stdout.split('\n')[0]!.trim(), conflicts: [] };
-    if (r.status === 1) return { tree: null, conflicts: [...new Set(r.stdout.split('\n').slice(1).filter(Boolean))], unrelated: false };
+    if (r.status === 1) return { tree: null, conflicts: [...new Set(r.stdout.split('\n').slice(1).filter(Boolean))], unrelated: false, conflicted: r.stdout.split('\n')[0]!.trim() };
     if (/unrelated histories/i.test(r.stderr)) return { tree: null, conflicts: [], unrelated: true };
     throw new GitFailed(['merge-tree'], r.status, r.stdout, r.stderr);
   } finally {

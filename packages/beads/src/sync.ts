@@ -159,7 +159,7 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
         const there = remoteOps(paths);
         const fresh = missingFrom(there, local);
         noteHolders(fresh);
-        if (fetched) mergeRemote(repo, remoteRev, storePaths(), unionPaths, texts, committedBlobs, logBlobs);
+        if (fetched) mergeRemote(repo, remoteRev, storePaths(), unionPaths, texts, committedBlobs, logBlobs, isLogPath);
         return { out: missingFrom(local, there), fresh, didCommit };
       }));
       outgoing = step.out;
@@ -242,7 +242,7 @@ async function refuseOperationInProgress(repo: git.Git): Promise<void> {
  * the local log that the result lacks (a commit elsewhere removed its line: a hand edit, a merge resolved by
  * hand) is put back: the log only grows, and an acknowledged write is never lost. Synchronous.
  */
-function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPaths: string[], localLogs: Map<string, string>, localBlobs: Map<string, string>, blobsOf: (tree: string) => Map<string, string>): 'up-to-date' | 'fast-forward' | 'merged' {
+function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPaths: string[], localLogs: Map<string, string>, localBlobs: Map<string, string>, blobsOf: (tree: string) => Map<string, string>, isLogPath: (p: string) => boolean): 'up-to-date' | 'fast-forward' | 'merged' {
   const head = git.revParseSync(repo, 'HEAD');
   const theirs = git.revParseSync(repo, rev);
   if (!theirs || (head && git.isAncestorSync(repo, theirs, head))) return 'up-to-date';
@@ -255,6 +255,13 @@ function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPath
     if (merged.unrelated && head && git.rootWithOnlySync(repo, head, storePaths)) merged = git.mergeTreeSync(repo, head, theirs, unionPaths, true);
     if (merged.unrelated) {
       throw new BeadsError('sync_failed', `${rev} has a history unrelated to this branch's: if it is the same project, merge it by hand (git pull --allow-unrelated-histories), then bd sync; otherwise point the remote elsewhere`);
+    }
+    // A log file deleted on one side and written on the other (a segment someone removed by hand while its
+    // clone kept writing) is the one conflict a log can have: it is kept, holding every operation of both sides.
+    if (merged.tree === null && merged.conflicted && merged.conflicts.length && merged.conflicts.every(isLogPath)) {
+      let resolved = merged.conflicted;
+      for (const p of merged.conflicts) resolved = git.treeWithFileSync(repo, resolved, p, unionOfLogs(git.showSync(repo, head!, p), git.showSync(repo, theirs, p)));
+      merged = { tree: resolved, conflicts: [] };
     }
     if (!merged.tree) {
       const others = merged.conflicts.filter((p) => !storePaths.includes(p));
@@ -285,6 +292,13 @@ function mergeRemote(repo: git.Git, rev: string, storePaths: string[], unionPath
   }
   git.updateHeadSync(repo, target, head!, `bd sync: ${how === 'merged' ? `merge ${rev}` : `fast-forward to ${rev}`}`);
   return how;
+}
+
+/** One side's log text, then the other side's operations it lacks. */
+function unionOfLogs(ours: string | null, theirs: string | null): string {
+  const base = ours ?? '';
+  const more = removedOps(theirs, base);
+  return `${base}${base && !base.endsWith('\n') ? '\n' : ''}${more.map((l) => `${l}\n`).join('')}`;
 }
 
 /** The valid operation lines of `local` whose operation `merged` lacks, in their order (corrupt lines never count). */
