@@ -90,8 +90,9 @@ export interface LogComparison {
 /** Compares each file of the log with its mark; unchanged files cost one stat. */
 export function compareLog(dir: string, marks: FileMark[]): LogComparison {
   const names = logFileNames(dir);
+  // A mark that is not one (a meta written with a hole in its list) is a cache to rebuild, not a crash of every read.
+  if (marks.some((m) => typeof m?.name !== 'string' || !names.includes(m.name))) return { state: 'broken', grown: [], names: [] };
   const byName = new Map(marks.map((m) => [m.name, m]));
-  if (marks.some((m) => !names.includes(m.name))) return { state: 'broken', grown: [], names: [] };
   const grown: LogComparison['grown'] = [];
   for (const name of names) {
     const path = join(dir, name);

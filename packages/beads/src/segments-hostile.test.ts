@@ -11,6 +11,9 @@ import { listBeads } from './query.js';
 import { runDoctor } from './doctor.js';
 import { migrateStore } from './migrate.js';
 import { BeadsError } from './errors.js';
+import { CacheReader, readMeta } from './cache.js';
+import { catchUp } from './catch-up.js';
+import { compareLog } from './log-files.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -176,5 +179,21 @@ describe('bd migrate of a store that must stay one file', () => {
     expect(existsSync(join(store.dir, '.gitattributes'))).toBe(false);
     expect(existsSync(join(wisps, '.gitignore'))).toBe(false);
     expect(readFileSync(join(root, '.gitattributes'), 'utf8')).toBe(attributes);
+  });
+});
+
+describe('a cache meta whose marks have a hole', () => {
+  it('is rebuilt, not a crash of every later command (a segment a pull wrote while a reader caught up)', () => {
+    const { store } = repo();
+    createBead(store, 'a', { title: 'one' });
+    listBeads(store, {}); // the cache covers 'one'
+    const meta = readMeta(store.cacheDir)!;
+    createBead(BeadStore.open(store.dir), 'a', { title: 'two' });
+    const cmp = compareLog(store.dir, meta.log);
+    // git pull writes another clone's segment between the comparison and the catch-up
+    const line = readFileSync(join(store.dir, store.logFiles()[0]!), 'utf8').split('\n')[0]!.replace(/"op_id":"[^"]+"/, '"op_id":"zzzzzzzzzzzzzzzz"').replace(/"bead":"[^"]+"/, '"bead":"gt-pulled01"').replace('"title":"one"', '"title":"pulled"');
+    writeFileSync(join(store.dir, 'log', '000009-zzzzzzzz.jsonl'), line + '\n');
+    catchUp(new CacheReader(store.cacheDir, meta), store.dir, cmp.grown, (n) => n);
+    expect(titles(BeadStore.open(store.dir))).toEqual(['one', 'pulled', 'two']);
   });
 });
