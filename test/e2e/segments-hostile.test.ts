@@ -1,9 +1,11 @@
 // Hostile tests of the segmented log through the built bd, with real git: files of the store that are not what
 // they should be, sync across clones where segments were deleted or stray files sit in log/, and counts.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bd, bdJson, clones, git, tempDirs, writerLog } from './helpers.js';
+import { parseOpLine } from '@gastown/beads';
+import { WRITER, bd, bdAsync, bdJson, clones, git, logFiles, tempDirs, waitFor, writerLog } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
@@ -67,5 +69,58 @@ describe('a remote where a segment was deleted', () => {
     for (const d of [a!, b!, c!]) expect(bd(d, ['sync']).code).toBe(0);
     for (const d of [a!, b!, c!]) expect(bdJson<{ id: string }[]>(d, ['list']).map((x) => x.id).sort()).toEqual([one, two].sort());
     expect(new Set(dirs.map((d) => bdJson<{ hash: string }>(d, ['doctor']).hash)).size).toBe(1);
+  });
+});
+
+describe('writers in one clone crossing seals', () => {
+  /** Every operation line of the clone's log files: op id -> the files holding it. */
+  function opFiles(root: string): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const f of logFiles(root)) {
+      for (const line of readFileSync(f, 'utf8').split('\n')) {
+        const op = line ? parseOpLine(line) : 'empty';
+        if (typeof op !== 'string') out.set(op.op_id, [...(out.get(op.op_id) ?? []), f]);
+      }
+    }
+    return out;
+  }
+
+  it('SIGKILLed mid-append lose no acknowledged bead, write each operation to one file, and leave one open segment', async () => {
+    const root = dirs.store();
+    const config = join(root, '.beads', 'config.json');
+    const SEAL = 3000;
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), segment_bytes: SEAL }));
+    const acked = new Set<string>();
+    const readers: Promise<unknown>[] = [];
+    for (let round = 0; round < 3; round++) {
+      const kids = [0, 1, 2].map((i) => {
+        const child = spawn(process.execPath, [WRITER, join(root, '.beads'), 'forever', `w${round}${i}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const mine: string[] = [];
+        child.stdout.on('data', (d: Buffer) => mine.push(...d.toString().split('\n').filter(Boolean)));
+        return { child, mine };
+      });
+      readers.push(bdAsync(root, ['list', '--all', '--json', '-n', '0']), bdAsync(root, ['ready', '--json']));
+      await waitFor(() => kids.every((k) => k.mine.length >= 8 + round * 3), 'each writer to acknowledge some beads', 120_000);
+      for (const k of kids) k.child.kill('SIGKILL');
+      await Promise.all(kids.map((k) => new Promise((r) => (k.child.exitCode !== null || k.child.signalCode !== null ? r(null) : k.child.on('exit', r)))));
+      for (const k of kids) for (const id of k.mine) acked.add(id);
+    }
+    for (const r of await Promise.all(readers)) expect((r as { code: number }).code).toBe(0);
+    const listed = new Set(bdJson<{ id: string }[]>(root, ['list', '--all', '-n', '0']).map((b) => b.id));
+    for (const id of acked) expect(listed.has(id)).toBe(true);
+    // each operation in exactly one file
+    const files = opFiles(root);
+    expect([...files.values()].filter((f) => f.length > 1)).toEqual([]);
+    // one open segment: every other has reached the seal
+    const open = writerLog(root);
+    const segs = logFiles(root).filter((f) => f.includes(`${join('.beads', 'log')}/`));
+    expect(segs.length).toBeGreaterThan(3);
+    for (const f of segs) if (f !== open) expect(statSync(f).size).toBeGreaterThanOrEqual(SEAL);
+    // what the caches caught up to is what a fold from scratch gives
+    const cached = bdJson<{ hash: string }>(root, ['doctor']).hash;
+    const before = bd(root, ['list', '--all', '--json', '-n', '0']).stdout;
+    rmSync(join(root, '.beads', 'cache'), { recursive: true, force: true });
+    expect(bd(root, ['list', '--all', '--json', '-n', '0']).stdout).toBe(before);
+    expect(bdJson<{ hash: string }>(root, ['doctor']).hash).toBe(cached);
   });
 });
