@@ -124,3 +124,62 @@ describe('writers in one clone crossing seals', () => {
     expect(bdJson<{ hash: string }>(root, ['doctor']).hash).toBe(cached);
   });
 });
+
+describe('clones syncing at once with small segments', () => {
+  const opIds = (root: string): Set<string> => {
+    const out = new Set<string>();
+    for (const f of logFiles(root)) for (const line of readFileSync(f, 'utf8').split('\n')) {
+      const op = line ? parseOpLine(line) : 'empty';
+      if (typeof op !== 'string') out.add(op.op_id);
+    }
+    return out;
+  };
+
+  it('converge; each sync says how many operations came in, and a dry run says what the sync then does', async () => {
+    const { dirs } = clones(3, bases);
+    const config = join(dirs[0]!, '.beads', 'config.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), segment_bytes: 1200 }));
+    expect(bd(dirs[0]!, ['sync']).code).toBe(0);
+    for (const d of dirs.slice(1)) expect(bd(d, ['sync']).code).toBe(0);
+    for (let round = 0; round < 3; round++) {
+      for (const [i, d] of dirs.entries()) for (let k = 0; k < 4; k++) bdJson(d, ['create', `c${i} r${round} ${k}`]);
+      const results = await Promise.all(dirs.map((d) => bdAsync(d, ['sync', '--json'])));
+      for (const r of results) expect(r.stderr).toBe('');
+    }
+    // one at a time now: the dry run's counts are the sync's, and `in` is what the clone's log gained
+    for (let round = 0; round < 2; round++) {
+      for (const d of dirs) {
+        const dry = bdJson<{ in: { operations: number }; out: { operations: number } }>(d, ['sync', '--dry-run']);
+        const before = opIds(d);
+        const real = bdJson<{ in: { operations: number }; out: { operations: number } }>(d, ['sync']);
+        const gained = [...opIds(d)].filter((id) => !before.has(id)).length;
+        expect({ in: real.in.operations, out: real.out.operations }).toEqual({ in: dry.in.operations, out: dry.out.operations });
+        expect(real.in.operations).toBe(gained);
+      }
+    }
+    expect(new Set(dirs.map((d) => bdJson<{ hash: string }>(d, ['doctor']).hash)).size).toBe(1);
+    expect(bdJson<unknown[]>(dirs[0]!, ['list', '-n', '0'])).toHaveLength(36);
+  });
+});
+
+describe('the same operation in two files', () => {
+  it('is not counted as coming in by a clone that has it in another file', () => {
+    const { dirs } = clones(3, bases);
+    const [a, b, c] = dirs;
+    bdJson(a!, ['create', 'one']);
+    bdJson(a!, ['create', 'two']);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    for (const d of [b!, c!]) expect(bd(d, ['sync']).code).toBe(0);
+    // someone renames a's segment by hand and pushes; b's sync puts its lines back under the old name too
+    const segment = writerLog(a!).slice(a!.length + 1);
+    git(b!, 'mv', segment, segment.replace(/-[a-z0-9]{8}\.jsonl$/, '-zzzzzzzz.jsonl'));
+    git(b!, 'commit', '-qm', 'rename a segment');
+    git(b!, 'push', '-q', 'origin', 'HEAD');
+    expect(bd(b!, ['sync']).code).toBe(0);
+    const dry = bdJson<{ in: { operations: number } }>(c!, ['sync', '--dry-run']);
+    const real = bdJson<{ in: { operations: number } }>(c!, ['sync']);
+    expect(bdJson<unknown[]>(c!, ['list'])).toHaveLength(2);
+    expect(dry.in.operations).toBe(0);
+    expect(real.in.operations).toBe(0);
+  });
+});
