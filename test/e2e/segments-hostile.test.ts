@@ -183,3 +183,78 @@ describe('the same operation in two files', () => {
     expect(real.in.operations).toBe(0);
   });
 });
+
+describe('branches and a work tree git moves under the cache', () => {
+  const titlesOf = (root: string): string[] => bdJson<{ title: string }[]>(root, ['list', '--all', '-n', '0']).map((b) => b.title).sort();
+  const fresh = (root: string): string => {
+    const cached = bdJson<{ hash: string }>(root, ['doctor']).hash;
+    rmSync(join(root, '.beads', 'cache'), { recursive: true, force: true });
+    expect(bdJson<{ hash: string }>(root, ['doctor']).hash).toBe(cached);
+    return cached;
+  };
+
+  it('a branch without the writer\'s segment starts one; the branches merge by hand without a conflict', () => {
+    const root = dirs.store();
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'store');
+    bdJson(root, ['create', 'on main']);
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'main 1');
+    const mainSegment = writerLog(root);
+    git(root, 'checkout', '-q', '-b', 'side', 'HEAD~1');
+    bdJson(root, ['create', 'on side']);
+    expect(writerLog(root)).not.toBe(mainSegment);
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'side 1');
+    git(root, 'checkout', '-q', '-');
+    expect(titlesOf(root)).toEqual(['on main']);
+    bdJson(root, ['create', 'on main again']);
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'main 2');
+    git(root, 'merge', '-q', '--no-edit', 'side');
+    expect(git(root, 'status', '--porcelain')).toBe('');
+    expect(titlesOf(root)).toEqual(['on main', 'on main again', 'on side']);
+    fresh(root);
+  });
+
+  it('a branch holding an older copy of the writer\'s segment: both grow it, and a merge by hand keeps both', () => {
+    const root = dirs.store();
+    bdJson(root, ['create', 'one']);
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'one');
+    bdJson(root, ['create', 'two']);
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'two');
+    const main = git(root, 'rev-parse', '--abbrev-ref', 'HEAD').trim();
+    git(root, 'checkout', '-q', '-b', 'side', 'HEAD~1');
+    bdJson(root, ['create', 'side']);
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'side');
+    git(root, 'checkout', '-q', main);
+    git(root, 'merge', '-q', '--no-edit', 'side');
+    expect(git(root, 'status', '--porcelain')).toBe('');
+    expect(titlesOf(root)).toEqual(['one', 'side', 'two']);
+    fresh(root);
+  });
+
+  it('git checkout -- .beads of the open segment the cache covers: reads follow it, and writes go on', () => {
+    const root = dirs.store();
+    bdJson(root, ['create', 'kept']);
+    git(root, 'add', '-A');
+    git(root, 'commit', '-qm', 'kept');
+    bdJson(root, ['create', 'thrown away']);
+    expect(titlesOf(root)).toEqual(['kept', 'thrown away']);
+    git(root, 'checkout', '--', '.beads');
+    expect(titlesOf(root)).toEqual(['kept']);
+    bdJson(root, ['create', 'after']);
+    expect(titlesOf(root)).toEqual(['after', 'kept']);
+    fresh(root);
+    // git stash of the segment's growth, a write, then the stash back: the log holds all three
+    bdJson(root, ['create', 'stashed']);
+    git(root, 'stash', '-q');
+    expect(titlesOf(root)).toEqual(['kept']);
+    git(root, 'stash', 'pop', '-q');
+    expect(titlesOf(root)).toEqual(['after', 'kept', 'stashed']);
+    fresh(root);
+  });
+});
