@@ -288,3 +288,44 @@ describe('sealed segments edited by hand, and torn lines, across clones', () => 
     }
   });
 });
+
+describe('migration racing and arriving by git pull', () => {
+  /** Two clones of a single-file store (format 1, as an older bd left it) holding one bead. */
+  function singleFile(): string[] {
+    const { dirs } = clones(2, bases);
+    const [a, b] = dirs;
+    writeFileSync(join(a!, '.beads', 'config.json'), JSON.stringify({ prefix: 'gt', format: 1 }, null, 2) + '\n');
+    rmSync(join(a!, '.beads', 'log'), { recursive: true, force: true });
+    bdJson(a!, ['create', 'old']);
+    git(a!, 'add', '-A');
+    git(a!, 'commit', '-qm', 'single file');
+    git(a!, 'push', '-q', 'origin', 'HEAD');
+    git(b!, 'pull', '-q', '--no-rebase');
+    return dirs;
+  }
+
+  it('two bd migrate at once: one migrates, the other finds it done, and the config is whole', async () => {
+    const [a] = singleFile();
+    const runs = await Promise.all([0, 1, 2].map(() => bdAsync(a!, ['migrate', '--json'])));
+    for (const r of runs) expect(r.code).toBe(0);
+    expect(runs.map((r) => (JSON.parse(r.stdout) as { migrated: boolean }).migrated).sort()).toEqual([false, false, true]);
+    expect(JSON.parse(readFileSync(join(a!, '.beads', 'config.json'), 'utf8'))).toEqual({ prefix: 'gt', format: 2 });
+    const attributes = readFileSync(join(a!, '.gitattributes'), 'utf8').split('\n');
+    expect(attributes.filter((l) => l.includes('log/*.jsonl'))).toHaveLength(1);
+  });
+
+  it('a clone on one file that pulls the migrated config with git pull writes a segment, and the clones converge', () => {
+    const [a, b] = singleFile();
+    bdJson(b!, ['list']); // b's cache covers ops.jsonl
+    expect(bdJson<{ migrated: boolean }>(a!, ['migrate']).migrated).toBe(true);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    git(b!, 'pull', '-q', '--no-rebase');
+    const legacy = readFileSync(join(b!, '.beads', 'ops.jsonl'), 'utf8');
+    bdJson(b!, ['create', 'new in b']);
+    expect(readFileSync(join(b!, '.beads', 'ops.jsonl'), 'utf8')).toBe(legacy);
+    expect(logFiles(b!).some((f) => f === writerLog(b!))).toBe(true);
+    for (let round = 0; round < 2; round++) for (const d of [a!, b!]) expect(bd(d, ['sync']).stderr).toBe('');
+    for (const d of [a!, b!]) expect(bdJson<{ title: string }[]>(d, ['list']).map((x) => x.title).sort()).toEqual(['new in b', 'old']);
+    expect(bdJson<{ hash: string }>(a!, ['doctor']).hash).toBe(bdJson<{ hash: string }>(b!, ['doctor']).hash);
+  });
+});
