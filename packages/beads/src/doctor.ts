@@ -1,7 +1,7 @@
 // `bd doctor`: verifies every line of the log, rebuilds the caches from scratch, and prints a hash of the
 // folded state so two clones can be compared. With fix, corrupt lines are first moved to the quarantine file.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BeadStore } from './store.js';
 import { LOG_FILE } from './store.js';
@@ -86,12 +86,16 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
     tornReport ??= { file: store.displayPath(name), ...torn };
     warnings.push(`${store.displayPath(name)}: a torn final line at byte ${torn.offset} (${torn.bytes} bytes, no newline, not a valid operation): left by a writer killed mid-write and never acknowledged; it is skipped, and the next write cuts it off`);
   }
+  // A file where the segments' directory belongs: no segment can be read or written (every write fails).
+  const segmentsDir = join(store.dir, SEGMENTS_DIR);
+  const logNotDir = store.segmented && existsSync(segmentsDir) && !statSync(segmentsDir).isDirectory();
+  if (logNotDir) warnings.push(`${store.displayPath(SEGMENTS_DIR)} is not a directory: it is where the log's segments belong, so none can be read and every write fails; move it aside (the store's segments are in git, if they were committed)`);
   for (const name of strayLogFiles(store.dir)) {
     warnings.push(`${store.displayPath(name)} is not read: only segments named <seq>-<writer>.jsonl (six or more digits, a dash, eight lower-case letters or digits) are the log, and bd sync does not commit anything else; move it out of log/ (a file of operations is read only under a segment's name)`);
   }
   if (meta.orphans.length) warnings.push(`${meta.orphans.length} id(s) have operations but no create: ${meta.orphans.slice(0, 5).join(', ')}`);
   const report: DoctorReport = {
-    ok: meta.corrupt.length === 0,
+    ok: meta.corrupt.length === 0 && !logNotDir,
     log: store.displayLogPath,
     format: store.segmented ? 2 : 1,
     files: files.length,

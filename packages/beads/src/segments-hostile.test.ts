@@ -197,3 +197,15 @@ describe('a cache meta whose marks have a hole', () => {
     expect(titles(BeadStore.open(store.dir))).toEqual(['one', 'pulled', 'two']);
   });
 });
+
+describe('a log/ that is not a directory', () => {
+  it('is named by bd doctor, which does not call the store ok', () => {
+    const { store } = repo();
+    createBead(store, 'a', { title: 'one' });
+    rmSync(join(store.dir, 'log'), { recursive: true, force: true });
+    writeFileSync(join(store.dir, 'log'), 'a file where the segments belong\n');
+    const report = runDoctor(BeadStore.open(store.dir));
+    expect(report.ok).toBe(false);
+    expect(report.warnings.filter((w) => w.includes('is not a directory'))).toHaveLength(1);
+  });
+});
