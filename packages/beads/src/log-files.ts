@@ -8,7 +8,7 @@
 // The log is the union of the operations of every file; the fold does not depend on their order (stamps order
 // operations), but reading them oldest first keeps most beads on the fold's fast path.
 import { hostname } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { appendLines, fileSize, forEachLine, groupByLogId, parseOpLine, readTail } from './log.js';
@@ -120,11 +120,25 @@ export function compareLog(dir: string, marks: FileMark[]): LogComparison {
   return { state: grown.length ? 'grown' : 'current', grown, names };
 }
 
-/** Whether bytes appended past `from` hold anything complete (a torn final line alone does not count). */
+/**
+ * Whether bytes appended past `from` hold anything complete (a torn final line alone does not count): a newline,
+ * found by reading from `from` (at once in any real growth), else one unterminated line that is an operation. A
+ * long torn line is read through, not taken for growth: that would catch the cache up again on every read.
+ */
 function completeGrowth(path: string, from: number, size: number): boolean {
-  if (size - from > 65536) return true;
-  const growth = readTail(path, size, size - from);
-  return growth.includes(10) || typeof parseOpLine(growth.toString('utf8')) !== 'string';
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(65536, size - from));
+    for (let pos = from; pos < size; ) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+      if (n <= 0) break;
+      if (buf.subarray(0, n).includes(10)) return true;
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return typeof parseOpLine(readTail(path, size, size - from).toString('utf8')) !== 'string';
 }
 
 /** The mark of a file read up to `end` (`lines` complete lines). */

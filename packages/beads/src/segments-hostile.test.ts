@@ -2,7 +2,7 @@
 // should be, sequence numbers past six digits, torn tails in files no writer appends to again, and migration of
 // stores that should not be migrated or that end torn.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempRepo } from './test-helpers.js';
 import { BeadStore, CONFIG_FILE } from './store.js';
@@ -207,5 +207,20 @@ describe('a log/ that is not a directory', () => {
     const report = runDoctor(BeadStore.open(store.dir));
     expect(report.ok).toBe(false);
     expect(report.warnings.filter((w) => w.includes('is not a directory'))).toHaveLength(1);
+  });
+});
+
+describe('a torn tail longer than 64 KiB', () => {
+  it('is not caught up again by every read (each rewrote the cache under the lock)', () => {
+    const { store } = repo();
+    createBead(store, 'a', { title: 'one' });
+    const [segment] = segments(store);
+    appendFileSync(join(store.dir, segment!), `{"op_id":"abcdefgh12345678","bead":"gt-xx","kind":"create","fields":{"title":"${'x'.repeat(70_000)}`);
+    expect(titles(BeadStore.open(store.dir))).toEqual(['one']);
+    const meta = join(store.cacheDir, 'meta.json');
+    const before = statSync(meta);
+    for (let i = 0; i < 3; i++) expect(titles(BeadStore.open(store.dir))).toEqual(['one']);
+    const after = statSync(meta);
+    expect({ ino: after.ino, mtime: after.mtimeMs }).toEqual({ ino: before.ino, mtime: before.mtimeMs });
   });
 });
