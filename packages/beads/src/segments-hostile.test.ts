@@ -2,7 +2,7 @@
 // should be, sequence numbers past six digits, torn tails in files no writer appends to again, and migration of
 // stores that should not be migrated or that end torn.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempRepo } from './test-helpers.js';
 import { BeadStore, CONFIG_FILE } from './store.js';
@@ -222,5 +222,22 @@ describe('a torn tail longer than 64 KiB', () => {
     for (let i = 0; i < 3; i++) expect(titles(BeadStore.open(store.dir))).toEqual(['one']);
     const after = statSync(meta);
     expect({ ino: after.ino, mtime: after.mtimeMs }).toEqual({ ino: before.ino, mtime: before.mtimeMs });
+  });
+});
+
+describe('a symlink under a segment\'s name', () => {
+  it('is not read, so what it points at is never reported, quarantined or synced as corrupt lines', () => {
+    const { root, store } = repo();
+    createBead(store, 'a', { title: 'one' });
+    const secret = join(root, 'secret.txt');
+    writeFileSync(secret, 'SECRET-KEY-MATERIAL\n');
+    symlinkSync(secret, join(store.dir, 'log', '000099-aaaaaaaa.jsonl')); // as a remote may commit one
+    const reopened = BeadStore.open(store.dir);
+    expect(titles(reopened)).toEqual(['one']);
+    const report = runDoctor(reopened, { fix: true, actor: 'a' });
+    expect(report.corrupt).toEqual([]);
+    expect(existsSync(join(store.dir, 'ops.corrupt.jsonl'))).toBe(false);
+    expect(report.warnings.filter((w) => w.includes('000099-aaaaaaaa.jsonl') && /not read/.test(w))).toHaveLength(1);
+    expect(readFileSync(secret, 'utf8')).toBe('SECRET-KEY-MATERIAL\n');
   });
 });
