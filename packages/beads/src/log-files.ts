@@ -8,7 +8,7 @@
 // The log is the union of the operations of every file; the fold does not depend on their order (stamps order
 // operations), but reading them oldest first keeps most beads on the fold's fast path.
 import { hostname } from 'node:os';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { appendLines, fileSize, forEachLine, groupByLogId, parseOpLine, readTail } from './log.js';
@@ -177,6 +177,15 @@ export function opsOfIds(dir: string, logIds: Set<string>, names = logFileNames(
   return groupByLogId(all);
 }
 
+/** Whether a path is a regular file, not following a symlink. */
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 // ---- the writer's segment ----------------------------------------------------------------------------------
 
 interface WriterRecord {
@@ -212,7 +221,8 @@ export function writerSegment(dir: string, sealBytes: number): string {
   }
   // A segment that is gone was taken away by git (a checkout of a branch that lacks it): starting a new one keeps
   // the branches from both adding the same file with different lines.
-  if (current && existsSync(join(dir, current))) {
+  // Only a regular file: a symlink under its name (a remote may commit one) would take the appends anywhere.
+  if (current && isRegularFile(join(dir, current))) {
     const path = join(dir, current);
     if (fileSize(path) < sealBytes) return current;
     // About to be sealed: a torn final line (a writer killed mid-append, which may be what filled it) is cut now,

@@ -241,3 +241,19 @@ describe('a symlink under a segment\'s name', () => {
     expect(readFileSync(secret, 'utf8')).toBe('SECRET-KEY-MATERIAL\n');
   });
 });
+
+describe('the writer\'s segment replaced by a symlink', () => {
+  it('is not written through: the next write starts a segment of its own and the target is untouched', () => {
+    const { root, store } = repo();
+    createBead(store, 'a', { title: 'one' });
+    const [segment] = segments(store);
+    const target = join(root, 'outside.txt');
+    writeFileSync(target, 'not the log\n');
+    const path = join(store.dir, segment!);
+    rmSync(path);
+    symlinkSync(target, path); // what a merge of a remote that committed a symlink there checks out
+    createBead(BeadStore.open(store.dir), 'a', { title: 'two' });
+    expect(readFileSync(target, 'utf8')).toBe('not the log\n');
+    expect(titles(BeadStore.open(store.dir))).toEqual(['two']); // 'one' was in the file the symlink replaced
+  });
+});
