@@ -3,7 +3,7 @@
 // operations go to this clone's segment under log/. So the folded state and `bd doctor`'s hash do not change,
 // and a clone that has not migrated yet merges cleanly: it only ever appended to ops.jsonl, which the migrated
 // clone no longer writes. config.json carries the format to every clone with the next sync.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BeadsError } from './errors.js';
 import { withLock } from './lock.js';
@@ -39,7 +39,7 @@ export function migrateStore(store: BeadStore): MigrateResult {
     // No writer appends to ops.jsonl after this one, so none would cut a torn final line (a writer killed
     // mid-append): it is cut now, as the next append would have.
     const legacy = join(store.dir, LOG_FILE);
-    if (existsSync(legacy)) appendLines(legacy, []);
+    if (existsSync(legacy) && lstatSync(legacy).isFile()) appendLines(legacy, []); // never through a symlink
     config.format = SEGMENTED_FORMAT;
     const tmp = `${configPath}.tmp${process.pid}`;
     writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n');
