@@ -329,3 +329,23 @@ describe('migration racing and arriving by git pull', () => {
     expect(bdJson<{ hash: string }>(a!, ['doctor']).hash).toBe(bdJson<{ hash: string }>(b!, ['doctor']).hash);
   });
 });
+
+describe('a segment deleted from the work tree', () => {
+  it('is restored by bd sync, so the clone ends with what the remote has, and the dry run says what the sync does', () => {
+    const { dirs } = clones(2, bases);
+    const [a, b] = dirs;
+    bdJson(a!, ['create', 'from a']);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    expect(bd(b!, ['sync']).code).toBe(0);
+    bdJson(b!, ['create', 'from b']);
+    rmSync(writerLog(a!).replace(a!, b!)); // a's segment, removed by hand in b (not committed)
+    const dry = bdJson<{ in: { operations: number }; out: { operations: number } }>(b!, ['sync', '--dry-run']);
+    const real = bdJson<{ in: { operations: number }; out: { operations: number } }>(b!, ['sync']);
+    expect({ in: dry.in.operations, out: dry.out.operations }).toEqual({ in: real.in.operations, out: real.out.operations });
+    expect(real.out.operations).toBe(1);
+    expect(bdJson<{ title: string }[]>(b!, ['list']).map((x) => x.title).sort()).toEqual(['from a', 'from b']);
+    expect(bd(a!, ['sync']).code).toBe(0);
+    expect(bdJson<{ hash: string }>(a!, ['doctor']).hash).toBe(bdJson<{ hash: string }>(b!, ['doctor']).hash);
+    expect(git(b!, 'status', '--porcelain', '.beads')).toBe('');
+  });
+});

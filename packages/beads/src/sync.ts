@@ -4,7 +4,7 @@
 // cannot conflict; a conflict elsewhere changes nothing). It pushes outside the lock and tries again when
 // another clone pushed in between. It reports what came in and went out, and the claims this clone held that
 // another clone's earlier claim beat. One sync at a time per clone.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { BeadsError, gitFailure } from './errors.js';
 import { acquireLock, withLock } from './lock.js';
@@ -142,7 +142,8 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
       };
       if (options.dryRun) {
         const paths = new Set([...differing(headBlobs, remoteBlobs), ...git.changedPathsSync(repo, beadsRel).filter(isLogPath)]);
-        const local = localOps(repo.root, paths).ops;
+        // a log file deleted from the work tree is what the sync restores: HEAD's
+        const local = localOps(repo.root, paths, (p) => (headBlobs.has(p) ? git.showSync(repo, 'HEAD', p) : null)).ops;
         const there = remoteOps(paths);
         outgoing = missingFrom(local, there);
         return { remote, branch, dry_run: true, out: counts(outgoing), in: counts(missingFrom(there, local)), committed: false, pushed: false, retries: 0, lost_claims: [] };
@@ -150,6 +151,9 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
       // Commit and merge hold the store's lock, synchronously: no writer appends to the log while git reads or
       // rewrites it, and the log git commits is the one the work tree holds (torn tails repaired first).
       const step = lockedStep(() => withLock(store.lockPath, () => {
+        // A log file committed and then deleted from the work tree (by hand) is restored: the log only grows, and
+        // a clone without it would end a sync lacking what the remote has.
+        for (const p of headBlobs.keys()) restoreDeleted(repo, p);
         for (const p of logPaths()) appendLines(join(repo.root, p), []);
         const didCommit = git.commitPathsSync(repo, storePaths(), options.message ?? 'bd sync');
         // After the commit HEAD holds the work tree's log: what differs from the remote is what moves.
@@ -190,12 +194,30 @@ function differing(a: Map<string, string>, b: Map<string, string>): string[] {
   return out;
 }
 
-/** The operations of the work tree's files at these paths, and their texts. */
-function localOps(root: string, paths: Iterable<string>): { ops: Map<string, Seen>; texts: Map<string, string> } {
+/** Writes HEAD's text of a log file the work tree lacks (not a file under another name's way: that is left). */
+function restoreDeleted(repo: git.Git, p: string): void {
+  const path = join(repo.root, p);
+  if (existsSync(path) || lstatOrNull(path)) return;
+  const text = git.showSync(repo, 'HEAD', p);
+  if (text === null) return;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+function lstatOrNull(path: string): unknown {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** The operations of the work tree's files at these paths (`missing` gives the text of one not there), and their texts. */
+function localOps(root: string, paths: Iterable<string>, missing: (p: string) => string | null = () => null): { ops: Map<string, Seen>; texts: Map<string, string> } {
   const ops = new Map<string, Seen>();
   const texts = new Map<string, string>();
   for (const p of paths) {
-    const text = readLog(join(root, p));
+    const text = readLog(join(root, p)) ?? missing(p);
     if (text === null) continue;
     texts.set(p, text);
     for (const [id, o] of opsById(text)) ops.set(id, o);
