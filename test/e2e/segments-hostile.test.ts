@@ -181,6 +181,15 @@ describe('the same operation in two files', () => {
     expect(bdJson<unknown[]>(c!, ['list'])).toHaveLength(2);
     expect(dry.in.operations).toBe(0);
     expect(real.in.operations).toBe(0);
+    // the operations now in two files fold, caught up or from scratch, to one state everywhere
+    for (const d of dirs) expect(bd(d, ['sync']).code).toBe(0);
+    const hashes = dirs.map((d) => {
+      const cached = bdJson<{ hash: string }>(d, ['doctor']).hash;
+      rmSync(join(d, '.beads', 'cache'), { recursive: true, force: true });
+      expect(bdJson<{ hash: string }>(d, ['doctor']).hash).toBe(cached);
+      return cached;
+    });
+    expect(new Set(hashes).size).toBe(1);
   });
 });
 
