@@ -91,7 +91,7 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
   const logNotDir = store.segmented && existsSync(segmentsDir) && !statSync(segmentsDir).isDirectory();
   if (logNotDir) warnings.push(`${store.displayPath(SEGMENTS_DIR)} is not a directory: it is where the log's segments belong, so none can be read and every write fails; move it aside (the store's segments are in git, if they were committed)`);
   for (const name of strayLogFiles(store.dir)) {
-    warnings.push(`${store.displayPath(name)} is not read: only regular files (not a symlink, not a directory) named <seq>-<writer>.jsonl (six or more digits, a dash, eight lower-case letters or digits) are the log, and bd sync does not commit anything else; move it out of log/ (a file of operations is read only under a segment's name)`);
+    warnings.push(`${store.displayPath(name)} is not read: only files (not symlinks) named <seq>-<writer>.jsonl (six or more digits, a dash, eight lower-case letters or digits) are the log, and bd sync does not commit anything else; move it out of log/ (a file of operations is read only under a segment's name)`);
   }
   if (meta.orphans.length) warnings.push(`${meta.orphans.length} id(s) have operations but no create: ${meta.orphans.slice(0, 5).join(', ')}`);
   const report: DoctorReport = {

@@ -55,24 +55,24 @@ export function isSegmentName(name: string): boolean {
 
 /**
  * Entries under log/ that are not the log: a name that is not a segment's (notes, an editor's backup), or a
- * segment's name on something other than a regular file (a symlink, which could point anywhere: a remote may
- * commit one, and its target's lines would be reported, quarantined and synced as corrupt lines). Never read
- * nor synced.
+ * symlink under a segment's name (it could point anywhere: a remote may commit one, and its target's lines would
+ * be reported, quarantined and synced as corrupt lines). Never read nor synced.
  */
 export function strayLogFiles(dir: string): string[] {
   try {
-    return readdirSync(join(dir, SEGMENTS_DIR), { withFileTypes: true }).filter((e) => !(e.isFile() && SEGMENT_NAME.test(e.name))).map((e) => `${SEGMENTS_DIR}/${e.name}`).sort();
+    return readdirSync(join(dir, SEGMENTS_DIR), { withFileTypes: true }).filter((e) => e.isSymbolicLink() || !SEGMENT_NAME.test(e.name)).map((e) => `${SEGMENTS_DIR}/${e.name}`).sort();
   } catch {
     return [];
   }
 }
 
-/** The log's files by name, oldest first: ops.jsonl (if present), then the segments (regular files) by sequence. */
+/** The log's files by name, oldest first: ops.jsonl (if present), then the segments (no symlink) by sequence. */
 export function logFileNames(dir: string): string[] {
   const names = existsSync(join(dir, LOG_FILE)) ? [LOG_FILE] : [];
   let entries: string[];
   try {
-    entries = readdirSync(join(dir, SEGMENTS_DIR), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+    // never a symlink (see strayLogFiles); anything else under a segment's name is read, and fails loudly if it cannot be
+    entries = readdirSync(join(dir, SEGMENTS_DIR), { withFileTypes: true }).filter((e) => !e.isSymbolicLink()).map((e) => e.name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return names;
     throw err;
