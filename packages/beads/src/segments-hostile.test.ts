@@ -257,3 +257,25 @@ describe('the writer\'s segment replaced by a symlink', () => {
     expect(titles(BeadStore.open(store.dir))).toEqual(['two']); // 'one' was in the file the symlink replaced
   });
 });
+
+describe('a writer file naming another clone\'s sealed segment', () => {
+  it('is not followed: the sealed segment stays as it was and the write starts a segment of its own', () => {
+    const { store: made } = repo();
+    setConfig(made, { segment_bytes: 250 });
+    const store = BeadStore.open(made.dir);
+    createBead(store, 'a', { title: 'one' });
+    createBead(store, 'a', { title: 'two' });
+    const [sealed] = segments(store);
+    expect(statSync(join(store.dir, sealed!)).size).toBeGreaterThanOrEqual(250);
+    // as another clone's segment would be named, with this clone's host and directory
+    const other = 'log/000001-othercln.jsonl';
+    writeFileSync(join(store.dir, other), readFileSync(join(store.dir, sealed!), 'utf8').replace(/"op_id":"(.)/g, '"op_id":"z'));
+    rmSync(join(store.dir, sealed!));
+    const record = JSON.parse(readFileSync(join(store.dir, 'writer'), 'utf8')) as Record<string, string>;
+    writeFileSync(join(store.dir, 'writer'), JSON.stringify({ ...record, segment: other }));
+    const text = readFileSync(join(store.dir, other), 'utf8');
+    createBead(BeadStore.open(store.dir), 'a', { title: 'three' });
+    expect(readFileSync(join(store.dir, other), 'utf8')).toBe(text);
+    expect(JSON.parse(readFileSync(join(store.dir, 'writer'), 'utf8')).segment).not.toBe(other);
+  });
+});
