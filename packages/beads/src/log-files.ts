@@ -161,14 +161,19 @@ export function forEachLogLine(dir: string, onLine: (text: string, name: string,
   for (const name of names) forEachLine(join(dir, name), 0, (text, line) => onLine(text, name, line));
 }
 
+/** How our writer starts every line: the operation's id, then its bead. */
+const OUR_LINE = /^\{"op_id":"[^"\\]*","bead":"([^"\\]*)"/;
+
 /** Every operation of the given log ids, from every file (parsing only the lines that name them). */
 export function opsOfIds(dir: string, logIds: Set<string>, names = logFileNames(dir)): Map<string, Op[]> {
   const all: Op[] = [];
   forEachLogLine(
     dir,
     (text) => {
-      const q = text.indexOf('"bead":"');
-      if (q >= 0 && !logIds.has(text.slice(q + 8, text.indexOf('"', q + 8)))) return;
+      // Skipped unparsed only when it starts as our writer writes a line: elsewhere a "bead" key may be nested
+      // (in fields) before the operation's own, and the line is parsed.
+      const id = OUR_LINE.exec(text)?.[1];
+      if (id !== undefined && !logIds.has(id)) return;
       const parsed = parseOpLine(text);
       if (typeof parsed !== 'string' && logIds.has(parsed.bead)) all.push(parsed);
     },

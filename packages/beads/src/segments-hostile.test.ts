@@ -14,6 +14,8 @@ import { BeadsError } from './errors.js';
 import { CacheReader, readMeta } from './cache.js';
 import { catchUp } from './catch-up.js';
 import { compareLog } from './log-files.js';
+import { foldOperations } from './fold.js';
+import type { Op } from './types.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((c) => c()));
@@ -277,5 +279,21 @@ describe('a writer file naming another clone\'s sealed segment', () => {
     createBead(BeadStore.open(store.dir), 'a', { title: 'three' });
     expect(readFileSync(join(store.dir, other), 'utf8')).toBe(text);
     expect(JSON.parse(readFileSync(join(store.dir, 'writer'), 'utf8')).segment).not.toBe(other);
+  });
+});
+
+describe('an operation line whose keys are in another order', () => {
+  it('folds the same on the slow path (a bead refolded from all its lines) as parsed in full', () => {
+    const { store } = repo();
+    const bead = createBead(store, 'a', { title: 'one' });
+    const [segment] = segments(store);
+    const path = join(store.dir, segment!);
+    const create = readFileSync(path, 'utf8');
+    // written by hand (or another tool): a nested "bead" key before the operation's own
+    const set = JSON.stringify({ op_id: 'zzzzzzzzzzzzzzzz', kind: 'set', fields: { bead: 'gt-elsewhere', title: 'changed' }, bead: bead.id, actor: 'a', ts: new Date().toISOString(), lc: 5 });
+    appendFileSync(path, `${set}\n${create}`); // the create again: the bead takes the slow path
+    const reference = foldOperations(readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Op));
+    expect(reference.get(bead.id)!.bead.title).toBe('changed');
+    expect(BeadStore.open(store.dir).get(bead.id).title).toBe('changed');
   });
 });
