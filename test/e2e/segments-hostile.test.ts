@@ -358,3 +358,34 @@ describe('a segment deleted from the work tree', () => {
     expect(git(b!, 'status', '--porcelain', '.beads')).toBe('');
   });
 });
+
+describe('clones on one file syncing at once while one migrates', () => {
+  it('converge to one state, and ops.jsonl only ever grows', async () => {
+    const { dirs } = clones(3, bases);
+    const [a] = dirs;
+    writeFileSync(join(a!, '.beads', 'config.json'), JSON.stringify({ prefix: 'gt', format: 1, segment_bytes: 1200 }, null, 2) + '\n');
+    rmSync(join(a!, '.beads', 'log'), { recursive: true, force: true });
+    bdJson(a!, ['create', 'old']);
+    git(a!, 'add', '-A');
+    git(a!, 'commit', '-qm', 'single file');
+    git(a!, 'push', '-q', 'origin', 'HEAD');
+    for (const d of dirs.slice(1)) git(d, 'pull', '-q', '--no-rebase');
+    const legacy = readFileSync(join(a!, '.beads', 'ops.jsonl'), 'utf8');
+    for (let round = 0; round < 3; round++) {
+      if (round === 1) expect(bdJson<{ migrated: boolean }>(dirs[1]!, ['migrate']).migrated).toBe(true);
+      await Promise.all(dirs.map(async (d, i) => {
+        for (let k = 0; k < 3; k++) expect((await bdAsync(d, ['create', `c${i} r${round} ${k}`])).code).toBe(0);
+        const r = await bdAsync(d, ['sync']);
+        expect(r.stderr).toBe('');
+      }));
+    }
+    for (let round = 0; round < 2; round++) for (const d of dirs) expect(bd(d, ['sync']).stderr).toBe('');
+    const hashes = dirs.map((d) => bdJson<{ hash: string }>(d, ['doctor']).hash);
+    expect(new Set(hashes).size).toBe(1);
+    expect(bdJson<unknown[]>(a!, ['list', '-n', '0'])).toHaveLength(28);
+    for (const d of dirs) {
+      expect(JSON.parse(readFileSync(join(d, '.beads', 'config.json'), 'utf8')).format).toBe(2);
+      expect(readFileSync(join(d, '.beads', 'ops.jsonl'), 'utf8').startsWith(legacy)).toBe(true);
+    }
+  });
+});
