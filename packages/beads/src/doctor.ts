@@ -9,7 +9,7 @@ import { canonicalBead } from './record.js';
 import { GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE } from './location.js';
 import { fileSize, tornTail, type CorruptLine } from './log.js';
 import { logLines } from './cache.js';
-import { SEGMENTS_DIR, strayLogFiles } from './log-files.js';
+import { SEGMENTS_DIR, namedWriterSegment, strayLogFiles } from './log-files.js';
 
 /** A single-file log past this size gets a hint to migrate: every sync commits the whole file again. */
 const MIGRATE_HINT_BYTES = 8 * 1024 * 1024;
@@ -84,7 +84,9 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
     const torn = tornTail(join(store.dir, name));
     if (!torn) continue;
     tornReport ??= { file: store.displayPath(name), ...torn };
-    warnings.push(`${store.displayPath(name)}: a torn final line at byte ${torn.offset} (${torn.bytes} bytes, no newline, not a valid operation): left by a writer killed mid-write and never acknowledged; it is skipped, and the next write cuts it off`);
+    // Only the file this clone appends to is cut by its next write; any other, by bd sync before it commits.
+    const appended = store.segmented ? name === namedWriterSegment(store.dir) : name === LOG_FILE;
+    warnings.push(`${store.displayPath(name)}: a torn final line at byte ${torn.offset} (${torn.bytes} bytes, no newline, not a valid operation): left by a writer killed mid-write and never acknowledged; it is skipped, and ${appended ? 'the next write cuts it off' : 'bd sync cuts it off before it commits (no write of this clone appends to that file)'}`);
   }
   // A file where the segments' directory belongs: no segment can be read or written (every write fails).
   const segmentsDir = join(store.dir, SEGMENTS_DIR);

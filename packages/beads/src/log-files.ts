@@ -214,16 +214,22 @@ function realDir(dir: string): string {
  * reached `sealBytes`, or is gone, or none is named, a new one is started (named in the writer file; the
  * segment itself is made by the first append, in the log/ directory made here).
  */
-export function writerSegment(dir: string, sealBytes: number): string {
+/** The segment `.beads/writer` names for this clone (made here, for this directory), if any; nothing is started. */
+export function namedWriterSegment(dir: string): string | null {
   const here = { host: hostname(), dir: realDir(dir) };
-  let current: string | null = null;
   try {
     const rec = JSON.parse(readFileSync(join(dir, WRITER_FILE), 'utf8')) as WriterRecord;
     const base = typeof rec.segment === 'string' ? rec.segment.slice(SEGMENTS_DIR.length + 1) : '';
-    if (rec.segment === `${SEGMENTS_DIR}/${base}` && SEGMENT_NAME.test(base) && rec.host === here.host && rec.dir === here.dir) current = rec.segment;
+    if (rec.segment === `${SEGMENTS_DIR}/${base}` && SEGMENT_NAME.test(base) && rec.host === here.host && rec.dir === here.dir) return rec.segment;
   } catch {
-    /* none yet, or unreadable: a new one */
+    /* none yet, or unreadable */
   }
+  return null;
+}
+
+export function writerSegment(dir: string, sealBytes: number): string {
+  const here = { host: hostname(), dir: realDir(dir) };
+  const current = namedWriterSegment(dir);
   // A segment that is gone was taken away by git (a checkout of a branch that lacks it): starting a new one keeps
   // the branches from both adding the same file with different lines.
   // Only a regular file: a symlink under its name (a remote may commit one) would take the appends anywhere.

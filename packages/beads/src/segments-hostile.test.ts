@@ -297,3 +297,17 @@ describe('an operation line whose keys are in another order', () => {
     expect(BeadStore.open(store.dir).get(bead.id).title).toBe('changed');
   });
 });
+
+describe('bd doctor on a torn line in a file this clone does not append to', () => {
+  it('does not say the next write cuts it off, which it does not', () => {
+    const { store } = repo();
+    createBead(store, 'a', { title: 'one' });
+    // another clone's segment, as a commit by hand (git commit -a mid-write) brought it
+    writeFileSync(join(store.dir, 'log', '000001-othercln.jsonl'), '{"op_id":"abcdefgh12345678","bead":"gt-to');
+    createBead(BeadStore.open(store.dir), 'a', { title: 'two' });
+    const warning = runDoctor(BeadStore.open(store.dir)).warnings.find((w) => w.includes('000001-othercln.jsonl'))!;
+    expect(warning).toMatch(/torn final line/);
+    expect(warning).not.toMatch(/the next write cuts it off/);
+    expect(warning).toMatch(/bd sync cuts it off/);
+  });
+});
