@@ -202,6 +202,23 @@ function unterminatedLine(fd: number): { offset: number; text: string } | null {
   return { offset: 0, text: readTail(fd, size, size).toString('utf8') };
 }
 
+/** Whether a file is empty or ends with a newline: nothing for a writer to repair (one byte read, nothing written). */
+export function endsWithNewline(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    return size === 0 || byteAt(fd, size - 1) === 10;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The log's final line if it lacks its newline and is not a complete operation (what bd doctor reports). */
 export function tornTail(path: string): TornTail | null {
   let fd: number;

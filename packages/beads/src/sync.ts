@@ -8,7 +8,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join, relative } from 'node:path';
 import { BeadsError, gitFailure } from './errors.js';
 import { acquireLock, withLock } from './lock.js';
-import { appendLines, parseOpLine } from './log.js';
+import { appendLines, endsWithNewline, parseOpLine } from './log.js';
 import { QUARANTINE_FILE } from './quarantine.js';
 import { CONFIG_FILE, LOG_FILE, type BeadStore } from './store.js';
 import { SEGMENTS_DIR, isSegmentName } from './log-files.js';
@@ -154,7 +154,8 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
         // A log file committed and then deleted from the work tree (by hand) is restored: the log only grows, and
         // a clone without it would end a sync lacking what the remote has.
         for (const p of headBlobs.keys()) restoreDeleted(repo, p);
-        for (const p of logPaths()) appendLines(join(repo.root, p), []);
+        // a file that ends with its newline needs no repair: opening (and fsyncing) every segment cost each sync one per file
+        for (const p of logPaths()) if (!endsWithNewline(join(repo.root, p))) appendLines(join(repo.root, p), []);
         const didCommit = git.commitPathsSync(repo, storePaths(), options.message ?? 'bd sync');
         // After the commit HEAD holds the work tree's log: what differs from the remote is what moves.
         const committedBlobs = logBlobs('HEAD');
