@@ -1,7 +1,7 @@
 // The README's install step: `npm install -g .` from a clone puts bd and gt on the PATH. Installed into a
 // private prefix (one install: it is the slow part), then run from a directory outside the clone.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -42,5 +42,28 @@ describe('npm install -g . from the clone', () => {
     const molecules = run('bd', ['mol', 'list', '--json']);
     expect(molecules).toMatchObject({ code: 0 });
     expect((JSON.parse(molecules.stdout) as { name: string }[]).map((m) => m.name)).toContain('engineer-in-box');
+  });
+});
+
+describe('rebuilding the bundle (what npm install -g . runs as its prepare step)', () => {
+  it('never leaves a bd started meanwhile without a chunk its entry imports', async () => {
+    const bundler = spawn(process.execPath, [join(ROOT, 'packages', 'cli', 'scripts', 'bundle.mjs')], { cwd: ROOT, stdio: 'ignore' });
+    const done = new Promise<number | null>((resolve) => bundler.on('close', resolve));
+    let finished = false;
+    void done.then(() => (finished = true));
+    const failures: string[] = [];
+    let runs = 0;
+    let duringBuild = 0;
+    // bd started over and over while the bundle is rewritten (and a few times after)
+    while (!finished || runs < 3) {
+      if (!finished) duringBuild++;
+      const r = spawnSync(process.execPath, [join(ROOT, 'packages', 'cli', 'dist', 'bd.mjs'), '--help'], { encoding: 'utf8' });
+      runs++;
+      if (r.status !== 0) failures.push(`exit ${r.status}: ${(r.stderr ?? '').split('\n').find((l) => l.includes('Error')) ?? r.stderr}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await done).toBe(0);
+    expect(failures).toEqual([]);
+    expect(duringBuild).toBeGreaterThan(0); // (the bundler runs about 0.5 s, a bd --help about 0.2 s)
   });
 });

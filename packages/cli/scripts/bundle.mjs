@@ -2,14 +2,17 @@
 // by agents pays module resolution and loading on every start: one file instead of ~80 halves that.
 // Output: dist/bd.mjs and dist/gt.mjs (loaded by bin/), and dist/chunks/ for code they share or load on demand.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = ['bd', 'gt'];
-rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true });
-await build({
+// Written in place of the old bundle file by file, each renamed over its predecessor, and stale chunks removed
+// last: a bd started meanwhile (a test running beside `npm install -g .`, whose prepare step builds) always
+// finds every chunk its entry names. Chunk names hash their content, so an unchanged build names the same files.
+const result = await build({
+  write: false,
   entryPoints: entries.map((name) => join(root, 'dist', `${name}.js`)),
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.mjs' },
@@ -28,4 +31,15 @@ await build({
   alias: { assert: join(root, 'scripts', 'assert-shim.mjs') },
   logLevel: 'warning',
 });
+const written = new Set();
+// chunks first, then the entries that import them
+for (const file of [...result.outputFiles].sort((a, b) => Number(b.path.includes('/chunks/')) - Number(a.path.includes('/chunks/')))) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  const tmp = `${file.path}.tmp${process.pid}`;
+  writeFileSync(tmp, file.contents);
+  renameSync(tmp, file.path);
+  written.add(relative(root, file.path));
+}
 for (const name of entries) chmodSync(join(root, 'dist', `${name}.mjs`), 0o755);
+const chunks = join(root, 'dist', 'chunks');
+for (const f of readdirSync(chunks)) if (!written.has(relative(root, join(chunks, f)))) rmSync(join(chunks, f), { force: true });
