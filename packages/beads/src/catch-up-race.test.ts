@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempRepo } from './test-helpers.js';
+import { testRepos } from './test-helpers.js';
 import { BeadStore } from './store.js';
 import { createBead } from './mutations.js';
 import { listBeads } from './query.js';
@@ -12,13 +12,11 @@ import { CacheReader, readMeta } from './cache.js';
 import { catchUp } from './catch-up.js';
 import { compareLog } from './log-files.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const { repo } = testRepos(afterEach);
 
 describe('catch-up while a pull brings a segment', () => {
   it('a segment that appears between the comparison and the catch-up is not a hole in the marks', () => {
-    const r = tempRepo();
-    cleanups.push(r.cleanup);
+    const r = repo();
     const store = r.store;
     createBead(store, 'a', { title: 'one' });
     listBeads(store, {}); // the cache covers 'one'

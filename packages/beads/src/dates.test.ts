@@ -2,10 +2,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { isoTimeProblem } from './dates.js';
 import { createBead, updateBead } from './mutations.js';
-import { tempRepo } from './test-helpers.js';
+import { testRepos } from './test-helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const { repo } = testRepos(afterEach);
 
 describe('isoTimeProblem', () => {
   it('accepts ISO 8601 dates and times that exist', () => {
@@ -26,8 +25,7 @@ describe('isoTimeProblem', () => {
 
 describe('times given to the library', () => {
   it('are refused when the day does not exist, and nothing is written', () => {
-    const { store, cleanup } = tempRepo();
-    cleanups.push(cleanup);
+    const { store } = repo();
     const bead = createBead(store, 'a', { title: 'x' });
     const before = readFileSync(store.logPath);
     expect(() => createBead(store, 'a', { title: 'y', due_at: '2026-02-31' })).toThrow(/invalid due_at "2026-02-31": there is no such day/);

@@ -1,21 +1,14 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { tempRepo } from './test-helpers.js';
+import { testRepos } from './test-helpers.js';
 import { createBead } from './mutations.js';
 import { listBeads } from './query.js';
 import { runDoctor, stateHash } from './doctor.js';
 import { BeadsError } from './errors.js';
 import { QUARANTINE_ATTRIBUTES_LINE, QUARANTINE_FILE, quarantineCorrupt } from './quarantine.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-
-function repo() {
-  const r = tempRepo();
-  cleanups.push(r.cleanup);
-  return r;
-}
+const { repo } = testRepos(afterEach);
 
 describe('quarantineCorrupt (bd doctor --fix)', () => {
   it('moves corrupt lines out of the log with their text, keeps every good line and a torn tail, and unblocks the store', () => {

@@ -1,19 +1,16 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { tempRepo } from './test-helpers.js';
+import { testRepos } from './test-helpers.js';
 import { addLabel, closeBead, createBead, updateBead } from './mutations.js';
 import { listBeads, searchBeads } from './query.js';
 import type { Bead } from './types.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const { repo } = testRepos(afterEach);
 
 const titles = (beads: Bead[]): string[] => beads.map((b) => b.title).sort();
 
 /** Beads open and closed whose texts spell things JSON escapes or that appear in other fields. */
 function store() {
-  const r = tempRepo();
-  cleanups.push(r.cleanup);
-  const s = r.store;
+  const s = repo().store;
   const quoted = createBead(s, 'tester', { title: 'say "hello"', description: 'a back\\slash and a\ttab' });
   const bug = createBead(s, 'tester', { title: 'Greek ΟΔΟΣ', issue_type: 'bug', assignee: 'alice' });
   const mol = createBead(s, 'tester', { title: 'mentions "issue_type":"bug" in text', description: 'status closed' });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tempRepo } from './test-helpers.js';
+import { testRepos, withConfig } from './test-helpers.js';
 import { BeadStore, CONFIG_FILE } from './store.js';
 import { closeBead, createBead, updateBead } from './mutations.js';
 import { listBeads } from './query.js';
@@ -14,20 +14,7 @@ import { migrateStore } from './migrate.js';
 import { SEGMENTS_ATTRIBUTES_LINE } from './location.js';
 import type { Op } from './types.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-
-function repo() {
-  const r = tempRepo();
-  cleanups.push(r.cleanup);
-  return r;
-}
-
-function setConfig(store: BeadStore, extra: Record<string, unknown>): BeadStore {
-  const path = join(store.dir, CONFIG_FILE);
-  writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...extra }));
-  return BeadStore.open(store.dir);
-}
+const { repo, later } = testRepos(afterEach);
 
 const segments = (store: BeadStore): string[] => store.logFiles().filter((n) => n.startsWith('log/'));
 const fileText = (store: BeadStore, name: string): string => readFileSync(join(store.dir, name), 'utf8');
@@ -35,7 +22,7 @@ const fileText = (store: BeadStore, name: string): string => readFileSync(join(s
 /** A single-file store as an older bd made it: format 1, every operation in ops.jsonl. */
 function singleFileStore(): { root: string; store: BeadStore } {
   const { root, store } = repo();
-  const legacy = setConfig(store, { format: 1 });
+  const legacy = withConfig(store, { format: 1 });
   rmSync(join(store.dir, 'log'), { recursive: true, force: true });
   return { root, store: legacy };
 }
@@ -54,7 +41,7 @@ describe('a segmented store', () => {
 
   it('seals a segment at segment_bytes and never writes it again; the fold is the same as one file\'s', () => {
     const { store: made } = repo();
-    const store = setConfig(made, { segment_bytes: 2000 });
+    const store = withConfig(made, { segment_bytes: 2000 });
     const ids: string[] = [];
     const sealed = new Map<string, string>();
     for (let i = 0; i < 40; i++) {
@@ -71,7 +58,7 @@ describe('a segmented store', () => {
     expect(segments(store).length).toBeGreaterThan(5);
     // the same operations folded from one file give the same state
     const { store: other } = repo();
-    const single = setConfig(other, { format: 1 });
+    const single = withConfig(other, { format: 1 });
     writeFileSync(join(single.dir, 'ops.jsonl'), store.logFiles().map((n) => fileText(store, n)).join(''));
     expect(stateHash(single)).toBe(stateHash(store));
     expect(listBeads(BeadStore.open(store.dir)).map((b) => b.id).sort()).toEqual([...ids].sort());
@@ -125,7 +112,7 @@ describe('a segmented store', () => {
     const { root, store } = repo();
     createBead(store, 'a', { title: 'original' });
     const copy = mkdtempSync(join(tmpdir(), 'beads-copy-'));
-    cleanups.push(() => rmSync(copy, { recursive: true, force: true }));
+    later(() => rmSync(copy, { recursive: true, force: true }));
     cpSync(root, copy, { recursive: true });
     const copied = BeadStore.open(join(copy, '.beads'));
     createBead(copied, 'b', { title: 'in the copy' });
@@ -136,7 +123,7 @@ describe('a segmented store', () => {
 
   it('refuses a store of a newer format with one instruction', () => {
     const { store } = repo();
-    setConfig(store, { format: 1 });
+    withConfig(store, { format: 1 });
     writeFileSync(join(store.dir, CONFIG_FILE), JSON.stringify({ prefix: 'gt', format: 3 }));
     expect(() => BeadStore.open(store.dir)).toThrow(/the store's format 3 is newer than this bd knows \(1 and 2\): upgrade bd/);
   });

@@ -3,18 +3,16 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempRepo } from './test-helpers.js';
+import { testRepos } from './test-helpers.js';
 import { BeadStore, CONFIG_FILE } from './store.js';
 import { createBead } from './mutations.js';
 import { migrateStore } from './migrate.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+const { repo } = testRepos(afterEach);
 
 describe('a store opened before bd migrate', () => {
   it('writes to a segment after the migration, not to the sealed ops.jsonl', () => {
-    const r = tempRepo();
-    cleanups.push(r.cleanup);
+    const r = repo();
     writeFileSync(join(r.store.dir, CONFIG_FILE), JSON.stringify({ prefix: 'gt', format: 1 }));
     rmSync(join(r.store.dir, 'log'), { recursive: true, force: true });
     const longLived = BeadStore.open(r.store.dir);

@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, readdirSync, readFileSync, mkdtempSync, rmSy
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { tempRepo } from './test-helpers.js';
+import { testRepos } from './test-helpers.js';
 import { BeadStore, LC_BOUND } from './store.js';
 import { addComment, addDependency, addLabel, claimBead, closeBead, createBead, deleteBead, reopenBead, updateBead } from './mutations.js';
 import { readyBeads, blockedBeads } from './ready.js';
@@ -13,14 +13,7 @@ import { BeadsError } from './errors.js';
 import { initStore } from './location.js';
 import { cacheLimits, readMeta } from './cache.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
-
-function repo() {
-  const r = tempRepo();
-  cleanups.push(r.cleanup);
-  return r;
-}
+const { repo, later } = testRepos(afterEach);
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -33,7 +26,7 @@ describe('BeadStore caches', () => {
   ])('gives the same state caught up incrementally as rebuilt from scratch, %s', (_name, limits) => {
     const defaults = { ...cacheLimits };
     Object.assign(cacheLimits, limits);
-    cleanups.push(() => Object.assign(cacheLimits, defaults));
+    later(() => Object.assign(cacheLimits, defaults));
     const { store } = repo();
     const ids: string[] = [];
     let seed = 7;
@@ -96,7 +89,7 @@ describe('a reader that opened the cache before an update', () => {
     const defaults = { ...cacheLimits };
     // every update rewrites hot.idx, hot.body and ids.txt whole
     Object.assign(cacheLimits, { hotFactor: 0, hotMinBytes: 0, idTailBytes: 0 });
-    cleanups.push(() => Object.assign(cacheLimits, defaults));
+    later(() => Object.assign(cacheLimits, defaults));
     const { store } = repo();
     const ids = Array.from({ length: 12 }, (_, i) => createBead(store, 'a', { title: `bead ${i}`, description: 'x'.repeat(i * 7) }).id);
     readyBeads(store);
@@ -119,7 +112,7 @@ describe('a reader that opened the cache before an update', () => {
   it('removes superseded versions once their successors are old enough, and a store that held one refreshes', () => {
     const defaults = { ...cacheLimits };
     Object.assign(cacheLimits, { hotFactor: 0, hotMinBytes: 0, idTailBytes: 0, retireMs: 0 });
-    cleanups.push(() => Object.assign(cacheLimits, defaults));
+    later(() => Object.assign(cacheLimits, defaults));
     const { store } = repo();
     const ids = Array.from({ length: 5 }, (_, i) => createBead(store, 'a', { title: `bead ${i}` }).id);
     const old = BeadStore.open(store.dir);
@@ -404,7 +397,7 @@ describe('the logical clock bound', () => {
 describe('two clones merged with git', () => {
   function clones(): { a: string; b: string } {
     const base = mkdtempSync(join(tmpdir(), 'beads-merge-'));
-    cleanups.push(() => rmSync(base, { recursive: true, force: true }));
+    later(() => rmSync(base, { recursive: true, force: true }));
     git(base, 'init', '-q', '--bare', 'remote.git');
     git(base, 'clone', '-q', 'remote.git', 'a');
     const a = join(base, 'a');
@@ -470,7 +463,7 @@ describe('the saved ready answer', () => {
   it('keeps only the first ready beads, and answers past them or past a filter by computing again', () => {
     const defaults = { ...cacheLimits };
     cacheLimits.readySaved = 3;
-    cleanups.push(() => Object.assign(cacheLimits, defaults));
+    later(() => Object.assign(cacheLimits, defaults));
     const { store } = repo();
     const ids = [4, 3, 2, 1, 0].map((p, i) => createBead(store, 'a', { title: `p${p}`, priority: p, ...(i === 0 ? { assignee: 'zed' } : {}) }).id);
     const byPriority = [...ids].reverse();
