@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testRepos, withConfig } from './test-helpers.js';
+import { testRepos, writeConfig } from './test-helpers.js';
 import { BeadStore, CONFIG_FILE } from './store.js';
 import { createBead } from './mutations.js';
 import { listBeads } from './query.js';
@@ -38,7 +38,7 @@ describe('config values the log depends on', () => {
     const { store } = repo();
     createBead(store, 'a', { title: 'before' });
     const before = segments(store).map((n) => readFileSync(join(store.dir, n), 'utf8'));
-    withConfig(store, { segment_bytes: value });
+    writeConfig(store, { segment_bytes: value });
     const err = openError(store.dir);
     expect(err?.code).toBe('invalid_input');
     expect(err?.message).toMatch(/segment_bytes/);
@@ -47,7 +47,7 @@ describe('config values the log depends on', () => {
 
   it.each([0, -1])('refuses format %p (formats are 1 and 2), naming it', (value) => {
     const { store } = repo();
-    withConfig(store, { format: value });
+    writeConfig(store, { format: value });
     const err = openError(store.dir);
     expect(err?.code).toBe('invalid_input');
     expect(err?.message).toMatch(/format/);
@@ -55,10 +55,10 @@ describe('config values the log depends on', () => {
 
   it('takes the smallest segment_bytes (1: one write per segment) and a huge one', () => {
     const { store } = repo();
-    withConfig(store, { segment_bytes: 1 });
+    writeConfig(store, { segment_bytes: 1 });
     for (const t of ['a', 'b']) createBead(BeadStore.open(store.dir), 'a', { title: t });
     expect(segments(store)).toHaveLength(2);
-    withConfig(store, { segment_bytes: Number.MAX_SAFE_INTEGER });
+    writeConfig(store, { segment_bytes: Number.MAX_SAFE_INTEGER });
     for (const t of ['c', 'd']) createBead(BeadStore.open(store.dir), 'a', { title: t });
     expect(segments(store)).toHaveLength(2); // the open one takes c and d
     expect(titles(BeadStore.open(store.dir))).toEqual(['a', 'b', 'c', 'd']);
@@ -68,7 +68,7 @@ describe('config values the log depends on', () => {
 describe('segment sequence numbers', () => {
   it('reads a segment whose sequence number has passed six digits, so a write after 999999 is seen', () => {
     const { store: made } = repo();
-    withConfig(made, { segment_bytes: 100 });
+    writeConfig(made, { segment_bytes: 100 });
     const store = BeadStore.open(made.dir);
     createBead(store, 'a', { title: 'first' });
     writeFileSync(join(store.dir, 'log', '999999-aaaaaaaa.jsonl'), ''); // a hand-made name, or a very old store
@@ -104,7 +104,7 @@ describe('torn tails in files no writer appends to again', () => {
 
   it('cuts a torn tail that pushed the open segment past segment_bytes when the next write seals it', () => {
     const { store: made } = repo();
-    withConfig(made, { segment_bytes: 600 });
+    writeConfig(made, { segment_bytes: 600 });
     const store = BeadStore.open(made.dir);
     createBead(store, 'a', { title: 'one' });
     const [first] = segments(store);
@@ -130,7 +130,7 @@ describe('torn tails at migration', () => {
 
   it('bd migrate cuts a torn tail of ops.jsonl, which no writer appends to after it', () => {
     const { store: made } = repo();
-    withConfig(made, { format: 1 });
+    writeConfig(made, { format: 1 });
     let store = BeadStore.open(made.dir);
     createBead(store, 'a', { title: 'one' });
     const text = readFileSync(join(store.dir, 'ops.jsonl'), 'utf8');
@@ -256,7 +256,7 @@ describe('the writer\'s segment replaced by a symlink', () => {
 describe('a writer file naming another clone\'s sealed segment', () => {
   it('is not followed: the sealed segment stays as it was and the write starts a segment of its own', () => {
     const { store: made } = repo();
-    withConfig(made, { segment_bytes: 250 });
+    writeConfig(made, { segment_bytes: 250 });
     const store = BeadStore.open(made.dir);
     createBead(store, 'a', { title: 'one' });
     createBead(store, 'a', { title: 'two' });

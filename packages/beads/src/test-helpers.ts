@@ -30,9 +30,14 @@ export function testRepos(afterEach: (fn: () => void) => void): { repo: (prefix?
   };
 }
 
-/** Merges keys into a store's config.json and opens the store again. */
-export function withConfig(store: BeadStore, extra: Record<string, unknown>): BeadStore {
+/** Merges keys into a store's config.json (not checked: a test may write a bad value on purpose). */
+export function writeConfig(store: BeadStore, extra: Record<string, unknown>): void {
   const path = join(store.dir, CONFIG_FILE);
   writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...extra }));
+}
+
+/** Merges keys into a store's config.json and opens the store again. */
+export function withConfig(store: BeadStore, extra: Record<string, unknown>): BeadStore {
+  writeConfig(store, extra);
   return BeadStore.open(store.dir);
 }
