@@ -24,7 +24,7 @@ import type { Bead } from './types.js';
 import { canonicalBead, parentsOf } from './record.js';
 import { appendAt, diskFiles, memoryFiles, readPrefix, writeAtomic, type CacheFiles } from './cache-files.js';
 import { IdList } from './id-list.js';
-import { carryReady, readSavedReady, rowHeader, saveReady, type ReadyState } from './ready-answer.js';
+import { carryReady, readSavedReady, readyRow, rowHeader, saveReady, type ReadyState } from './ready-answer.js';
 import { H, HotIndex, ancestorsIn, ancestorsOf, appendHotText, blockersAbove, blockersOf, blockersOfBead, bodyJson, hotHeader, hotPaths, isHot, writeHotText, type HotHeader } from './hot-index.js';
 
 export const SHARDS = 1024;
@@ -132,7 +132,7 @@ export class CacheReader {
 
   /** Saves a computed answer (its first cacheLimits.readySaved beads, and the blocked rows). */
   saveReadyAnswer(ready: HotHeader[], state: Omit<ReadyState, 'beads' | 'complete'>): void {
-    saveReady(this.files, this.genDir, readyKeyOf(this.meta), { ...state, beads: ready.slice(0, cacheLimits.readySaved).map((h) => [h[H.id], h[H.offset], h[H.length], h[H.priority], h[H.created]]) }, ready.length <= cacheLimits.readySaved, cacheLimits.readySaved);
+    saveReady(this.files, this.genDir, readyKeyOf(this.meta), { ...state, beads: ready.slice(0, cacheLimits.readySaved).map(readyRow) }, ready.length <= cacheLimits.readySaved, cacheLimits.readySaved);
   }
 
   /** The hot index if something already opened it. */
@@ -508,9 +508,9 @@ function applyChangesTo(reader: CacheReader, changed: Map<string, BeadState | nu
     next.adoptHot(hot);
   }
   // The saved ready answer is carried over these changes rather than left to be computed again.
-  const now = new Map(entries.map((e) => [e.id, e.header !== null]));
+  const hotAfter = new Map(entries.map((e) => [e.id, e.header !== null]));
   const live = (id: string): boolean => {
-    const known = now.get(id);
+    const known = hotAfter.get(id);
     if (known !== undefined) return known;
     if (hot?.isParsed) return hot.has(id);
     const state = reader.state(id);

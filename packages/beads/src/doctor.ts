@@ -77,7 +77,8 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
     if (!attrText.split('\n').includes(line)) warnings.push(`${attributes} lacks "${line}": bd sync merges the log as a union anyway, but a git merge or pull by hand may conflict in it; add the line and commit it`);
   }
   if (inMemory) warnings.push(`the cache could not be written to ${store.cacheDir} (is the disk full or read-only?): commands fold the log in memory, which is slower`);
-  if (!store.segmented && fileSize(join(store.dir, LOG_FILE)) > MIGRATE_HINT_BYTES) warnings.push(`${store.displayLogPath} is one file of ${(fileSize(join(store.dir, LOG_FILE)) / 1048576).toFixed(0)} MB, and every bd sync commits all of it again: run bd migrate once (when every clone runs a bd that reads segments) so syncs commit only what changed`);
+  const singleBytes = store.segmented ? 0 : fileSize(join(store.dir, LOG_FILE));
+  if (singleBytes > MIGRATE_HINT_BYTES) warnings.push(`${store.displayLogPath} is one file of ${(singleBytes / 1048576).toFixed(0)} MB, and every bd sync commits all of it again: run bd migrate once (when every clone runs a bd that reads segments) so syncs commit only what changed`);
   // Only a file still being appended to can end torn; a torn line in a sealed one is reported the same way.
   let tornReport: DoctorReport['torn_tail'] = null;
   for (const name of files) {

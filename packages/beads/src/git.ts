@@ -76,14 +76,6 @@ export async function fetch(git: Git, remote: string, branch: string): Promise<b
   }
 }
 
-/** A file's text at a revision, or null when it is not there. */
-export async function show(git: Git, rev: string, path: string): Promise<string | null> {
-  try {
-    return await git.raw.show([`${rev}:${path}`]);
-  } catch {
-    return null;
-  }
-}
 
 /** Whether two revisions name the same commit. */
 export async function sameCommit(git: Git, a: string, b: string): Promise<boolean> {

@@ -10,7 +10,8 @@
 import { hostname } from 'node:os';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomToken } from './ids.js';
 import { appendLines, fileSize, forEachLine, groupByLogId, parseOpLine, readTail } from './log.js';
 import type { Op } from './types.js';
 
@@ -92,11 +93,14 @@ export interface LogComparison {
   names: string[];
 }
 
+/** A log a cache cannot catch up with: rebuild. */
+export const BROKEN_LOG: Readonly<LogComparison> = Object.freeze({ state: 'broken', grown: [], names: [] });
+
 /** Compares each file of the log with its mark; unchanged files cost one stat. */
 export function compareLog(dir: string, marks: FileMark[]): LogComparison {
   const names = logFileNames(dir);
   // A mark that is not one (a meta written with a hole in its list) is a cache to rebuild, not a crash of every read.
-  if (marks.some((m) => typeof m?.name !== 'string' || !names.includes(m.name))) return { state: 'broken', grown: [], names: [] };
+  if (marks.some((m) => typeof m?.name !== 'string' || !names.includes(m.name))) return BROKEN_LOG;
   const byName = new Map(marks.map((m) => [m.name, m]));
   const grown: LogComparison['grown'] = [];
   for (const name of names) {
@@ -106,19 +110,19 @@ export function compareLog(dir: string, marks: FileMark[]): LogComparison {
     try {
       st = statSync(path);
     } catch {
-      return { state: 'broken', grown: [], names: [] };
+      return BROKEN_LOG;
     }
     if (!mark) {
       grown.push({ name, from: 0, firstLine: 1 }); // even empty: the cache must learn its name
       continue;
     }
-    if (st.size < mark.size) return { state: 'broken', grown: [], names: [] };
+    if (st.size < mark.size) return BROKEN_LOG;
     if (st.size === mark.size && st.mtimeMs === mark.mtime) continue;
     const tail = readTail(path, mark.size, TAIL_BYTES);
-    if (tailHash(tail) !== mark.tail) return { state: 'broken', grown: [], names: [] };
+    if (tailHash(tail) !== mark.tail) return BROKEN_LOG;
     if (st.size === mark.size) continue;
     // What follows an unterminated covered line must be the newline a writer adds, else that line grew.
-    if (tail.length && tail[tail.length - 1] !== 10 && readTail(path, mark.size + 1, 1)[0] !== 10) return { state: 'broken', grown: [], names: [] };
+    if (tail.length && tail[tail.length - 1] !== 10 && readTail(path, mark.size + 1, 1)[0] !== 10) return BROKEN_LOG;
     if (!completeGrowth(path, mark.size, st.size)) continue; // only a torn line since: nothing to read
     grown.push({ name, from: mark.size, firstLine: mark.lines + 1 });
   }
@@ -242,9 +246,7 @@ export function writerSegment(dir: string, sealBytes: number): string {
     if (fileSize(path) < sealBytes) return current;
   }
   const seq = logFileNames(dir).reduce((max, n) => Math.max(max, sequence(n.slice(SEGMENTS_DIR.length + 1))), 0) + 1;
-  const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
-  const tag = [...randomBytes(8)].map((b) => alphabet[b & 31]).join('');
-  const segment = `${SEGMENTS_DIR}/${String(seq).padStart(6, '0')}-${tag}.jsonl`;
+  const segment = `${SEGMENTS_DIR}/${String(seq).padStart(6, '0')}-${randomToken(8)}.jsonl`;
   mkdirSync(join(dir, SEGMENTS_DIR), { recursive: true });
   const tmp = join(dir, `${WRITER_FILE}.tmp${process.pid}`);
   writeFileSync(tmp, JSON.stringify({ segment, ...here } satisfies WriterRecord) + '\n');

@@ -14,7 +14,8 @@ import { writeAtomic } from './cache-files.js';
 import { H, blockersOf, headerOrder, type HotHeader } from './hot-index.js';
 import { NON_WORK_TYPES } from './types.js';
 
-const NON_WORK: ReadonlySet<string> = new Set(NON_WORK_TYPES);
+/** Types that are records, never work to start (molecules, messages, merge requests, ...). */
+export const NON_WORK: ReadonlySet<string> = new Set(NON_WORK_TYPES);
 
 /** A ready bead: where its body is, and what orders it. */
 export type ReadyRow = [id: string, offset: number, length: number, priority: number, created: number];
@@ -30,7 +31,8 @@ export interface ReadyState {
   ghosts: string[];
 }
 
-const row = (h: HotHeader): ReadyRow => [h[H.id], h[H.offset], h[H.length], h[H.priority], h[H.created]];
+/** A ready header's row. */
+export const readyRow = (h: HotHeader): ReadyRow => [h[H.id], h[H.offset], h[H.length], h[H.priority], h[H.created]];
 const rowOrder = (a: ReadyRow, b: ReadyRow): number => a[3] - b[3] || a[4] - b[4] || (a[0] < b[0] ? -1 : 1);
 
 /** A row as a header, as far as ordering and reading its body go. */
@@ -77,7 +79,7 @@ export function computeReadyState(headers: Iterable<HotHeader>, now: number, liv
     validUntil = Math.min(validUntil, s.until);
     for (const g of s.ghosts) ghosts.add(g);
     if (s.kind === 'ready') ready.push(h);
-    else if (s.kind === 'blocked') blocked.push([...row(h), h[H.defer], s.live.join(',')]);
+    else if (s.kind === 'blocked') blocked.push([...readyRow(h), h[H.defer], s.live.join(',')]);
   }
   ready.sort(headerOrder);
   return { ready, state: { at: now, validUntil: Number.isFinite(validUntil) ? validUntil : null, blocked, ghosts: [...ghosts] } };
@@ -160,8 +162,8 @@ export function carryReady(files: CacheFiles, genDir: string, fromKey: string, t
     const s = standing(h, now, live);
     validUntil = Math.min(validUntil, s.until);
     for (const g of s.ghosts) ghosts.add(g);
-    if (s.kind === 'ready') fresh.push(row(h));
-    else if (s.kind === 'blocked') blocked.push([...row(h), h[H.defer], s.live.join(',')]);
+    if (s.kind === 'ready') fresh.push(readyRow(h));
+    else if (s.kind === 'blocked') blocked.push([...readyRow(h), h[H.defer], s.live.join(',')]);
   }
   // New ready rows go in order; past the end of an incomplete window they are beyond what it holds.
   const last = beads[beads.length - 1];

@@ -8,11 +8,10 @@ import type { CacheReader } from './cache.js';
 import { H, ancestorsIn, headerOrder, blockersOf, type HotHeader, type HotIndex } from './hot-index.js';
 import type { BeadStore } from './store.js';
 import { resolveIdIn } from './store.js';
-import { NON_WORK_TYPES, type Bead } from './types.js';
+import type { Bead } from './types.js';
 import { matchesFilter, normalizeFilter, type BeadFilter } from './filter.js';
-import { computeReadyState } from './ready-answer.js';
+import { NON_WORK, computeReadyState } from './ready-answer.js';
 
-const NON_WORK: ReadonlySet<string> = new Set(NON_WORK_TYPES);
 
 /** Why a bead is blocked: its own open blockers, or the blocked ancestor it sits under. */
 export interface BlockReason {

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, relative } from 'node:path';
 import { BeadsError } from './errors.js';
 import { appendLines, forEachLine, readOps, type CorruptLine } from './log.js';
-import { DEFAULT_SEGMENT_BYTES, LOG_FILE, compareLog, forEachLogLine, logFileNames, writerSegment, type LogComparison } from './log-files.js';
+import { BROKEN_LOG, DEFAULT_SEGMENT_BYTES, LOG_FILE, compareLog, forEachLogLine, logFileNames, writerSegment, type LogComparison } from './log-files.js';
 import { catchUp } from './catch-up.js';
 import { withLock } from './lock.js';
 import type { BeadState } from './fold.js';
@@ -140,10 +140,10 @@ export class BeadStore {
   }
 
   /** How the log compares with what a meta covers; `broken` too when its generation is not on disk. */
-  private compare(meta: CacheMeta | null, inMemory = false): LogComparison {
-    if (meta === null) return { state: 'broken', grown: [], names: [] };
+  private compare(meta: CacheMeta | null, inMemory = false): Readonly<LogComparison> {
+    if (meta === null) return BROKEN_LOG;
     const cmp = compareLog(this.dir, meta.log);
-    if (cmp.state !== 'broken' && !inMemory && !existsSync(join(this.cacheDir, `g${meta.gen}`))) return { state: 'broken', grown: [], names: [] };
+    if (cmp.state !== 'broken' && !inMemory && !existsSync(join(this.cacheDir, `g${meta.gen}`))) return BROKEN_LOG;
     return cmp;
   }
 

@@ -91,7 +91,7 @@ export async function syncStore(store: BeadStore, options: SyncOptions = {}): Pr
   const isLogPath = (p: string): boolean => p === rel(join(store.dir, LOG_FILE)) || (p.startsWith(segmentsRel) && isSegmentName(p.slice(segmentsRel.length)));
   const logPaths = (): string[] => store.logFiles().map((n) => rel(join(store.dir, n)));
   // The files that only ever grow by appended lines, merged as a union even where .gitattributes does not say so.
-  const unionPaths = [rel(join(store.dir, LOG_FILE)), `${rel(join(store.dir, SEGMENTS_DIR))}/*.jsonl`, rel(join(store.dir, QUARANTINE_FILE))];
+  const unionPaths = [rel(join(store.dir, LOG_FILE)), `${segmentsRel}*.jsonl`, rel(join(store.dir, QUARANTINE_FILE))];
   const storePaths = (): string[] => [...logPaths(), ...[join(store.dir, QUARANTINE_FILE), join(store.dir, CONFIG_FILE), join(store.dir, '.gitignore'), join(dirname(store.dir), '.gitattributes')].filter(existsSync).map(rel)];
   const logBlobs = (rev: string): Map<string, string> => new Map([...git.blobsSync(repo, rev, beadsRel)].filter(([p]) => isLogPath(p)));
   const release = acquireLock(join(store.dir, 'lock.sync'), { timeoutMs: 300_000, what: 'bd sync in this clone' });
