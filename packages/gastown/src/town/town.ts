@@ -4,36 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BeadsError, ensureLine, initStore } from '@gastown/beads';
-import { initRepository } from './git-cli.js';
-import type { RuntimeConfig } from './runtime.js';
-
-export const TOWN_FILE = 'town.json';
-export const RIGS_FILE = 'rigs.json';
-export const TOWN_PREFIX = 'hq';
-
-export interface TownConfig {
-  name: string;
-  format: number;
-  created_at: string;
-  /** Which agent runtime each role runs (see runtime.ts); absent: Claude Code for every role. */
-  runtimes?: RuntimeConfig;
-}
-
-export interface RigEntry {
-  name: string;
-  prefix: string;
-  /** Where it was cloned from. */
-  source: string;
-  /** The rig's directory, relative to the town. */
-  path: string;
-  added_at: string;
-}
-
-export interface Town {
-  root: string;
-  config: TownConfig;
-  rigs: RigEntry[];
-}
+import { initRepository } from '../git-cli.js';
+import { RIGS_FILE, TOWN_FILE, TOWN_PREFIX, type RigEntry, type Town, type TownConfig } from '../model.js';
 
 const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 

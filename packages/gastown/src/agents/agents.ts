@@ -5,25 +5,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadsError } from '@gastown/beads';
-import { rigPaths } from './rigs.js';
-import { townStoreDir, type Town } from './town.js';
-
-export type Role = 'mayor' | 'witness' | 'refinery' | 'polecat';
-export const ROLES: Role[] = ['mayor', 'witness', 'refinery', 'polecat'];
-
-export interface Agent {
-  role: Role;
-  rig?: string;
-  /** A polecat's name. */
-  name?: string;
-  address: string;
-  /** The tmux session name. */
-  session: string;
-  /** Where its runtime runs: a polecat's worktree, or a directory of its own. */
-  cwd: string;
-  /** The bead store it works in (.beads directory): its rig's, or the town's for the mayor. */
-  store: string;
-}
+import { rigPaths, townStoreDir } from '../town/index.js';
+import type { Agent, Role, Town } from '../model.js';
 
 /** The town's tmux server: one socket per town, named after it and its path. */
 export function townSocket(town: Town): string {

@@ -3,12 +3,12 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BeadsError } from '@gastown/beads';
-import { townSocket, type Agent } from './agents.js';
-import { excludeFromGit } from './git-cli.js';
+import { townSocket } from './agents.js';
+import type { Agent, Runtime, Tools, Town } from '../model.js';
+import { excludeFromGit } from '../git-cli.js';
 import { alive, descendants, endProcesses, processTable, processesStartedBy } from './processes.js';
-import { PRIME_PROMPT, shellQuote, type Runtime, type Tools } from './runtime.js';
+import { PRIME_PROMPT, shellQuote } from './runtime.js';
 import { listSessions, removeStaleSocket, requireTmux, respawnSession, serverPid, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
-import type { Town } from './town.js';
 
 export type SessionState = 'running' | 'dead' | 'absent';
 

@@ -3,10 +3,9 @@
 // the inbox), `ack` closes it, so a message is handled exactly once across restarts. A new message nudges the
 // recipient's running session with a short notice, never the body.
 import { BeadStore, BeadsError, addLabel, assertNoControl, closeBead, createBead, listBeads, type Bead } from '@gastown/beads';
-import { parseAgent, type Agent } from './agents.js';
-import { nudgeAgent } from './nudge.js';
-import { townSessions } from './sessions.js';
-import { townStoreDir, type Town } from './town.js';
+import { parseAgent, nudgeAgent, townSessions } from '../agents/index.js';
+import type { Agent, Town } from '../model.js';
+import { townStoreDir } from '../town/index.js';
 
 export interface MailMeta {
   from: string;

@@ -4,31 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { BeadsError } from '@gastown/beads';
-import type { Role } from './agents.js';
-import type { Town } from './town.js';
-
-export interface RuntimeConfig {
-  /** The runtime of every role without its own. */
-  default?: string;
-  roles?: Partial<Record<Role, string>>;
-  /** Named runtimes: a shell command line each (`codex --full-auto`, `gemini`, `bash`). */
-  commands?: Record<string, string>;
-}
-
-export interface Runtime {
-  name: string;
-  /** The shell command line the session runs. */
-  command: string;
-  /** Claude Code: gt writes its settings so that its session-start hook runs `gt prime`. */
-  claude: boolean;
-}
-
-/** Where gt and bd are, so that sessions (and the scripted agent) can run them. */
-export interface Tools {
-  node: string;
-  gt: string;
-  bd: string;
-}
+import type { Role, Runtime, Tools, Town } from '../model.js';
 
 export const PRIME_PROMPT = 'You are an agent of a Gas Town. Run `gt prime` and do what it says.';
 

@@ -3,8 +3,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { BeadsError, PREFIX_PATTERN, initStore, withLock } from '@gastown/beads';
-import { clone, probeRepository, unmergedWork } from './git-cli.js';
-import { RIGS_FILE, TOWN_PREFIX, ignoreInTown, readTown, unignoreInTown, writeJsonAtomic, type RigEntry, type Town } from './town.js';
+import { clone, probeRepository, unmergedWork } from '../git-cli.js';
+import { RIGS_FILE, TOWN_PREFIX, type RigEntry, type Town } from '../model.js';
+import { ignoreInTown, readTown, unignoreInTown, writeJsonAtomic } from './town.js';
 
 const RIG_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 const RESERVED = new Set(['hq', 'molecules', 'polecats', 'refinery', 'mayor', 'town']);

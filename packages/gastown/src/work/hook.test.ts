@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, createBead, hookBead, initStore, updateBead } from '@gastown/beads';
 import { closeStep, pourMolecule } from '@gastown/molecules';
-import type { Agent } from './agents.js';
-import { HOOK_MOLECULE_KEY, hookedWork } from './work.js';
+import type { Agent } from '../model.js';
+import { HOOK_MOLECULE_KEY, hookedWork } from './hook.js';
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach((r) => rmSync(r, { recursive: true, force: true })));

@@ -4,10 +4,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadsError, sleepSync, withLock } from '@gastown/beads';
-import { townSocket, type Agent } from './agents.js';
+import { townSocket } from './agents.js';
+import type { Agent, Town } from '../model.js';
 import { requireSession } from './sessions.js';
 import { cursorLine, pressEnter, typeText } from './tmux.js';
-import type { Town } from './town.js';
 
 export interface NudgeResult {
   agent: string;

@@ -2,7 +2,7 @@
 // the step it is at.
 import { BeadStore, BeadsError, listBeads, type Bead } from '@gastown/beads';
 import { moleculeStatus, type MoleculeStatus, type StepStatus } from '@gastown/molecules';
-import type { Agent } from './agents.js';
+import type { Agent } from '../model.js';
 
 export interface HookedWork {
   bead: Bead;

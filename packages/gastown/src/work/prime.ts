@@ -4,10 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Agent } from './agents.js';
+import type { Agent, Town } from '../model.js';
 import { inbox, type MailItem } from './mail.js';
-import type { Town } from './town.js';
-import { hookedWork, type HookedWork } from './work.js';
+import { hookedWork, type HookedWork } from './hook.js';
 
 export const HANDOFF_SUBJECT = 'handoff';
 

@@ -3,12 +3,12 @@
 // outlives this machine; a merge-request bead goes to the refinery's queue, and the refinery and the witness
 // are told by mail. Running it again changes nothing.
 import { BeadStore, BeadsError, createBead, gitFailure, listBeads, type Bead } from '@gastown/beads';
-import { agentFor, type Agent } from './agents.js';
-import { currentBranch, pushBranch, remoteUrl, revParse } from './git-cli.js';
+import { agentFor } from '../agents/index.js';
+import type { Agent, Town } from '../model.js';
+import { currentBranch, pushBranch, remoteUrl, revParse } from '../git-cli.js';
 import { sendMail } from './mail.js';
-import { rigPaths } from './rigs.js';
-import type { Town } from './town.js';
-import { hookedWork } from './work.js';
+import { rigPaths } from '../town/index.js';
+import { hookedWork } from './hook.js';
 
 export interface MergeRequestMeta {
   branch: string;

@@ -6,13 +6,9 @@
 import { createInterface } from 'node:readline';
 import { BeadStore, BeadsError, addComment, listBeads, readyBeads, updateBead, type Bead } from '@gastown/beads';
 import { closeStep, runShell } from '@gastown/molecules';
-import type { Agent } from './agents.js';
-import { finishWork } from './done.js';
-import { commitAll } from './git-cli.js';
-import { ackMail, inbox, readMail } from './mail.js';
-import { primeAgent } from './prime.js';
-import type { Town } from './town.js';
-import { hookedWork } from './work.js';
+import type { Agent, Town } from '../model.js';
+import { finishWork, ackMail, inbox, readMail, primeAgent, hookedWork } from '../work/index.js';
+import { commitAll } from '../git-cli.js';
 
 export interface CodeBlock {
   info: string;

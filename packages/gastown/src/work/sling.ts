@@ -5,13 +5,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadStore, BeadsError, hookBead, hookRefusal, updateBead, withLock, type Bead } from '@gastown/beads';
 import { findMolecule, keyedId, pourMolecule, stepCount, type CatalogOptions } from '@gastown/molecules';
-import { agentFor, requireRig, type Agent } from './agents.js';
-import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from './git-cli.js';
-import { rigPaths } from './rigs.js';
-import { resolveRuntime, type Tools } from './runtime.js';
-import { startAgent } from './sessions.js';
-import { HOOK_MOLECULE_KEY, HOOK_RUNTIME_KEY } from './work.js';
-import type { Town } from './town.js';
+import { agentFor, requireRig, resolveRuntime, startAgent } from '../agents/index.js';
+import type { Agent, Tools, Town } from '../model.js';
+import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from '../git-cli.js';
+import { rigPaths } from '../town/index.js';
+import { HOOK_MOLECULE_KEY, HOOK_RUNTIME_KEY } from './hook.js';
 
 export const POLECAT_NAMES = ['nux', 'slit', 'furiosa', 'toast', 'capable', 'dag', 'rictus', 'ace', 'morsov', 'keeper', 'cheedo', 'angharad', 'dementus', 'valkyrie', 'max', 'scrotus'];
 export const DEFAULT_WORK_MOLECULE = 'polecat-work';
