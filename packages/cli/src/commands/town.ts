@@ -1,7 +1,8 @@
-// gt install, gt rig add|list|remove.
+// gt install, gt rig add|list|remove|settings, gt ready, gt sync.
 import type { Argv } from 'yargs';
 import { BeadStore, BeadsError, ioFailure, readyBeads, type ForeignLookup } from '@gastown/beads';
-import { addRig, installTown, listRigs, removeRig, requireTown, rigPaths, townStoreDir, type Town } from '@gastown/gastown';
+import { RIG_SETTINGS_FILE, addRig, installTown, listRigs, parseSettingValue, removeRig, requireTown, rigPaths, setTownSetting, settingRows, townStoreDir, type SettingRow, type Town } from '@gastown/gastown';
+import { usageError } from '../context.js';
 import { beadLine, columnsFor } from '../format.js';
 import { limit, str } from '../args.js';
 import type { Run } from '../run.js';
@@ -102,6 +103,32 @@ export function registerTownCommands(y: Argv, run: Run): Argv {
             ctx.out(r, (x) => `Removed rig ${x.removed}${x.discarded.length ? ` (discarded: ${x.discarded.join('; ')})` : ''}`);
           }),
         )
-        .demandCommand(1, 'give a rig subcommand: add, list, remove'),
+        .command(
+          'settings <rig> [key] [value]',
+          "A rig's settings (gates, merge, batch, max_wait, max_reworks, gate_timeout): each effective value and where it comes from; with KEY and VALUE, sets a town override",
+          (c) =>
+            c
+              .positional('rig', { type: 'string' })
+              .positional('key', { type: 'string', describe: 'One setting' })
+              .positional('value', { type: 'string', describe: 'A town override: JSON, or a bare word as a string' })
+              .option('unset', { type: 'boolean', describe: "Remove the town's override of KEY" })
+              .epilogue(`The repository's settings are committed in ${RIG_SETTINGS_FILE} (edit it like any other file); a town's overrides are in settings/<rig>.json under the town. Docs: docs/refinery.md`),
+          run((ctx, a) => {
+            const town = requireTown(process.cwd());
+            const rig = str(a, 'rig')!;
+            const key = str(a, 'key');
+            const value = str(a, 'value');
+            if (a.unset && (!key || value !== undefined)) throw usageError('--unset takes a KEY and no VALUE');
+            const show = (rows: SettingRow[]): string => rows.map((r) => `${r.key.padEnd(13)} ${JSON.stringify(r.value).padEnd(30)} ${r.source}`).join('\n');
+            if (a.unset || value !== undefined) {
+              const row = setTownSetting(town, rig, key!, a.unset ? undefined : parseSettingValue(value!));
+              return ctx.out(row, (r) => show([r]));
+            }
+            const rows = settingRows(town, rig);
+            if (key && !rows.some((r) => r.key === key)) throw usageError(`unknown setting ${JSON.stringify(key)} (known: ${rows.map((r) => r.key).join(', ')})`);
+            ctx.out(key ? rows.find((r) => r.key === key)! : rows, (x) => show(Array.isArray(x) ? x : [x]));
+          }),
+        )
+        .demandCommand(1, 'give a rig subcommand: add, list, remove, settings'),
     );
 }
