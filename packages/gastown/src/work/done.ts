@@ -4,21 +4,11 @@
 // are told by mail. Running it again changes nothing.
 import { BeadStore, BeadsError, createBead, gitFailure, listBeads, type Bead } from '@gastown/beads';
 import { agentFor } from '../agents/index.js';
-import type { Agent, Town } from '../model.js';
+import type { Agent, MergeRequestMeta, Town } from '../model.js';
 import { currentBranch, pushBranch, remoteUrl, revParse } from '../git-cli.js';
 import { sendMail } from './mail.js';
 import { rigPaths } from '../town/index.js';
 import { hookedWork } from './hook.js';
-
-export interface MergeRequestMeta {
-  branch: string;
-  target: string;
-  source_bead: string;
-  worker: string;
-  commit: string;
-  /** The URL of the remote the branch was pushed to; absent when it was not pushed (gt done --no-push, or no remote). */
-  remote?: string;
-}
 
 export interface DoneOptions {
   /** Push the branch to the rig clone's `origin` (when it has one). Default true. */
