@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // gt: runs the town: towns and rigs, sync, ready work, and the agents in tmux (up, down, sling, prime, done,
-// nudge, handoff, mail). The merge queue and the dashboard come next.
+// nudge, handoff, mail), and the merge queue (mq, refinery). The dashboard comes next.
 import { registerAgentCommands } from './commands/agents.js';
+import { registerRefineryCommands } from './commands/refinery.js';
 import { registerTownCommands } from './commands/town.js';
 import { registerWorkCommands } from './commands/work.js';
 import { runProgram } from './program.js';
@@ -11,5 +12,5 @@ await runProgram({
   usage: 'gt: Gas Town, a town of AI agents working on your repositories through beads.',
   options: {},
   epilogue: "Exit codes as bd's (docs/bd.md). Docs: docs/towns.md",
-  commands: [registerTownCommands, registerAgentCommands, registerWorkCommands],
+  commands: [registerTownCommands, registerAgentCommands, registerWorkCommands, registerRefineryCommands],
 });

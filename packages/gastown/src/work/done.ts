@@ -2,9 +2,9 @@
 // clone, which its worktree shares) names the commit to merge and is pushed to the rig's remote, so the work
 // outlives this machine; a merge-request bead goes to the refinery's queue, and the refinery and the witness
 // are told by mail. Running it again changes nothing.
-import { BeadStore, BeadsError, createBead, gitFailure, listBeads, type Bead } from '@gastown/beads';
+import { BeadStore, BeadsError, closeBead, createBead, gitFailure, listBeads, updateBead, type Bead } from '@gastown/beads';
 import { agentFor } from '../agents/index.js';
-import type { Agent, MergeRequestMeta, Town } from '../model.js';
+import type { Agent, MergeRequestMeta, MqMeta, Town } from '../model.js';
 import { currentBranch, pushBranch, remoteUrl, revParse } from '../git-cli.js';
 import { sendMail } from './mail.js';
 import { rigPaths } from '../town/index.js';
@@ -25,6 +25,8 @@ export interface DoneResult {
   /** The remote URL the branch is on, or null when it was not pushed. */
   pushed: string | null;
   notified: string[];
+  /** Merge requests of the same bead this one replaced (a rework's earlier submission). */
+  superseded: string[];
 }
 
 export function finishWork(town: Town, agent: Agent, options: DoneOptions = {}): DoneResult {
@@ -52,26 +54,43 @@ export function finishWork(town: Town, agent: Agent, options: DoneOptions = {}):
   }
   // An open merge request is enough to look for: once one is merged and closed, its source bead is closed
   // too, and nothing is on the hook to finish again.
-  const previous = listBeads(store, { issue_type: ['merge-request'], limit: 0 }).find((b) => mrMeta(b)?.source_bead === work.bead.id && mrMeta(b)?.commit === commit);
-  if (previous) return { merge_request: previous.id, existing: true, bead: work.bead.id, branch, target, commit, pushed: url, notified: [] };
+  const open = listBeads(store, { issue_type: ['merge-request'], limit: 0 }).filter((b) => mrMeta(b)?.source_bead === work.bead.id);
+  const previous = open.find((b) => mrMeta(b)?.commit === commit);
+  if (previous) return { merge_request: previous.id, existing: true, bead: work.bead.id, branch, target, commit, pushed: url, notified: [], superseded: [] };
+  // A new commit for the same bead supersedes the merge requests still waiting (queued, or sent back for
+  // rework); its reworks count on from theirs, so max_reworks holds across submissions.
+  const waiting = open.filter((b) => ['queued', 'rework'].includes(mqOf(b).state));
+  const reworks = Math.max(0, ...waiting.map((b) => mqOf(b).reworks + (mqOf(b).state === 'rework' ? 1 : 0)));
   const meta: MergeRequestMeta = { branch, target, source_bead: work.bead.id, worker: agent.address, commit, ...(url ? { remote: url } : {}) };
+  const mq: MqMeta = { state: 'queued', queued_at: store.nowIso(), retries: 0, reworks, attempts: [] };
   const mr = createBead(store, agent.address, {
     title: `Merge ${branch}: ${work.bead.title}`,
     description: `${agent.address} finished ${work.bead.id} on ${branch} (${commit.slice(0, 12)}); merge it into ${target}.`,
     issue_type: 'merge-request',
     priority: work.bead.priority,
-    metadata: { merge_request: meta },
+    metadata: { merge_request: meta, mq },
     deps: [{ type: 'related', id: work.bead.id }],
   });
+  for (const old of waiting) {
+    updateBead(store, agent.address, old.id, { metadata: { ...(old.metadata as Record<string, unknown>), mq: { ...mqOf(old), state: 'superseded', superseded_by: mr.id, reason: `superseded by ${mr.id}` } } });
+    closeBead(store, agent.address, old.id, `superseded by ${mr.id}`);
+  }
   const notified: string[] = [];
   for (const role of ['refinery', 'witness'] as const) {
     const to = agentFor(town, role, agent.rig);
     sendMail(town, agent.address, to.address, `Merge request ${mr.id}: ${branch}`, `${agent.address} finished ${work.bead.id} (${work.bead.title}). Branch ${branch} at ${commit} is ready to merge into ${target}: ${mr.id}.`);
     notified.push(to.address);
   }
-  return { merge_request: mr.id, existing: false, bead: work.bead.id, branch, target, commit, pushed: url, notified };
+  return { merge_request: mr.id, existing: false, bead: work.bead.id, branch, target, commit, pushed: url, notified, superseded: waiting.map((b) => b.id) };
 }
 
 export function mrMeta(bead: Bead): MergeRequestMeta | undefined {
   return (bead.metadata as { merge_request?: MergeRequestMeta } | undefined)?.merge_request;
+}
+
+/** A merge request's queue state; one filed before the queue kept one is queued since it was filed. */
+export function mqOf(bead: Bead): MqMeta {
+  const mq = (bead.metadata as { mq?: MqMeta } | undefined)?.mq;
+  if (mq) return mq;
+  return { state: bead.status === 'closed' ? (bead.close_reason?.startsWith('merged') ? 'merged' : 'rejected') : 'queued', queued_at: bead.created_at, retries: 0, reworks: 0, attempts: [] };
 }

@@ -3,5 +3,5 @@
 export { hookedWork, hookRuntime, HOOK_MOLECULE_KEY, HOOK_RUNTIME_KEY, type HookedWork } from './hook.js';
 export * from './mail.js';
 export { slingBead, POLECAT_NAMES, DEFAULT_WORK_MOLECULE, type SlingOptions, type SlingResult } from './sling.js';
-export { finishWork, mrMeta, type DoneResult } from './done.js';
+export { finishWork, mrMeta, mqOf, type DoneResult } from './done.js';
 export { primeAgent, renderPrime, rolesDir, HANDOFF_SUBJECT, type Prime } from './prime.js';

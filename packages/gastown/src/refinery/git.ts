@@ -1,0 +1,179 @@
+// The refinery's git: its own clone of the rig's repository, candidates built without touching a worktree
+// (merge-tree and commit-tree), and a push that is a compare-and-set. Every failure of git itself is an
+// InfraError, so that it never blames a merge request.
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { MergeStyle } from '../town/index.js';
+
+const require = createRequire(import.meta.url);
+
+/** git (or the disk) failed: not the merge request's fault. */
+export class InfraError extends Error {}
+
+/** A merge request's change does not apply to the target: the paths that conflict. */
+export class ConflictError extends Error {
+  constructor(
+    message: string,
+    readonly files: string[],
+  ) {
+    super(message);
+  }
+}
+
+interface GitResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(dir: string, args: string[], env?: Record<string, string>): GitResult {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...env } });
+  if (r.error) throw new InfraError(`git ${args[0]}: ${r.error.message}`);
+  return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** git that must succeed; its output, trimmed. */
+export function git(dir: string, args: string[], env?: Record<string, string>): string {
+  const r = run(dir, args, env);
+  if (r.status !== 0) throw new InfraError(`git ${args.join(' ')} failed in ${dir}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  return r.stdout.trim();
+}
+
+/** The commit a revision names in `dir`, or null. */
+export function resolveCommit(dir: string, rev: string): string | null {
+  const r = run(dir, ['rev-parse', '-q', '--verify', `${rev}^{commit}`]);
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+export const treeOf = (dir: string, commit: string): string => git(dir, ['rev-parse', `${commit}^{tree}`]);
+
+export function isAncestor(dir: string, ancestor: string, of: string): boolean {
+  const r = run(dir, ['merge-base', '--is-ancestor', ancestor, of]);
+  if (r.status > 1) throw new InfraError(`git merge-base failed: ${r.stderr.trim()}`);
+  return r.status === 0;
+}
+
+/**
+ * The refinery's own clone (its directory, which may already hold its session's files): made with init and
+ * fetch rather than clone, so an interrupted first run is finished by the next. `origin` is the rig's remote;
+ * `rig` is the rig's canonical clone, which holds the branches of merge requests filed without a push.
+ */
+export function ensureClone(dir: string, origin: string, rigClone: string): void {
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(join(dir, '.git'))) git(dir, ['init', '--quiet']);
+  const remotes = git(dir, ['remote']).split('\n');
+  if (!remotes.includes('origin')) git(dir, ['remote', 'add', 'origin', origin]);
+  else if (git(dir, ['remote', 'get-url', 'origin']) !== origin) git(dir, ['remote', 'set-url', 'origin', origin]);
+  if (!remotes.includes('rig')) git(dir, ['remote', 'add', 'rig', rigClone]);
+  git(dir, ['config', 'user.name', 'Gas Town refinery']);
+  git(dir, ['config', 'user.email', 'refinery@gastown.invalid']);
+  git(dir, ['config', 'gc.auto', '0']);
+}
+
+/** Fetches the remote's branches (pruning deleted ones) into refs/remotes/<remote>/. */
+export function fetchRemote(dir: string, remote: string): void {
+  git(dir, ['fetch', '--quiet', '--prune', remote, `+refs/heads/*:refs/remotes/${remote}/*`]);
+}
+
+/** The remote's branch as it is now (ls-remote, not the last fetch), or null when it has none. */
+export function remoteTip(dir: string, remote: string, branch: string): string | null {
+  const out = git(dir, ['ls-remote', remote, `refs/heads/${branch}`]);
+  return out ? out.split(/\s+/)[0]! : null;
+}
+
+/** The worktree back to a commit, clean (files the candidate's gates made are removed; ignored ones stay). */
+export function checkoutClean(dir: string, commit: string): void {
+  run(dir, ['cherry-pick', '--quit']);
+  run(dir, ['merge', '--abort']);
+  git(dir, ['checkout', '--quiet', '--force', '--detach', commit]);
+  git(dir, ['clean', '-fdq']);
+}
+
+/** Whether the worktree holds nothing but its checked-out commit (ignored files aside). */
+export function worktreeClean(dir: string): boolean {
+  return git(dir, ['status', '--porcelain']) === '';
+}
+
+/** Merges two commits in memory: the tree, or the conflicting paths. */
+function mergeTrees(dir: string, ours: string, theirs: string): { tree: string } | { conflicts: string[] } {
+  const r = run(dir, ['merge-tree', '--write-tree', '--name-only', '--no-messages', ours, theirs]);
+  const lines = r.stdout.trim().split('\n');
+  if (r.status === 0) return { tree: lines[0]! };
+  if (r.status === 1) return { conflicts: lines.slice(1).filter(Boolean) };
+  throw new InfraError(`git merge-tree failed: ${r.stderr.trim()}`);
+}
+
+/** Conflicting paths between the target and a commit (empty when it merges cleanly); never touches a worktree. */
+export function conflictsWith(dir: string, target: string, commit: string): string[] {
+  const m = mergeTrees(dir, target, commit);
+  return 'conflicts' in m ? m.conflicts : [];
+}
+
+function commitTree(dir: string, tree: string, parents: string[], message: string, author?: string): string {
+  const env: Record<string, string> = {};
+  if (author) {
+    const [name, email, date] = git(dir, ['log', '-1', '--format=%an%x00%ae%x00%aD', author]).split('\0');
+    Object.assign(env, { GIT_AUTHOR_NAME: name!, GIT_AUTHOR_EMAIL: email!, GIT_AUTHOR_DATE: date! });
+  }
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const r = spawnSync('git', ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])], { cwd: dir, input: message, encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new InfraError(`git commit-tree failed: ${String(r.stderr).trim()}`);
+  return String(r.stdout).trim();
+}
+
+const messageOf = (dir: string, commit: string): string => git(dir, ['log', '-1', '--format=%B', commit]);
+
+/**
+ * Applies a change (base..commit) on `onto` the way the rig lands work, and returns the new commit:
+ * - rebase: each commit of the change replayed on `onto` (a cherry-pick done in memory: merging a commit whose
+ *   parent is the original's with the original makes git take the original's parent as the base), or the commit
+ *   itself when `onto` is already its ancestor;
+ * - merge: a merge commit of `onto` and the commit;
+ * - squash: one commit with the change, authored as the change's last commit.
+ */
+export function applyChange(dir: string, style: MergeStyle, onto: string, commit: string, title: string): string {
+  if (isAncestor(dir, commit, onto)) return onto; // already on the target: nothing to land
+  const whole = mergeTrees(dir, onto, commit);
+  if ('conflicts' in whole) throw new ConflictError(`conflicts with the target in ${whole.conflicts.join(', ') || 'the history'}`, whole.conflicts);
+  if (style === 'merge') return commitTree(dir, whole.tree, [onto, commit], `${title}\n`);
+  if (style === 'squash') return commitTree(dir, whole.tree, [onto], `${title}\n\n${messageOf(dir, commit)}`, commit);
+  if (isAncestor(dir, onto, commit)) return commit;
+  const base = git(dir, ['merge-base', onto, commit]);
+  let tip = onto;
+  for (const c of git(dir, ['rev-list', '--reverse', '--no-merges', `${base}..${commit}`]).split('\n').filter(Boolean)) {
+    const parent = git(dir, ['rev-parse', `${c}^`]);
+    // a commit with tip's tree and c's parent: merging it with c has c's parent as its base
+    const stand = commitTree(dir, treeOf(dir, tip), [parent], 'refinery: cherry-pick base\n');
+    const m = mergeTrees(dir, stand, c);
+    if ('conflicts' in m) throw new ConflictError(`${c.slice(0, 12)} conflicts with the target in ${m.conflicts.join(', ')}`, m.conflicts);
+    tip = m.tree === treeOf(dir, tip) ? tip : commitTree(dir, m.tree, [tip], messageOf(dir, c), c);
+  }
+  return tip;
+}
+
+/**
+ * Pushes `commit` as the remote's `branch`, built on `expected` (the branch's tip when the candidate was
+ * built). A plain push, never a force-push: when anyone moved the branch meanwhile, the push is not a
+ * fast-forward and git refuses it: returns what git said then.
+ */
+export function pushIfAt(dir: string, remote: string, branch: string, commit: string, expected: string): true | string {
+  if (!isAncestor(dir, expected, commit)) throw new InfraError(`refusing to push ${commit.slice(0, 12)}: it does not descend from ${branch}'s ${expected.slice(0, 12)}`);
+  const r = run(dir, ['push', '--porcelain', remote, `${commit}:refs/heads/${branch}`]);
+  if (r.status === 0) return true;
+  const said = `${r.stdout}\n${r.stderr}`;
+  if (/rejected|non-fast-forward|fetch first/.test(said)) return said.trim().split('\n').filter((l) => !/^(To |Done$)/.test(l)).slice(-4).join(' ');
+  throw new InfraError(`git push to ${remote} failed: ${said.trim().split('\n').slice(-3).join(' ')}`);
+}
+
+/** Pushes a commit to a branch of the remote's that is the refinery's own (a pull request's head). */
+export function pushOwnBranch(dir: string, remote: string, branch: string, commit: string): void {
+  git(dir, ['push', '--quiet', '--force', remote, `${commit}:refs/heads/${branch}`]);
+}
+
+/** Deletes a branch on the remote; nothing when it is already gone. */
+export function deleteRemoteBranch(dir: string, remote: string, branch: string): void {
+  if (remoteTip(dir, remote, branch) === null) return;
+  git(dir, ['push', '--quiet', remote, `:refs/heads/${branch}`]);
+}
