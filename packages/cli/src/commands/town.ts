@@ -1,19 +1,11 @@
 // gt install, gt rig add|list|remove|settings, gt ready, gt sync.
 import type { Argv } from 'yargs';
-import { BeadStore, BeadsError, ioFailure, readyBeads, type ForeignLookup } from '@gastown/beads';
-import { RIG_SETTINGS_FILE, addRig, installTown, listRigs, parseSettingValue, removeRig, requireTown, rigPaths, setTownSetting, settingRows, townStoreDir, type SettingRow, type Town } from '@gastown/gastown';
+import { BeadsError, ioFailure } from '@gastown/beads';
+import { RIG_SETTINGS_FILE, addRig, installTown, listRigs, parseSettingValue, removeRig, requireTown, setTownSetting, settingRows, townReady, townStores, type SettingRow } from '@gastown/gastown';
 import { usageError } from '../context.js';
 import { beadLine, columnsFor } from '../format.js';
 import { limit, str } from '../args.js';
 import type { Run } from '../run.js';
-
-/** Every store of the town: the town's own (hq), then each rig's, in registry order. */
-function townStores(town: Town): { name: string; store: BeadStore }[] {
-  return [
-    { name: 'hq', store: BeadStore.open(townStoreDir(town)) },
-    ...town.rigs.map((r) => ({ name: r.name, store: BeadStore.open(rigPaths(town, r.name).store) })),
-  ];
-}
 
 export function registerTownCommands(y: Argv, run: Run): Argv {
   return y
@@ -22,15 +14,7 @@ export function registerTownCommands(y: Argv, run: Run): Argv {
       'Ready work across the town: every rig and the town store, by priority then age',
       (c) => c.option('limit', { alias: 'n', type: 'string', default: '20', describe: 'At most N; 0 for no limit' }),
       run((ctx, a) => {
-        const n = limit(a) ?? 20;
-        const stores = townStores(requireTown(process.cwd()));
-        const foreign: ForeignLookup = (id) => {
-          const state = stores.find((s) => id.startsWith(`${s.store.idPrefix}-`))?.store.state(id);
-          return state ? { status: state.bead.status } : null;
-        };
-        const rows = stores.flatMap(({ name, store }) => readyBeads(store, { limit: 0 }, { foreign }).map((bead) => ({ rig: name, ...bead })));
-        rows.sort((x, y) => x.priority - y.priority || Date.parse(x.created_at) - Date.parse(y.created_at) || (x.id < y.id ? -1 : 1));
-        const shown = n > 0 ? rows.slice(0, n) : rows;
+        const shown = townReady(requireTown(process.cwd()), { limit: limit(a) ?? 20 });
         ctx.out(shown, (rs) => {
           const cols = columnsFor(rs);
           return rs.map((r) => `${r.rig.padEnd(12)} ${beadLine(r, cols)}`).join('\n') || 'No ready work in the town.';

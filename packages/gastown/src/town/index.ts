@@ -2,3 +2,4 @@
 export * from './town.js';
 export { addRig, listRigs, removeRig, rigPaths, type AddRigOptions } from './rigs.js';
 export * from './settings.js';
+export { townStores, townReady, type TownReadyRow } from './stores.js';

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { BeadStore, closeBead, createBead, type ForeignLookup } from '@gastown/beads';
+import { rigPaths } from './rigs.js';
+import { townReady, townStores } from './stores.js';
+import { testTowns } from './test-town.js';
+import { townStoreDir } from './town.js';
+
+const { town: newTown } = testTowns(afterEach);
+
+/** The store at `dir` with its clock at `iso`: beads created through it are that old. */
+const at = (dir: string, iso: string): BeadStore => BeadStore.open(dir, { now: () => new Date(iso) });
+
+describe('townStores', () => {
+  it('is the town store (hq) first, then each rig in registry order', () => {
+    const town = newTown({ beta: 'be', alpha: 'al' });
+    expect(townStores(town).map(({ name, store }) => [name, store.dir, store.prefix])).toEqual([
+      ['hq', townStoreDir(town), 'hq'],
+      ['beta', rigPaths(town, 'beta').store, 'be'],
+      ['alpha', rigPaths(town, 'alpha').store, 'al'],
+    ]);
+  });
+});
+
+describe('townReady', () => {
+  it('lists every store\'s ready work by priority, then age, then id, each row naming its rig', () => {
+    const town = newTown({ alpha: 'al', beta: 'be' });
+    const hq = townStoreDir(town);
+    const alpha = rigPaths(town, 'alpha').store;
+    const beta = rigPaths(town, 'beta').store;
+    const make = (dir: string, iso: string, title: string, priority: number) => createBead(at(dir, iso), 'tester', { title, priority }).id;
+    const alphaLateP1 = make(alpha, '2026-01-03T00:00:00Z', 'alpha P1 late', 1);
+    const betaEarlyP1 = make(beta, '2026-01-01T00:00:00Z', 'beta P1 early', 1);
+    const alphaEarlyP2 = make(alpha, '2026-01-01T00:00:00Z', 'alpha P2 early', 2);
+    const tie = [make(hq, '2026-01-02T00:00:00Z', 'hq P2 tie', 2), make(beta, '2026-01-02T00:00:00Z', 'beta P2 tie', 2)];
+    const hqP0 = make(hq, '2026-01-05T00:00:00Z', 'hq P0 newest', 0);
+    // not ready: closed, and blocked by an open bead of another store of the town
+    closeBead(BeadStore.open(alpha), 'tester', make(alpha, '2026-01-01T00:00:00Z', 'closed', 0));
+    const alphaStore = BeadStore.open(alpha);
+    const foreign: ForeignLookup = (id) => (alphaStore.state(id) ? { status: alphaStore.state(id)!.bead.status } : null);
+    createBead(at(beta, '2026-01-01T00:00:00Z'), 'tester', { title: 'blocked by alpha', priority: 0, deps: [{ type: 'blocks', id: alphaLateP1 }] }, { foreign });
+
+    const rows = townReady(town, { limit: 0 });
+    const rig = (id: string): string => (id.startsWith('hq-') ? 'hq' : id.startsWith('al-') ? 'alpha' : 'beta');
+    const order = [hqP0, betaEarlyP1, alphaLateP1, alphaEarlyP2, ...[...tie].sort()];
+    expect(rows.map((r) => [r.rig, r.id])).toEqual(order.map((id) => [rig(id), id]));
+    expect(rows[0]).toMatchObject({ rig: 'hq', title: 'hq P0 newest', priority: 0, status: 'open' });
+    expect(townReady(town, { limit: 2 }).map((r) => r.id)).toEqual(order.slice(0, 2));
+    expect(townReady(town).map((r) => r.id)).toEqual(order);
+
+    // the blocker closes: the bead it blocked, in beta, is ready (P0, older than hq's P0)
+    closeBead(BeadStore.open(alpha), 'tester', alphaLateP1);
+    expect(townReady(town).map((r) => r.title).slice(0, 2)).toEqual(['blocked by alpha', 'hq P0 newest']);
+  });
+});
