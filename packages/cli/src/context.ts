@@ -3,7 +3,7 @@
 import { relative, sep } from 'node:path';
 import { BeadStore, BeadsError, checkActor, ioFailure, findStoreDir, isWispId, prefixOf, resolveActor, wispStoreDir, type ForeignLookup } from '@gastown/beads';
 import { textBlock } from './format.js';
-import { findTown, requireRig, rigPaths, TOWN_PREFIX, townStoreDir, type Town } from '@gastown/gastown';
+import { findTown, requireRig, rigPaths, TownRouter, type Town } from '@gastown/gastown';
 
 export interface GlobalArgs {
   json?: boolean;
@@ -47,7 +47,7 @@ export class Context {
   }
 
   private townCache?: Town | null;
-  private readonly byPrefix = new Map<string, BeadStore>();
+  private router?: TownRouter;
 
   /**
    * The town around the store named by BEADS_DIR (as agents' sessions set it), else around the current
@@ -64,19 +64,12 @@ export class Context {
     return rigPaths(town, requireRig(town, name)).store;
   }
 
-  /** Inside a town, the store an id's prefix names: a rig's, or the town's (hq). */
+  /** Inside a town, the store an id's prefix names (a rig's, or the town's: hq), unless it is this one. */
   private storeForPrefix(prefix: string): BeadStore | null {
     const town = this.town();
     if (!town || !prefix || prefix === this.store.prefix) return null;
-    let store = this.byPrefix.get(prefix);
-    if (!store) {
-      const rig = town.rigs.find((r) => r.prefix === prefix);
-      const dir = rig ? rigPaths(town, rig.name).store : prefix === TOWN_PREFIX ? townStoreDir(town) : null;
-      if (!dir) return null;
-      store = BeadStore.open(dir);
-      this.byPrefix.set(prefix, store);
-    }
-    return store;
+    this.router ??= new TownRouter(town);
+    return this.router.storeForPrefix(prefix);
   }
 
   /** The wisp store beside the store (ephemeral molecules), created when `create` is set; else null if absent. */

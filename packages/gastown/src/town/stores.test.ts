@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { BeadStore, closeBead, createBead, type ForeignLookup } from '@gastown/beads';
+import { BeadStore, BeadsError, closeBead, createBead, type ForeignLookup } from '@gastown/beads';
 import { rigPaths } from './rigs.js';
-import { townReady, townStores } from './stores.js';
+import { TownRouter, townReady, townStores } from './stores.js';
 import { testTowns } from './test-town.js';
 import { townStoreDir } from './town.js';
 
@@ -50,5 +50,42 @@ describe('townReady', () => {
     // the blocker closes: the bead it blocked, in beta, is ready (P0, older than hq's P0)
     closeBead(BeadStore.open(alpha), 'tester', alphaLateP1);
     expect(townReady(town).map((r) => r.title).slice(0, 2)).toEqual(['blocked by alpha', 'hq P0 newest']);
+  });
+});
+
+describe('TownRouter', () => {
+  it('routes an id of each rig\'s prefix, and of hq, to that store, opening each once', () => {
+    const town = newTown({ alpha: 'al', beta: 'be' });
+    const ids = {
+      hq: createBead(BeadStore.open(townStoreDir(town)), 'tester', { title: 'town work' }).id,
+      alpha: createBead(BeadStore.open(rigPaths(town, 'alpha').store), 'tester', { title: 'alpha work' }).id,
+      beta: createBead(BeadStore.open(rigPaths(town, 'beta').store), 'tester', { title: 'beta work' }).id,
+    };
+    const router = new TownRouter(town);
+    expect(router.storeFor(ids.hq).dir).toBe(townStoreDir(town));
+    expect(router.storeFor(ids.alpha).dir).toBe(rigPaths(town, 'alpha').store);
+    expect(router.storeFor(` ${ids.beta} `).dir).toBe(rigPaths(town, 'beta').store);
+    expect(router.storeFor(ids.beta).get(ids.beta).title).toBe('beta work');
+    // an id that does not exist yet routes by its prefix all the same (the store then says it has no such bead)
+    expect(router.storeFor('al-zzzzzzzz').dir).toBe(rigPaths(town, 'alpha').store);
+    expect(router.storeFor(ids.alpha)).toBe(router.storeForPrefix('al'));
+    expect(router.storeForPrefix('zz')).toBeNull();
+  });
+
+  it('refuses an id whose prefix names no store of the town with one not_found error naming the prefixes', () => {
+    const town = newTown({ alpha: 'al' });
+    const router = new TownRouter(town);
+    for (const [id, what] of [['zz-abcd1234', /its prefix zz names none of its stores \(hq for the town, al for alpha\)/], ['nodash', /it has no prefix/]] as const) {
+      let err: unknown;
+      try {
+        router.storeFor(id);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(BeadsError);
+      expect(err).toMatchObject({ code: 'not_found', details: { id } });
+      expect((err as BeadsError).message).toMatch(new RegExp(`^no bead "${id}" in town ${town.config.name}: `));
+      expect((err as BeadsError).message).toMatch(what);
+    }
   });
 });

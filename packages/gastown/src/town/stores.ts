@@ -1,6 +1,7 @@
-// The town's stores: the town's own (hq) and each rig's, and the ready work of all of them in one list.
-import { BeadStore, readyBeads, type Bead, type ForeignLookup } from '@gastown/beads';
-import type { Town } from '../model.js';
+// The town's stores: the town's own (hq) and each rig's, which one an id's prefix routes to, and the ready
+// work of all of them in one list.
+import { BeadStore, BeadsError, prefixOf, readyBeads, type Bead, type ForeignLookup } from '@gastown/beads';
+import { TOWN_PREFIX, type Town } from '../model.js';
 import { rigPaths } from './rigs.js';
 import { townStoreDir } from './town.js';
 
@@ -10,6 +11,39 @@ export function townStores(town: Town): { name: string; store: BeadStore }[] {
     { name: 'hq', store: BeadStore.open(townStoreDir(town)) },
     ...town.rigs.map((r) => ({ name: r.name, store: BeadStore.open(rigPaths(town, r.name).store) })),
   ];
+}
+
+/**
+ * Routes a bead id to the store of the town that holds it, by its prefix: a rig's registered prefix names the
+ * rig's store, `hq` the town's. Each store is opened once, when first asked for. A wisp id (`<prefix>-wisp-...`)
+ * routes to the store its wisps sit beside (wispStoreDir finds them).
+ */
+export class TownRouter {
+  private readonly opened = new Map<string, BeadStore>();
+  constructor(readonly town: Town) {}
+
+  /** The store a prefix names, or null when it names none of the town's. */
+  storeForPrefix(prefix: string): BeadStore | null {
+    let store = this.opened.get(prefix);
+    if (!store) {
+      const rig = this.town.rigs.find((r) => r.prefix === prefix);
+      const dir = rig ? rigPaths(this.town, rig.name).store : prefix === TOWN_PREFIX ? townStoreDir(this.town) : null;
+      if (!dir) return null;
+      store = BeadStore.open(dir);
+      this.opened.set(prefix, store);
+    }
+    return store;
+  }
+
+  /** The store that holds `id`; a not_found BeadsError naming the town's prefixes when its prefix is none of them. */
+  storeFor(id: string): BeadStore {
+    const prefix = prefixOf(id.trim());
+    const store = prefix ? this.storeForPrefix(prefix) : null;
+    if (store) return store;
+    const known = [`${TOWN_PREFIX} for the town`, ...this.town.rigs.map((r) => `${r.prefix} for ${r.name}`)].join(', ');
+    const what = prefix ? `its prefix ${prefix} names` : 'it has no prefix, so it names';
+    throw new BeadsError('not_found', `no bead ${JSON.stringify(id)} in town ${this.town.config.name}: ${what} none of its stores (${known})`, { id });
+  }
 }
 
 export type TownReadyRow = { rig: string } & Bead;
