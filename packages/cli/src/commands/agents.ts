@@ -1,87 +1,24 @@
 // gt up, gt down, gt agents, gt peek, gt attach: the town's agent sessions.
 import type { Argv } from 'yargs';
-import { BeadStore, BeadsError } from '@gastown/beads';
+import { BeadsError } from '@gastown/beads';
 import {
-  agentFor,
+  agentRows,
   attachSession,
   capturePane,
-  hookedWork,
-  hookRuntime,
   parseAgent,
   requireSession,
   requireTmux,
-  resolveRuntime,
-  rigNames,
-  rigPolecats,
   sessionState,
   startAgent,
   stopAgents,
   townAgents,
-  townSessions,
   townSocket,
-  type Agent,
-  type Town,
+  upPlan,
+  type AgentRow,
 } from '@gastown/gastown';
 import { str } from '../args.js';
 import { AGENT_ARG, cliTools, currentTown } from '../here.js';
 import type { Run } from '../run.js';
-
-/** The standing agents: the mayor (for the whole town), and a witness and a refinery per rig. */
-function standing(town: Town, rig?: string): Agent[] {
-  return [...(rig ? [] : [agentFor(town, 'mayor')]), ...rigNames(town, rig).flatMap((r) => [agentFor(town, 'witness', r), agentFor(town, 'refinery', r)])];
-}
-
-/** Polecats with work on their hook (after gt down, a crash or a reboot), each with the runtime it was slung with. */
-function hookedPolecats(town: Town, rig?: string): { agent: Agent; previous?: string }[] {
-  return rigNames(town, rig).flatMap((r) => {
-    const polecats = rigPolecats(town, r);
-    if (!polecats.length) return [];
-    const store = BeadStore.open(polecats[0]!.store);
-    return polecats.flatMap((agent) => {
-      const work = hookedWork(agent, store);
-      return work ? [{ agent, previous: hookRuntime(work.bead) }] : [];
-    });
-  });
-}
-
-export interface AgentRow {
-  address: string;
-  role: string;
-  rig: string | null;
-  session: string;
-  state: 'running' | 'dead' | 'absent';
-  pid: number | null;
-  hooked: string | null;
-  molecule: string | null;
-  step: string | null;
-  /** Steps of the molecule closed, of all: "2/4". */
-  progress: string | null;
-  idle_s: number | null;
-}
-
-export function agentRows(town: Town, rig?: string): AgentRow[] {
-  const sessions = townSessions(town);
-  const now = Date.now() / 1000;
-  const stores = new Map<string, BeadStore>(); // a rig's agents share its store: open it once
-  return townAgents(town, rig).map((agent) => {
-    const info = sessions.get(agent.session);
-    if (!stores.has(agent.store)) stores.set(agent.store, BeadStore.open(agent.store));
-    const work = hookedWork(agent, stores.get(agent.store));
-    return {
-      address: agent.address,
-      role: agent.role,
-      rig: agent.rig ?? null,
-      session: agent.session,
-      state: sessionState(info),
-      pid: info && !info.dead ? info.pid : null,
-      hooked: work?.bead.id ?? null,
-      molecule: work?.molecule?.id ?? null,
-      step: work?.step ? `${work.step.step} (${work.step.id})` : null,
-      progress: work?.molecule ? `${work.molecule.done}/${work.molecule.total}` : null,
-      idle_s: info ? Math.max(0, Math.round(now - info.activity)) : null,
-    };
-  });
-}
 
 /** What an agent has on its hook and how far it is: "hooked al-x at test (al-y), 2/4 steps closed". */
 function workText(r: AgentRow): string {
@@ -105,11 +42,8 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
         requireTmux();
         const town = currentTown();
         const tools = cliTools();
-        const rig = str(a, 'rig');
-        const agents: { agent: Agent; previous?: string }[] = [...standing(town, rig).map((agent) => ({ agent })), ...hookedPolecats(town, rig)];
-        // Every runtime is checked before any session starts: nothing half-started.
-        const runtimes = agents.map(({ agent, previous }) => resolveRuntime(town, agent.role, tools, str(a, 'runtime'), previous));
-        const results = agents.map(({ agent }, i) => ({ address: agent.address, session: agent.session, runtime: runtimes[i]!.name, result: startAgent(town, agent, runtimes[i]!, tools) }));
+        const plan = upPlan(town, { rig: str(a, 'rig'), tools, runtime: str(a, 'runtime') }); // every runtime checked: nothing half-started
+        const results = plan.map(({ agent, runtime }) => ({ address: agent.address, session: agent.session, runtime: runtime.name, result: startAgent(town, agent, runtime, tools) }));
         ctx.out({ socket: townSocket(town), agents: results }, (x) => x.agents.map((r) => `${r.address.padEnd(28)} ${r.result} (${r.runtime}, session ${r.session})`).join('\n'));
       }),
     )

@@ -5,3 +5,4 @@ export * from './mail.js';
 export { slingBead, POLECAT_NAMES, DEFAULT_WORK_MOLECULE, type SlingOptions, type SlingResult } from './sling.js';
 export { finishWork, mrMeta, mqOf, type DoneResult } from './done.js';
 export { primeAgent, renderPrime, rolesDir, HANDOFF_SUBJECT, type Prime } from './prime.js';
+export { agentRows, hookedPolecats, standingAgents, upPlan, type AgentRow, type UpOptions } from './roster.js';
