@@ -1,9 +1,8 @@
 // What every bd command handler receives: the parsed global options, a lazily opened store, the actor, and
 // the one output contract (text for people; with --json exactly one JSON document on stdout).
-import { relative, sep } from 'node:path';
 import { BeadStore, BeadsError, checkActor, ioFailure, findStoreDir, isWispId, prefixOf, resolveActor, wispStoreDir, type ForeignLookup } from '@gastown/beads';
 import { textBlock } from './format.js';
-import { findTown, requireRig, rigPaths, TownRouter, type Town } from '@gastown/gastown';
+import { findTown, requireRig, rigPaths, rigStoreAt, TownRouter, type Town } from '@gastown/gastown';
 
 export interface GlobalArgs {
   json?: boolean;
@@ -38,10 +37,8 @@ export class Context {
   private storeDirHere(): string {
     const town = this.args.dir || process.env.BEADS_DIR ? null : this.town();
     if (town) {
-      // Anywhere in a rig (a polecat's worktree holds a checked-out copy of .beads/ too): the rig's own store.
-      const rel = relative(town.root, process.cwd());
-      const rig = rel && !rel.startsWith('..') ? town.rigs.find((r) => rel === r.path || rel.startsWith(r.path + sep)) : undefined;
-      if (rig) return rigPaths(town, rig.name).store;
+      const rig = rigStoreAt(town, process.cwd());
+      if (rig) return rig;
     }
     return findStoreDir({ dir: this.args.dir });
   }

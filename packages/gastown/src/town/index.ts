@@ -2,4 +2,4 @@
 export * from './town.js';
 export { addRig, listRigs, removeRig, rigPaths, type AddRigOptions } from './rigs.js';
 export * from './settings.js';
-export { townStores, townReady, TownRouter, type TownReadyRow } from './stores.js';
+export { rigStoreAt, townStores, townReady, TownRouter, type TownReadyRow } from './stores.js';

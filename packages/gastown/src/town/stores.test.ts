@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { dirname, join } from 'node:path';
 import { BeadStore, BeadsError, closeBead, createBead, type ForeignLookup } from '@gastown/beads';
 import { rigPaths } from './rigs.js';
-import { TownRouter, townReady, townStores } from './stores.js';
+import { TownRouter, rigStoreAt, townReady, townStores } from './stores.js';
 import { testTowns } from './test-town.js';
 import { townStoreDir } from './town.js';
 
@@ -87,5 +88,16 @@ describe('TownRouter', () => {
       expect((err as BeadsError).message).toMatch(new RegExp(`^no bead "${id}" in town ${town.config.name}: `));
       expect((err as BeadsError).message).toMatch(what);
     }
+  });
+});
+
+describe('rigStoreAt', () => {
+  it('is the store of the rig a directory is anywhere inside, else null', () => {
+    const town = newTown({ alpha: 'al', alphabet: 'ab' });
+    const alpha = rigPaths(town, 'alpha');
+    for (const dir of [alpha.dir, alpha.clone, join(alpha.polecats, 'nux', 'src'), `${alpha.dir}/polecats/../main`]) expect(rigStoreAt(town, dir)).toBe(alpha.store);
+    // a rig whose name starts with another's is its own
+    expect(rigStoreAt(town, join(rigPaths(town, 'alphabet').clone, 'src'))).toBe(rigPaths(town, 'alphabet').store);
+    for (const dir of [town.root, join(town.root, 'mayor'), join(town.root, 'alph'), dirname(town.root)]) expect(rigStoreAt(town, dir)).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
-// The town's stores: the town's own (hq) and each rig's, which one an id's prefix routes to, and the ready
-// work of all of them in one list.
+// The town's stores: the town's own (hq) and each rig's, which one a directory or an id's prefix routes to,
+// and the ready work of all of them in one list.
+import { relative, resolve, sep } from 'node:path';
 import { BeadStore, BeadsError, prefixOf, readyBeads, type Bead, type ForeignLookup } from '@gastown/beads';
 import { TOWN_PREFIX, type Town } from '../model.js';
 import { rigPaths } from './rigs.js';
@@ -11,6 +12,16 @@ export function townStores(town: Town): { name: string; store: BeadStore }[] {
     { name: 'hq', store: BeadStore.open(townStoreDir(town)) },
     ...town.rigs.map((r) => ({ name: r.name, store: BeadStore.open(rigPaths(town, r.name).store) })),
   ];
+}
+
+/**
+ * The store of the rig a directory is in (anywhere inside it: its clone, a polecat's worktree, which holds a
+ * checked-out copy of .beads/ too), or null when it is in no rig of the town.
+ */
+export function rigStoreAt(town: Town, dir: string): string | null {
+  const rel = relative(town.root, resolve(dir));
+  const rig = rel && !rel.startsWith('..') ? town.rigs.find((r) => rel === r.path || rel.startsWith(r.path + sep)) : undefined;
+  return rig ? rigPaths(town, rig.name).store : null;
 }
 
 /**
