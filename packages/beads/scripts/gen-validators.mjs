@@ -18,6 +18,7 @@ const exportsMap = {
   validateUpdateInput: 'inputs#/definitions/update',
   validateFilterInput: 'inputs#/definitions/filter',
   validateConfig: 'inputs#/definitions/config',
+  validateRecordInput: 'inputs#/definitions/record',
   validateFields: 'defs#/definitions/fields',
 };
 // ajv's standalone output still calls require() for its runtime helpers even in ESM mode: turn each into

@@ -114,7 +114,7 @@ const CYCLE_TYPES: ReadonlySet<string> = new Set(['blocks', 'waits-for', 'parent
  * with `from` (the shortest such loop), or null. Deleted beads are not part of the graph; `from` need not exist
  * yet (a bead being created under an id that imported beads already point at).
  */
-export function cycleClosedBy(view: CacheReader, from: string, to: string, type: string): string[] | null {
+export function cycleClosedBy(view: Pick<CacheReader, 'state'>, from: string, to: string, type: string): string[] | null {
   if (!CYCLE_TYPES.has(type)) return null;
   const previous = new Map<string, string | null>([[to, null]]);
   const queue = [to];
@@ -137,7 +137,7 @@ export function cycleClosedBy(view: CacheReader, from: string, to: string, type:
 }
 
 /** Refuses a dependency that would close a cycle, naming it. */
-export function refuseCycle(view: CacheReader, from: string, to: string, type: string): void {
+export function refuseCycle(view: Pick<CacheReader, 'state'>, from: string, to: string, type: string): void {
   const cycle = cycleClosedBy(view, from, to, type);
   if (!cycle) return;
   throw new BeadsError('conflict', `a ${type} dependency of ${from} on ${to} would close a dependency cycle: ${cycle.join(' -> ')}; every bead in it would wait forever (bd dep cycles lists cycles already in the store)`, { id: from, depends_on_id: to, type, cycle });

@@ -7,6 +7,8 @@ export { migrateStore, type MigrateResult } from './migrate.js';
 export { foldOperations, foldLogId, applyOp, compareOps, type BeadState } from './fold.js';
 export { ensureLine, findStoreDir, initStore, isWispId, wispStoreDir, BEADS_DIRNAME, GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE, WISPS_DIRNAME } from './location.js';
 export * from './mutations.js';
+export type { Transaction, TransactionOptions } from './transaction.js';
+export { beadHistory, historyOf, type HistoryOptions } from './history.js';
 export { readyBeads, blockedBeads, type BlockedBead, type ForeignLookup, type ReadyOptions } from './ready.js';
 export { listBeads, searchBeads, storeStats, openDescendants, type StoreStats } from './query.js';
 export { type BeadFilter } from './filter.js';

@@ -2,16 +2,14 @@
 // decides under the store lock against current state, and appends operations. They return data; printing is
 // the CLI's business.
 import { BeadsError } from './errors.js';
-import { compareOps, isClaimable, type BeadState } from './fold.js';
-import { refuseCycle } from './graph.js';
-import { parseOpLine } from './log.js';
-import { newBeadId } from './ids.js';
+import { isClaimable, type BeadState } from './fold.js';
+import { runTransaction } from './transaction.js';
 import { assertNoControl, assertValid } from './validate.js';
-import { assertIsoTime } from './dates.js';
+import { assertTimes, metadataChanges, rejectDeleted, target } from './write-checks.js';
 import type { CacheReader } from './cache.js';
 import type { ForeignLookup } from './ready.js';
 import { resolveIdIn, type BeadStore, type OpDraft } from './store.js';
-import type { Bead, Op } from './types.js';
+import type { Bead } from './types.js';
 
 export interface CreateInput {
   title: string;
@@ -32,14 +30,6 @@ export interface CreateInput {
   metadata?: Record<string, unknown>;
   /** An explicit id (imports and tests); normally generated. */
   id?: string;
-}
-
-/** The schema checks a time's shape; this, that the day and time exist (2026-02-31 does not). */
-function assertTimes(fields: { defer_until?: unknown; due_at?: unknown }): void {
-  for (const key of ['defer_until', 'due_at'] as const) {
-    const value = fields[key];
-    if (typeof value === 'string' && value !== '') assertIsoTime(value, key);
-  }
 }
 
 function resolveIn(store: BeadStore, view: CacheReader, input: string): BeadState {
@@ -69,35 +59,8 @@ export function resolveTarget(store: BeadStore, view: CacheReader, input: string
   return state.bead.id;
 }
 
-function target(state: BeadState): { bead: string; origin: string } {
-  return { bead: state.logId, origin: state.origin };
-}
-
-function freshId(store: BeadStore, view: CacheReader): string {
-  for (let i = 0; i < 20; i++) {
-    const id = newBeadId(store.idPrefix);
-    if (!view.hasId(id)) return id;
-  }
-  throw new BeadsError('internal', 'could not generate a fresh id');
-}
-
 export function createBead(store: BeadStore, actor: string, input: CreateInput, options: DependencyOptions = {}): Bead {
-  const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as CreateInput;
-  assertValid('validateCreateInput', clean, 'bd create');
-  assertTimes(clean);
-  const { ops } = store.write(actor, (view) => {
-    if (clean.id && view.hasId(clean.id)) throw new BeadsError('conflict', `a bead with id ${clean.id} already exists`, { id: clean.id });
-    const id = clean.id ?? freshId(store, view);
-    const deps: { depends_on_id: string; type: string }[] = [];
-    if (clean.parent) deps.push({ depends_on_id: resolveTarget(store, view, clean.parent), type: 'parent-child' });
-    for (const d of clean.deps ?? []) deps.push({ depends_on_id: resolveTarget(store, view, d.id, options.foreign), type: d.type });
-    for (const d of deps) refuseCycle(view, id, d.depends_on_id, d.type);
-    const { parent: _p, deps: _d, id: _i, ...fields } = clean;
-    const opFields: Record<string, unknown> = { ...fields };
-    if (deps.length) opFields.dependencies = deps;
-    return { ops: [{ bead: id, kind: 'create', fields: opFields }] };
-  });
-  return store.get(ops[0]!.bead);
+  return store.get(runTransaction(store, actor, (tx) => tx.create(input, options)));
 }
 
 /** Fields to set; null clears a field that may be absent (metadata among them). */
@@ -157,26 +120,8 @@ function claimFieldsAgree(fields: Record<string, unknown>, actor: string): void 
   }
 }
 
-/**
- * The keys to change (null: remove) to turn a bead's metadata into `wanted`. Only these go into the log, so
- * a clone that changed other keys meanwhile keeps them when the logs merge.
- */
-function metadataChanges(bead: Bead, wanted: Record<string, unknown>): Record<string, unknown> {
-  const current = (bead.metadata as Record<string, unknown> | undefined) ?? {};
-  // keys are defined, not assigned: a key named __proto__ is a key (the fold keeps it as one), not a prototype
-  const changes: Record<string, unknown> = {};
-  const put = (key: string, value: unknown): void => void Object.defineProperty(changes, key, { value, enumerable: true, writable: true, configurable: true });
-  for (const key of Object.keys(current)) if (!Object.hasOwn(wanted, key) || wanted[key] === null) put(key, null);
-  for (const [key, value] of Object.entries(wanted)) if (value !== null && JSON.stringify(value) !== JSON.stringify(Object.hasOwn(current, key) ? current[key] : undefined)) put(key, value);
-  return changes;
-}
-
 function metadataOps(state: BeadState, changes: Record<string, unknown>): OpDraft[] {
   return Object.keys(changes).length ? [{ ...target(state), kind: 'metadata', metadata: changes }] : [];
-}
-
-function rejectDeleted(state: BeadState): void {
-  if (state.bead.status === 'tombstone') throw new BeadsError('not_found', `${state.bead.id} was deleted`, { id: state.bead.id });
 }
 
 /** Appends operations to an existing bead, in one write. */
@@ -256,11 +201,10 @@ export function hookBead(store: BeadStore, actor: string, idInput: string, agent
 }
 
 export function closeBead(store: BeadStore, actor: string, id: string, reason?: string): Bead {
-  if (reason) assertNoControl(reason, 'reason', 'text');
-  return simpleOp(store, actor, id, (s) => {
-    if (s.bead.status === 'closed') throw new BeadsError('conflict', `${s.bead.id} is already closed`, { id: s.bead.id });
-    return { kind: 'close', ...(reason ? { reason } : {}) };
-  });
+  return store.get(runTransaction(store, actor, (tx) => {
+    tx.close(id, reason);
+    return tx.resolve(id);
+  }));
 }
 
 export function reopenBeads(store: BeadStore, actor: string, ids: string[], reason?: string, options: ManyOptions = {}): Bead[] {
@@ -334,15 +278,10 @@ function refuseEmptyId(input: string): void {
 }
 
 export function addDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type = 'blocks', options: DependencyOptions = {}): Bead {
-  refuseEmptyId(dependsOn);
-  assertValid('validateCreateInput', { title: 'x', deps: [{ type, id: dependsOn }] }, 'dependency');
-  return simpleOp(store, actor, id, (s, view) => {
-    const other = resolveTarget(store, view, dependsOn, options.foreign);
-    if (other === s.bead.id) throw new BeadsError('invalid_input', `${s.bead.id} cannot depend on itself`);
-    if (s.bead.dependencies?.some((d) => d.depends_on_id === other && d.type === type)) return null;
-    refuseCycle(view, s.bead.id, other, type);
-    return { kind: 'dep_add', depends_on_id: other, dep_type: type };
-  });
+  return store.get(runTransaction(store, actor, (tx) => {
+    tx.link(id, type, dependsOn, options);
+    return tx.resolve(id);
+  }));
 }
 
 /**
@@ -372,19 +311,4 @@ export function addComment(store: BeadStore, actor: string, id: string, text: st
   if (!text.trim()) throw new BeadsError('invalid_input', 'comment text must not be empty');
   assertNoControl(text, 'comment', 'text');
   return simpleOp(store, actor, id, () => ({ kind: 'comment', text }));
-}
-
-/** The operations of a bead in the store's total order: who did what, when. */
-export function beadHistory(store: BeadStore, idInput: string): Op[] {
-  const state = store.state(store.resolveId(idInput))!;
-  const needle = `"bead":${JSON.stringify(state.logId)}`;
-  const ops: Op[] = [];
-  store.forEachLogLine((text) => {
-    if (!text.includes(needle)) return;
-    const op = parseOpLine(text);
-    if (typeof op === 'string' || op.bead !== state.logId) return;
-    if (op.kind === 'create' ? op.op_id !== state.origin : op.origin !== undefined && op.origin !== state.origin) return;
-    ops.push(op);
-  });
-  return ops.sort(compareOps);
 }

@@ -14,6 +14,8 @@ import { CACHE_FORMAT, CacheReader, memoryGeneration, readMeta, writeGeneration,
 import { isCacheTrouble } from './cache-files.js';
 import { newOpId } from './ids.js';
 import { assertValid } from './validate.js';
+import { runTransaction, type Transaction, type TransactionOptions } from './transaction.js';
+import { beadHistory, historyOf, type HistoryOptions } from './history.js';
 import type { Bead, Op } from './types.js';
 
 export { LOG_FILE };
@@ -277,7 +279,27 @@ export class BeadStore {
     yield* memory.allStates(undefined, at.shard);
   }
 
+  /** The operations of one bead (an id or unique prefix) in the store's total order (history.ts). */
+  history(idOrPrefix: string, options: HistoryOptions = {}): Op[] {
+    return beadHistory(this, idOrPrefix, options);
+  }
+
+  /** The operations of each bead given, keyed by its full id, each in the store's total order (history.ts). */
+  historyOf(ids: readonly string[], options: HistoryOptions = {}): Map<string, Op[]> {
+    return historyOf(this, ids, options);
+  }
+
   // ---- writes ----------------------------------------------------------------------------------------------
+
+  /**
+   * Runs `decide` as one transaction (transaction.ts): its steps (create, set, link, close, record) are decided
+   * under the lock against current state and appended as one write; a step that fails writes nothing. Returns
+   * what `decide` returns. Upper layers write through this, never building operations. `dryRun`: every step
+   * is decided and checked against the current state, and nothing is written.
+   */
+  transaction<T>(actor: string, decide: (tx: Transaction) => T, options: TransactionOptions = {}): T {
+    return runTransaction(this, actor, decide, options);
+  }
 
   /**
    * Rewrites the log keeping only the operations `keep` accepts (for stores that are not synced, such as the

@@ -79,6 +79,14 @@ export type OpKind =
   | 'gate'
   | 'metadata';
 
+/**
+ * The kinds of record an upper layer may append to a bead's history (Transaction.record): events the fold
+ * passes over, kept for history and for the layer that wrote them. `gate`: a gate's run (molecules). A new kind
+ * is added here and to `recordKind` in schemas/inputs.schema.json, with what its payload must hold.
+ */
+export const RECORD_KINDS = ['gate'] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
 /** One line of the log. Unknown keys are preserved in the log and in history. */
 export interface Op {
   op_id: string;
