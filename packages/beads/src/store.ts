@@ -325,6 +325,12 @@ export class BeadStore {
     });
   }
 
+  /** Removes every operation of these beads from the log (see rewriteLog: stores never synced). Returns how many went. */
+  removeBeads(ids: Iterable<string>): number {
+    const gone = new Set(ids);
+    return this.rewriteLog((op) => !gone.has(op.bead));
+  }
+
   /**
    * Appends operations atomically: under the lock, catches up, lets `build` decide what to write against the
    * current state (so checks and writes cannot interleave with another writer), stamps, validates, fsyncs.

@@ -4,7 +4,7 @@
 // in one locked write per store that checks again, under the lock, that none was closed, deleted or given other
 // gates while the gates ran. Closing the last open bead under a molecule closes the molecule too, with a
 // summary, and so on up.
-import { BeadsError, assertNoControl, openDescendants, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
+import { BeadsError, assertNoControl, openDescendants, type Bead, type BeadStore, type CacheReader, type Transaction } from '@gastown/beads';
 import { DEFAULT_GATE_TIMEOUT_MS, runGate, type GateRun } from './gate-run.js';
 import { stepCount } from './status.js';
 
@@ -62,11 +62,11 @@ function moleculesClosingWith(view: CacheReader, id: string, closing: Set<string
   return out;
 }
 
-function moleculeClose(view: CacheReader, id: string): OpDraft {
-  const ms = view.state(id)!;
-  const steps = (ms.bead.metadata as { steps?: { path: string }[] } | undefined)?.steps;
+/** Closes a molecule that its last step completes, saying how many steps closed. */
+function closeMolecule(tx: Transaction, id: string): void {
+  const steps = (tx.state(id)!.bead.metadata as { steps?: { path: string }[] } | undefined)?.steps;
   const total = steps ? stepCount(steps) : undefined;
-  return { bead: ms.logId, origin: ms.origin, kind: 'close', reason: total === undefined ? 'all steps closed' : `all ${total} step${total === 1 ? '' : 's'} closed` };
+  tx.close(id, total === undefined ? 'all steps closed' : `all ${total} step${total === 1 ? '' : 's'} closed`);
 }
 
 /** The gate timeout, once the options are known to make sense. */
@@ -116,38 +116,41 @@ function changedMeanwhile(view: CacheReader, step: Planned, force: boolean, when
   return what ? new BeadsError('conflict', `${step.id} was ${what} ${when}; nothing is closed`, { id: step.id }) : null;
 }
 
-/** One store's part of the close, decided under its lock: the steps, their gate runs, the molecules they complete. */
-function closeOps(view: CacheReader, group: Planned[], options: CloseOptions, when: string): { ops: OpDraft[]; result: string[][] } {
+/** The gate runs of a step, recorded in its history. */
+function recordRuns(tx: Transaction, step: Planned): void {
+  for (const run of step.runs) tx.record(step.id, 'gate', { ...run });
+}
+
+/**
+ * One store's part of the close, decided under its lock: the steps, their gate runs, the molecules they
+ * complete. Returns, for each step in order, the molecules its close completes.
+ */
+function closeInTransaction(tx: Transaction, group: Planned[], options: CloseOptions, when: string): string[][] {
+  const view = tx.view;
   for (const step of group) {
     const conflict = changedMeanwhile(view, step, Boolean(options.force), when);
     if (conflict) throw conflict;
   }
-  const ops: OpDraft[] = [];
   for (const step of group) {
-    const state = view.state(step.id)!;
-    const on = { bead: state.logId, origin: state.origin };
-    ops.push(...step.runs.map((r): OpDraft => ({ ...on, kind: 'gate', ...r })));
-    const gates = gatesOf(state.bead);
-    if (options.force && gates.length) ops.push({ ...on, kind: 'gate', command: gates.join(' && '), forced: true, reason: options.reason!, passed: false });
-    ops.push({ ...on, kind: 'close', ...(options.reason ? { reason: options.reason } : {}) });
+    recordRuns(tx, step);
+    const gates = gatesOf(view.state(step.id)!.bead);
+    if (options.force && gates.length) tx.record(step.id, 'gate', { command: gates.join(' && '), forced: true, reason: options.reason!, passed: false });
+    tx.close(step.id, options.reason || undefined);
   }
   // each molecule is reported with the step, in the order given, whose close completes it
   const given = new Set(group.map((s) => s.id));
   const closing = new Set<string>();
   const alsoClosed = group.map((step) => moleculesClosingWith(view, step.id, closing.add(step.id), given));
-  ops.push(...alsoClosed.flat().map((m) => moleculeClose(view, m)));
-  return { ops, result: alsoClosed };
+  for (const m of alsoClosed.flat()) closeMolecule(tx, m);
+  return alsoClosed;
 }
 
 /** Records the gate runs of a close that a gate refused (one write per store), and the refusal to throw. */
 function refuse(actor: string, planned: Planned[], failed: { step: Planned; run: GateRun }): BeadsError {
   for (const group of byStore(planned)) {
-    group[0]!.store.write(actor, (view) => ({
-      ops: group.flatMap((step) => {
-        const state = view.state(step.id);
-        return state ? step.runs.map((r): OpDraft => ({ bead: state.logId, origin: state.origin, kind: 'gate', ...r })) : [];
-      }),
-    }));
+    group[0]!.store.transaction(actor, (tx) => {
+      for (const step of group) if (tx.state(step.id)) recordRuns(tx, step);
+    });
   }
   const { step, run } = failed;
   const what = `${run.command} (exit ${run.exit_code ?? 'none'}${run.timed_out ? ', timed out' : ''})\n${run.output}`;
@@ -167,11 +170,11 @@ export function closeSteps(actor: string, targets: CloseTarget[], options: Close
   const when = planned.some((p) => p.runs.length) ? 'while the gates ran' : 'meanwhile';
   const groups = byStore(planned);
   // stores cannot be locked together: each is checked before the first is written
-  if (groups.length > 1) for (const group of groups) group[0]!.store.read((view) => closeOps(view, group, options, when));
+  if (groups.length > 1) for (const group of groups) group[0]!.store.transaction(actor, (tx) => closeInTransaction(tx, group, options, when), { dryRun: true });
   const alsoClosed = new Map<Planned, string[]>();
   for (const group of groups) {
-    const { result } = group[0]!.store.write<string[][]>(actor, (view) => closeOps(view, group, options, when));
-    group.forEach((step, i) => alsoClosed.set(step, result![i]!));
+    const result = group[0]!.store.transaction(actor, (tx) => closeInTransaction(tx, group, options, when));
+    group.forEach((step, i) => alsoClosed.set(step, result[i]!));
   }
   return planned.map((step) => ({ bead: step.store.get(step.id), gates: step.runs, alsoClosed: alsoClosed.get(step)! }));
 }

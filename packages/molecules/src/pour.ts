@@ -4,7 +4,7 @@
 // back the whole sub-workflow (the store's ready rule already keeps children of a blocked parent waiting).
 // With a key, pouring again returns the instance already there.
 import { createHash } from 'node:crypto';
-import { BeadsError, assertValid, newBeadId, resolveTarget, type Bead, type BeadStore, type CacheReader, type OpDraft } from '@gastown/beads';
+import { BeadsError, assertValid, type Bead, type BeadStore } from '@gastown/beads';
 import { moleculeProblems } from './expand.js';
 import { listMolecules, type CatalogEntry, type CatalogOptions } from './catalog.js';
 import { substitute } from './parse.js';
@@ -105,16 +105,6 @@ export function keyedId(prefix: string, name: string, key: string): string {
   return `${prefix}-${id}`;
 }
 
-function freshId(store: BeadStore, view: CacheReader, taken: Set<string>): string {
-  for (;;) {
-    const id = newBeadId(store.idPrefix);
-    if (!taken.has(id) && !view.hasId(id)) {
-      taken.add(id);
-      return id;
-    }
-  }
-}
-
 export function pourMolecule(store: BeadStore, actor: string, name: string, options: PourOptions): PourResult {
   const entries = listMolecules(options.catalog);
   const lookup = (n: string): CatalogEntry | undefined => entries.find((e) => e.name === n && !e.shadowedBy);
@@ -139,39 +129,32 @@ export function pourMolecule(store: BeadStore, actor: string, name: string, opti
   for (const p of planned) {
     assertValid('validateCreateInput', { title: p.title, ...(p.description ? { description: p.description } : {}), ...(options.assignee !== undefined ? { assignee: options.assignee } : {}) }, 'bd mol pour');
   }
-  const { result } = store.write<PourResult>(actor, (view) => {
+  const result = store.transaction<PourResult>(actor, (tx) => {
     const rootId = options.key ? keyedId(store.idPrefix, name, options.key) : undefined;
-    if (rootId && view.hasId(rootId)) {
-      const existing = view.state(rootId)!.bead;
+    if (rootId && tx.view.hasId(rootId)) {
+      const existing = tx.view.state(rootId)!.bead;
       const steps = ((existing.metadata as { steps?: { path: string; id: string }[] } | undefined)?.steps ?? []);
-      return { ops: [], result: { molecule: existing, steps, existing: true } };
+      return { molecule: existing, steps, existing: true };
     }
-    const parent = options.parent ? resolveTarget(store, view, options.parent) : undefined;
-    const taken = new Set<string>();
     const idOf = new Map<string, string>();
-    for (const p of planned) idOf.set(p.path, p.path === '' && rootId ? rootId : freshId(store, view, taken));
+    for (const p of planned) idOf.set(p.path, p.path === '' && rootId ? rootId : tx.newId());
     const steps = planned.filter((p) => p.path !== '').map((p) => ({ path: p.path.slice(1), id: idOf.get(p.path)! }));
-    const ops: OpDraft[] = planned.map((p) => {
-      const dependencies = [
-        ...(p.parentPath !== undefined ? [{ depends_on_id: idOf.get(p.parentPath)!, type: 'parent-child' }] : parent ? [{ depends_on_id: parent, type: 'parent-child' }] : []),
-        ...p.needs.map((n) => ({ depends_on_id: idOf.get(n)!, type: 'blocks' })),
-      ];
+    for (const p of planned) {
       const metadata = p.path === '' ? { ...p.metadata, steps } : p.type === 'molecule' ? { ...p.metadata, steps: steps.filter((s) => s.path.startsWith(`${p.path.slice(1)}/`)) } : p.metadata;
-      return {
-        bead: idOf.get(p.path)!,
-        kind: 'create',
-        fields: {
-          title: p.title,
-          ...(p.description ? { description: p.description } : {}),
-          issue_type: p.type,
-          ...(options.assignee ? { assignee: options.assignee } : {}),
-          ...(dependencies.length ? { dependencies } : {}),
-          metadata,
-        },
-      };
-    });
-    return { ops, result: { molecule: { id: idOf.get('')! } as Bead, steps, existing: false } };
+      const parent = p.parentPath !== undefined ? idOf.get(p.parentPath)! : options.parent || undefined;
+      tx.create({
+        id: idOf.get(p.path)!,
+        title: p.title,
+        ...(p.description ? { description: p.description } : {}),
+        issue_type: p.type,
+        ...(options.assignee ? { assignee: options.assignee } : {}),
+        ...(parent !== undefined ? { parent } : {}),
+        deps: p.needs.map((n) => ({ type: 'blocks', id: idOf.get(n)! })),
+        metadata,
+      });
+    }
+    return { molecule: { id: idOf.get('')! } as Bead, steps, existing: false };
   });
-  return { ...result!, molecule: store.get(result!.molecule.id) };
+  return { ...result, molecule: store.get(result.molecule.id) };
 }
 

@@ -1,6 +1,6 @@
 // The state of a poured molecule: its steps as a tree, each with status, assignee and how long it took
 // (from its first claim, else its creation, to its close), and x/y closed.
-import { BeadsError, parseOpLine, type Bead, type BeadStore } from '@gastown/beads';
+import { BeadsError, type Bead, type BeadStore } from '@gastown/beads';
 
 export interface StepStatus {
   id: string;
@@ -39,16 +39,12 @@ export function workSteps<T extends { path: string }>(steps: T[]): T[] {
 
 export const stepCount = (steps: { path: string }[]): number => workSteps(steps).length;
 
-/** First claim time of each bead (the earliest: the log's files are not in time order), from one pass over the log. */
-function claimTimes(store: BeadStore, logIds: Map<string, string>): Map<string, string> {
+/** First claim time of each bead (the earliest by time: clones' clocks need not agree with the total order). */
+function claimTimes(store: BeadStore, ids: string[]): Map<string, string> {
   const out = new Map<string, string>();
-  store.forEachLogLine((text) => {
-    if (!text.includes('"kind":"claim"')) return;
-    const op = parseOpLine(text);
-    if (typeof op === 'string') return;
-    const id = logIds.get(op.bead);
-    if (id && (!out.has(id) || Date.parse(op.ts) < Date.parse(out.get(id)!))) out.set(id, op.ts);
-  });
+  for (const [id, claims] of store.historyOf(ids, { kinds: ['claim'] })) {
+    for (const op of claims) if (!out.has(id) || Date.parse(op.ts) < Date.parse(out.get(id)!)) out.set(id, op.ts);
+  }
   return out;
 }
 
@@ -62,17 +58,15 @@ export function moleculeStatus(store: BeadStore, idInput: string, options: Statu
   const meta = root.metadata as { molecule?: string; steps?: StepRef[] } | undefined;
   if (root.issue_type !== 'molecule' || !meta?.steps) throw new BeadsError('invalid_input', `${root.id} is not a poured molecule`, { id: root.id });
   const beads = new Map<string, Bead>();
-  const logIds = new Map<string, string>();
   // through store.read, so a cache deleted under the read falls back to a fold in memory
   store.read((view) => {
     for (const s of meta.steps!) {
       const state = view.state(s.id);
       if (!state) continue;
       beads.set(s.path, state.bead);
-      logIds.set(state.logId, s.id);
     }
   });
-  const claims = options.timings === false ? null : claimTimes(store, logIds);
+  const claims = options.timings === false ? null : claimTimes(store, [...beads.values()].map((b) => b.id));
   const nodes = new Map<string, StepStatus>();
   const top: StepStatus[] = [];
   for (const s of meta.steps) {

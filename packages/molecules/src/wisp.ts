@@ -17,7 +17,7 @@ function wispBeadIds(wisps: BeadStore, id: string): { molecule: Bead; ids: Set<s
 /** Removes a wisp molecule and its steps from the wisp store. Returns how many operations went. */
 export function burnWisp(wisps: BeadStore, id: string): { id: string; beads: number; operations: number } {
   const { molecule, ids } = wispBeadIds(wisps, id);
-  const operations = wisps.rewriteLog((op) => !ids.has(op.bead));
+  const operations = wisps.removeBeads(ids);
   return { id: molecule.id, beads: ids.size, operations };
 }
 
