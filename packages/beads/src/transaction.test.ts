@@ -6,7 +6,7 @@ import { testRepos } from './test-helpers.js';
 import { createBead, deleteBead } from './mutations.js';
 import { BeadsError } from './errors.js';
 import type { BeadStore } from './store.js';
-import type { Op, RecordKind } from './types.js';
+import { RECORD_KINDS, type Op, type RecordKind } from './types.js';
 
 const { repo } = testRepos(afterEach);
 const BEADS = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -109,6 +109,11 @@ describe('store.transaction', () => {
       expect([name, err.code, err.message]).toEqual([name, code, expect.stringMatching(message)]);
     }
     expect(store.get(x.id).status).toBe('open');
+  });
+
+  it('knows the record kinds the schema knows', () => {
+    const schema = JSON.parse(readFileSync(fileURLToPath(new URL('../schemas/inputs.schema.json', import.meta.url)), 'utf8')) as { definitions: { recordKind: { enum: string[] } } };
+    expect(schema.definitions.recordKind.enum).toEqual([...RECORD_KINDS]);
   });
 
   it('a dry run decides and checks every step, and writes nothing', () => {
