@@ -3,7 +3,7 @@
 // the CLI's business.
 import { BeadsError } from './errors.js';
 import { isClaimable, type BeadState } from './fold.js';
-import { runTransaction } from './transaction.js';
+import { assertLinkInput, assertReason, checkedCreateInput, runTransaction } from './transaction.js';
 import { assertNoControl, assertValid } from './validate.js';
 import { assertTimes, metadataChanges, rejectDeleted, target } from './write-checks.js';
 import type { CacheReader } from './cache.js';
@@ -60,7 +60,8 @@ export function resolveTarget(store: BeadStore, view: CacheReader, input: string
 }
 
 export function createBead(store: BeadStore, actor: string, input: CreateInput, options: DependencyOptions = {}): Bead {
-  return store.get(runTransaction(store, actor, (tx) => tx.create(input, options)));
+  const clean = checkedCreateInput(input);
+  return store.get(runTransaction(store, actor, (tx) => tx.create(clean, options)));
 }
 
 /** Fields to set; null clears a field that may be absent (metadata among them). */
@@ -201,6 +202,7 @@ export function hookBead(store: BeadStore, actor: string, idInput: string, agent
 }
 
 export function closeBead(store: BeadStore, actor: string, id: string, reason?: string): Bead {
+  assertReason(reason);
   return store.get(runTransaction(store, actor, (tx) => {
     tx.close(id, reason);
     return tx.resolve(id);
@@ -278,6 +280,7 @@ function refuseEmptyId(input: string): void {
 }
 
 export function addDependency(store: BeadStore, actor: string, id: string, dependsOn: string, type = 'blocks', options: DependencyOptions = {}): Bead {
+  assertLinkInput(type, dependsOn);
   return store.get(runTransaction(store, actor, (tx) => {
     tx.link(id, type, dependsOn, options);
     return tx.resolve(id);

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { testRepos } from './test-helpers.js';
-import { createBead, deleteBead } from './mutations.js';
+import { addDependency, closeBead, createBead, deleteBead } from './mutations.js';
 import { BeadsError } from './errors.js';
 import type { BeadStore } from './store.js';
 import { RECORD_KINDS, type Op, type RecordKind } from './types.js';
@@ -114,6 +114,16 @@ describe('store.transaction', () => {
   it('knows the record kinds the schema knows', () => {
     const schema = JSON.parse(readFileSync(fileURLToPath(new URL('../schemas/inputs.schema.json', import.meta.url)), 'utf8')) as { definitions: { recordKind: { enum: string[] } } };
     expect(schema.definitions.recordKind.enum).toEqual([...RECORD_KINDS]);
+  });
+
+  it('the one-step mutations built on it still refuse bad input before they look at the store', () => {
+    const { store } = repo();
+    const x = createBead(store, 'a', { title: 'x' });
+    appendFileSync(store.logPath, 'not json\n{"op_id":"zzzzzzzzzzzzzzzz"}\n'); // a corrupt log: any look at the store fails
+    expect(() => createBead(store, 'a', { title: ' ' })).toThrow(/^title must not be blank$/);
+    expect(() => addDependency(store, 'a', x.id, x.id, 'sometimes')).toThrow(/^invalid deps\.0\.type "sometimes"/);
+    expect(() => closeBead(store, 'a', x.id, 'bad\u0007')).toThrow(/^invalid reason "bad\\u0007"/);
+    expect(() => closeBead(store, 'a', x.id)).toThrow(/corrupt line in the bead log/);
   });
 
   it('a dry run decides and checks every step, and writes nothing', () => {

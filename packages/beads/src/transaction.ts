@@ -20,6 +20,26 @@ import type { Bead, Op, RecordKind } from './types.js';
 /** Keys of an operation that a record's payload may not carry: the store stamps them, or the fold reads them. */
 const RESERVED = new Set(['op_id', 'bead', 'origin', 'kind', 'actor', 'ts', 'lc', 'fields', 'label', 'depends_on_id', 'dep_type', 'text', 'metadata', 'lease_ms', 'takeover_from']);
 
+// The checks of a step's own input, which need no state: the one-step mutations (createBead, addDependency,
+// closeBead) make them before taking the lock too, so bad input is refused first, as it always was.
+
+/** A create's input without its undefined keys, checked as bd create checks it. */
+export function checkedCreateInput(input: CreateInput): CreateInput {
+  const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as CreateInput;
+  assertValid('validateCreateInput', clean, 'bd create');
+  assertTimes(clean);
+  return clean;
+}
+
+export function assertLinkInput(type: string, to: string): void {
+  if (!to.trim()) throw new BeadsError('invalid_input', 'an empty id was given');
+  assertValid('validateCreateInput', { title: 'x', deps: [{ type, id: to }] }, 'dependency');
+}
+
+export function assertReason(reason: string | undefined): void {
+  if (reason) assertNoControl(reason, 'reason', 'text');
+}
+
 export class Transaction {
   private readonly drafts: OpDraft[] = [];
   /** Beads the steps so far have touched, as they leave them (beads created here among them). */
@@ -107,9 +127,7 @@ export class Transaction {
    * created earlier in the transaction); returns its id. An explicit `id` that exists is a conflict.
    */
   create(input: CreateInput, options: DependencyOptions = {}): string {
-    const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as CreateInput;
-    assertValid('validateCreateInput', clean, 'bd create');
-    assertTimes(clean);
+    const clean = checkedCreateInput(input);
     if (clean.id && !this.reserved.has(clean.id) && (this.view.hasId(clean.id) || this.touched.has(clean.id))) throw new BeadsError('conflict', `a bead with id ${clean.id} already exists`, { id: clean.id });
     const id = clean.id ?? this.freshId();
     const deps: { depends_on_id: string; type: string }[] = [];
@@ -170,8 +188,7 @@ export class Transaction {
    * dependency on itself or one that closes a cycle is refused; one already there is left as it is.
    */
   link(fromInput: string, type: string, toInput: string, options: DependencyOptions = {}): void {
-    if (!toInput.trim()) throw new BeadsError('invalid_input', 'an empty id was given');
-    assertValid('validateCreateInput', { title: 'x', deps: [{ type, id: toInput }] }, 'dependency');
+    assertLinkInput(type, toInput);
     const from = this.live(fromInput);
     const to = this.targetId(toInput, options.foreign, from.bead.id);
     if (to === from.bead.id) throw new BeadsError('invalid_input', `${from.bead.id} cannot depend on itself`);
@@ -182,7 +199,7 @@ export class Transaction {
 
   /** Closes a live bead that is not closed, with an optional reason (text: newlines allowed, no other control characters). */
   close(input: string, reason?: string): void {
-    if (reason) assertNoControl(reason, 'reason', 'text');
+    assertReason(reason);
     const state = this.live(input);
     if (state.bead.status === 'closed') throw new BeadsError('conflict', `${state.bead.id} is already closed`, { id: state.bead.id });
     this.push(state.bead.id, { ...this.on(state), kind: 'close', ...(reason ? { reason } : {}) });
