@@ -55,6 +55,27 @@ describe('store.transaction', () => {
     expect(ops[3]!.metadata).toEqual({ k: 2, n: 'x' });
   });
 
+  it('reopens a closed bead in the same write as other steps, and refuses one that is not closed', () => {
+    const { store } = repo();
+    const x = createBead(store, 'a', { title: 'x' });
+    store.transaction('a', (tx) => tx.close(x.id, 'first'));
+    store.transaction('a', (tx) => {
+      tx.reopen(x.id, 'again');
+      tx.set(x.id, { metadata: { round: 2 } });
+    });
+    expect(store.get(x.id)).toMatchObject({ status: 'open', metadata: { round: 2 } });
+    expect(store.get(x.id).closed_at).toBeUndefined();
+    const err = (() => {
+      try {
+        store.transaction('a', (tx) => tx.reopen(x.id));
+      } catch (e) {
+        return e as BeadsError;
+      }
+      return null;
+    })();
+    expect(err?.code).toBe('conflict');
+  });
+
   it('reads through the transaction see its own steps; a bead may need one reserved for a later create', () => {
     const { store } = repo();
     const ids = store.transaction('a', (tx) => {

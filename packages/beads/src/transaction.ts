@@ -205,6 +205,14 @@ export class Transaction {
     this.push(state.bead.id, { ...this.on(state), kind: 'close', ...(reason ? { reason } : {}) });
   }
 
+  /** Reopens a closed bead, with an optional reason (as bd reopen). */
+  reopen(input: string, reason?: string): void {
+    if (reason) assertNoControl(reason, 'reason', 'text');
+    const state = this.live(input);
+    if (state.bead.status !== 'closed') throw new BeadsError('conflict', `${state.bead.id} is not closed (it is ${state.bead.status})`, { id: state.bead.id });
+    this.push(state.bead.id, { ...this.on(state), kind: 'reopen', ...(reason ? { reason } : {}) });
+  }
+
   /**
    * Appends a record of `kind` (one of RECORD_KINDS, its payload as the schema's `record` says) to a bead's
    * history. The fold passes over it; history shows it. A deleted bead takes records too: its history is kept.

@@ -1,7 +1,7 @@
 // The merge queue: a rig's merge-request beads, their queue state (metadata.mq) and the order the refinery
 // takes them in. Priority first, then age; a merge request that has waited longer than max_wait goes ahead
 // of everything; a retried one goes behind those of its own priority; one whose source bead is blocked waits.
-import { BeadStore, BeadsError, blockedBeads, closeBead, listBeads, reopenBead, updateBead, type Bead } from '@gastown/beads';
+import { BeadStore, BeadsError, blockedBeads, listBeads, type Bead } from '@gastown/beads';
 import type { MergeRequestMeta, MqMeta, MqState, Town } from '../model.js';
 import { rigPaths } from '../town/index.js';
 import { mqOf, mrMeta } from '../work/index.js';
@@ -117,19 +117,23 @@ export interface MqChange {
 }
 
 /**
- * Changes a merge request's queue state, deciding against its current state: `decide` returns the change, or
- * null for none. Returns the merge request as it is after.
+ * Changes a merge request's queue state as one transaction, decided under the store's lock against its
+ * current state (a compare-and-set: the refinery taking it and a person rejecting it cannot both win):
+ * `decide` returns the change, or null for none. Returns the merge request as it is after.
  */
 export function changeMq(store: BeadStore, actor: string, id: string, decide: (current: MergeRequest) => MqChange | null): MergeRequest {
-  const current = mergeRequest(store.get(id));
-  const change = decide(current);
-  if (!change) return current;
-  const bead = current.bead;
-  if (bead.status === 'closed' && !change.close) reopenBead(store, actor, bead.id, `back to the queue (${change.mq.state})`);
-  const fields: Record<string, unknown> = {};
-  if (change.status && change.status !== bead.status) fields.status = change.status;
-  if (change.assignee !== undefined && (change.assignee ?? undefined) !== bead.assignee) fields.assignee = change.assignee ?? '';
-  updateBead(store, actor, bead.id, { ...fields, metadata: { ...(bead.metadata as Record<string, unknown>), mq: change.mq } });
-  if (change.close && bead.status !== 'closed') closeBead(store, actor, bead.id, change.close);
-  return mergeRequest(store.get(bead.id));
+  const changed = store.transaction(actor, (tx) => {
+    const current = mergeRequest(tx.get(id));
+    const change = decide(current);
+    if (!change) return current.bead.id;
+    const bead = current.bead;
+    if (bead.status === 'closed' && !change.close) tx.reopen(bead.id, `back to the queue (${change.mq.state})`);
+    const fields: Record<string, unknown> = {};
+    if (change.status && change.status !== bead.status) fields.status = change.status;
+    if (change.assignee !== undefined && (change.assignee ?? undefined) !== bead.assignee) fields.assignee = change.assignee ?? '';
+    tx.set(bead.id, { ...fields, metadata: { ...(bead.metadata as Record<string, unknown>), mq: change.mq } });
+    if (change.close && bead.status !== 'closed') tx.close(bead.id, change.close);
+    return bead.id;
+  });
+  return mergeRequest(store.get(changed));
 }
