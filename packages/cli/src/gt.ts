@@ -2,6 +2,7 @@
 // gt: runs the town: towns and rigs, sync, ready work, and the agents in tmux (up, down, sling, prime, done,
 // nudge, handoff, mail), and the merge queue (mq, refinery). The dashboard comes next.
 import { registerAgentCommands } from './commands/agents.js';
+import { registerPolecatCommands } from './commands/polecats.js';
 import { registerRefineryCommands } from './commands/refinery.js';
 import { registerTownCommands } from './commands/town.js';
 import { registerWorkCommands } from './commands/work.js';
@@ -12,5 +13,5 @@ await runProgram({
   usage: 'gt: Gas Town, a town of AI agents working on your repositories through beads.',
   options: {},
   epilogue: "Exit codes as bd's (docs/bd.md). Docs: docs/towns.md",
-  commands: [registerTownCommands, registerAgentCommands, registerWorkCommands, registerRefineryCommands],
+  commands: [registerTownCommands, registerAgentCommands, registerWorkCommands, registerPolecatCommands, registerRefineryCommands],
 });

@@ -32,26 +32,20 @@ export function initRepository(dir: string): void {
   git(['init', '--quiet', dir]);
 }
 
-/** Local work not yet in the remote: uncommitted changes, and commits the upstream lacks. */
-export function unmergedWork(dir: string): string[] {
+/**
+ * Local work not yet on a remote: uncommitted changes (untracked files too), and commits of `revs` (default
+ * HEAD) that no remote-tracking ref contains, as of the last fetch. `known` names commits whose history counts as
+ * accounted for (a merged merge request's commit, landed on the target as a rebased copy).
+ */
+export function unmergedWork(dir: string, options: { revs?: string[]; known?: string[] } = {}): string[] {
   const out: string[] = [];
   const status = git(['status', '--porcelain'], dir).trim();
   if (status) out.push(`uncommitted changes (${status.split('\n').length} path(s))`);
-  let ahead = '';
-  try {
-    ahead = git(['rev-list', '--count', '@{upstream}..HEAD'], dir).trim();
-  } catch {
-    const hasHead = (() => {
-      try {
-        git(['rev-parse', '-q', '--verify', 'HEAD'], dir);
-        return true;
-      } catch {
-        return false;
-      }
-    })();
-    if (hasHead) ahead = git(['rev-list', '--count', 'HEAD'], dir).trim();
-  }
-  if (ahead && ahead !== '0') out.push(`${ahead} commit(s) not pushed`);
+  // Every remote-tracking ref, not the upstream alone: a polecat's branch has none, and is pushed under its name.
+  const revs = (options.revs ?? ['HEAD']).map((r) => revParse(dir, r)).filter((r): r is string => r !== null);
+  const known = (options.known ?? []).map((r) => revParse(dir, r)).filter((r): r is string => r !== null);
+  const ahead = revs.length ? git(['rev-list', '--count', ...revs, '--not', '--remotes', ...known], dir).trim() : '0';
+  if (ahead !== '0') out.push(`${ahead} commit(s) not pushed`);
   return out;
 }
 
@@ -72,6 +66,25 @@ export function branchExists(clone: string, branch: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Fetches a remote, dropping the remote-tracking refs of branches it no longer has; git's words when it fails. */
+export function fetchRemote(dir: string, remote = 'origin'): void {
+  try {
+    git(['fetch', '--quiet', '--prune', remote], dir, { ...process.env, GIT_TERMINAL_PROMPT: '0' });
+  } catch (err) {
+    throw new Error(gitSaid(err));
+  }
+}
+
+/** Removes a worktree that git finds clean (it refuses one with changes or untracked files), then its branch. */
+export function removeCleanWorktree(clone: string, dir: string, branch: string | null): void {
+  try {
+    git(['worktree', 'remove', dir], clone);
+    if (branch) git(['branch', '-D', branch], clone);
+  } catch (err) {
+    throw new Error(gitSaid(err));
   }
 }
 

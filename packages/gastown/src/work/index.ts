@@ -6,3 +6,4 @@ export { slingBead, POLECAT_NAMES, DEFAULT_WORK_MOLECULE, type SlingOptions, typ
 export { finishWork, mrMeta, mqOf, type DoneResult } from './done.js';
 export { primeAgent, renderPrime, rolesDir, HANDOFF_SUBJECT, type Prime } from './prime.js';
 export { agentRows, hookedPolecats, standingAgents, upPlan, type AgentRow, type UpOptions } from './roster.js';
+export { polecatRows, gcPolecats, type PolecatRow, type PolecatState, type GcEntry, type GcResult } from './polecats.js';
