@@ -53,7 +53,8 @@ const duration = (key: string) => (value: unknown, where: string): void => {
   try {
     parseDuration(value, key);
   } catch (err) {
-    throw bad(key, where, (err as Error).message);
+    // parseDuration names the key and the value itself: say only what is wrong with it
+    throw bad(key, where, `${JSON.stringify(value)}: ${(err as Error).message.replace(`invalid ${key} ${JSON.stringify(value)}: `, '')}`);
   }
 };
 
@@ -91,6 +92,9 @@ export const SETTINGS: Record<string, KeySpec> = {
   gate_timeout: { describe: 'A gate run longer than this (unless the gate gives its own timeout) is stopped and fails', default: '10m', check: duration('gate_timeout') },
 };
 
+/** A setting's spec; only the table's own keys are settings (not constructor, toString or __proto__). */
+const settingSpec = (key: string): KeySpec | undefined => (Object.hasOwn(SETTINGS, key) ? SETTINGS[key] : undefined);
+
 function readSettingsFile(path: string, where: string): Record<string, unknown> {
   if (!existsSync(path)) return {};
   return parseSettingsText(readFileSync(path, 'utf8'), where);
@@ -106,7 +110,7 @@ export function parseSettingsText(text: string, where: string): Record<string, u
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new BeadsError('invalid_input', `${where} must hold a JSON object of settings`);
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    const spec = SETTINGS[key];
+    const spec = settingSpec(key);
     if (!spec) throw new BeadsError('invalid_input', `unknown setting ${JSON.stringify(key)} in ${where} (known: ${Object.keys(SETTINGS).join(', ')})`, { key });
     spec.check(v, where);
   }
@@ -176,7 +180,7 @@ export function parseSettingValue(text: string): unknown {
 /** Sets (or, with value undefined, removes) a town override of one key; checked before anything is written. */
 export function setTownSetting(town: Town, rig: string, key: string, value: unknown): SettingRow {
   requireRigName(town, rig);
-  const spec = SETTINGS[key];
+  const spec = settingSpec(key);
   if (!spec) throw new BeadsError('invalid_input', `unknown setting ${JSON.stringify(key)} (known: ${Object.keys(SETTINGS).join(', ')})`, { key });
   const path = townSettingsPath(town, rig);
   if (value !== undefined) spec.check(value, 'the value given');
