@@ -25,7 +25,9 @@ export function runtimeName(town: Town, role: Role, override?: string, previous?
 export function resolveRuntime(town: Town, role: Role, tools: Tools, override?: string, previous?: string): Runtime {
   const name = runtimeName(town, role, override, previous);
   if (name === 'scripted') return { name, command: [tools.node, tools.gt, 'scripted-agent'].map(shellQuote).join(' '), claude: false };
-  const configured = town.config.runtimes?.commands?.[name] ?? BUILTIN_RUNTIMES[name];
+  // own keys only: a name such as constructor is every object's, not a runtime
+  const own = (table: Record<string, string> | undefined): string | undefined => (table && Object.hasOwn(table, name) && typeof table[name] === 'string' ? table[name] : undefined);
+  const configured = own(town.config.runtimes?.commands) ?? own(BUILTIN_RUNTIMES);
   if (!configured) {
     const known = ['scripted', ...Object.keys(BUILTIN_RUNTIMES), ...Object.keys(town.config.runtimes?.commands ?? {})];
     throw new BeadsError('invalid_input', `unknown runtime ${JSON.stringify(name)}${process.env.GT_RUNTIME === name ? ' (from GT_RUNTIME)' : ''}: runtimes are ${known.join(', ')}; add others under "runtimes.commands" in town.json`, { runtime: name });
