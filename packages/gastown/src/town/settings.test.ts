@@ -155,6 +155,13 @@ describe('setTownSetting', () => {
     expect(setTownSetting(t, 'alpha', 'gates', undefined)).toMatchObject({ key: 'gates', value: [], source: 'default' });
   });
 
+  it("writes nothing while the repository's file is broken, and says so", () => {
+    const t = town();
+    write(repoFile(t), '{"batch": ');
+    expect(refusal(() => setTownSetting(t, 'alpha', 'batch', 2))).toMatchObject({ code: 'invalid_input', message: expect.stringContaining("alpha's .gastown/settings.json is not valid JSON") });
+    expect(existsSync(join(t.root, 'settings'))).toBe(false);
+  });
+
   it.each([
     ['batch', 0, 'invalid batch in the value given: 0 is not a whole number from 1 to 64'],
     ['max_wait', 'soon', 'invalid max_wait in the value given: "soon": use a duration such as 30s, 10m, 2h or 7d'],

@@ -184,6 +184,7 @@ export function setTownSetting(town: Town, rig: string, key: string, value: unkn
   if (!spec) throw new BeadsError('invalid_input', `unknown setting ${JSON.stringify(key)} (known: ${Object.keys(SETTINGS).join(', ')})`, { key });
   const path = townSettingsPath(town, rig);
   if (value !== undefined) spec.check(value, 'the value given');
+  settingRows(town, rig); // a broken file (the repository's or the town's) is refused before anything is written
   mkdirSync(dirname(path), { recursive: true });
   const locks = join(town.root, '.gt', 'locks');
   mkdirSync(locks, { recursive: true });
