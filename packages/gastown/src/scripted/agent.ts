@@ -1,14 +1,23 @@
 // The built-in scripted agent: a deterministic runtime that needs no LLM. As a polecat it primes itself,
 // takes the ready steps of its hooked molecule one at a time, runs the shell code blocks of each step (the
 // step's own body, and the hooked bead's blocks tagged `step=<id>`) in its worktree, closes the step (so
-// gates run), commits, and finishes with gt done. Every role reads and acknowledges its mail, and acts again
-// whenever a line arrives on its input (a nudge).
+// gates run), commits, and finishes with gt done. As a refinery it runs the merge queue's engine (until the
+// queue is empty) whenever it is nudged or mailed, and on a short interval. Every role reads and acknowledges
+// its mail, and acts again whenever a line arrives on its input (a nudge).
 import { createInterface } from 'node:readline';
 import { BeadStore, BeadsError, addComment, listBeads, readyBeads, updateBead, type Bead } from '@gastown/beads';
 import { closeStep, runShell } from '@gastown/molecules';
 import type { Agent, Town } from '../model.js';
 import { finishWork, ackMail, inbox, readMail, primeAgent, hookedWork } from '../work/index.js';
 import { commitAll } from '../git-cli.js';
+import { refineryRun } from '../refinery/index.js';
+
+/** How often a scripted refinery looks at its queue unprompted (GT_REFINERY_INTERVAL_MS, default 2 s). */
+export function refineryIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.GT_REFINERY_INTERVAL_MS;
+  const ms = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isFinite(ms) && ms > 0 ? ms : 2000;
+}
 
 export interface CodeBlock {
   info: string;
@@ -49,6 +58,10 @@ function runBlock(code: string, cwd: string): { code: number; output: string } {
 
 export class ScriptedAgent {
   private readonly store: BeadStore;
+  /** The refinery's engine is running (rounds are synchronous; this keeps it so if they ever are not). */
+  private refining = false;
+  /** The last error the engine raised, so that one repeated every interval is logged once. */
+  private lastRefineryError = '';
   constructor(
     private readonly town: Town,
     private readonly agent: Agent,
@@ -91,6 +104,27 @@ export class ScriptedAgent {
     }
   }
 
+  /**
+   * As the refinery: runs the engine until the queue is empty; true when it did something. Its errors are
+   * logged (once while they repeat), never thrown: the next nudge or interval tries again.
+   */
+  refine(): boolean {
+    if (this.agent.role !== 'refinery' || !this.agent.rig || this.refining) return false;
+    this.refining = true;
+    try {
+      const r = refineryRun(this.town, this.agent.rig, { once: true, actor: this.agent.address, log: this.log });
+      this.lastRefineryError = '';
+      return r.events.length > 0;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== this.lastRefineryError) this.log(`[error] refinery: ${message}`);
+      this.lastRefineryError = message;
+      return false;
+    } finally {
+      this.refining = false;
+    }
+  }
+
   private doStep(step: Bead, hooked: Bead): boolean {
     const name = stepName(step);
     if (step.status !== 'in_progress') updateBead(this.store, this.agent.address, step.id, {}, { claim: true });
@@ -125,16 +159,24 @@ export class ScriptedAgent {
       try {
         this.handleMail();
         this.work();
+        this.refine();
       } catch (err) {
         this.log(`[error] ${(err as Error).message}`);
       }
       this.log('[idle] waiting for a nudge');
     };
     cycle();
-    const lines = createInterface({ input });
-    for await (const line of lines) {
-      this.log(`[nudge] ${line}`);
-      cycle();
+    // The refinery also looks on its own: a merge request may be filed without mail (gt done --no-push in
+    // another town's clone) or a retry queued by a person. Only what the engine did is logged.
+    const timer = this.agent.role === 'refinery' ? setInterval(() => this.refine() && this.log('[idle] waiting for a nudge'), refineryIntervalMs()) : undefined;
+    try {
+      const lines = createInterface({ input });
+      for await (const line of lines) {
+        this.log(`[nudge] ${line}`);
+        cycle();
+      }
+    } finally {
+      if (timer) clearInterval(timer);
     }
   }
 }

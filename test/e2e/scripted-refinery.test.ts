@@ -1,0 +1,117 @@
+// The scripted refinery and the scripted polecat's rework, end to end: a town in tmux whose rig's remote is a
+// bare repository with gates committed in .gastown/settings.json. Nothing is called directly: the polecats
+// file their merge requests with gt done, the refinery lands them because it was mailed, and a conflict goes
+// back to its polecat, which redoes its work on the new target.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bdJson, git, gt, gtJson, waitFor } from './helpers.js';
+
+const towns: { town: string; base: string }[] = [];
+afterEach(() => {
+  for (const { town, base } of towns.splice(0)) {
+    gt(town, ['down']);
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+const scripted = { GT_RUNTIME: 'scripted' };
+
+/**
+ * A bare remote holding a project whose gate (./test.sh) checks that every line of shared.txt says `work of`,
+ * and a one-step molecule (`edit`) whose step runs the bead's `sh step=change` blocks.
+ */
+function remote(base: string): string {
+  const work = join(base, 'work');
+  git(base, 'init', '-q', '-b', 'main', work);
+  writeFileSync(join(work, 'shared.txt'), 'work of nobody\n');
+  writeFileSync(join(work, 'test.sh'), '#!/bin/sh\nset -e\ncd "$(dirname "$0")"\n! grep -v "^work of" shared.txt\n', { mode: 0o755 });
+  mkdirSync(join(work, '.gastown'));
+  writeFileSync(join(work, '.gastown', 'settings.json'), JSON.stringify({ gates: ['./test.sh'] }) + '\n');
+  mkdirSync(join(work, 'molecules'));
+  writeFileSync(join(work, 'molecules', 'edit.md'), '## Molecule: edit\nOne change.\n\n## Step: change\nMake the change the bead describes.\n');
+  git(work, 'add', '-A');
+  git(work, 'commit', '-qm', 'start');
+  git(base, 'clone', '-q', '--bare', work, join(base, 'alpha.git'));
+  return join(base, 'alpha.git');
+}
+
+function newTown(tag: string): { town: string; bare: string; base: string } {
+  const base = mkdtempSync(join(tmpdir(), tag));
+  const town = join(base, 'town');
+  towns.push({ town, base });
+  const bare = remote(base);
+  gt(base, ['install', town]);
+  gtJson(town, ['rig', 'add', 'alpha', bare, '--prefix', 'al']);
+  gtJson(town, ['up'], { ...scripted, GT_REFINERY_INTERVAL_MS: '500' });
+  return { town, bare, base };
+}
+
+/** A bead whose one step appends a line to shared.txt: two of them touch the same lines. */
+function appendBead(town: string, what: string): string {
+  const description = `Say ${what} in shared.txt.\n\n\`\`\`sh step=change\necho "work of ${what}" >> shared.txt\n\`\`\`\n`;
+  return bdJson<{ id: string }>(town, ['create', `append ${what}`, '--rig', 'alpha', '-d', description]).id;
+}
+
+interface Mr {
+  id: string;
+  status: string;
+  close_reason?: string;
+  metadata: { merge_request: { source_bead: string; commit: string }; mq: { state: string; merged_commit?: string } };
+}
+
+const clone = (town: string): string => join(town, 'alpha', 'main');
+const mrs = (town: string): Mr[] => bdJson<Mr[]>(clone(town), ['list', '-t', 'merge-request', '--all', '-n', '0']);
+const status = (town: string, id: string): string => bdJson<{ status: string }[]>(clone(town), ['show', id])[0]!.status;
+const mainLog = (bare: string): string => git(bare, 'log', '--format=%s%n%b', 'main');
+const subjects = (town: string, to: string): string[] => gtJson<{ subject: string }[]>(town, ['mail', 'inbox', '--to', to, '--all']).map((m) => m.subject);
+
+describe('the scripted refinery', () => {
+  it('lands a merge request it is mailed about: the gates pass on the candidate, main moves, the bead closes and the polecat hears MERGED', async () => {
+    const { town, bare } = newTown('gt-scripted-refinery-');
+    const before = git(bare, 'rev-parse', 'main').trim();
+    const id = appendBead(town, 'one');
+    const slung = gtJson<{ address: string; branch: string }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted);
+    await waitFor(() => status(town, id) === 'closed', `${id} to be merged and closed`, 90_000);
+    const [mr] = mrs(town);
+    expect(mr).toMatchObject({ status: 'closed', metadata: { merge_request: { source_bead: id }, mq: { state: 'merged' } } });
+    expect(git(bare, 'show', 'main:shared.txt')).toBe('work of nobody\nwork of one\n');
+    expect(git(bare, 'rev-parse', 'main').trim()).toBe(mr!.metadata.mq.merged_commit);
+    expect(git(bare, 'rev-parse', 'main~1').trim()).toBe(before); // rebased: one commit on top
+    expect(git(bare, 'branch', '--list', slung.branch).trim()).toBe(''); // its branch is gone from the remote
+    // the gate ran on the candidate and is recorded on the merge request
+    const shown = gtJson<{ mq: { attempts: { runs: { gate: string; passed: boolean }[] }[] } }>(town, ['mq', 'show', mr!.id]);
+    expect(shown.mq.attempts.flatMap((a) => a.runs.map((r) => [r.gate, r.passed]))).toEqual([['./test.sh', true]]);
+    await waitFor(() => subjects(town, slung.address).some((s) => s.startsWith(`MERGED ${mr!.id}:`)), 'the polecat to be told MERGED');
+    // the refinery's session says what it did, and is still running
+    await waitFor(() => gt(town, ['peek', 'alpha/refinery', '-n', '200']).stdout.includes(`[refinery] merged ${mr!.id}:`), 'the refinery to log the landing');
+    expect(gtJson<{ address: string; state: string }[]>(town, ['agents']).find((a) => a.address === 'alpha/refinery')?.state).toBe('running');
+  });
+
+  it('two polecats edit the same lines: one lands, the other is sent REWORK, redoes its step on the new main, pushes its rewritten branch, and lands', async () => {
+    const { town, bare } = newTown('gt-scripted-rework-');
+    const ids = ['left', 'right'].map((w) => appendBead(town, w));
+    const slung = ids.map((id) => gtJson<{ address: string; branch: string }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted));
+    await waitFor(() => ids.every((id) => status(town, id) === 'closed'), 'both beads to be merged and closed', 120_000);
+    expect(gtJson<unknown[]>(town, ['mq', 'list'])).toEqual([]);
+    const lines = git(bare, 'show', 'main:shared.txt').split('\n');
+    expect(lines.slice(0, 1)).toEqual(['work of nobody']);
+    expect(lines.slice(1).sort()).toEqual(['', 'work of left', 'work of right']);
+    // exactly one of them conflicted and was reworked: its first merge request was superseded by its second
+    const reworks = slung.flatMap((s) => subjects(town, s.address).filter((x) => x.startsWith('REWORK ')));
+    expect(reworks).toHaveLength(1);
+    expect(reworks[0]).toMatch(/^REWORK \S+: conflicts on main$/);
+    const all = mrs(town);
+    expect(all.map((m) => m.metadata.mq.state).sort()).toEqual(['merged', 'merged', 'superseded']);
+    const superseded = all.find((m) => m.metadata.mq.state === 'superseded')!;
+    const redone = all.find((m) => m.metadata.mq.state === 'merged' && m.metadata.merge_request.source_bead === superseded.metadata.merge_request.source_bead)!;
+    expect(redone.metadata.merge_request.commit).not.toBe(superseded.metadata.merge_request.commit);
+    // the reworked commit was built on the first landing and landed right on top of it
+    const first = all.find((m) => m.metadata.mq.state === 'merged' && m !== redone)!;
+    expect(git(bare, 'rev-parse', `${redone.metadata.mq.merged_commit}~1`).trim()).toBe(first.metadata.mq.merged_commit);
+    expect(mainLog(bare)).toContain(`change (${superseded.metadata.merge_request.source_bead})`);
+    // the gate holds on main
+    expect(git(bare, 'show', 'main:shared.txt').split('\n').filter(Boolean).every((l) => l.startsWith('work of'))).toBe(true);
+  });
+});
