@@ -37,14 +37,14 @@ function remote(base: string): string {
   return join(base, 'alpha.git');
 }
 
-function newTown(tag: string): { town: string; bare: string; base: string } {
+function newTown(tag: string, up = true): { town: string; bare: string; base: string } {
   const base = mkdtempSync(join(tmpdir(), tag));
   const town = join(base, 'town');
   towns.push({ town, base });
   const bare = remote(base);
   gt(base, ['install', town]);
   gtJson(town, ['rig', 'add', 'alpha', bare, '--prefix', 'al']);
-  gtJson(town, ['up'], { ...scripted, GT_REFINERY_INTERVAL_MS: '500' });
+  if (up) gtJson(town, ['up'], { ...scripted, GT_REFINERY_INTERVAL_MS: '500' });
   return { town, bare, base };
 }
 
@@ -113,5 +113,47 @@ describe('the scripted refinery', () => {
     expect(mainLog(bare)).toContain(`change (${superseded.metadata.merge_request.source_bead})`);
     // the gate holds on main
     expect(git(bare, 'show', 'main:shared.txt').split('\n').filter(Boolean).every((l) => l.startsWith('work of'))).toBe(true);
+  });
+});
+
+describe("gt done after a rework", () => {
+  it("replaces the polecat's own rewritten branch on the remote under a lease: never work it has not seen, never the target", async () => {
+    const { town, bare, base } = newTown('gt-done-lease-', false); // no refinery: the merge requests stay queued
+    const id = appendBead(town, 'lease');
+    const slung = gtJson<{ address: string; branch: string }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted);
+    await waitFor(() => mrs(town).length === 1, 'the polecat to file its merge request', 90_000);
+    const worktree = join(town, 'alpha', 'polecats', slung.address.split('/').pop()!);
+    const inside = { GT_AGENT: slung.address, GT_TOWN: town };
+    const first = mrs(town)[0]!;
+    expect(git(bare, 'rev-parse', slung.branch).trim()).toBe(first.metadata.merge_request.commit);
+
+    // a rework rewrites the branch: gt done replaces it on the remote and supersedes the waiting merge request
+    git(worktree, 'commit', '-q', '--amend', '-m', 'change, redone');
+    const redone = gtJson<{ merge_request: string; commit: string; superseded: string[] }>(worktree, ['done'], inside);
+    expect(redone.superseded).toEqual([first.id]);
+    expect(git(bare, 'rev-parse', slung.branch).trim()).toBe(redone.commit);
+
+    // someone else pushed to the branch since: the lease refuses, and nothing is filed or replaced
+    const other = join(base, 'other');
+    git(base, 'clone', '-q', bare, other);
+    git(other, 'checkout', '-q', slung.branch);
+    git(other, 'commit', '-q', '--allow-empty', '-m', 'not the polecat');
+    git(other, 'push', '-q', 'origin', slung.branch);
+    const theirs = git(other, 'rev-parse', 'HEAD').trim();
+    git(worktree, 'commit', '-q', '--amend', '-m', 'change, redone again');
+    const refused = gt(worktree, ['done'], inside);
+    expect(refused.code).toBe(10);
+    expect(refused.stderr).toMatch(/pushing polecat\/\w+ to origin .*stale info.*; nothing was filed/);
+    expect(git(bare, 'rev-parse', slung.branch).trim()).toBe(theirs);
+    expect(mrs(town).filter((m) => m.status !== 'closed').map((m) => m.id)).toEqual([redone.merge_request]);
+
+    // a worktree on the target files nothing and pushes nothing
+    const main = git(bare, 'rev-parse', 'main').trim();
+    git(worktree, 'checkout', '-q', '--ignore-other-worktrees', 'main');
+    const onTarget = gt(worktree, ['done'], inside);
+    expect(onTarget.code).toBe(5);
+    expect(onTarget.stderr).toMatch(/is on main, the branch its work merges into; check out its own branch \(polecat\/\w+\)/);
+    expect(git(bare, 'rev-parse', 'main').trim()).toBe(main);
+    expect(mrs(town).filter((m) => m.status !== 'closed')).toHaveLength(1);
   });
 });

@@ -137,6 +137,35 @@ export function pushBranch(dir: string, remote: string, branch: string): void {
 }
 
 /**
+ * Pushes a branch that may have been rewritten (a polecat's rework), with a lease: the push goes through only
+ * when the remote's branch is where this repository last saw it (its remote-tracking ref), or absent when it
+ * has none, so it never replaces work it has not seen. Only for a worker's own branch, never a target.
+ */
+export function replaceBranch(dir: string, remote: string, branch: string): void {
+  const seen = revParse(dir, `refs/remotes/${remote}/${branch}`) ?? '';
+  try {
+    git(['push', '--quiet', `--force-with-lease=refs/heads/${branch}:${seen}`, remote, `refs/heads/${branch}:refs/heads/${branch}`], dir, { ...process.env, GIT_TERMINAL_PROMPT: '0' });
+  } catch (err) {
+    throw new Error(gitSaid(err));
+  }
+}
+
+/** Fetches a remote's branches into its remote-tracking refs, never prompting for credentials. */
+export function fetchRemote(dir: string, remote = 'origin'): void {
+  try {
+    git(['fetch', '--quiet', remote], dir, { ...process.env, GIT_TERMINAL_PROMPT: '0' });
+  } catch (err) {
+    throw new Error(gitSaid(err));
+  }
+}
+
+/** Points the checked-out branch at `rev` and makes the work tree match it, untracked files removed (ignored ones kept). */
+export function resetHard(dir: string, rev: string): void {
+  git(['reset', '--quiet', '--hard', rev], dir);
+  git(['clean', '--quiet', '-fd'], dir);
+}
+
+/**
  * Keeps a pattern out of git in the repository around `dir`, through its info/exclude (shared by all its
  * worktrees, never committed). Does nothing outside a repository.
  */

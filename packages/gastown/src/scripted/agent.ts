@@ -2,14 +2,16 @@
 // takes the ready steps of its hooked molecule one at a time, runs the shell code blocks of each step (the
 // step's own body, and the hooked bead's blocks tagged `step=<id>`) in its worktree, closes the step (so
 // gates run), commits, and finishes with gt done. As a refinery it runs the merge queue's engine (until the
-// queue is empty) whenever it is nudged or mailed, and on a short interval. Every role reads and acknowledges
+// queue is empty) whenever it is nudged or mailed, and on a short interval. A polecat sent REWORK for the
+// bead on its hook redoes its work on the new target: its branch reset to the target, the molecule's step
+// blocks run again in step order, committed, and gt done again (which supersedes the old merge request). Every role reads and acknowledges
 // its mail, and acts again whenever a line arrives on its input (a nudge).
 import { createInterface } from 'node:readline';
 import { BeadStore, BeadsError, addComment, listBeads, readyBeads, updateBead, type Bead } from '@gastown/beads';
-import { closeStep, runShell } from '@gastown/molecules';
+import { closeStep, runShell, type StepStatus } from '@gastown/molecules';
 import type { Agent, Town } from '../model.js';
-import { finishWork, ackMail, inbox, readMail, primeAgent, hookedWork } from '../work/index.js';
-import { commitAll } from '../git-cli.js';
+import { finishWork, ackMail, inbox, readMail, primeAgent, hookedWork, mqOf, mrMeta, type HookedWork } from '../work/index.js';
+import { commitAll, fetchRemote, resetHard } from '../git-cli.js';
 import { refineryRun } from '../refinery/index.js';
 
 /** How often a scripted refinery looks at its queue unprompted (GT_REFINERY_INTERVAL_MS, default 2 s). */
@@ -47,6 +49,12 @@ export function blocksFor(step: Bead, hooked: Bead): CodeBlock[] {
   return [...shellBlocks(step.description), ...tagged];
 }
 
+/** A molecule's steps in the order they are done: each step's children before the step that holds them. */
+function stepsInOrder(work: HookedWork): StepStatus[] {
+  const flat = (steps: StepStatus[]): StepStatus[] => steps.flatMap((s) => [...flat(s.children), s]);
+  return flat(work.molecule?.steps ?? []);
+}
+
 /**
  * Runs a code block until its shell exits. What it starts in the background keeps running (as it would in an
  * agent's shell; gt down ends it), and does not hold the step up.
@@ -70,13 +78,77 @@ export class ScriptedAgent {
     this.store = BeadStore.open(agent.store);
   }
 
-  /** Reads, shows and acknowledges each unacknowledged message (a handoff note included). */
+  /**
+   * Reads, shows and acknowledges each unacknowledged message (a handoff note included). A polecat acts on
+   * REWORK before acknowledging it, so a rework cut short is done again after a restart; MERGED is only shown
+   * (gt polecat gc cleans up).
+   */
   handleMail(): void {
     for (const m of inbox(this.town, this.agent.address)) {
       const read = readMail(this.town, this.agent.address, m.id);
       this.log(`[mail] ${read.id} from ${read.from}: ${read.subject}${read.body ? ` | ${read.body.split('\n')[0]}` : ''}`);
+      const rework = this.agent.role === 'polecat' ? /^REWORK (\S+):/.exec(read.subject)?.[1] : undefined;
+      if (rework) {
+        try {
+          this.rework(rework);
+        } catch (err) {
+          this.log(`[rework] ${rework}: ${(err as Error).message}`);
+        }
+      }
       ackMail(this.town, this.agent.address, m.id);
     }
+  }
+
+  /**
+   * Redoes the hooked bead's work on the merge request's latest target, deterministically: the branch is reset
+   * to origin/<target>, every step's blocks run again in step order (each step committed as the first time),
+   * and gt done files the new commit. Only for a merge request of its hooked bead still waiting for rework.
+   */
+  rework(mrId: string): boolean {
+    const work = hookedWork(this.agent, this.store);
+    let mr: Bead;
+    try {
+      mr = this.store.get(mrId);
+    } catch (err) {
+      if (err instanceof BeadsError && err.code === 'not_found') return this.skipRework(mrId, 'no such merge request');
+      throw err;
+    }
+    const meta = mrMeta(mr);
+    if (!meta || meta.worker !== this.agent.address || meta.source_bead !== work?.bead.id) return this.skipRework(mrId, `it is not a merge request of the bead on my hook (${work?.bead.id ?? 'nothing'})`);
+    const state = mqOf(mr).state;
+    if (state !== 'rework') return this.skipRework(mrId, `it is ${state}, not waiting for rework`);
+    if (!work.molecule) return this.skipRework(mrId, `${work.bead.id} has no molecule to redo`);
+    this.log(`[rework] ${mrId}: redoing ${work.bead.id} on the latest ${meta.target}`);
+    fetchRemote(this.agent.cwd, 'origin');
+    resetHard(this.agent.cwd, `refs/remotes/origin/${meta.target}`);
+    for (const step of stepsInOrder(work)) {
+      const bead = this.store.get(step.id);
+      if (!this.runBlocks(bead, work.bead)) return false;
+      if (commitAll(this.agent.cwd, `${stepName(bead)} (${work.bead.id}): ${work.bead.title}`)) this.log(`[commit] ${stepName(bead)}`);
+    }
+    const done = finishWork(this.town, this.agent);
+    this.log(`[done] filed merge request ${done.merge_request} for ${done.branch} (${done.commit.slice(0, 12)}) on ${meta.target}${done.superseded.length ? `; it supersedes ${done.superseded.join(', ')}` : ''}`);
+    return true;
+  }
+
+  private skipRework(mrId: string, why: string): false {
+    this.log(`[rework] ${mrId}: nothing to redo: ${why}`);
+    return false;
+  }
+
+  /** Runs a step's blocks in the worktree; false (with a comment on the step) when one fails. */
+  private runBlocks(step: Bead, hooked: Bead): boolean {
+    const name = stepName(step);
+    for (const block of blocksFor(step, hooked)) {
+      const r = runBlock(block.code, this.agent.cwd);
+      if (r.code !== 0) {
+        const tail = r.output.trim().split('\n').slice(-20).join('\n');
+        addComment(this.store, this.agent.address, step.id, `scripted agent: a code block failed (exit ${r.code}):\n${tail}`);
+        this.log(`[step] ${name}: a code block failed (exit ${r.code}); ${tail.split('\n').pop() ?? ''}`);
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Works the hooked molecule until it is done or a step cannot be done; true when it finished (gt done ran). */
@@ -129,14 +201,9 @@ export class ScriptedAgent {
     const name = stepName(step);
     if (step.status !== 'in_progress') updateBead(this.store, this.agent.address, step.id, {}, { claim: true });
     this.log(`[step] ${name} (${step.id})`);
-    for (const block of blocksFor(step, hooked)) {
-      const r = runBlock(block.code, this.agent.cwd);
-      if (r.code !== 0) {
-        const tail = r.output.trim().split('\n').slice(-20).join('\n');
-        addComment(this.store, this.agent.address, step.id, `scripted agent: a code block failed (exit ${r.code}):\n${tail}`);
-        this.log(`[step] ${name}: a code block failed (exit ${r.code}); the step stays open. ${tail.split('\n').pop() ?? ''}`);
-        return false;
-      }
+    if (!this.runBlocks(step, hooked)) {
+      this.log(`[step] ${name}: the step stays open`);
+      return false;
     }
     try {
       closeStep(this.store, this.agent.address, step.id, { cwd: this.agent.cwd, reason: 'done by the scripted agent' });

@@ -1,11 +1,11 @@
 // gt done: a polecat's work is finished. Its molecule's steps must all be closed; its branch (in the rig's
 // clone, which its worktree shares) names the commit to merge and is pushed to the rig's remote, so the work
-// outlives this machine; a merge-request bead goes to the refinery's queue, and the refinery and the witness
+// outlives this machine (a polecat's own branch with a lease, since a rework rewrites it; never the target); a merge-request bead goes to the refinery's queue, and the refinery and the witness
 // are told by mail. Running it again changes nothing.
 import { BeadStore, BeadsError, closeBead, createBead, gitFailure, listBeads, updateBead, type Bead } from '@gastown/beads';
 import { agentFor } from '../agents/index.js';
 import type { Agent, MergeRequestMeta, MqMeta, Town } from '../model.js';
-import { currentBranch, pushBranch, remoteUrl, revParse } from '../git-cli.js';
+import { currentBranch, pushBranch, remoteUrl, replaceBranch, revParse } from '../git-cli.js';
 import { sendMail } from './mail.js';
 import { rigPaths } from '../town/index.js';
 import { hookedWork } from './hook.js';
@@ -43,10 +43,13 @@ export function finishWork(town: Town, agent: Agent, options: DoneOptions = {}):
   if (branch === 'HEAD' || !commit) throw new BeadsError('conflict', `${agent.cwd} is not on a branch of the rig's repository; check out its branch (polecat/${agent.name})`);
   if (revParse(agent.cwd, 'HEAD') !== commit) throw new BeadsError('conflict', `the worktree's HEAD is not its branch ${branch}`);
   const target = currentBranch(clone);
+  if (branch === target) throw new BeadsError('conflict', `${agent.cwd} is on ${target}, the branch its work merges into; check out its own branch (polecat/${agent.name})`, { branch });
   const url = options.push === false ? null : remoteUrl(clone, 'origin');
   if (url) {
     try {
-      pushBranch(clone, 'origin', branch);
+      // A rework resets the polecat's branch onto the new target: its own branch may be replaced, under a lease.
+      if (branch === `polecat/${agent.name}`) replaceBranch(clone, 'origin', branch);
+      else pushBranch(clone, 'origin', branch);
     } catch (err) {
       const failure = gitFailure(err, `pushing ${branch} to origin (${url})`);
       throw new BeadsError('sync_failed', `${failure.message}; nothing was filed. Fix that and run gt done again, or run gt done --no-push to file the merge request for this town's refinery only`, { branch, remote: url });
