@@ -83,8 +83,9 @@ export class ScriptedAgent {
    * REWORK before acknowledging it, so a rework cut short is done again after a restart; MERGED is only shown
    * (gt polecat gc cleans up).
    */
-  handleMail(): void {
-    for (const m of inbox(this.town, this.agent.address)) {
+  handleMail(): number {
+    const messages = inbox(this.town, this.agent.address);
+    for (const m of messages) {
       const read = readMail(this.town, this.agent.address, m.id);
       this.log(`[mail] ${read.id} from ${read.from}: ${read.subject}${read.body ? ` | ${read.body.split('\n')[0]}` : ''}`);
       const rework = this.agent.role === 'polecat' ? /^REWORK (\S+):/.exec(read.subject)?.[1] : undefined;
@@ -97,6 +98,7 @@ export class ScriptedAgent {
       }
       ackMail(this.town, this.agent.address, m.id);
     }
+    return messages.length;
   }
 
   /**
@@ -233,9 +235,17 @@ export class ScriptedAgent {
       this.log('[idle] waiting for a nudge');
     };
     cycle();
-    // The refinery also looks on its own: a merge request may be filed without mail (gt done --no-push in
-    // another town's clone) or a retry queued by a person. Only what the engine did is logged.
-    const timer = this.agent.role === 'refinery' ? setInterval(() => this.refine() && this.log('[idle] waiting for a nudge'), refineryIntervalMs()) : undefined;
+    // The refinery also looks on its own: a merge request may be queued without mail (gt mq retry by a
+    // person), and its mail is read in step with its work. Only what it did is logged.
+    const tick = (): void => {
+      try {
+        const mail = this.handleMail();
+        if (this.refine() || mail) this.log('[idle] waiting for a nudge');
+      } catch (err) {
+        this.log(`[error] ${(err as Error).message}`);
+      }
+    };
+    const timer = this.agent.role === 'refinery' ? setInterval(tick, refineryIntervalMs()) : undefined;
     try {
       const lines = createInterface({ input });
       for await (const line of lines) {
