@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,11 +43,12 @@ const socketFile = (town: string): string =>
 interface MergeRequest {
   id: string;
   title: string;
-  metadata: { merge_request: { branch: string; source_bead: string; worker: string; commit: string; remote: string } };
+  status: string;
+  metadata: { merge_request: { branch: string; source_bead: string; worker: string; commit: string; remote: string }; mq: { state: string; merged_commit?: string } };
 }
 
 describe('npm start (the town demo)', () => {
-  it('--keep: three scripted polecats finish engineer-in-box, push their branches and file merge requests; the town stays up to look at', async () => {
+  it('--keep: three scripted polecats finish engineer-in-box; the refinery lands all three on main, one after a conflict and a rework; main passes its tests; the town stays up', async () => {
     const r = await demo(['--keep']);
     const town = /^Kept (\S+) \(/m.exec(r.stdout)?.[1];
     if (town) cleanups.push(() => {
@@ -57,24 +58,51 @@ describe('npm start (the town demo)', () => {
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(town).toBeDefined();
     expect(r.stdout.match(/done: merge request \S+ filed for polecat\/\w+/g)).toHaveLength(3);
+    // the progress shows the conflict, the rework and every landing
+    expect(r.stdout.match(/REWORK \S+: polecat\/\w+ conflicts with main in index\.mjs/g)).toHaveLength(1);
+    expect(r.stdout.match(/reworked on main: merge request \S+ filed for polecat\/\w+ \(\w+\), superseding \S+/g)).toHaveLength(1);
+    expect(r.stdout.match(/merged: \S+ landed on main in \w+/g)).toHaveLength(3);
     expect(r.stdout).toContain(`cd ${town!} && export PATH="${join(town!, '.gt', 'bin')}:$PATH"`);
     expect(r.stdout).toMatch(/gt attach calc\/polecats\/nux +# the polecat's terminal/);
+    expect(r.stdout).toMatch(/^ {2}gt mq list +# the merge queue/m);
+    expect(r.stdout).toMatch(/^ {2}gt refinery status +# what the queue holds/m);
 
-    const source = join(dirname(town!), 'calc-src');
+    const source = join(dirname(town!), 'calc.git');
+    expect(git(source, 'rev-parse', '--is-bare-repository').trim()).toBe('true');
     const clone = join(town!, 'calc', 'main');
-    const mrs = bdJson<MergeRequest[]>(clone, ['list', '-t', 'merge-request', '-n', '0']);
-    expect(mrs.map((m) => m.metadata.merge_request.branch).sort()).toEqual(['polecat/furiosa', 'polecat/nux', 'polecat/slit']);
-    for (const mr of mrs) {
+    // every merge request merged: the queue is empty, the conflicting one was superseded by its rework
+    expect(JSON.parse(gt(town!, ['mq', 'list', '--json']).stdout)).toEqual([]);
+    const mrs = bdJson<MergeRequest[]>(clone, ['list', '-t', 'merge-request', '--all', '-n', '0']);
+    expect(mrs.map((m) => m.metadata.mq.state).sort()).toEqual(['merged', 'merged', 'merged', 'superseded']);
+    const merged = mrs.filter((m) => m.metadata.mq.state === 'merged');
+    expect(merged.map((m) => m.metadata.merge_request.branch).sort()).toEqual(['polecat/furiosa', 'polecat/nux', 'polecat/slit']);
+    const superseded = mrs.find((m) => m.metadata.mq.state === 'superseded')!.metadata.merge_request;
+    expect(['polecat/nux', 'polecat/slit']).toContain(superseded.branch); // divide or multiply: the two that touch the same lines
+    const inbox = JSON.parse(gt(town!, ['mail', 'inbox', '--to', superseded.worker, '--all', '--json']).stdout) as { subject: string }[];
+    expect(inbox.map((m) => m.subject.split(' ')[0])).toEqual(['REWORK', 'MERGED']);
+
+    const log = git(source, 'log', '--format=%s', 'main');
+    for (const mr of merged) {
       const meta = mr.metadata.merge_request;
-      const bead = bdJson<{ title: string; status: string; assignee: string }[]>(clone, ['show', meta.source_bead])[0]!;
-      expect(bead).toMatchObject({ status: 'hooked', assignee: meta.worker });
+      const bead = bdJson<{ title: string; status: string; close_reason?: string }[]>(clone, ['show', meta.source_bead])[0]!;
+      expect(bead).toMatchObject({ status: 'closed', close_reason: `merged in ${mr.metadata.mq.merged_commit}` });
       const fn = /^Add (\w+) to calc$/.exec(bead.title)![1]!;
-      // the branch reached the sample project's repository with the design, the code and the tests
-      expect(meta).toMatchObject({ remote: source, commit: git(source, 'rev-parse', meta.branch).trim() });
-      const files = git(source, 'ls-tree', '-r', '--name-only', meta.branch).split('\n');
-      expect(files).toEqual(expect.arrayContaining([`docs/${fn}.md`, `${fn}.mjs`, `tests/${fn}.test.mjs`, 'tests/add.test.mjs']));
-      expect(git(source, 'log', '-1', '--format=%an', meta.branch).trim()).toBe(meta.worker);
+      // main has the bead's commits (design, implement, test), with the design, the code, the tests and the export
+      for (const step of ['design', 'implement', 'test']) expect(log).toContain(`${step} (${meta.source_bead}): ${bead.title}`);
+      expect(git(source, 'merge-base', '--is-ancestor', mr.metadata.mq.merged_commit!, 'main')).toBe('');
+      const files = git(source, 'ls-tree', '-r', '--name-only', 'main').split('\n');
+      expect(files).toEqual(expect.arrayContaining([`docs/${fn}.md`, `${fn}.mjs`, `tests/${fn}.test.mjs`, 'tests/add.test.mjs', '.gastown/settings.json']));
+      expect(git(source, 'show', 'main:index.mjs')).toContain(`export { ${fn} } from './${fn}.mjs';`);
     }
+    expect(git(source, 'branch', '--list', 'polecat/*').trim()).toBe(''); // landed branches are deleted from the remote
+    // the demo printed main's history and the tests it ran on main; they pass on a fresh clone of it
+    expect(r.stdout).toContain(`$ git -C ${source} log --oneline --graph main`);
+    expect(r.stdout).toMatch(/^ {2}# pass 4\n {2}# fail 0$/m);
+    const fresh = join(dirname(town!), 'check-main');
+    git(dirname(town!), 'clone', '-q', source, fresh);
+    const tests = spawnSync('./test.sh', [], { cwd: fresh, encoding: 'utf8' });
+    expect({ code: tests.status, pass: /^# pass (\d+)$/m.exec(tests.stdout)?.[1] }).toEqual({ code: 0, pass: '4' });
+
     // every molecule is closed, and the town is still running for a person to look at
     const molecules = bdJson<{ status: string }[]>(clone, ['list', '-t', 'molecule', '--all', '-n', '0']);
     expect(molecules.map((m) => m.status)).toEqual(['closed', 'closed', 'closed']);
@@ -91,6 +119,8 @@ describe('npm start (the town demo)', () => {
     const base = /^Stopped every session and removed (\S+) \(/m.exec(r.stdout)?.[1];
     expect(base).toBeDefined();
     expect(r.stdout.match(/done: merge request/g)).toHaveLength(3);
+    expect(r.stdout.match(/merged: \S+ landed on main/g)).toHaveLength(3);
+    expect(r.stdout).toMatch(/^ {2}# pass 4\n {2}# fail 0$/m);
     expect(r.stdout).toContain('run npm start -- --keep');
     expect(existsSync(base!)).toBe(false);
     expect(processesOf(join(base!, 'town'))).toEqual([]);

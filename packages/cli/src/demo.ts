@@ -1,20 +1,23 @@
-// `npm start`: the town demo. A temporary town with a small sample rig (templates/demo/rig, a git repository
-// with its own test command), three beads that each ask for the engineer-in-box molecule, slung to three
-// scripted polecats in tmux. It shows their progress until every molecule is done and every merge request is
-// filed, prints how to look inside, and removes everything (sessions, processes, files) unless --keep.
-// Setup and the final views run the real gt and bd binaries, so what it prints is what a person would see.
+// `npm start`: the town demo. A temporary town with a small sample rig (templates/demo/rig, a bare git
+// repository with its own test command, committed as the rig's gate), three beads that each ask for the
+// engineer-in-box molecule, slung to three scripted polecats in tmux. Two of the beads touch the same lines of
+// the sample's index.mjs. It shows their progress until the scripted refinery has landed every merge request
+// on main (one of them after a conflict and a rework), prints main's history and runs the sample's tests on
+// a fresh clone of it, prints how to look inside, and removes everything (sessions, processes, files) unless
+// --keep. Setup and the final views run the real gt, bd and git, so what it prints is what a person would see.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BeadStore, listBeads } from '@gastown/beads';
-import { agentFor, hookedWork, mrMeta, readTown, rigPaths, type Agent } from '@gastown/gastown';
+import { BeadStore, listBeads, type Bead as BeadsBead } from '@gastown/beads';
+import { agentFor, hookedWork, mqOf, mrMeta, readTown, rigPaths, type Agent } from '@gastown/gastown';
 
 const USAGE = `Usage: npm start [-- --keep]
 
 The Gas Town demo: a temporary town with a sample rig, three beads slung to three scripted polecats in
-tmux (no LLM), followed until every molecule is done and every merge request is filed.
+tmux (no LLM), followed until the refinery has landed their work on the rig's main: one of them conflicts
+with another, is sent back for rework and lands after it. Ends with main's history and its tests.
 
 Options:
   --keep   leave the town and its sessions running afterwards, to look inside with gt and bd
@@ -79,13 +82,19 @@ interface Bead {
   title: string;
 }
 
-/** The sample project as a git repository of its own, with one commit. */
-function makeSampleRepo(templates: string, dir: string): void {
-  cpSync(join(templates, 'rig'), dir, { recursive: true });
+/**
+ * The sample project as a bare git repository (the rig's remote, which the polecats push their branches to and
+ * the refinery lands on), with one commit on main: the code, its tests, and its gate in .gastown/settings.json.
+ */
+function makeSampleRepo(templates: string, base: string, dir: string): void {
+  const seed = join(base, 'seed');
+  cpSync(join(templates, 'rig'), seed, { recursive: true });
   const who = ['-c', 'user.name=Gas Town demo', '-c', 'user.email=demo@gastown.invalid'];
-  run(dir, 'git', ['init', '-q', '-b', 'main'], false);
-  run(dir, 'git', ['add', '-A'], false);
-  run(dir, 'git', [...who, 'commit', '-q', '-m', 'calc: add, with its tests'], false);
+  run(seed, 'git', ['init', '-q', '-b', 'main'], false);
+  run(seed, 'git', ['add', '-A'], false);
+  run(seed, 'git', [...who, 'commit', '-q', '-m', 'calc: add, with its tests and its gate (./test.sh)'], false);
+  run(base, 'git', ['clone', '-q', '--bare', seed, dir], false);
+  rmSync(seed, { recursive: true, force: true });
 }
 
 function createBeads(templates: string, town: string): Bead[] {
@@ -109,41 +118,74 @@ interface Slung {
   bead: Bead;
   agent: Agent;
   molecule: string;
+  /** The last step line shown, and every milestone of its merge requests shown (filed, REWORK, merged). */
   last: string;
-  mr?: string;
+  shown: Set<string>;
+  merged?: string;
 }
 
 const elapsed = (start: number): string => `${((Date.now() - start) / 1000).toFixed(1).padStart(5)}s`;
 
-/** Prints each polecat's progress as it changes, until all have filed their merge requests. */
+/**
+ * What has happened to a bead's merge requests, oldest first, as milestones that stay true once reached (so
+ * none is missed between two looks): filed, each rework, landed; a rejection ends the demo.
+ */
+function milestones(mrs: BeadsBead[], s: Slung): { key: string; line: string }[] {
+  const mine = mrs.filter((b) => mrMeta(b)?.source_bead === s.bead.id).sort((a, b) => (a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0));
+  const out: { key: string; line: string }[] = [];
+  mine.forEach((mr, i) => {
+    const meta = mrMeta(mr)!;
+    const mq = mqOf(mr);
+    out.push({ key: `filed ${mr.id}`, line: i === 0 ? `done: merge request ${mr.id} filed for ${meta.branch}` : `reworked on ${meta.target}: merge request ${mr.id} filed for ${meta.branch} (${meta.commit.slice(0, 12)}), superseding ${mine[i - 1]!.id}` });
+    for (const a of mq.attempts) {
+      if (a.outcome === 'conflict' || a.outcome === 'gate_failed' || a.outcome === 'gate_timeout') out.push({ key: `rework ${mr.id} ${a.n}`, line: `REWORK ${mr.id}: ${a.detail ?? a.outcome}` });
+    }
+    if (mq.state === 'merged') out.push({ key: `merged ${mr.id}`, line: `merged: ${mr.id} landed on ${meta.target} in ${(mq.merged_commit ?? '?').slice(0, 12)}` });
+    if (mq.state === 'rejected') throw new DemoError(`the refinery rejected ${mr.id} (${s.bead.id}): ${mq.reason ?? 'no reason given'}`);
+  });
+  return out;
+}
+
+/** Prints each polecat's progress as it changes, until the refinery has landed every bead's work. */
 async function follow(townRoot: string, slung: Slung[], start: number): Promise<void> {
   const town = readTown(townRoot);
   const store = BeadStore.open(rigPaths(town, RIG).store);
+  const show = (s: Slung, line: string): boolean => say(`  [${elapsed(start)}] ${s.agent.name!.padEnd(8)} ${s.bead.id}  ${line}`);
   for (;;) {
     const mrs = listBeads(store, { issue_type: ['merge-request'], all: true, limit: 0 });
     for (const s of slung) {
-      const mr = mrs.find((b) => mrMeta(b)?.source_bead === s.bead.id);
-      let line: string;
-      if (mr) {
-        s.mr = mr.id;
-        line = `done: merge request ${mr.id} filed for ${mrMeta(mr)!.branch}`;
-      } else {
+      const reached = milestones(mrs, s);
+      if (!reached.length) {
         const work = hookedWork(s.agent, store);
         const m = work?.molecule;
-        line = m ? `${String(work.step?.step ?? 'finishing').padEnd(10)} ${m.done}/${m.total} steps closed` : 'starting';
-      }
-      if (line !== s.last) {
-        say(`  [${elapsed(start)}] ${s.agent.name!.padEnd(8)} ${s.bead.id}  ${line}`);
+        const line = m ? `${String(work.step?.step ?? 'finishing').padEnd(10)} ${m.done}/${m.total} steps closed` : 'starting';
+        if (line !== s.last) show(s, line);
         s.last = line;
       }
+      for (const r of reached.filter((x) => !s.shown.has(x.key))) {
+        show(s, r.line);
+        s.shown.add(r.key);
+        if (r.key.startsWith('merged ')) s.merged = r.key.slice('merged '.length);
+      }
     }
-    if (slung.every((s) => s.mr)) return;
+    if (slung.every((s) => s.merged && store.get(s.bead.id).status === 'closed')) return;
     if (Date.now() - start > DEADLINE_MS) {
-      const screens = slung.filter((s) => !s.mr).map((s) => `--- ${s.agent.address} ---\n${run(townRoot, 'gt', ['peek', s.agent.address, '-n', '15'], false)}`);
-      throw new DemoError(`not every merge request was filed within ${DEADLINE_MS / 1000} s; the unfinished polecats' screens:\n${screens.join('\n')}`);
+      const agents = [...slung.filter((s) => !s.merged).map((s) => s.agent.address), `${RIG}/refinery`];
+      const screens = agents.map((a) => `--- ${a} ---\n${run(townRoot, 'gt', ['peek', a, '-n', '15'], false)}`);
+      throw new DemoError(`not every bead's work landed on main within ${DEADLINE_MS / 1000} s; the screens of the polecats still at it and of the refinery:\n${screens.join('\n')}`);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The sample's own tests on a fresh clone of main: what landed works. */
+function testMain(base: string, source: string): void {
+  const dir = join(base, `${RIG}-main`);
+  run(base, 'git', ['clone', '-q', source, dir], true, `git clone -q ${source} ${dir} && cd ${dir} && ./test.sh`);
+  const r = spawnSync('./test.sh', [], { cwd: dir, env, encoding: 'utf8' });
+  const summary = (r.stdout ?? '').split('\n').filter((l) => /^(✔|✖|ℹ (tests|pass|fail))/.test(l.trim()) || /^(ok|not ok) /.test(l) || /^# (tests|pass|fail) /.test(l));
+  say((summary.length ? summary.join('\n') : (r.stdout ?? '').trimEnd()).replace(/^/gm, '  '));
+  if (r.status !== 0) throw new DemoError(`the sample's tests failed on main (exit ${r.status}):\n${(r.stdout ?? '') + (r.stderr ?? '')}`);
 }
 
 async function main(): Promise<void> {
@@ -160,7 +202,7 @@ async function main(): Promise<void> {
   const start = Date.now();
   const base = mkdtempSync(join(tmpdir(), 'gastown-demo-'));
   const town = join(base, 'town');
-  const source = join(base, `${RIG}-src`);
+  const source = join(base, `${RIG}.git`);
   let up = false;
   const cleanup = (): void => {
     if (up) spawnSync(process.execPath, [GT, 'down'], { cwd: town, env, stdio: 'ignore' });
@@ -175,8 +217,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', interrupted);
   let finished = false;
   try {
-    say(bold(`== A town with one rig: ${RIG}, a sample project whose test command is ./test.sh`));
-    makeSampleRepo(templates, source);
+    say(bold(`== A town with one rig: ${RIG}, a sample project (a bare repository) whose gate is ./test.sh`));
+    makeSampleRepo(templates, base, source);
     run(base, 'gt', ['install', town], true, `gt install ${town}`);
     run(town, 'gt', ['rig', 'add', RIG, source], true, `gt rig add ${RIG} ${source}`);
     up = true;
@@ -184,6 +226,7 @@ async function main(): Promise<void> {
 
     say();
     say(bold('== Three beads, each asking for the engineer-in-box molecule (design, implement, test, submit)'));
+    say('  divide and multiply both add their export at the end of index.mjs: whichever lands second conflicts');
     const beads = createBeads(templates, town);
 
     say();
@@ -192,20 +235,31 @@ async function main(): Promise<void> {
       const out = run(town, 'gt', ['sling', bead.id, RIG, '--runtime', 'scripted', '--json'], true);
       const r = JSON.parse(out) as { polecat: string; branch: string; molecule: { id: string; steps: number } };
       say(`  ${r.polecat} works ${bead.id} on ${r.branch} (molecule ${r.molecule.id}, ${r.molecule.steps} steps)`);
-      return { bead, agent: agentFor(readTown(town), 'polecat', RIG, r.polecat), molecule: r.molecule.id, last: '' };
+      return { bead, agent: agentFor(readTown(town), 'polecat', RIG, r.polecat), molecule: r.molecule.id, last: '', shown: new Set<string>() };
     });
 
     say();
-    say(bold('== Progress'));
+    say(bold('== Progress: the polecats work, gt done files merge requests, the refinery gates and lands them'));
     await follow(town, slung, start);
 
     say();
     say(bold('== The town now'));
     run(town, 'gt', ['agents']);
-    run(town, 'gt', ['peek', slung[0]!.agent.address, '-n', '12']);
-    run(town, 'bd', ['list', '--rig', RIG, '-t', 'merge-request']);
-    run(source, 'git', ['branch', '--list', 'polecat/*'], true, `git -C ${source} branch --list 'polecat/*'   # pushed by gt done`);
-    run(town, 'gt', ['mail', 'inbox', '--to', `${RIG}/refinery`, '--all']);
+    run(town, 'gt', ['mq', 'list']);
+    run(town, 'gt', ['refinery', 'status']);
+    run(town, 'bd', ['list', '--rig', RIG, '-t', 'merge-request', '--all']);
+    const reworked = slung.find((s) => [...s.shown].some((k) => k.startsWith('rework ')));
+    const reworkedMr = reworked && [...reworked.shown].find((k) => k.startsWith('rework '))!.split(' ')[1]!;
+    if (reworked && reworkedMr) {
+      run(town, 'gt', ['mq', 'show', reworkedMr], true, `gt mq show ${reworkedMr}   # the one that conflicted`);
+      run(town, 'gt', ['mq', 'show', reworked.merged!], true, `gt mq show ${reworked.merged}   # its rework, gated and landed`);
+      run(town, 'gt', ['mail', 'inbox', '--to', reworked.agent.address, '--all']);
+    }
+
+    say();
+    say(bold(`== ${RIG}'s main: every bead's commits, landed by the refinery, and its tests on it`));
+    run(source, 'git', ['log', '--oneline', '--graph', 'main'], true, `git -C ${source} log --oneline --graph main`);
+    testMain(base, source);
     finished = true;
 
     say();
@@ -220,10 +274,14 @@ async function main(): Promise<void> {
     const look: [string, string][] = [
       ['gt agents', 'every agent: session state, hooked bead, current step'],
       [`gt attach ${first}`, "the polecat's terminal (detach with C-b d)"],
-      [`gt peek ${RIG}/refinery`, 'the last lines of a session, without attaching'],
+      [`gt peek ${RIG}/refinery -n 40`, "the refinery's log: what it gated and landed, without attaching"],
+      ['gt mq list', 'the merge queue, in the order the refinery takes it (empty now)'],
+      ['gt refinery status', 'what the queue holds, the gates, and the last merge'],
+      ...(reworkedMr ? ([[`gt mq show ${reworkedMr}`, 'the merge request that conflicted: its attempt, and why it went back']] as [string, string][]) : []),
+      [`gt mail inbox --to ${reworked?.agent.address ?? first} --all`, 'what the refinery told a polecat (REWORK, MERGED)'],
       [`bd list --rig ${RIG} --all`, 'every bead: the tasks, their molecules and steps, the merge requests'],
       [`bd mol status ${slung[0]!.molecule}`, "a molecule's checklist"],
-      [`gt mail inbox --to ${RIG}/refinery --all`, 'what the polecats told the refinery'],
+      [`git -C ${keep ? source : `<base>/${RIG}.git`} log --oneline --graph main`, "the rig's main, with the work on it"],
       ...(keep ? ([[`gt down && rm -rf ${base}`, 'when you are done']] as [string, string][]) : []),
     ];
     const width = Math.max(...look.map(([c]) => c.length));
