@@ -22,13 +22,13 @@ const scripted = { GT_RUNTIME: 'scripted' };
  * A bare remote holding a project whose gate (./test.sh) checks that every line of shared.txt says `work of`,
  * and a one-step molecule (`edit`) whose step runs the bead's `sh step=change` blocks.
  */
-function remote(base: string): string {
+function remote(base: string, gates = ['./test.sh']): string {
   const work = join(base, 'work');
   git(base, 'init', '-q', '-b', 'main', work);
   writeFileSync(join(work, 'shared.txt'), 'work of nobody\n');
   writeFileSync(join(work, 'test.sh'), '#!/bin/sh\nset -e\ncd "$(dirname "$0")"\n! grep -v "^work of" shared.txt\n', { mode: 0o755 });
   mkdirSync(join(work, '.gastown'));
-  writeFileSync(join(work, '.gastown', 'settings.json'), JSON.stringify({ gates: ['./test.sh'] }) + '\n');
+  writeFileSync(join(work, '.gastown', 'settings.json'), JSON.stringify({ gates }) + '\n');
   mkdirSync(join(work, 'molecules'));
   writeFileSync(join(work, 'molecules', 'edit.md'), '## Molecule: edit\nOne change.\n\n## Step: change\nMake the change the bead describes.\n');
   git(work, 'add', '-A');
@@ -37,11 +37,11 @@ function remote(base: string): string {
   return join(base, 'alpha.git');
 }
 
-function newTown(tag: string, up = true): { town: string; bare: string; base: string } {
+function newTown(tag: string, up = true, gates?: string[]): { town: string; bare: string; base: string } {
   const base = mkdtempSync(join(tmpdir(), tag));
   const town = join(base, 'town');
   towns.push({ town, base });
-  const bare = remote(base);
+  const bare = remote(base, gates);
   gt(base, ['install', town]);
   gtJson(town, ['rig', 'add', 'alpha', bare, '--prefix', 'al']);
   if (up) gtJson(town, ['up'], { ...scripted, GT_REFINERY_INTERVAL_MS: '500' });
@@ -86,6 +86,25 @@ describe('the scripted refinery', () => {
     await waitFor(() => subjects(town, slung.address).some((s) => s.startsWith(`MERGED ${mr!.id}:`)), 'the polecat to be told MERGED');
     // the refinery's session says what it did, and is still running
     await waitFor(() => gt(town, ['peek', 'alpha/refinery', '-n', '200']).stdout.includes(`[refinery] merged ${mr!.id}:`), 'the refinery to log the landing');
+    expect(gtJson<{ address: string; state: string }[]>(town, ['agents']).find((a) => a.address === 'alpha/refinery')?.state).toBe('running');
+  });
+
+  it('logs an error of the engine once and carries on; it looks at the queue on its own, unprompted, so a fixed setting is enough', async () => {
+    const { town, bare } = newTown('gt-scripted-refinery-error-', true, ['./missing-gate.sh']);
+    const before = git(bare, 'rev-parse', 'main').trim();
+    const id = appendBead(town, 'patience');
+    gtJson(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted);
+    const pane = (): string => gt(town, ['peek', 'alpha/refinery', '-n', '400']).stdout;
+    await waitFor(() => pane().includes('[error] refinery: gate "./missing-gate.sh" does not exist'), 'the refinery to log the missing gate', 90_000);
+    // the merge request is not blamed: it waits in the queue, and main has not moved
+    await waitFor(() => mrs(town)[0]?.metadata.mq.state === 'queued', 'the merge request to be back in the queue');
+    expect(git(bare, 'rev-parse', 'main').trim()).toBe(before);
+    // the town's override fixes the gate; nobody mails or nudges the refinery
+    expect(gt(town, ['rig', 'settings', 'alpha', 'gates', '["./test.sh"]']).code).toBe(0);
+    await waitFor(() => status(town, id) === 'closed', `${id} to be merged by the refinery's own look at the queue`, 90_000);
+    expect(git(bare, 'show', 'main:shared.txt')).toBe('work of nobody\nwork of patience\n');
+    // it tried on every look in between, and said so once
+    expect(pane().split('\n').filter((l) => l.includes('[error] refinery:'))).toHaveLength(1);
     expect(gtJson<{ address: string; state: string }[]>(town, ['agents']).find((a) => a.address === 'alpha/refinery')?.state).toBe('running');
   });
 
