@@ -246,7 +246,6 @@ async function main(): Promise<void> {
     say(bold('== The town now'));
     run(town, 'gt', ['agents']);
     run(town, 'gt', ['mq', 'list']);
-    run(town, 'gt', ['refinery', 'status']);
     run(town, 'bd', ['list', '--rig', RIG, '-t', 'merge-request', '--all']);
     const reworked = slung.find((s) => [...s.shown].some((k) => k.startsWith('rework ')));
     const reworkedMr = reworked && [...reworked.shown].find((k) => k.startsWith('rework '))!.split(' ')[1]!;
