@@ -150,15 +150,6 @@ export function replaceBranch(dir: string, remote: string, branch: string): void
   }
 }
 
-/** Fetches a remote's branches into its remote-tracking refs, never prompting for credentials. */
-export function fetchRemote(dir: string, remote = 'origin'): void {
-  try {
-    git(['fetch', '--quiet', remote], dir, { ...process.env, GIT_TERMINAL_PROMPT: '0' });
-  } catch (err) {
-    throw new Error(gitSaid(err));
-  }
-}
-
 /** Points the checked-out branch at `rev` and makes the work tree match it, untracked files removed (ignored ones kept). */
 export function resetHard(dir: string, rev: string): void {
   git(['reset', '--quiet', '--hard', rev], dir);
