@@ -87,6 +87,8 @@ describe('the scripted refinery', () => {
     // the refinery's session says what it did, and is still running
     await waitFor(() => gt(town, ['peek', 'alpha/refinery', '-n', '200']).stdout.includes(`[refinery] merged ${mr!.id}:`), 'the refinery to log the landing');
     expect(gtJson<{ address: string; state: string }[]>(town, ['agents']).find((a) => a.address === 'alpha/refinery')?.state).toBe('running');
+    // on duty while its session runs, though its engine holds the lock only during a round
+    expect(gtJson(town, ['refinery', 'status'])).toMatchObject({ rig: 'alpha', running: true, session: 'running', merged: 1, queued: 0, last_merged: { id: mr!.id } });
   });
 
   it('logs an error of the engine once and carries on; it looks at the queue on its own, unprompted, so a fixed setting is enough', async () => {

@@ -39,7 +39,7 @@ function showMr(m: MergeRequest): string {
     `  branch ${m.meta.branch} at ${m.meta.commit} into ${m.meta.target}; bead ${m.meta.source_bead} by ${m.meta.worker}`,
     `  queued ${m.mq.queued_at}, retries ${m.mq.retries}, reworks ${m.mq.reworks}${m.mq.merged_commit ? `, merged in ${m.mq.merged_commit}` : ''}${m.mq.pr_url ? `, pull request ${m.mq.pr_url}` : ''}`,
   ];
-  if (m.mq.reason) lines.push(`  ${oneLine(m.mq.reason)}`);
+  if (m.mq.reason && m.mq.state !== 'merged') lines.push(`  ${oneLine(m.mq.reason)}`);
   for (const a of m.mq.attempts) {
     lines.push(`  attempt ${a.n} at ${a.started_at} on ${a.base.slice(0, 12)}${a.candidate ? `, candidate ${a.candidate.slice(0, 12)}` : ''}${a.batch?.length ? `, batch with ${a.batch.join(', ')}` : ''}: ${a.outcome ?? 'in progress'}${a.detail ? ` (${oneLine(a.detail)})` : ''}`);
     for (const r of a.runs) lines.push(`    gate ${r.gate}: ${r.passed ? (r.flaky ? 'passed (flaky: failed once)' : 'passed') : r.timed_out ? 'TIMED OUT' : `FAILED (exit ${r.exit_code})`} in ${r.duration_ms} ms on tree ${r.tree.slice(0, 12)}`);
@@ -126,7 +126,7 @@ export function registerRefineryCommands(y: Argv, run: Run): Argv {
             const s = refineryStatus(town, pickRig(town, str(a, 'rig'), 'gt refinery status'));
             ctx.out(s, (x) =>
               [
-                `${x.rig}: refinery ${x.running ? `running (pid ${x.pid})` : 'not running'}; merge ${x.settings.merge}, batch ${x.settings.batch}, gates: ${x.settings.gates.join(', ') || 'none'}`,
+                `${x.rig}: refinery ${x.running ? 'on duty' : 'not running'} (session ${x.session}; engine ${x.engine ? `processing the queue, pid ${x.pid}` : 'idle'}); merge ${x.settings.merge}, batch ${x.settings.batch}, gates: ${x.settings.gates.join(', ') || 'none'}`,
                 `  queued ${x.queued}, being processed ${x.testing}, rework ${x.rework}, pull requests ${x.pr}, merged ${x.merged}, rejected ${x.rejected}`,
                 ...(x.last_merged ? [`  last merged ${x.last_merged.id} in ${x.last_merged.commit?.slice(0, 12) ?? '?'} at ${x.last_merged.at ?? '?'}`] : []),
               ].join('\n'),

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { BeadStore, BeadsError, prefixOf } from '@gastown/beads';
 import type { MqMeta, Town } from '../model.js';
+import { agentFor, sessionState, townSessions, type SessionState } from '../agents/index.js';
 import { rigPaths, rigSettings } from '../town/index.js';
 import { rejectMergeRequest, refineryLockPath } from './engine.js';
 import { changeMq, mergeRequest, rigMergeRequests, type MergeRequest } from './queue.js';
@@ -41,7 +42,13 @@ export function rejectMr(town: Town, id: string, reason: string, actor: string):
 
 export interface RefineryStatus {
   rig: string;
+  /** Whether a refinery is on duty: its session is running, or an engine holds the rig's refinery lock. */
   running: boolean;
+  /** The refinery agent's tmux session. */
+  session: SessionState;
+  /** Whether an engine is processing the queue right now (it holds the lock only during its rounds). */
+  engine: boolean;
+  /** The engine's process, while it runs. */
   pid?: number;
   queued: number;
   testing: number;
@@ -72,9 +79,12 @@ export function refineryStatus(town: Town, rig: string): RefineryStatus {
   const merged = all.filter((m) => m.mq.state === 'merged').sort((a, b) => (a.bead.closed_at ?? '') < (b.bead.closed_at ?? '') ? -1 : 1).at(-1);
   const pid = lockHolder(refineryLockPath(town, rig));
   const settings = rigSettings(town, rig);
+  const session = sessionState(townSessions(town).get(agentFor(town, 'refinery', rig).session));
   return {
     rig,
-    running: pid !== undefined,
+    running: session === 'running' || pid !== undefined,
+    session,
+    engine: pid !== undefined,
     ...(pid !== undefined ? { pid } : {}),
     queued: count('queued'),
     testing: count('testing', 'landing'),
