@@ -178,3 +178,31 @@ describe("gt done after a rework", () => {
     expect(mrs(town).filter((m) => m.status !== 'closed')).toHaveLength(1);
   });
 });
+
+describe('the queue survives restarts', () => {
+  it('after gt down in the middle of a gate and gt up, the queue carries on where it was: each lands once, none is left taken', async () => {
+    const { town, bare } = newTown('gt-mq-restart-');
+    // a gate slow enough to be caught running
+    expect(gt(town, ['rig', 'settings', 'alpha', 'gates', '["sleep 2 && ./test.sh"]']).code).toBe(0);
+    const names = ['north', 'south', 'east'];
+    const ids = names.map((w) => {
+      const description = `Write ${w}.txt.\n\n\`\`\`sh step=change\necho "work of ${w}" > ${w}.txt\n\`\`\`\n`;
+      return bdJson<{ id: string }>(town, ['create', `write ${w}`, '--rig', 'alpha', '-d', description]).id;
+    });
+    for (const id of ids) gtJson(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted);
+    await waitFor(() => mrs(town).some((m) => m.metadata.mq.state === 'testing'), 'the refinery to be gating a merge request', 90_000);
+    expect(gt(town, ['down']).code).toBe(0);
+    const held = mrs(town);
+    expect(held.some((m) => m.metadata.mq.state === 'testing' || m.metadata.mq.state === 'landing' || m.metadata.mq.state === 'merged')).toBe(true);
+
+    gtJson(town, ['up'], { ...scripted, GT_REFINERY_INTERVAL_MS: '500' });
+    await waitFor(() => ids.every((id) => status(town, id) === 'closed'), 'every bead to be merged after the restart', 150_000);
+    const all = mrs(town);
+    expect(all.filter((m) => m.metadata.mq.state === 'merged').map((m) => m.metadata.merge_request.source_bead).sort()).toEqual([...ids].sort());
+    expect(all.some((m) => ['queued', 'testing', 'landing'].includes(m.metadata.mq.state))).toBe(false);
+    // each bead's work is on main exactly once
+    for (const w of names) expect(git(bare, 'show', `main:${w}.txt`)).toBe(`work of ${w}\n`);
+    const log = mainLog(bare);
+    for (const id of ids) expect(log.split('\n').filter((l) => l === `change (${id}): write ${names[ids.indexOf(id)]}`)).toHaveLength(1);
+  });
+});
