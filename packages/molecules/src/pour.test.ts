@@ -68,6 +68,14 @@ describe('pourMolecule', () => {
     expect(readFileSync(store.logPath).equals(log)).toBe(true);
   });
 
+  it('takes a variable named like an Object property (__proto__, constructor) as a variable', () => {
+    const { store, catalog } = rig({ odd: '## Molecule: odd\nOdd names.\nVar: __proto__\nVar: constructor = c-{{__proto__}}\nTitle: Odd {{__proto__}} {{constructor}}\n\n## Step: one\n{{constructor}}\n' });
+    const vars = JSON.parse('{"__proto__": "p"}') as Record<string, string>; // an own key, as --var __proto__=p gives
+    const r = pourMolecule(store, 'a', 'odd', { catalog, vars });
+    expect(r.molecule.title).toBe('Odd p c-p');
+    expect(store.get(r.steps[0]!.id).description).toBe('c-p');
+  });
+
   it('expands molecules three deep, holding back a sub-workflow until its step is ready', () => {
     const { store, catalog } = rig({
       outer: '## Molecule: outer\nTop.\n\n## Step: start\nBegin.\n\n## Step: middle\nMolecule: mid\nNeeds: start\n\n## Step: finish\nEnd.\nNeeds: middle\n',

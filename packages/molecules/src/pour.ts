@@ -52,9 +52,11 @@ interface PlannedBead {
 /** Values for a molecule's variables: given ones, else defaults (which may use earlier values). */
 function resolveVariables(molecule: Molecule, given: Record<string, string>, context: string): Record<string, string> {
   const values: Record<string, string> = {};
+  // defined, not assigned: a variable named __proto__ is a variable, not the object's prototype
+  const put = (name: string, value: string): void => void Object.defineProperty(values, name, { value, enumerable: true, writable: true, configurable: true });
   for (const v of molecule.variables) {
-    if (Object.hasOwn(given, v.name)) values[v.name] = given[v.name]!;
-    else if (v.default !== undefined) values[v.name] = substitute(v.default, values);
+    if (Object.hasOwn(given, v.name)) put(v.name, given[v.name]!);
+    else if (v.default !== undefined) put(v.name, substitute(v.default, values));
     else throw new BeadsError('invalid_input', `molecule "${molecule.name}"${context} needs variable "${v.name}": give --var ${v.name}=...`, { molecule: molecule.name, variable: v.name });
   }
   return values;

@@ -31,7 +31,7 @@ function vars(a: Args): Record<string, string> {
     // characters.
     assertNoControl(name, '--var name', 'line');
     assertNoControl(value, `--var ${name}`, 'line');
-    out[name] = value;
+    Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true }); // --var __proto__=x is a variable
   }
   return out;
 }
