@@ -1,0 +1,152 @@
+// The refinery's guarantees (docs/refinery.md), each a test against real git: a bare remote whose hook records
+// every value main takes, a town with the rig added from it, and a gate committed in the rig's repository.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { refineryRound, refineryRun, retryMergeRequest, queueRows } from '../../packages/gastown/src/index.js';
+import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, gateRunsSeen, mailTo, mainSubjects, mainTip, mainValues, makeRig, mr, refileMergeRequest, sh, timesAdded, type TestRig } from './refinery-harness.js';
+
+const rigs: TestRig[] = [];
+afterEach(() => rigs.splice(0).forEach((r) => r.cleanup()));
+const newRig = (...args: Parameters<typeof makeRig>): TestRig => {
+  const r = makeRig(...args);
+  rigs.push(r);
+  return r;
+};
+const run = (rig: TestRig) => refineryRun(rig.townOf(), RIG, { once: true });
+const lines = (changes: Record<number, string>): string =>
+  Array.from({ length: 10 }, (_, i) => changes[i + 1] ?? `line ${i + 1}`).join('\n') + '\n';
+
+describe('refinery: main is never broken', () => {
+  it('every value main takes has a passing gate run recorded for its exact tree, through clean, failing, conflicting and batched merge requests', () => {
+    const rig = newRig();
+    const a = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    const b = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'BREAK unique-b\n' } });
+    const c = fileMergeRequest(rig, 'furiosa', { files: { 'lines.txt': lines({ 3: 'furiosa was here' }) } });
+    const d = fileMergeRequest(rig, 'toast', { files: { 'lines.txt': lines({ 3: 'toast was here' }) } });
+    const e = fileMergeRequest(rig, 'dag', { files: { 'e.txt': 'unique-e\n' } });
+    run(rig);
+    expect([a, c, e].map((f) => mr(rig, f.mr).mq.state)).toEqual(['merged', 'merged', 'merged']);
+    expect([b, d].map((f) => mr(rig, f.mr).mq.state)).toEqual(['rework', 'rework']);
+    const values = expectMainNeverBroken(rig, ['test']);
+    expect(values.length).toBe(3);
+    expect(values.at(-1)).toBe(mainTip(rig));
+    // and each landed commit is the candidate that was gated
+    for (const f of [a, c, e]) expect(values).toContain(mr(rig, f.mr).mq.merged_commit);
+  });
+});
+
+describe('refinery: rework', () => {
+  it('two polecats edit the same lines: one lands, the other gets REWORK mail naming the file, redoes its work on the new main, and lands', () => {
+    const rig = newRig();
+    const first = fileMergeRequest(rig, 'nux', { files: { 'lines.txt': lines({ 5: 'nux edit' }) } });
+    const second = fileMergeRequest(rig, 'slit', { files: { 'lines.txt': lines({ 5: 'slit edit' }) } });
+    run(rig);
+    expect(mr(rig, first.mr).mq.state).toBe('merged');
+    const conflicted = mr(rig, second.mr);
+    expect(conflicted.mq.state).toBe('rework');
+    expect(conflicted.mq.attempts.at(-1)!.runs).toEqual([]); // found before any gate ran
+    expect(bead(rig, second.source)).toMatchObject({ status: 'in_progress', assignee: second.worker });
+    const mail = mailTo(rig, second.worker).filter((m) => m.subject.startsWith(`REWORK ${second.mr}`));
+    expect(mail).toHaveLength(1);
+    expect(mail[0]!.body).toContain('lines.txt');
+    // the polecat redoes its branch on the new main, and gt done supersedes the old merge request
+    const redo = refileMergeRequest(rig, 'slit', second, { 'lines.txt': lines({ 5: 'nux edit', 6: 'slit edit' }) });
+    expect(mr(rig, redo.mr).mq.reworks).toBe(1);
+    run(rig);
+    expect(mr(rig, redo.mr).mq.state).toBe('merged');
+    expect(mr(rig, second.mr).mq.state).toBe('superseded');
+    expect(bead(rig, second.source).status).toBe('closed');
+    expect(sh(rig.remote, 'show', 'main:lines.txt')).toContain('nux edit\nslit edit');
+    expectMainNeverBroken(rig, ['test']);
+  });
+
+  it("a merge request whose gate fails does not land, main does not move, and the polecat's mail holds the gate's output", () => {
+    const rig = newRig();
+    const before = mainTip(rig);
+    const f = fileMergeRequest(rig, 'nux', { files: { 'broken.txt': 'BREAK\n' } });
+    run(rig);
+    expect(mainTip(rig)).toBe(before);
+    expect(mainValues(rig)).toEqual([]);
+    const m = mr(rig, f.mr);
+    expect(m.mq.state).toBe('rework');
+    expect(m.mq.attempts.at(-1)!.runs.map((r) => [r.gate, r.passed, r.exit_code])).toEqual([['test', false, 1], ['test', false, 1]]); // run once more before it counts
+    const mail = mailTo(rig, f.worker).filter((x) => x.subject.startsWith(`REWORK ${f.mr}`));
+    expect(mail).toHaveLength(1);
+    expect(mail[0]!.body).toContain('FAIL: BREAK found in broken.txt');
+    expect(bead(rig, f.source)).toMatchObject({ status: 'in_progress', assignee: f.worker });
+  });
+});
+
+describe('refinery: race with a person', () => {
+  it('a commit pushed to main while the gate runs: the landing is refused, the candidate is gated again on top, and both end up on main', () => {
+    const rig = newRig();
+    const side = join(rig.base, 'side');
+    sh(rig.base, 'clone', '-q', rig.remote, side);
+    // the first gate run, a person pushes to main
+    gateHook(rig, `if [ ! -f ${rig.ctl}/raced ]; then touch ${rig.ctl}/raced; cd ${side} && echo person > person.txt && git add -A && git -c user.name=p -c user.email=p@p commit -qm 'a person pushes' && git push -q origin HEAD:main; fi`);
+    const f = fileMergeRequest(rig, 'nux', { files: { 'nux.txt': 'unique-nux\n' } });
+    run(rig);
+    const person = sh(side, 'rev-parse', 'HEAD');
+    const m = mr(rig, f.mr);
+    expect(m.mq.state).toBe('merged');
+    expect(sh(rig.remote, 'merge-base', '--is-ancestor', person, 'main')).toBe('');
+    expect(sh(rig.remote, 'rev-parse', `${m.mq.merged_commit}^`)).toBe(person);
+    expect(m.mq.attempts.map((a) => a.outcome)).toEqual(['retarget', 'landed']);
+    expect(m.mq.attempts[1]!.base).toBe(person);
+    expect(timesAdded(rig, 'unique-nux')).toBe(1);
+    expect(gateRunsSeen(rig)).toHaveLength(2);
+    expectMainNeverBroken(rig, ['test'], [person]);
+  });
+});
+
+describe('refinery: batching', () => {
+  for (const position of [1, 4, 8]) {
+    it(`eight merge requests with the culprit at ${position} and batch 8: seven land, the culprit goes to rework, at most 2 + log2(8) gate runs`, () => {
+      const rig = newRig({ settings: { gates: [{ name: 'test', run: './test.sh' }], batch: 8 } });
+      const filed = Array.from({ length: 8 }, (_, i) => fileMergeRequest(rig, `p${i + 1}`, { files: { [`f${i + 1}.txt`]: `${i + 1 === position ? 'BREAK ' : ''}unique-${i + 1}\n` } }));
+      const r = run(rig);
+      const culprit = filed[position - 1]!;
+      expect(mr(rig, culprit.mr).mq.state).toBe('rework');
+      for (const f of filed.filter((x) => x !== culprit)) expect(mr(rig, f.mr).mq.state).toBe('merged');
+      expect(r.gate_runs).toBeLessThanOrEqual(5);
+      expect(gateRunsSeen(rig).length).toBe(r.gate_runs);
+      for (let i = 1; i <= 8; i++) expect(timesAdded(rig, `unique-${i}`)).toBe(i === position ? 0 : 1);
+      expect(mailTo(rig, culprit.worker).find((m) => m.subject.startsWith(`REWORK ${culprit.mr}`))?.body).toContain(`BREAK found in f${position}.txt`);
+      expectMainNeverBroken(rig, ['test']);
+    });
+  }
+});
+
+describe('refinery: fairness', () => {
+  it('a P3 merge request queued longer than max_wait lands before newer P1s; without aging the P1s go first', () => {
+    const rig = newRig();
+    const old = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const p3 = fileMergeRequest(rig, 'old', { files: { 'old.txt': 'old\n' }, priority: 3, queuedAt: old });
+    const p1 = [fileMergeRequest(rig, 'new1', { files: { 'n1.txt': 'n1\n' }, priority: 1 }), fileMergeRequest(rig, 'new2', { files: { 'n2.txt': 'n2\n' }, priority: 1 })];
+    const young = fileMergeRequest(rig, 'young', { files: { 'y.txt': 'y\n' }, priority: 3 });
+    run(rig);
+    const order = [p3, ...p1, young].map((f) => f.mr);
+    expect(mainSubjects(rig)).toEqual(['old: its work', 'new1: its work', 'new2: its work', 'young: its work']);
+    expect(order.map((id) => mr(rig, id).mq.state)).toEqual(['merged', 'merged', 'merged', 'merged']);
+  });
+});
+
+describe('refinery: retry', () => {
+  it('gt mq retry puts a merge request in rework back in the queue, behind those of its priority and ahead of lower ones', () => {
+    const rig = newRig();
+    const broken = fileMergeRequest(rig, 'nux', { files: { 'x.txt': 'BREAK\n' }, priority: 2 });
+    run(rig);
+    expect(mr(rig, broken.mr).mq.state).toBe('rework');
+    const later = fileMergeRequest(rig, 'slit', { files: { 's.txt': 's\n' }, priority: 2 });
+    const low = fileMergeRequest(rig, 'dag', { files: { 'd.txt': 'd\n' }, priority: 3 });
+    const retried = retryMergeRequest(rig.townOf(), broken.mr, 'overseer');
+    expect(retried.mq).toMatchObject({ state: 'queued', retries: 1 });
+    expect(bead(rig, broken.mr).status).toBe('open');
+    const rows = queueRows(rig.townOf(), RIG, { maxWaitMs: 3600_000 });
+    expect(rows.map((r) => [r.position, r.id])).toEqual([[1, later.mr], [2, broken.mr], [3, low.mr]]);
+    // it is tried again, in that order
+    const r = refineryRound(rig.townOf(), RIG);
+    expect(r.events.map((e) => [e.action, e.mr])).toEqual([['merged', later.mr]]);
+  });
+});
