@@ -10,8 +10,8 @@ import type { GateRun, MqAttempt, MqFailure, MqMeta, Town } from '../model.js';
 import { agentFor, nudgeAgent, townSessions } from '../agents/index.js';
 import { RIG_SETTINGS_FILE, parseSettingsText, rigPaths, rigSettings, type RigSettings } from '../town/index.js';
 import { sendMail, townStore } from '../work/index.js';
-import { runGates } from './gates.js';
-import { ConflictError, InfraError, applyChange, checkoutClean, conflictsWith, deleteRemoteBranch, ensureClone, fetchRemote, git, isAncestor, pushIfAt, remoteTip, resolveCommit } from './git.js';
+import { runGateOnce, runGates } from './gates.js';
+import { ConflictError, InfraError, applyChange, checkoutClean, conflictsWith, deleteRemoteBranch, ensureClone, fetchRemote, git, isAncestor, pushIfAt, remoteTip, resolveCommit, treeOf } from './git.js';
 import { blockedSources, changeMq, mergeRequest, queueOrder, rigMergeRequests, type MergeRequest } from './queue.js';
 import { openPullRequest, pollPullRequest, type PrContext } from './pr.js';
 
@@ -108,9 +108,21 @@ function release(ctx: Ctx, id: string, outcome: MqAttempt['outcome'], detail: st
 
 // ---------- after landing: each step idempotent, so a restart finishes what a crash left ----------
 
-function mailOnce(ctx: Ctx, to: string, subject: string, body: string): void {
-  const sent = listBeads(townStore(ctx.town), { issue_type: ['message'], assignee: to, all: true, limit: 0 }).some((b) => b.title === subject);
-  if (!sent) sendMail(ctx.town, ctx.actor, to, subject, body);
+/**
+ * Mail that is sent once: not again when a message with its subject already went to `to` (since `since`, when
+ * given: a later attempt's news is news). A polecat that is no longer in the town (removed, or another town's)
+ * cannot be mailed: `fallback` (the rig's witness) is told for it instead, or nobody when there is none.
+ */
+function mailOnce(ctx: Ctx, to: string, subject: string, body: string, options: { since?: string; fallback?: string; notify?: boolean } = {}): void {
+  const sent = listBeads(townStore(ctx.town), { issue_type: ['message'], assignee: to, all: true, limit: 0 }).some((b) => b.title === subject && (!options.since || b.created_at >= options.since));
+  if (sent) return;
+  try {
+    sendMail(ctx.town, ctx.actor, to, subject, body, { notify: options.notify });
+  } catch (err) {
+    if (!(err instanceof BeadsError) || err.code !== 'not_found') throw err;
+    ctx.log(`[refinery] cannot mail ${to}: ${err.message}`);
+    if (options.fallback && options.fallback !== to) mailOnce(ctx, options.fallback, subject, `(for ${to}, which is not in this town: ${err.message})\n\n${body}`, { since: options.since, notify: options.notify });
+  }
 }
 
 function finishLanding(ctx: Ctx, id: string, commit: string): void {
@@ -172,10 +184,11 @@ function rework(ctx: Ctx, id: string, settings: RigSettings, failure: MqFailure,
     changeMq(ctx.store, ctx.actor, id, (cur) => ({ mq: withAttempt(cur.mq, { outcome: failure, detail }), status: 'in_progress' }));
     return reject(ctx, id, `${detail} (after ${m.mq.reworks} rework${m.mq.reworks === 1 ? '' : 's'}; max_reworks is ${settings.max_reworks})`);
   }
-  changeMq(ctx.store, ctx.actor, id, (cur) => ({ mq: { ...withAttempt(cur.mq, { outcome: failure, detail }), state: 'rework', reason: detail }, status: 'blocked', assignee: null }));
   const subject = `REWORK ${m.bead.id}: ${failure === 'conflict' ? 'conflicts' : 'gate failed'} on ${m.meta.target}`;
   const body = `${detail}\n\n${evidence}\n\nRedo ${m.meta.source_bead} on the latest ${m.meta.target} (git fetch origin; rebase or redo your branch ${m.meta.branch} on origin/${m.meta.target}), then run gt done again: it supersedes ${m.bead.id}.`;
-  sendMail(ctx.town, ctx.actor, m.meta.worker, subject, body, { notify: false });
+  // the mail first: a refinery killed between the two sends it again (once per attempt) rather than never
+  mailOnce(ctx, m.meta.worker, subject, body, { since: lastAttempt(m.mq)?.started_at, fallback: agentFor(ctx.town, 'witness', ctx.rig).address, notify: false });
+  changeMq(ctx.store, ctx.actor, id, (cur) => ({ mq: { ...withAttempt(cur.mq, { outcome: failure, detail }), state: 'rework', reason: detail }, status: 'blocked', assignee: null }));
   nudge(ctx, m.meta.worker, `[gt refinery] ${subject}: run gt mail inbox`);
   event(ctx, { action: 'rework', mr: id, detail });
 }
@@ -196,11 +209,15 @@ function recordRuns(ctx: Ctx, ids: string[], runs: GateRun[]): void {
   for (const id of ids) changeMq(ctx.store, ctx.actor, id, (m) => ({ mq: withAttempt(m.mq, { runs: [...(lastAttempt(m.mq)?.runs ?? []), ...runs] }) }));
 }
 
-/** Whether the merge request's commit can be had: fetched from where gt done pushed it, else the rig's clone. */
+/**
+ * Whether the merge request's commit can be had: from where gt done pushed it, else the rig's clone. A branch
+ * that is gone from the remote (deleted: the work was abandoned) is a reason to reject, even when an earlier
+ * fetch left its commit in the refinery's clone: the remote's branches were fetched (pruned) this round.
+ */
 function haveCommit(ctx: Ctx, m: MergeRequest): string | null {
-  if (resolveCommit(ctx.clone, m.meta.commit)) return null;
   if (m.meta.remote) {
-    if (remoteTip(ctx.clone, 'origin', m.meta.branch) === null) return `its branch ${m.meta.branch} is gone from the remote`;
+    if (resolveCommit(ctx.clone, `refs/remotes/origin/${m.meta.branch}`) === null) return `its branch ${m.meta.branch} is gone from the remote`;
+    if (resolveCommit(ctx.clone, m.meta.commit)) return null;
     try {
       git(ctx.clone, ['fetch', '--quiet', 'origin', `+refs/heads/${m.meta.branch}:refs/remotes/origin/${m.meta.branch}`]);
     } catch {
@@ -251,13 +268,29 @@ function buildStack(ctx: Ctx, settings: RigSettings, ids: string[], base: string
   return stack;
 }
 
-function gate(ctx: Ctx, settings: RigSettings, stack: Stacked[], upTo: number, retryFailure: boolean): ReturnType<typeof runGates> {
+const notFound = (run: GateRun): boolean => run.exit_code === 127 && /command not found|No such file or directory/.test(run.output);
+
+/**
+ * Whether a gate that was not found on a candidate is missing on the target itself: then the rig's gates are
+ * wrong and no merge request is to blame. When the target has it, the candidate's change removed what the gate
+ * runs (its test script, say), and that merge request is the culprit like any other whose gate fails.
+ */
+function missingOnTarget(ctx: Ctx, settings: RigSettings, failed: GateRun, base: string): boolean {
+  const g = settings.gates.find((x) => x.name === failed.gate);
+  if (!g) return true;
+  checkoutClean(ctx.clone, base);
+  ctx.gateRuns += 1;
+  return notFound(runGateOnce(ctx.clone, g, treeOf(ctx.clone, base)));
+}
+
+function gate(ctx: Ctx, settings: RigSettings, stack: Stacked[], upTo: number, retryFailure: boolean, base: string): ReturnType<typeof runGates> {
   const candidate = stack[upTo - 1]!.tip;
   const result = runGates(ctx.clone, candidate, settings.gates, { retryFailure });
   ctx.gateRuns += result.runs.length;
   recordRuns(ctx, stack.slice(0, upTo).map((s) => s.id), result.runs);
-  const missing = result.failed && result.failed.exit_code === 127 && /command not found|No such file or directory/.test(result.failed.output);
-  if (missing) throw new GateMissing(`gate ${JSON.stringify(result.failed!.gate)} does not exist (exit 127: ${result.failed!.output.split('\n').pop()}); fix the rig's gates (gt rig settings ${ctx.rig} gates)`);
+  if (result.failed && notFound(result.failed) && missingOnTarget(ctx, settings, result.failed, base)) {
+    throw new GateMissing(`gate ${JSON.stringify(result.failed.gate)} does not exist (exit 127: ${result.failed.output.split('\n').pop()}); fix the rig's gates (gt rig settings ${ctx.rig} gates)`);
+  }
   return result;
 }
 
@@ -298,7 +331,7 @@ function gateEvidence(failed: GateRun): string {
  */
 function gateAndLand(ctx: Ctx, settings: RigSettings, stack: Stacked[], base: string, target: string): boolean {
   const n = stack.length;
-  const top = gate(ctx, settings, stack, n, n === 1);
+  const top = gate(ctx, settings, stack, n, n === 1, base);
   if (top.passed) return land(ctx, stack, n, base, target);
   if (n === 1) {
     const failed = top.failed!;
@@ -312,7 +345,7 @@ function gateAndLand(ctx: Ctx, settings: RigSettings, stack: Stacked[], base: st
   let hiSeen = 1;
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    const r = gate(ctx, settings, stack, mid, false);
+    const r = gate(ctx, settings, stack, mid, false, base);
     if (r.passed) lo = mid;
     else {
       hi = mid;
@@ -322,7 +355,7 @@ function gateAndLand(ctx: Ctx, settings: RigSettings, stack: Stacked[], base: st
   }
   if (hi === n && hiSeen === 1) {
     // the culprit's failure was seen only once, in the whole batch: run it once more before it counts
-    const again = gate(ctx, settings, stack, n, false);
+    const again = gate(ctx, settings, stack, n, false, base);
     if (again.passed) return land(ctx, stack, n, base, target);
     hiFailed = again.failed!;
   }
@@ -394,7 +427,7 @@ export function refineryRound(town: Town, rig: string, options: RefineryOptions 
       const stack = buildStack(ctx, settings, mine.filter((id) => mergeRequest(ctx.store.get(id)).mq.state === 'testing'), base);
       if (!stack.length) break;
       if (settings.merge === 'pr') {
-        const r = gate(ctx, settings, stack, 1, true);
+        const r = gate(ctx, settings, stack, 1, true, base!);
         if (r.passed) openPullRequest(ctx, settings, mergeRequest(ctx.store.get(stack[0]!.id)), stack[0]!.tip, target, (e) => event(ctx, e));
         else rework(ctx, stack[0]!.id, settings, failureOf(r.failed!), `gate ${r.failed!.gate} failed on the candidate`, gateEvidence(r.failed!));
         break;
