@@ -3,7 +3,7 @@
 // while the others land. And the rules around the queue: max_reworks, one refinery per rig.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refineryRun } from '../../packages/gastown/src/index.js';
 import { ensureClone, fetchRemote } from '../../packages/gastown/src/refinery/git.js';
@@ -149,5 +149,34 @@ describe('refinery: the rules around the queue', () => {
     const witness = mailTo(rig, `${RIG}/witness`);
     expect(witness.map((m) => m.subject)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^MERGED ${a.mr}`)), expect.stringMatching(new RegExp(`^REWORK ${b.mr}`))]));
     expect(witness.find((m) => m.subject.startsWith(`REWORK ${b.mr}`))!.body).toContain(b.worker);
+  });
+});
+
+describe('refinery: pull-request mode without a working gh', () => {
+  it('gh not installed: gt refinery run exits 11 naming it, the merge request stays queued (not blamed), main does not move', () => {
+    const rig = newRig({ settings: { gates: [{ name: 'test', run: './test.sh' }], merge: 'pr' } });
+    const before = mainTip(rig);
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'a\n' } });
+    const r = gt(rig.town, ['refinery', 'run', RIG, '--once'], { GT_GH: join(rig.base, 'no-such-gh') });
+    expect(r.code).toBe(11);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('no-such-gh');
+    expect(mr(rig, f.mr)).toMatchObject({ mq: { state: 'queued', reworks: 0 }, bead: { status: 'open' } });
+    expect(mailTo(rig, f.worker)).toEqual([]);
+    expect(mainTip(rig)).toBe(before);
+  });
+
+  it('gh refuses to open the pull request: an infrastructure error (exit 10) that blames no merge request', () => {
+    const rig = newRig({ settings: { gates: [{ name: 'test', run: './test.sh' }], merge: 'pr' } });
+    const fake = join(rig.ctl, 'gh');
+    writeFileSync(fake, '#!/bin/sh\necho "HTTP 401: Bad credentials (https://api.github.com/graphql)" >&2\nexit 1\n');
+    chmodSync(fake, 0o755);
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'a\n' } });
+    const r = gt(rig.town, ['refinery', 'run', RIG, '--once'], { GT_GH: fake });
+    expect(r.code).toBe(10);
+    expect(`${r.stdout}${r.stderr}`).toContain('Bad credentials');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(mr(rig, f.mr)).toMatchObject({ mq: { state: 'queued', reworks: 0 }, bead: { status: 'open' } });
+    expect(mr(rig, f.mr).mq.attempts.at(-1)!.outcome).toBe('infrastructure');
   });
 });

@@ -2,7 +2,7 @@
 // every value main takes, a town with the rig added from it, and a gate committed in the rig's repository.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { refineryRound, refineryRun, retryMergeRequest, queueRows } from '../../packages/gastown/src/index.js';
 import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, gateRunsSeen, mailTo, mainSubjects, mainTip, mainValues, makeRig, mr, refileMergeRequest, sh, timesAdded, type TestRig } from './refinery-harness.js';
 
@@ -148,5 +148,95 @@ describe('refinery: retry', () => {
     // it is tried again, in that order
     const r = refineryRound(rig.townOf(), RIG);
     expect(r.events.map((e) => [e.action, e.mr])).toEqual([['merged', later.mr]]);
+  });
+});
+
+describe('refinery: pull-request mode', () => {
+  /** A stand-in gh on PATH: it records its calls, opens one pull request per head, and answers from a state file. */
+  function standInGh(rig: TestRig): { calls: () => string[][]; setState: (head: string, state: string, oid?: string) => void; restore: () => void } {
+    const bin = join(rig.ctl, 'bin');
+    mkdirSync(bin);
+    const script = `#!/usr/bin/env node
+const fs = require('fs');
+const dir = ${JSON.stringify(rig.ctl)};
+const args = process.argv.slice(2);
+fs.appendFileSync(dir + '/gh-calls', JSON.stringify(args) + '\\n');
+const prs = fs.existsSync(dir + '/prs.json') ? JSON.parse(fs.readFileSync(dir + '/prs.json', 'utf8')) : {};
+const save = () => fs.writeFileSync(dir + '/prs.json', JSON.stringify(prs));
+const opt = (name) => args[args.indexOf(name) + 1];
+if (args[0] === 'pr' && args[1] === 'create') {
+  const head = opt('--head');
+  const url = 'https://github.example/acme/alpha/pull/' + (Object.keys(prs).length + 1);
+  prs[head] = { url, state: 'OPEN', base: opt('--base') };
+  save();
+  console.log(url);
+} else if (args[0] === 'pr' && args[1] === 'view') {
+  const pr = Object.entries(prs).find(([head, p]) => head === args[2] || p.url === args[2]);
+  if (!pr) { console.error('no pull requests found for branch "' + args[2] + '"'); process.exit(1); }
+  const p = pr[1];
+  const fields = opt('--json').split(',');
+  const out = {};
+  for (const f of fields) out[f] = f === 'mergeCommit' ? (p.oid ? { oid: p.oid } : null) : p[f];
+  console.log(JSON.stringify(out));
+} else { console.error('stand-in gh: unexpected ' + args.join(' ')); process.exit(2); }
+`;
+    writeFileSync(join(bin, 'gh'), script);
+    chmodSync(join(bin, 'gh'), 0o755);
+    const path = process.env.PATH;
+    const gtGh = process.env.GT_GH;
+    delete process.env.GT_GH;
+    process.env.PATH = `${bin}:${path}`;
+    return {
+      calls: () => (existsSync(join(rig.ctl, 'gh-calls')) ? readFileSync(join(rig.ctl, 'gh-calls'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []),
+      setState: (head, state, oid) => {
+        const prs = JSON.parse(readFileSync(join(rig.ctl, 'prs.json'), 'utf8')) as Record<string, { state: string; oid?: string }>;
+        prs[head] = { ...prs[head]!, state, ...(oid ? { oid } : {}) };
+        writeFileSync(join(rig.ctl, 'prs.json'), JSON.stringify(prs));
+      },
+      restore: () => {
+        process.env.PATH = path;
+        if (gtGh !== undefined) process.env.GT_GH = gtGh;
+      },
+    };
+  }
+
+  it('merge: pr gates the candidate, pushes it to gt/<mr> and opens a pull request; when gh says merged, the merge request and its bead close; closed unmerged, it is rejected', () => {
+    const rig = newRig({ settings: { gates: [{ name: 'test', run: './test.sh' }], merge: 'pr' } });
+    const gh = standInGh(rig);
+    try {
+      const before = mainTip(rig);
+      const a = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+      const b = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' } });
+      run(rig);
+      expect(mainTip(rig)).toBe(before); // the refinery never pushes a protected target
+      for (const [f, n] of [[a, 1], [b, 2]] as const) {
+        const m = mr(rig, f.mr);
+        expect(m.mq.state).toBe('pr');
+        expect(m.mq.pr_url).toBe(`https://github.example/acme/alpha/pull/${n}`);
+        const head = sh(rig.remote, 'rev-parse', `refs/heads/gt/${f.mr}`);
+        expect(head).toBe(m.mq.attempts.at(-1)!.candidate);
+        expect(m.mq.attempts.at(-1)!.runs.filter((r) => r.passed).map((r) => r.tree)).toEqual([sh(rig.remote, 'rev-parse', `${head}^{tree}`)]);
+        expect(m.bead.status).not.toBe('closed');
+        expect(bead(rig, f.source).status).toBe('in_progress');
+      }
+      expect(gh.calls()).toEqual(expect.arrayContaining([expect.arrayContaining(['pr', 'create', '--base', 'main', '--head', `gt/${a.mr}`])]));
+      // a person merges the first pull request (main goes to its head) and closes the second unmerged
+      const candidate = sh(rig.remote, 'rev-parse', `refs/heads/gt/${a.mr}`);
+      sh(rig.remote, 'update-ref', 'refs/heads/main', candidate, before);
+      gh.setState(`gt/${a.mr}`, 'MERGED', candidate);
+      gh.setState(`gt/${b.mr}`, 'CLOSED');
+      run(rig);
+      const merged = mr(rig, a.mr);
+      expect(merged).toMatchObject({ mq: { state: 'merged', merged_commit: candidate }, bead: { status: 'closed' } });
+      expect(bead(rig, a.source).status).toBe('closed');
+      expect(sh(rig.remote, 'branch', '--list', a.branch)).toBe('');
+      expect(mailTo(rig, a.worker).map((m) => m.subject)).toContain(`MERGED ${a.mr}: ${a.branch}`);
+      const closed = mr(rig, b.mr);
+      expect(closed.mq.state).toBe('rejected');
+      expect(closed.mq.reason).toContain('closed without merging');
+      expect(bead(rig, b.source).status).toBe('open');
+    } finally {
+      gh.restore();
+    }
   });
 });

@@ -2,10 +2,10 @@
 // to a branch of its own and opens a pull request with the GitHub CLI; it lands the merge request when gh says
 // the pull request merged. `gh` is found on PATH (GT_GH names another program).
 import { createRequire } from 'node:module';
-import { BeadStore } from '@gastown/beads';
+import { BeadStore, BeadsError } from '@gastown/beads';
 import type { MqMeta } from '../model.js';
 import type { RigSettings } from '../town/index.js';
-import { fetchRemote, pushOwnBranch } from './git.js';
+import { InfraError, fetchRemote, pushOwnBranch } from './git.js';
 import { changeMq, type MergeRequest } from './queue.js';
 
 const require = createRequire(import.meta.url);
@@ -17,10 +17,15 @@ export interface PrContext {
   log: (line: string) => void;
 }
 
+/** Runs gh; a gh that is not there is the town's missing tool (exit 11), never a merge request's fault. */
 function gh(ctx: PrContext, args: string[]): { ok: boolean; out: string } {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync(process.env.GT_GH || 'gh', args, { cwd: ctx.clone, encoding: 'utf8', env: { ...process.env, GH_PROMPT_DISABLED: '1' } });
-  if (r.error) return { ok: false, out: `${process.env.GT_GH || 'gh'}: ${r.error.message}` };
+  const program = process.env.GT_GH || 'gh';
+  const r = spawnSync(program, args, { cwd: ctx.clone, encoding: 'utf8', env: { ...process.env, GH_PROMPT_DISABLED: '1' } });
+  if (r.error) {
+    if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new BeadsError('missing_tool', `merge: pr needs the GitHub CLI, and ${program} is not installed (or not on PATH; GT_GH names another program)`, { tool: program });
+    throw new InfraError(`${program}: ${r.error.message}`);
+  }
   return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.status === 0 ? '' : r.stderr ?? ''}`.trim() };
 }
 
@@ -37,7 +42,7 @@ export function openPullRequest(ctx: PrContext, _settings: RigSettings, m: Merge
     const title = m.bead.title;
     const body = `${m.bead.id}: ${m.meta.source_bead} by ${m.meta.worker}, gated by the Gas Town refinery on tree of ${candidate}.`;
     const created = gh(ctx, ['pr', 'create', '--base', target, '--head', head, '--title', title, '--body', body]);
-    if (!created.ok) throw new Error(`gh pr create failed: ${created.out}`);
+    if (!created.ok) throw new InfraError(`gh pr create failed: ${created.out.split('\n').slice(-3).join(' ')}`);
     url = created.out.split('\n').filter(Boolean).pop() ?? '';
   }
   changeMq(ctx.store, ctx.actor, m.bead.id, (cur) => ({ mq: { ...cur.mq, state: 'pr', pr_url: url, reason: `pull request ${url}` } as MqMeta }));
@@ -48,7 +53,12 @@ export function openPullRequest(ctx: PrContext, _settings: RigSettings, m: Merge
 export function pollPullRequest(ctx: PrContext, m: MergeRequest, merged: (id: string, commit: string) => void, closed: (id: string, why: string) => void): void {
   const r = gh(ctx, ['pr', 'view', m.mq.pr_url ?? prBranch(m.bead.id), '--json', 'state,mergeCommit']);
   if (!r.ok) return ctx.log(`[refinery] gh pr view ${m.mq.pr_url}: ${r.out}`);
-  const pr = JSON.parse(r.out) as { state: string; mergeCommit?: { oid?: string } | null };
+  let pr: { state: string; mergeCommit?: { oid?: string } | null };
+  try {
+    pr = JSON.parse(r.out) as typeof pr;
+  } catch {
+    return ctx.log(`[refinery] gh pr view ${m.mq.pr_url} did not answer JSON: ${r.out.slice(0, 200)}`);
+  }
   if (pr.state === 'MERGED' && pr.mergeCommit?.oid) {
     fetchRemote(ctx.clone, 'origin');
     merged(m.bead.id, pr.mergeCommit.oid);
