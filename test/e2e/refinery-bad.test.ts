@@ -3,7 +3,7 @@
 // while the others land. And the rules around the queue: max_reworks, one refinery per rig.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refineryRun } from '../../packages/gastown/src/index.js';
 import { ensureClone, fetchRemote } from '../../packages/gastown/src/refinery/git.js';
@@ -178,5 +178,26 @@ describe('refinery: pull-request mode without a working gh', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(mr(rig, f.mr)).toMatchObject({ mq: { state: 'queued', reworks: 0 }, bead: { status: 'open' } });
     expect(mr(rig, f.mr).mq.attempts.at(-1)!.outcome).toBe('infrastructure');
+  });
+});
+
+describe('refinery: infrastructure errors blame no merge request', () => {
+  it('the remote unreachable: gt refinery run exits 10 with one clear line, the merge requests stay queued; back, they land', () => {
+    const rig = newRig();
+    const a = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    // the refinery has its clone already (a round ran before), then the remote goes away
+    expect(gt(rig.town, ['refinery', 'run', RIG, '--once']).code).toBe(0);
+    const b = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' } });
+    renameSync(rig.remote, `${rig.remote}.away`);
+    const r = gt(rig.town, ['refinery', 'run', RIG, '--once']);
+    expect(r.code).toBe(10);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('remote.git');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(mr(rig, b.mr)).toMatchObject({ mq: { state: 'queued', reworks: 0 }, bead: { status: 'open' } });
+    expect(mailTo(rig, b.worker)).toEqual([]);
+    renameSync(`${rig.remote}.away`, rig.remote);
+    expect(gt(rig.town, ['refinery', 'run', RIG, '--once']).code).toBe(0);
+    expect([a, b].map((f) => mr(rig, f.mr).mq.state)).toEqual(['merged', 'merged']);
   });
 });

@@ -68,7 +68,9 @@ export function makeRig(options: RigOptions = {}): TestRig {
   const remote = join(base, 'remote.git');
   sh(base, 'init', '-q', '--bare', '-b', 'main', remote);
   sh(seed, 'push', '-q', remote, 'main');
-  // every value main takes from now on
+  // every value main takes from now on: in the reflog (written with the ref, so a push killed after it is
+  // recorded too) and by a hook
+  sh(remote, 'config', 'core.logAllRefUpdates', 'always');
   writeFileSync(join(remote, 'hooks', 'post-receive'), `#!/bin/sh\nwhile read old new ref; do [ "$ref" = refs/heads/main ] && echo "$new" >> ${ctl}/main-values; done\nexit 0\n`);
   chmodSync(join(remote, 'hooks', 'post-receive'), 0o755);
   const town = join(base, 'town');
@@ -102,8 +104,12 @@ export function gateHook(rig: TestRig, script: string): void {
 /** Trees the gate ran on, in order. */
 export const gateRunsSeen = (rig: TestRig): string[] => (existsSync(join(rig.ctl, 'runs')) ? readFileSync(join(rig.ctl, 'runs'), 'utf8').split('\n').filter(Boolean) : []);
 
-/** Every value main took (pushes through the remote's hook), in order. */
-export const mainValues = (rig: TestRig): string[] => (existsSync(join(rig.ctl, 'main-values')) ? readFileSync(join(rig.ctl, 'main-values'), 'utf8').split('\n').filter(Boolean) : []);
+/** Every value main took since the start (the remote's reflog, and its hook's record), oldest first. */
+export function mainValues(rig: TestRig): string[] {
+  const hooked = existsSync(join(rig.ctl, 'main-values')) ? readFileSync(join(rig.ctl, 'main-values'), 'utf8').split('\n').filter(Boolean) : [];
+  const logged = existsSync(join(rig.remote, 'logs', 'refs', 'heads', 'main')) ? sh(rig.remote, 'reflog', 'show', '--format=%H', 'refs/heads/main').split('\n').filter(Boolean).reverse() : [];
+  return [...new Set([...logged, ...hooked])];
+}
 
 export const mainTip = (rig: TestRig): string => sh(rig.remote, 'rev-parse', 'refs/heads/main');
 

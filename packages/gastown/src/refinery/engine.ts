@@ -11,7 +11,7 @@ import { agentFor, nudgeAgent, townSessions } from '../agents/index.js';
 import { RIG_SETTINGS_FILE, parseSettingsText, rigPaths, rigSettings, type RigSettings } from '../town/index.js';
 import { sendMail, townStore } from '../work/index.js';
 import { runGateOnce, runGates } from './gates.js';
-import { ConflictError, InfraError, applyChange, checkoutClean, conflictsWith, deleteRemoteBranch, ensureClone, fetchRemote, git, isAncestor, pushIfAt, remoteTip, resolveCommit, treeOf } from './git.js';
+import { ConflictError, InfraError, applyChange, checkoutClean, clearStaleLocks, conflictsWith, deleteRemoteBranch, ensureClone, fetchRemote, git, isAncestor, pushIfAt, remoteTip, resolveCommit, treeOf } from './git.js';
 import { blockedSources, changeMq, mergeRequest, queueOrder, rigMergeRequests, type MergeRequest } from './queue.js';
 import { openPullRequest, pollPullRequest, type PrContext } from './pr.js';
 
@@ -372,6 +372,17 @@ function gateAndLand(ctx: Ctx, settings: RigSettings, stack: Stacked[], base: st
 /** Whatever a dead refinery left taken: landed ones are finished, the rest go back to the queue. */
 function recover(ctx: Ctx): void {
   for (const m of rigMergeRequests(ctx.store)) {
+    // a state that ends a merge request is written a moment before its bead is closed: killed between, the
+    // next refinery finishes it (the steps before are idempotent)
+    if (m.mq.state === 'merged' && m.mq.merged_commit) {
+      event(ctx, { action: 'recovered', mr: m.bead.id, detail: `it merged in ${m.mq.merged_commit.slice(0, 12)}: finishing the landing` });
+      finishLanding(ctx, m.bead.id, m.mq.merged_commit);
+      continue;
+    }
+    if (m.mq.state === 'rejected') {
+      reject(ctx, m.bead.id, m.mq.reason ?? 'rejected');
+      continue;
+    }
     if (m.mq.state !== 'testing' && m.mq.state !== 'landing') continue;
     const candidate = lastAttempt(m.mq)?.candidate;
     const target = resolveCommit(ctx.clone, `refs/remotes/origin/${m.meta.target}`);
@@ -394,6 +405,16 @@ function settle(ctx: Ctx, more: boolean): RoundResult {
  * holds the rig's refinery lock (refineryRun does). Returns what it did.
  */
 export function refineryRound(town: Town, rig: string, options: RefineryOptions = {}): RoundResult {
+  try {
+    return round(town, rig, options);
+  } catch (err) {
+    // git failed outside a merge request's processing (the fetch, the clone): the round's error, nobody's fault
+    if (err instanceof InfraError) throw new BeadsError('sync_failed', `the refinery of rig ${rig} cannot go on: ${err.message}`, { rig });
+    throw err;
+  }
+}
+
+function round(town: Town, rig: string, options: RefineryOptions): RoundResult {
   const ctx = prepare(town, rig, options);
   fetchRemote(ctx.clone, 'origin');
   recover(ctx);
@@ -476,8 +497,18 @@ export function refineryRun(town: Town, rig: string, options: RunOptions = {}): 
     withLock(
       lock,
       () => {
+        // a refinery killed inside git left its locks: nobody else works in this clone while we hold the rig's lock
+        for (const path of clearStaleLocks(rigPaths(town, rig).refinery)) options.log?.(`[refinery] removed ${path}, left by a refinery that stopped inside git`);
         for (;;) {
-          const r = refineryRound(town, rig, options);
+          let r: RoundResult;
+          try {
+            r = refineryRound(town, rig, options);
+          } catch (err) {
+            // a refinery that keeps running outlives a remote that is away for a while
+            if (options.once || !(err instanceof BeadsError) || err.code !== 'sync_failed') throw err;
+            options.log?.(`[refinery] error: ${err.message}`);
+            r = { events: [{ action: 'error', detail: err.message }], gate_runs: 0, more: false };
+          }
           all.events.push(...r.events);
           all.gate_runs += r.gate_runs;
           if (options.stop?.()) return;

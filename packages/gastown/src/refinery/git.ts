@@ -1,7 +1,7 @@
 // The refinery's git: its own clone of the rig's repository, candidates built without touching a worktree
 // (merge-tree and commit-tree), and a push that is a compare-and-set. Every failure of git itself is an
 // InfraError, so that it never blames a merge request.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { MergeStyle } from '../town/index.js';
@@ -34,10 +34,13 @@ function run(dir: string, args: string[], env?: Record<string, string>): GitResu
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The last lines of what a program said, as one line (blank lines skipped: git ends its advice with them). */
+export const lastLines = (text: string, n = 3): string => text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' ');
+
 /** git that must succeed; its output, trimmed. */
 export function git(dir: string, args: string[], env?: Record<string, string>): string {
   const r = run(dir, args, env);
-  if (r.status !== 0) throw new InfraError(`git ${args.join(' ')} failed in ${dir}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  if (r.status !== 0) throw new InfraError(`git ${args.join(' ')} failed in ${dir}: ${lastLines(r.stderr || r.stdout)}`);
   return r.stdout.trim();
 }
 
@@ -72,9 +75,38 @@ export function ensureClone(dir: string, origin: string, rigClone: string): void
   git(dir, ['config', 'gc.auto', '0']);
 }
 
+/**
+ * Removes the lock files a git killed mid-way leaves in a clone (the index's, HEAD's, the config's, refs'):
+ * while they stand, every later checkout, fetch or config fails. Only for a clone no other git is working
+ * in: the refinery's own, under the rig's refinery lock. Returns the files removed.
+ */
+export function clearStaleLocks(dir: string): string[] {
+  const gitDir = join(dir, '.git');
+  if (!existsSync(gitDir)) return [];
+  const removed: string[] = [];
+  const remove = (path: string): void => {
+    rmSync(path, { force: true });
+    removed.push(path);
+  };
+  for (const name of ['index.lock', 'HEAD.lock', 'config.lock', 'packed-refs.lock', 'shallow.lock', 'FETCH_HEAD.lock', 'ORIG_HEAD.lock']) if (existsSync(join(gitDir, name))) remove(join(gitDir, name));
+  const walk = (at: string): void => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.lock')) remove(path);
+    }
+  };
+  if (existsSync(join(gitDir, 'refs'))) walk(join(gitDir, 'refs'));
+  return removed;
+}
+
 /** Fetches the remote's branches (pruning deleted ones) into refs/remotes/<remote>/. */
 export function fetchRemote(dir: string, remote: string): void {
-  git(dir, ['fetch', '--quiet', '--prune', remote, `+refs/heads/*:refs/remotes/${remote}/*`]);
+  const r = run(dir, ['fetch', '--quiet', '--prune', remote, `+refs/heads/*:refs/remotes/${remote}/*`]);
+  if (r.status !== 0) {
+    const url = run(dir, ['remote', 'get-url', remote]).stdout.trim();
+    throw new InfraError(`cannot fetch from ${remote} (${url || 'no url'}): ${lastLines(r.stderr || r.stdout, 2)}`);
+  }
 }
 
 /** The remote's branch as it is now (ls-remote, not the last fetch), or null when it has none. */
@@ -164,7 +196,7 @@ export function pushIfAt(dir: string, remote: string, branch: string, commit: st
   if (r.status === 0) return true;
   const said = `${r.stdout}\n${r.stderr}`;
   if (/rejected|non-fast-forward|fetch first/.test(said)) return said.trim().split('\n').filter((l) => !/^(To |Done$)/.test(l)).slice(-4).join(' ');
-  throw new InfraError(`git push to ${remote} failed: ${said.trim().split('\n').slice(-3).join(' ')}`);
+  throw new InfraError(`git push to ${remote} failed: ${lastLines(said)}`);
 }
 
 /** Pushes a commit to a branch of the remote's that is the refinery's own (a pull request's head). */

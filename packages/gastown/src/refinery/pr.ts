@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { BeadStore, BeadsError } from '@gastown/beads';
 import type { MqMeta } from '../model.js';
 import type { RigSettings } from '../town/index.js';
-import { InfraError, fetchRemote, pushOwnBranch } from './git.js';
+import { InfraError, fetchRemote, lastLines, pushOwnBranch } from './git.js';
 import { changeMq, type MergeRequest } from './queue.js';
 
 const require = createRequire(import.meta.url);
@@ -42,7 +42,7 @@ export function openPullRequest(ctx: PrContext, _settings: RigSettings, m: Merge
     const title = m.bead.title;
     const body = `${m.bead.id}: ${m.meta.source_bead} by ${m.meta.worker}, gated by the Gas Town refinery on tree of ${candidate}.`;
     const created = gh(ctx, ['pr', 'create', '--base', target, '--head', head, '--title', title, '--body', body]);
-    if (!created.ok) throw new InfraError(`gh pr create failed: ${created.out.split('\n').slice(-3).join(' ')}`);
+    if (!created.ok) throw new InfraError(`gh pr create failed: ${lastLines(created.out)}`);
     url = created.out.split('\n').filter(Boolean).pop() ?? '';
   }
   changeMq(ctx.store, ctx.actor, m.bead.id, (cur) => ({ mq: { ...cur.mq, state: 'pr', pr_url: url, reason: `pull request ${url}` } as MqMeta }));

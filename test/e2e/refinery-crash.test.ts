@@ -1,0 +1,89 @@
+// Crash safety: the real `gt refinery run` process (and its whole process group: git, the gates) is killed
+// with SIGKILL at random moments while it works through ten merge requests, and restarted each time. What the
+// next one finds, it finishes: every merge request lands exactly once, none is lost or left taken, the
+// refinery's clone is clean and every source bead is closed.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GT } from './helpers.js';
+import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, makeRig, sh, timesAdded, type TestRig } from './refinery-harness.js';
+
+const rigs: TestRig[] = [];
+afterEach(() => rigs.splice(0).forEach((r) => r.cleanup()));
+
+/** A small deterministic random (the seed is printed when the test fails, in the message). */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Starts `gt refinery run --once` in a process group of its own; resolves when it ends, with how. */
+function startRefinery(town: string): { pid: number; ended: Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> } {
+  const child = spawn(process.execPath, [GT, 'refinery', 'run', RIG, '--once'], { cwd: town, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BD_ACTOR: 'tester' } });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out })));
+  return { pid: child.pid!, ended };
+}
+
+describe('refinery: crash safety', () => {
+  it('ten merge requests, the refinery SIGKILLed twenty times at random moments and restarted: each lands exactly once, none lost or left taken, the clone clean, every source bead closed', async () => {
+    const rig = makeRig();
+    rigs.push(rig);
+    gateHook(rig, 'sleep 0.4');
+    const filed = Array.from({ length: 10 }, (_, i) => fileMergeRequest(rig, `p${i}`, { files: { [`f${i}.txt`]: `unique-${i}\n` } }));
+    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100000);
+    const rand = random(seed);
+    let killedLive = 0;
+    const runs: string[] = [];
+    for (let kill = 0; kill < 20; kill++) {
+      const r = startRefinery(rig.town);
+      let done = false;
+      void r.ended.then(() => (done = true));
+      await new Promise((res) => setTimeout(res, 100 + Math.floor(rand() * 1000)));
+      if (!done) {
+        killedLive++;
+        try {
+          process.kill(-r.pid, 'SIGKILL');
+        } catch {
+          /* it ended meanwhile */
+        }
+      }
+      const end = await r.ended;
+      runs.push(`${end.signal ?? end.code}${end.code ? `: ${end.out.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+    }
+    const final = spawnSync(process.execPath, [GT, 'refinery', 'run', RIG, '--once'], { cwd: rig.town, encoding: 'utf8', env: { ...process.env, BD_ACTOR: 'tester' } });
+    const context = `seed ${seed}; runs:\n${runs.join('\n')}\n; final: ${final.stdout}${final.stderr}`;
+    expect({ context, code: final.status }).toEqual({ context, code: 0 });
+    expect(killedLive).toBeGreaterThanOrEqual(10); // the kills hit a working refinery, not an idle one
+    const states = Object.fromEntries(allMrs(rig).map((m) => [m.bead.id, `${m.mq.state}/${m.bead.status}`]));
+    expect({ context, states }).toEqual({ context, states: Object.fromEntries(filed.map((f) => [f.mr, 'merged/closed'])) });
+    for (let i = 0; i < 10; i++) expect({ context, line: i, times: timesAdded(rig, `unique-${i}`) }).toEqual({ context, line: i, times: 1 });
+    for (const f of filed) expect(bead(rig, f.source).status).toBe('closed');
+    expect(sh(join(rig.town, RIG, 'refinery'), 'status', '--porcelain')).toBe('');
+    expectMainNeverBroken(rig, ['test']);
+  });
+
+  it("a refinery killed inside git leaves git's lock files in its clone: the next one clears them and carries on", () => {
+    const rig = makeRig();
+    rigs.push(rig);
+    const first = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    expect(spawnSync(process.execPath, [GT, 'refinery', 'run', RIG, '--once'], { cwd: rig.town, encoding: 'utf8' }).status).toBe(0);
+    expect(allMrs(rig).find((m) => m.bead.id === first.mr)!.mq.state).toBe('merged');
+    // what git killed with SIGKILL leaves behind: the index's lock (checkout), a ref's lock (fetch)
+    const clone = join(rig.town, RIG, 'refinery');
+    writeFileSync(join(clone, '.git', 'index.lock'), '');
+    writeFileSync(join(clone, '.git', 'refs', 'remotes', 'origin', 'main.lock'), '');
+    const next = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' } });
+    const r = spawnSync(process.execPath, [GT, 'refinery', 'run', RIG, '--once'], { cwd: rig.town, encoding: 'utf8' });
+    expect({ code: r.status, out: `${r.stdout}${r.stderr}` }).toEqual({ code: 0, out: expect.stringContaining('merged') });
+    expect(allMrs(rig).find((m) => m.bead.id === next.mr)!.mq.state).toBe('merged');
+    expect(timesAdded(rig, 'unique-b')).toBe(1);
+    expect(sh(clone, 'status', '--porcelain')).toBe('');
+  });
+});
