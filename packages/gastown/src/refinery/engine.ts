@@ -11,7 +11,7 @@ import { agentFor, nudgeAgent, townSessions } from '../agents/index.js';
 import { RIG_SETTINGS_FILE, parseSettingsText, rigPaths, rigSettings, type RigSettings } from '../town/index.js';
 import { sendMail, townStore } from '../work/index.js';
 import { runGateOnce, runGates } from './gates.js';
-import { ConflictError, InfraError, applyChange, checkoutClean, clearStaleLocks, conflictsWith, deleteRemoteBranch, ensureClone, fetchRemote, git, isAncestor, pushIfAt, remoteTip, resolveCommit, treeOf } from './git.js';
+import { ConflictError, InfraError, applyChange, checkoutClean, clearStaleLocks, conflictsWith, deleteRemoteBranch, ensureClone, fetchRemote, git, isAncestor, pushIfAt, remoteTip, resolveBlob, resolveCommit, treeOf } from './git.js';
 import { blockedSources, changeMq, mergeRequest, queueOrder, rigMergeRequests, type MergeRequest } from './queue.js';
 import { openPullRequest, pollPullRequest, type PrContext } from './pr.js';
 
@@ -131,7 +131,8 @@ function finishLanding(ctx: Ctx, id: string, commit: string): void {
   if (source && source.status !== 'closed' && source.status !== 'tombstone') closeBead(ctx.store, ctx.actor, source.id, `merged in ${commit}`);
   if (m.meta.remote) {
     try {
-      deleteRemoteBranch(ctx.clone, 'origin', m.meta.branch);
+      // only where it still is what landed: a branch that moved on holds work that did not (a new submission)
+      if (!deleteRemoteBranch(ctx.clone, 'origin', m.meta.branch, m.meta.commit)) ctx.log(`[refinery] kept ${m.meta.branch} on the remote: it moved past ${m.meta.commit.slice(0, 12)}, which landed`);
     } catch (err) {
       ctx.log(`[refinery] could not delete ${m.meta.branch} from the remote: ${(err as Error).message}`);
     }
@@ -241,6 +242,23 @@ interface Stacked {
 }
 
 /**
+ * What is wrong with the rig's settings file on `candidate`, when the change from `before` touched it: landed,
+ * it would stop every later round (the refinery reads its gates from the target), so it is the merge request's
+ * to fix.
+ */
+function settingsProblem(ctx: Ctx, before: string, candidate: string): string | null {
+  const blob = (commit: string): string | null => resolveBlob(ctx.clone, `${commit}:${RIG_SETTINGS_FILE}`);
+  const after = blob(candidate);
+  if (after === null || after === blob(before)) return null;
+  try {
+    parseSettingsText(git(ctx.clone, ['cat-file', 'blob', after]), `${RIG_SETTINGS_FILE} on the candidate`);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
  * Builds the stack of candidates on `base`: conflicts with the target go to rework (before any gate runs); one
  * that conflicts only with an earlier merge request of the batch goes back to the queue for the next round.
  */
@@ -256,6 +274,11 @@ function buildStack(ctx: Ctx, settings: RigSettings, ids: string[], base: string
     }
     try {
       const next = applyChange(ctx.clone, settings.merge === 'pr' ? 'rebase' : settings.merge, tip, m.meta.commit, `Merge ${m.meta.branch} (${m.bead.id}): ${m.bead.title.replace(/^Merge \S+: /, '')}`);
+      const broken = settingsProblem(ctx, tip, next);
+      if (broken) {
+        rework(ctx, id, settings, 'gate_failed', `${m.meta.branch} leaves ${RIG_SETTINGS_FILE} invalid`, `${broken}\nThe refinery reads its gates from this file on ${m.meta.target}; it lands nothing that would leave it unreadable.`);
+        continue;
+      }
       stack.push({ id, tip: next });
       tip = next;
     } catch (err) {

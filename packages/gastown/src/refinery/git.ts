@@ -44,6 +44,14 @@ export function git(dir: string, args: string[], env?: Record<string, string>): 
   return r.stdout.trim();
 }
 
+/** The blob a revision (`commit:path`) names in `dir`, or null when there is no such file. */
+export function resolveBlob(dir: string, rev: string): string | null {
+  const r = run(dir, ['rev-parse', '-q', '--verify', rev]);
+  if (r.status !== 0) return null;
+  const id = r.stdout.trim();
+  return run(dir, ['cat-file', '-t', id]).stdout.trim() === 'blob' ? id : null;
+}
+
 /** The commit a revision names in `dir`, or null. */
 export function resolveCommit(dir: string, rev: string): string | null {
   const r = run(dir, ['rev-parse', '-q', '--verify', `${rev}^{commit}`]);
@@ -204,8 +212,16 @@ export function pushOwnBranch(dir: string, remote: string, branch: string, commi
   git(dir, ['push', '--quiet', '--force', remote, `${commit}:refs/heads/${branch}`]);
 }
 
-/** Deletes a branch on the remote; nothing when it is already gone. */
-export function deleteRemoteBranch(dir: string, remote: string, branch: string): void {
-  if (remoteTip(dir, remote, branch) === null) return;
-  git(dir, ['push', '--quiet', remote, `:refs/heads/${branch}`]);
+/**
+ * Deletes a branch on the remote if it is at `expected` (a compare-and-set: git refuses when it moved
+ * meanwhile). True when it is gone (deleted now or before); false when it points elsewhere and is kept.
+ */
+export function deleteRemoteBranch(dir: string, remote: string, branch: string, expected: string): boolean {
+  const tip = remoteTip(dir, remote, branch);
+  if (tip === null) return true;
+  if (tip !== expected) return false;
+  const r = run(dir, ['push', '--quiet', '--porcelain', `--force-with-lease=refs/heads/${branch}:${expected}`, remote, `:refs/heads/${branch}`]);
+  if (r.status === 0) return true;
+  if (/stale info|rejected/.test(`${r.stdout}${r.stderr}`)) return false;
+  throw new InfraError(`git push ${remote} :${branch} failed: ${lastLines(r.stderr || r.stdout)}`);
 }

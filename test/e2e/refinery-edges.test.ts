@@ -1,0 +1,110 @@
+// The refinery at its edges: a branch that moved after gt done, a merge request that breaks the refinery's own
+// settings, gates that time out or flake, and the merge and squash styles, each with main never broken.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { refineryRun } from '../../packages/gastown/src/index.js';
+import { RIG, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, mainTip, makeRig, mr, sh, timesAdded, type TestRig } from './refinery-harness.js';
+
+const rigs: TestRig[] = [];
+afterEach(() => rigs.splice(0).forEach((r) => r.cleanup()));
+const newRig = (...args: Parameters<typeof makeRig>): TestRig => {
+  const r = makeRig(...args);
+  rigs.push(r);
+  return r;
+};
+const run = (rig: TestRig) => refineryRun(rig.townOf(), RIG, { once: true });
+const GATES = [{ name: 'test', run: './test.sh' }];
+
+describe('refinery: exactly the commit recorded', () => {
+  it('a branch that moved after gt done: the recorded commit lands, the newer work does not, and the branch holding it is kept', () => {
+    const rig = newRig();
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-recorded\n' } });
+    // the polecat carries on on its branch: a new submission, not this merge request
+    sh(rig.work, 'checkout', '-q', f.branch);
+    sh(rig.work, 'reset', '-q', '--hard', f.commit);
+    writeFileSync(join(rig.work, 'later.txt'), 'unique-later\n');
+    sh(rig.work, 'add', '-A');
+    sh(rig.work, 'commit', '-qm', 'nux: more work');
+    sh(rig.work, 'push', '-q', 'origin', f.branch);
+    const later = sh(rig.work, 'rev-parse', 'HEAD');
+    run(rig);
+    expect(mr(rig, f.mr).mq.state).toBe('merged');
+    expect(timesAdded(rig, 'unique-recorded')).toBe(1);
+    expect(timesAdded(rig, 'unique-later')).toBe(0);
+    expect(sh(rig.remote, 'rev-parse', '--verify', '-q', `refs/heads/${f.branch}`)).toBe(later);
+    expectMainNeverBroken(rig, ['test']);
+  });
+
+  it('a branch still at the recorded commit is deleted from the remote once it lands', () => {
+    const rig = newRig();
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'a\n' } });
+    run(rig);
+    expect(mr(rig, f.mr).mq.state).toBe('merged');
+    expect(sh(rig.remote, 'branch', '--list', f.branch)).toBe('');
+  });
+});
+
+describe("refinery: the refinery's own settings", () => {
+  it('a merge request that makes .gastown/settings.json invalid goes to rework naming the problem; the queue goes on', () => {
+    const rig = newRig();
+    const bad = fileMergeRequest(rig, 'nux', { files: { '.gastown/settings.json': '{"gates": ["./test.sh"], "batchh": 2}\n' } });
+    const good = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' } });
+    run(rig);
+    expect(mr(rig, bad.mr).mq.state).toBe('rework');
+    expect(mailTo(rig, bad.worker).find((m) => m.subject.startsWith(`REWORK ${bad.mr}`))?.body).toContain('batchh');
+    expect(mr(rig, good.mr).mq.state).toBe('merged');
+    expect(JSON.parse(sh(rig.remote, 'show', 'main:.gastown/settings.json'))).toEqual({ gates: GATES });
+  });
+});
+
+describe('refinery: gates that time out or flake', () => {
+  it('a gate past its timeout is stopped, counts as a gate timeout, and the polecat is told; main does not move', () => {
+    const rig = newRig({ settings: { gates: [{ name: 'test', run: './test.sh', timeout: '1s' }] } });
+    const before = mainTip(rig);
+    gateHook(rig, `if [ -f slow.txt ]; then sleep 30; fi`);
+    const slow = fileMergeRequest(rig, 'nux', { files: { 'slow.txt': 'slow\n' } });
+    run(rig);
+    const m = mr(rig, slow.mr);
+    expect(m.mq.state).toBe('rework');
+    expect(m.mq.attempts.at(-1)!.outcome).toBe('gate_timeout');
+    expect(m.mq.attempts.at(-1)!.runs.every((r) => r.timed_out && !r.passed)).toBe(true);
+    expect(mailTo(rig, slow.worker).find((x) => x.subject.startsWith(`REWORK ${slow.mr}`))?.body).toContain('timed out');
+    expect(mainTip(rig)).toBe(before);
+  });
+
+  it('a gate that fails once and then passes is a flake: recorded, and the merge request lands', () => {
+    const rig = newRig();
+    const once = join(rig.ctl, 'flaked');
+    gateHook(rig, `if [ ! -f ${once} ]; then touch ${once}; echo flaky; exit 1; fi`);
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    run(rig);
+    const m = mr(rig, f.mr);
+    expect(m.mq.state).toBe('merged');
+    expect(m.mq.attempts.at(-1)!.runs.map((r) => [r.passed, r.flaky ?? false])).toEqual([[false, false], [true, true]]);
+    expectMainNeverBroken(rig, ['test']);
+  });
+});
+
+describe('refinery: merge styles', () => {
+  it('merge: a merge commit of main and the branch; squash: one commit with the change; both gated', () => {
+    for (const style of ['merge', 'squash'] as const) {
+      const rig = newRig({ settings: { gates: GATES, merge: style } });
+      const first = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+      const second = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' } });
+      run(rig);
+      for (const f of [first, second]) {
+        const m = mr(rig, f.mr);
+        expect(m.mq.state).toBe('merged');
+        const parents = sh(rig.remote, 'rev-list', '--parents', '-n', '1', m.mq.merged_commit!).split(' ').slice(1);
+        if (style === 'merge') expect(parents[1]).toBe(f.commit);
+        else expect(parents).toHaveLength(1);
+      }
+      expect(timesAdded(rig, 'unique-a')).toBe(1);
+      expect(timesAdded(rig, 'unique-b')).toBe(1);
+      expect(bead(rig, second.source).status).toBe('closed');
+      expectMainNeverBroken(rig, ['test']);
+    }
+  });
+});
+
