@@ -86,6 +86,23 @@ describe('refinery: gates that time out or flake', () => {
   });
 });
 
+describe("refinery: the gate's output", () => {
+  it('coloured output (ANSI escapes, carriage returns, other control bytes) reaches the record and the rework mail as plain text', () => {
+    const rig = newRig();
+    gateHook(rig, `if [ -f red.txt ]; then printf 'progress 10%%\\rprogress 100%%\\n\\033[31m\\033[1mFAIL\\033[0m red.txt: expected \\033]8;;http://x\\007link\\033]8;;\\007 \\001\\002done\\n'; exit 1; fi`);
+    const f = fileMergeRequest(rig, 'nux', { files: { 'red.txt': 'red\n' } });
+    const g = fileMergeRequest(rig, 'slit', { files: { 'g.txt': 'unique-g\n' } });
+    run(rig);
+    expect([f, g].map((x) => mr(rig, x.mr).mq.state)).toEqual(['rework', 'merged']);
+    const output = mr(rig, f.mr).mq.attempts.at(-1)!.runs.at(-1)!.output;
+    expect(output).toContain('FAIL red.txt: expected link done');
+    expect(output).toContain('progress 100%');
+    // eslint-disable-next-line no-control-regex
+    expect(output).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(mailTo(rig, f.worker).find((m) => m.subject.startsWith(`REWORK ${f.mr}`))?.body).toContain('FAIL red.txt');
+  });
+});
+
 describe('refinery: merge styles', () => {
   it('merge: a merge commit of main and the branch; squash: one commit with the change; both gated', () => {
     for (const style of ['merge', 'squash'] as const) {

@@ -10,7 +10,7 @@ import type { GateRun, MqAttempt, MqFailure, MqMeta, Town } from '../model.js';
 import { agentFor, nudgeAgent, townSessions } from '../agents/index.js';
 import { RIG_SETTINGS_FILE, parseSettingsText, rigPaths, rigSettings, type RigSettings } from '../town/index.js';
 import { sendMail, townStore } from '../work/index.js';
-import { runGateOnce, runGates } from './gates.js';
+import { plainText, runGateOnce, runGates } from './gates.js';
 import { ConflictError, InfraError, applyChange, checkoutClean, clearStaleLocks, conflictsWith, deleteRemoteBranch, ensureClone, fetchRemote, git, isAncestor, pushIfAt, remoteTip, resolveBlob, resolveCommit, treeOf } from './git.js';
 import { blockedSources, changeMq, mergeRequest, queueOrder, rigMergeRequests, type MergeRequest } from './queue.js';
 import { openPullRequest, pollPullRequest, type PrContext } from './pr.js';
@@ -117,7 +117,8 @@ function mailOnce(ctx: Ctx, to: string, subject: string, body: string, options: 
   const sent = listBeads(townStore(ctx.town), { issue_type: ['message'], assignee: to, all: true, limit: 0 }).some((b) => b.title === subject && (!options.since || b.created_at >= options.since));
   if (sent) return;
   try {
-    sendMail(ctx.town, ctx.actor, to, subject, body, { notify: options.notify });
+    // what git, gh or a gate said is in it: as plain text (the store refuses control bytes in text)
+    sendMail(ctx.town, ctx.actor, to, subject, plainText(body), { notify: options.notify });
   } catch (err) {
     if (!(err instanceof BeadsError) || err.code !== 'not_found') throw err;
     ctx.log(`[refinery] cannot mail ${to}: ${err.message}`);

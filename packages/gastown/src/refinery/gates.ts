@@ -9,8 +9,30 @@ import { checkoutClean, treeOf } from './git.js';
 const TAIL_LINES = 40;
 const TAIL_BYTES = 4000;
 
+/**
+ * A program's output as plain text, the way a terminal would have shown it: colour and other escape sequences
+ * removed, a line rewritten with carriage returns (a progress bar) kept as it ended, and any other control
+ * byte dropped. The record and the rework mail hold text, and a store refuses control bytes in text.
+ */
+export function plainText(output: string): string {
+  /* eslint-disable no-control-regex */
+  const stripped = output
+    .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g, '') // OSC (titles, links)
+    .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '') // CSI (colours, cursor moves)
+    .replace(/\u001b[@-_]/g, ''); // other two-byte escapes
+  return stripped
+    .split('\n')
+    .map((line) => {
+      const l = line.replace(/\r+$/, '');
+      return l.slice(l.lastIndexOf('\r') + 1);
+    })
+    .join('\n')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+  /* eslint-enable no-control-regex */
+}
+
 export function outputTail(output: string): string {
-  const lines = output.trimEnd().split('\n');
+  const lines = plainText(output).trimEnd().split('\n');
   const tail = lines.slice(-TAIL_LINES).join('\n');
   return tail.length > TAIL_BYTES ? tail.slice(-TAIL_BYTES) : tail;
 }
