@@ -3,7 +3,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { addDependency, closeBead, createBead } from '@gastown/beads';
 import { refineryRound, refineryRun, retryMergeRequest, queueRows } from '../../packages/gastown/src/index.js';
+import { gt } from './helpers.js';
 import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, gateRunsSeen, mailTo, mainSubjects, mainTip, mainValues, makeRig, mr, refileMergeRequest, sh, timesAdded, type TestRig } from './refinery-harness.js';
 
 const rigs: TestRig[] = [];
@@ -238,5 +240,40 @@ if (args[0] === 'pr' && args[1] === 'create') {
     } finally {
       gh.restore();
     }
+  });
+});
+
+describe('refinery: the queue waits where it should', () => {
+  it('a merge request whose source bead is blocked waits (gt mq list says why) and lands once its blocker closes; the others go by', () => {
+    const rig = newRig();
+    const store = rig.store();
+    const blocker = createBead(store, 'mayor', { title: 'the schema first', issue_type: 'task' });
+    const waits = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' }, priority: 0 });
+    addDependency(store, 'mayor', waits.source, blocker.id, 'blocks');
+    const other = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' }, priority: 3 });
+    const list = JSON.parse(gt(rig.town, ['mq', 'list', RIG, '--json']).stdout) as { id: string; position: number | null; waiting?: string }[];
+    expect(list.find((r) => r.id === waits.mr)).toMatchObject({ position: null, waiting: expect.stringContaining('blocked') });
+    run(rig);
+    expect(mr(rig, other.mr).mq.state).toBe('merged');
+    expect(mr(rig, waits.mr).mq.state).toBe('queued');
+    closeBead(store, 'mayor', blocker.id, 'done');
+    run(rig);
+    expect(mr(rig, waits.mr).mq.state).toBe('merged');
+    expect(mainSubjects(rig)).toEqual(['slit: its work', 'nux: its work']);
+  });
+
+  it('max_reworks counts across submissions: with a town override of 1, the first failure is a rework, the resubmission failing too is rejected', () => {
+    const rig = newRig();
+    const set = gt(rig.town, ['rig', 'settings', RIG, 'max_reworks', '1']);
+    expect(set.code).toBe(0);
+    const first = fileMergeRequest(rig, 'nux', { files: { 'x.txt': 'BREAK 1\n' } });
+    run(rig);
+    expect(mr(rig, first.mr).mq.state).toBe('rework');
+    const again = refileMergeRequest(rig, 'nux', first, { 'x.txt': 'BREAK 2\n' });
+    expect(mr(rig, again.mr).mq.reworks).toBe(1);
+    run(rig);
+    expect(mr(rig, again.mr).mq).toMatchObject({ state: 'rejected', reason: expect.stringContaining('max_reworks is 1') });
+    expect(bead(rig, first.source).status).toBe('open');
+    expect(mailTo(rig, 'overseer').map((m) => m.subject)).toContain(`REJECTED ${again.mr}: ${again.branch}`);
   });
 });
