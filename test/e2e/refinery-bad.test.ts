@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createBead } from '@gastown/beads';
 import { refineryRun } from '../../packages/gastown/src/index.js';
 import { ensureClone, fetchRemote } from '../../packages/gastown/src/refinery/git.js';
 import { GT, gt, logText, waitFor } from './helpers.js';
@@ -199,5 +200,24 @@ describe('refinery: infrastructure errors blame no merge request', () => {
     renameSync(`${rig.remote}.away`, rig.remote);
     expect(gt(rig.town, ['refinery', 'run', RIG, '--once']).code).toBe(0);
     expect([a, b].map((f) => mr(rig, f.mr).mq.state)).toEqual(['merged', 'merged']);
+  });
+});
+
+describe('refinery: a malformed merge request', () => {
+  it('one whose metadata lacks its commit (another version of gt, a hand-made bead) is rejected naming what is missing; the others land', () => {
+    const rig = newRig();
+    const good = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    const store = rig.store();
+    const source = createBead(store, 'mayor', { title: 'hand-made', issue_type: 'task' });
+    const bad = createBead(store, 'mayor', {
+      title: 'Merge polecat/hand: hand-made',
+      issue_type: 'merge-request',
+      priority: 0,
+      metadata: { merge_request: { branch: 'polecat/hand', target: 'main', source_bead: source.id, worker: `${RIG}/polecats/hand` }, mq: { state: 'queued', queued_at: store.nowIso() } },
+    });
+    const r = gt(rig.town, ['refinery', 'run', RIG, '--once']);
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
+    expect(mr(rig, good.mr).mq.state).toBe('merged');
+    expect(mr(rig, bad.id)).toMatchObject({ mq: { state: 'rejected', reason: expect.stringContaining('commit') }, bead: { status: 'closed' } });
   });
 });

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadStore, BeadsError, closeBead, listBeads, releaseBead, sleepSync, withLock } from '@gastown/beads';
-import type { GateRun, MqAttempt, MqFailure, MqMeta, Town } from '../model.js';
+import { MQ_STATES, type GateRun, type MqAttempt, type MqFailure, type MqMeta, type Town } from '../model.js';
 import { agentFor, nudgeAgent, townSessions } from '../agents/index.js';
 import { RIG_SETTINGS_FILE, parseSettingsText, rigPaths, rigSettings, type RigSettings } from '../town/index.js';
 import { sendMail, townStore } from '../work/index.js';
@@ -438,9 +438,39 @@ export function refineryRound(town: Town, rig: string, options: RefineryOptions 
   }
 }
 
+/** What is missing or wrong in a merge request's metadata (written by another version of gt, or by hand), or null. */
+function malformed(m: MergeRequest): string | null {
+  const meta = m.meta as unknown as Record<string, unknown>;
+  const missing = ['branch', 'target', 'source_bead', 'worker', 'commit'].filter((k) => typeof meta[k] !== 'string' || !(meta[k] as string).trim());
+  if (missing.length) return `its metadata.merge_request has no ${missing.join(', ')}`;
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(m.meta.commit)) return `its commit ${JSON.stringify(m.meta.commit)} is not a full commit id`;
+  const mq = m.mq as unknown as Record<string, unknown>;
+  if (!MQ_STATES.includes(mq.state as MqMeta['state'])) return `its metadata.mq.state ${JSON.stringify(mq.state)} is not one of ${MQ_STATES.join(', ')}`;
+  if (!Array.isArray(mq.attempts) || typeof mq.queued_at !== 'string' || Number.isNaN(Date.parse(mq.queued_at))) return 'its metadata.mq lacks attempts or a queued_at time';
+  return null;
+}
+
+/**
+ * Rejects the open merge requests the refinery cannot read, so that one such bead does not stop the queue:
+ * its metadata is made whole (the rejection is readable), the mayor and the overseer are told.
+ */
+function rejectMalformed(ctx: Ctx): void {
+  for (const m of rigMergeRequests(ctx.store)) {
+    const problem = malformed(m);
+    if (!problem) continue;
+    const reason = `the refinery cannot read ${m.bead.id}: ${problem}`;
+    const raw = m.mq as unknown as Partial<MqMeta>;
+    const mq: MqMeta = { state: 'rejected', queued_at: typeof raw.queued_at === 'string' ? raw.queued_at : m.bead.created_at, retries: Number(raw.retries) || 0, reworks: Number(raw.reworks) || 0, attempts: Array.isArray(raw.attempts) ? raw.attempts : [], reason };
+    for (const to of ['mayor', 'overseer']) mailOnce(ctx, to, `REJECTED ${m.bead.id}: malformed`, `${reason}\nFile it again with gt done (or fix its metadata and gt mq retry ${m.bead.id}).`);
+    changeMq(ctx.store, ctx.actor, m.bead.id, () => ({ mq, close: `rejected: ${reason}` }));
+    event(ctx, { action: 'rejected', mr: m.bead.id, detail: reason });
+  }
+}
+
 function round(town: Town, rig: string, options: RefineryOptions): RoundResult {
   const ctx = prepare(town, rig, options);
   fetchRemote(ctx.clone, 'origin');
+  rejectMalformed(ctx);
   recover(ctx);
   const target = rigTarget(town, rig);
   const settings = targetSettings(ctx, target);
