@@ -102,6 +102,37 @@ describe('refinery: race with a person', () => {
   });
 });
 
+describe('refinery: race with a person, harder', () => {
+  const racer = (rig: TestRig, file: string, content: string): string => {
+    const side = join(rig.base, 'side');
+    sh(rig.base, 'clone', '-q', rig.remote, side);
+    gateHook(rig, `if [ ! -f ${rig.ctl}/raced ]; then touch ${rig.ctl}/raced; cd ${side} && printf '${content}' > ${file} && git add -A && git -c user.name=p -c user.email=p@p commit -qm 'a person pushes' && git push -q origin HEAD:main; fi`);
+    return side;
+  };
+
+  it('a batch of three raced by a person: refused, rebuilt on top, gated again, and all four commits end up on main', () => {
+    const rig = newRig({ settings: { gates: [{ name: 'test', run: './test.sh' }], batch: 3 } });
+    const side = racer(rig, 'person.txt', 'person\n');
+    const filed = [1, 2, 3].map((i) => fileMergeRequest(rig, `p${i}`, { files: { [`f${i}.txt`]: `unique-${i}\n` } }));
+    run(rig);
+    const person = sh(side, 'rev-parse', 'HEAD');
+    for (const f of filed) expect(mr(rig, f.mr).mq.state).toBe('merged');
+    expect(mainSubjects(rig)).toEqual(['a person pushes', 'p1: its work', 'p2: its work', 'p3: its work']);
+    for (const i of [1, 2, 3]) expect(timesAdded(rig, `unique-${i}`)).toBe(1);
+    expectMainNeverBroken(rig, ['test'], [person]);
+  });
+
+  it("a person's push that conflicts with the candidate being gated: the merge request goes to rework naming the file, main keeps the person's commit", () => {
+    const rig = newRig();
+    const side = racer(rig, 'lines.txt', 'person rewrote everything\n');
+    const f = fileMergeRequest(rig, 'nux', { files: { 'lines.txt': lines({ 2: 'nux edit' }) } });
+    run(rig);
+    expect(mr(rig, f.mr).mq.state).toBe('rework');
+    expect(mainTip(rig)).toBe(sh(side, 'rev-parse', 'HEAD'));
+    expect(mailTo(rig, f.worker).find((m) => m.subject.startsWith(`REWORK ${f.mr}`))?.body).toContain('lines.txt');
+  });
+});
+
 describe('refinery: batching', () => {
   for (const position of [1, 4, 8]) {
     it(`eight merge requests with the culprit at ${position} and batch 8: seven land, the culprit goes to rework, at most 2 + log2(8) gate runs`, () => {
