@@ -125,3 +125,24 @@ describe('refinery: merge styles', () => {
   });
 });
 
+
+describe("refinery: the target is the merge request's", () => {
+  it("a person checks out another branch in the rig's clone: the merge requests still land on the target gt done recorded", () => {
+    const rig = newRig();
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    sh(join(rig.town, RIG, 'main'), 'checkout', '-q', '-b', 'experiment');
+    run(rig);
+    expect(mr(rig, f.mr).mq.state).toBe('merged');
+    expect(timesAdded(rig, 'unique-a')).toBe(1);
+    expect(sh(rig.remote, 'branch', '--list', 'experiment')).toBe('');
+  });
+
+  it('a merge request for a target the remote does not have is rejected saying so; the others land', () => {
+    const rig = newRig();
+    const lost = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' }, target: 'release-9', priority: 0 });
+    const f = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' } });
+    run(rig);
+    expect(mr(rig, lost.mr).mq).toMatchObject({ state: 'rejected', reason: expect.stringContaining('release-9 is not a branch of the remote') });
+    expect(mr(rig, f.mr).mq.state).toBe('merged');
+  });
+});

@@ -139,6 +139,8 @@ export interface FileOptions {
   source?: string;
   /** Reworks so far (gt done carries them from the merge requests it supersedes). */
   reworks?: number;
+  /** The branch it is to land on (default main). */
+  target?: string;
   /** The polecat has no place in the town (it was removed, or it is another town's). */
   gone?: boolean;
   /** When it was queued (default now). */
@@ -170,7 +172,7 @@ export function fileMergeRequest(rig: TestRig, name: string, options: FileOption
   const priority = options.priority ?? 2;
   const source = options.source ?? createBead(store, 'mayor', { title: `task ${name}`, issue_type: 'task', priority, status: 'in_progress', assignee: worker }).id;
   const remote = sh(rigPaths(town, RIG).clone, 'remote', 'get-url', 'origin');
-  const meta: MergeRequestMeta = { branch, target: 'main', source_bead: source, worker, commit, remote };
+  const meta: MergeRequestMeta = { branch, target: options.target ?? 'main', source_bead: source, worker, commit, remote };
   const mq: MqMeta = { state: 'queued', queued_at: options.queuedAt ?? store.nowIso(), retries: 0, reworks: options.reworks ?? 0, attempts: [] };
   const mr = createBead(store, worker, { title: `Merge ${branch}: task ${name}`, issue_type: 'merge-request', priority, metadata: { merge_request: meta, mq }, deps: [{ type: 'related', id: source }] });
   return { mr: mr.id, source, branch, commit, worker };

@@ -472,16 +472,26 @@ function round(town: Town, rig: string, options: RefineryOptions): RoundResult {
   fetchRemote(ctx.clone, 'origin');
   rejectMalformed(ctx);
   recover(ctx);
-  const target = rigTarget(town, rig);
-  const settings = targetSettings(ctx, target);
+  // the queue is in the order the rig's settings say; each merge request lands on the target gt done recorded
+  // for it (not whatever branch the rig's clone has checked out now), gated by that target's settings
+  const home = rigTarget(town, rig);
+  const homeSettings = targetSettings(ctx, home);
   for (const m of rigMergeRequests(ctx.store).filter((x) => x.mq.state === 'pr')) pollPullRequest(ctx, m, (id, commit) => finishLanding(ctx, id, commit), (id, why) => reject(ctx, id, why));
   const blocked = blockedSources(ctx.store);
-  const queue = queueOrder(rigMergeRequests(ctx.store).filter((m) => m.mq.state === 'queued' && m.meta.target === target && !blocked.has(m.meta.source_bead)), ctx.now(), settings.max_wait_ms);
-  if (!queue.length) {
-    const tip = resolveCommit(ctx.clone, `refs/remotes/origin/${target}`);
+  const ready = queueOrder(rigMergeRequests(ctx.store).filter((m) => m.mq.state === 'queued' && !blocked.has(m.meta.source_bead)), ctx.now(), homeSettings.max_wait_ms);
+  if (!ready.length) {
+    const tip = resolveCommit(ctx.clone, `refs/remotes/origin/${home}`);
     if (tip) checkoutClean(ctx.clone, tip);
     return settle(ctx, false);
   }
+  const target = ready[0]!.meta.target;
+  if (!resolveCommit(ctx.clone, `refs/remotes/origin/${target}`)) {
+    const head = ready[0]!;
+    if (take(ctx, head.bead.id, '', [head.bead.id])) reject(ctx, head.bead.id, `its target ${target} is not a branch of the remote`);
+    return settle(ctx, true);
+  }
+  const settings = target === home ? homeSettings : targetSettings(ctx, target);
+  const queue = ready.filter((m) => m.meta.target === target);
   if (!settings.gates.length) throw new BeadsError('invalid_input', `rig ${rig} has no gates: the refinery lands nothing ungated. Commit them in ${RIG_SETTINGS_FILE} ({"gates": ["npm test"]}) or set a town override: gt rig settings ${rig} gates '["npm test"]'`, { rig });
   let base = resolveCommit(ctx.clone, `refs/remotes/origin/${target}`);
   if (!base) throw new InfraError(`the remote has no branch ${target}`);
