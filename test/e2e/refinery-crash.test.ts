@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GT } from './helpers.js';
-import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, makeRig, sh, timesAdded, type TestRig } from './refinery-harness.js';
+import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, makeRig, sh, timesAdded, type TestRig } from './refinery-harness.js';
 
 const rigs: TestRig[] = [];
 afterEach(() => rigs.splice(0).forEach((r) => r.cleanup()));
@@ -31,33 +31,42 @@ function startRefinery(town: string): { pid: number; ended: Promise<{ code: numb
   return { pid: child.pid!, ended };
 }
 
+/**
+ * Runs the refinery `kills` times, each killed (its whole process group, SIGKILL) at a random moment unless it
+ * ended first, then once to completion. The seed comes from CRASH_SEED, else the clock; it is in the result.
+ */
+async function killLoop(rig: TestRig, kills: number): Promise<{ seed: number; killedLive: number; runs: string[]; final: ReturnType<typeof spawnSync> }> {
+  const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100000);
+  const rand = random(seed);
+  let killedLive = 0;
+  const runs: string[] = [];
+  for (let kill = 0; kill < kills; kill++) {
+    const r = startRefinery(rig.town);
+    let done = false;
+    void r.ended.then(() => (done = true));
+    await new Promise((res) => setTimeout(res, 100 + Math.floor(rand() * 1000)));
+    if (!done) {
+      killedLive++;
+      try {
+        process.kill(-r.pid, 'SIGKILL');
+      } catch {
+        /* it ended meanwhile */
+      }
+    }
+    const end = await r.ended;
+    runs.push(`${end.signal ?? end.code}${end.code ? `: ${end.out.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+  }
+  const final = spawnSync(process.execPath, [GT, 'refinery', 'run', RIG, '--once'], { cwd: rig.town, encoding: 'utf8', env: { ...process.env, BD_ACTOR: 'tester' } });
+  return { seed, killedLive, runs, final };
+}
+
 describe('refinery: crash safety', () => {
   it('ten merge requests, the refinery SIGKILLed twenty times at random moments and restarted: each lands exactly once, none lost or left taken, the clone clean, every source bead closed', async () => {
     const rig = makeRig();
     rigs.push(rig);
     gateHook(rig, 'sleep 0.4');
     const filed = Array.from({ length: 10 }, (_, i) => fileMergeRequest(rig, `p${i}`, { files: { [`f${i}.txt`]: `unique-${i}\n` } }));
-    const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100000);
-    const rand = random(seed);
-    let killedLive = 0;
-    const runs: string[] = [];
-    for (let kill = 0; kill < 20; kill++) {
-      const r = startRefinery(rig.town);
-      let done = false;
-      void r.ended.then(() => (done = true));
-      await new Promise((res) => setTimeout(res, 100 + Math.floor(rand() * 1000)));
-      if (!done) {
-        killedLive++;
-        try {
-          process.kill(-r.pid, 'SIGKILL');
-        } catch {
-          /* it ended meanwhile */
-        }
-      }
-      const end = await r.ended;
-      runs.push(`${end.signal ?? end.code}${end.code ? `: ${end.out.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
-    }
-    const final = spawnSync(process.execPath, [GT, 'refinery', 'run', RIG, '--once'], { cwd: rig.town, encoding: 'utf8', env: { ...process.env, BD_ACTOR: 'tester' } });
+    const { seed, killedLive, runs, final } = await killLoop(rig, 20);
     const context = `seed ${seed}; runs:\n${runs.join('\n')}\n; final: ${final.stdout}${final.stderr}`;
     expect({ context, code: final.status }).toEqual({ context, code: 0 });
     expect(killedLive).toBeGreaterThanOrEqual(10); // the kills hit a working refinery, not an idle one
@@ -85,5 +94,28 @@ describe('refinery: crash safety', () => {
     expect(allMrs(rig).find((m) => m.bead.id === next.mr)!.mq.state).toBe('merged');
     expect(timesAdded(rig, 'unique-b')).toBe(1);
     expect(sh(clone, 'status', '--porcelain')).toBe('');
+  });
+
+  it('batch 4 with two culprits among ten, killed twelve times: the eight innocents land exactly once, the culprits are in rework and were told, nothing is left taken', async () => {
+    const rig = makeRig({ settings: { gates: [{ name: 'test', run: './test.sh' }], batch: 4 } });
+    rigs.push(rig);
+    gateHook(rig, 'sleep 0.3');
+    const culprits = new Set([2, 7]);
+    const filed = Array.from({ length: 10 }, (_, i) => fileMergeRequest(rig, `p${i}`, { files: { [`f${i}.txt`]: `${culprits.has(i) ? 'BREAK ' : ''}unique-${i}\n` } }));
+    const { seed, killedLive, runs, final } = await killLoop(rig, 12);
+    const context = `seed ${seed}; runs:\n${runs.join('\n')}\n; final: ${final.stdout}${final.stderr}`;
+    expect({ context, code: final.status }).toEqual({ context, code: 0 });
+    expect(killedLive).toBeGreaterThanOrEqual(6);
+    const states = Object.fromEntries(allMrs(rig).map((m) => [m.bead.id, m.mq.state]));
+    expect({ context, states }).toEqual({ context, states: Object.fromEntries(filed.map((f, i) => [f.mr, culprits.has(i) ? 'rework' : 'merged'])) });
+    for (let i = 0; i < 10; i++) expect({ context, line: i, times: timesAdded(rig, `unique-${i}`) }).toEqual({ context, line: i, times: culprits.has(i) ? 0 : 1 });
+    filed.forEach((f, i) => {
+      if (culprits.has(i)) {
+        expect(bead(rig, f.source)).toMatchObject({ status: 'in_progress', assignee: f.worker });
+        expect(mailTo(rig, f.worker).filter((m) => m.subject.startsWith(`REWORK ${f.mr}`)).length).toBeGreaterThanOrEqual(1);
+      } else expect(bead(rig, f.source).status).toBe('closed');
+    });
+    expect(sh(join(rig.town, RIG, 'refinery'), 'status', '--porcelain')).toBe('');
+    expectMainNeverBroken(rig, ['test']);
   });
 });
