@@ -4,9 +4,9 @@
 // refinery's clone is clean and every source bead is closed.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GT } from './helpers.js';
+import { GT, waitFor } from './helpers.js';
 import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, makeRig, sh, timesAdded, type TestRig } from './refinery-harness.js';
 
 const rigs: TestRig[] = [];
@@ -117,5 +117,22 @@ describe('refinery: crash safety', () => {
     });
     expect(sh(join(rig.town, RIG, 'refinery'), 'status', '--porcelain')).toBe('');
     expectMainNeverBroken(rig, ['test']);
+  });
+
+  it("a gate left running by a killed refinery is ended before the next one gates: what it writes in the clone does not reach the next candidate's gate", async () => {
+    const rig = makeRig();
+    rigs.push(rig);
+    const clone = join(rig.town, RIG, 'refinery');
+    // the first gate run keeps writing a file that fails the gate into the clone, until it is ended
+    gateHook(rig, `if [ ! -f ${rig.ctl}/first ]; then touch ${rig.ctl}/first; while true; do echo BREAK > polluted.txt; sleep 0.01; done; fi`);
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    const first = startRefinery(rig.town);
+    await waitFor(() => existsSync(join(clone, 'polluted.txt')), 'the first gate to start writing');
+    process.kill(-first.pid, 'SIGKILL');
+    await first.ended;
+    const r = spawnSync(process.execPath, [GT, 'refinery', 'run', RIG, '--once'], { cwd: rig.town, encoding: 'utf8' });
+    expect({ code: r.status, out: `${r.stdout}${r.stderr}` }).toEqual({ code: 0, out: expect.stringContaining('merged') });
+    expect(allMrs(rig).find((m) => m.bead.id === f.mr)!.mq.state).toBe('merged');
+    expect(sh(clone, 'status', '--porcelain')).toBe('');
   });
 });

@@ -10,7 +10,7 @@ import { MQ_STATES, type GateRun, type MqAttempt, type MqFailure, type MqMeta, t
 import { agentFor, nudgeAgent, townSessions } from '../agents/index.js';
 import { RIG_SETTINGS_FILE, parseSettingsText, rigPaths, rigSettings, type RigSettings } from '../town/index.js';
 import { sendMail, townStore } from '../work/index.js';
-import { plainText, runGateOnce, runGates } from './gates.js';
+import { endOrphanedGates, plainText, runGateOnce, runGates } from './gates.js';
 import { ConflictError, InfraError, applyChange, checkoutClean, clearStaleLocks, conflictsWith, deleteRemoteBranch, ensureClone, fetchRemote, git, isAncestor, pushIfAt, remoteTip, resolveBlob, resolveCommit, treeOf } from './git.js';
 import { blockedSources, changeMq, mergeRequest, queueOrder, rigMergeRequests, type MergeRequest } from './queue.js';
 import { openPullRequest, pollPullRequest, type PrContext } from './pr.js';
@@ -562,6 +562,8 @@ export function refineryRun(town: Town, rig: string, options: RunOptions = {}): 
       lock,
       () => {
         // a refinery killed inside git left its locks: nobody else works in this clone while we hold the rig's lock
+        const gone = endOrphanedGates(rigPaths(town, rig).refinery);
+        if (gone.length) options.log?.(`[refinery] ended ${gone.length} process(es) a stopped refinery's gate left running in its clone`);
         for (const path of clearStaleLocks(rigPaths(town, rig).refinery)) options.log?.(`[refinery] removed ${path}, left by a refinery that stopped inside git`);
         for (;;) {
           let r: RoundResult;

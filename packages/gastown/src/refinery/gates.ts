@@ -1,6 +1,8 @@
 // Running a rig's gates on a candidate: each gate in order in the refinery's clone, checked out at the
 // candidate, with its timeout; the first that fails stops the rest. Every run is recorded with its command,
 // exit code, duration, output tail and the tree it ran on.
+import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { sleepSync } from '@gastown/beads';
 import { runShell } from '@gastown/molecules';
 import type { GateRun } from '../model.js';
 import type { Gate } from '../town/index.js';
@@ -83,4 +85,51 @@ export function runGates(dir: string, candidate: string, gates: Gate[], options:
     if (!run.passed) return { passed: false, runs, failed: run };
   }
   return { passed: true, runs };
+}
+
+/** A live process (a zombie, which only waits to be reaped, is not). */
+function living(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ends what gate runs of a refinery that died (SIGKILL, a crash) left running in its clone: their watchdog ends
+ * them within a second or so, but a next refinery starting meanwhile would gate its candidate with them still
+ * writing into the worktree, and blame (or pass) a merge request for what they wrote. A gate's processes carry
+ * their run's tag (GT_SHELL_RUN_<caller pid>_...) in their environment; those whose caller is gone and whose
+ * working directory is in `dir` are killed, and waited for. Returns their pids. (Linux: elsewhere, nothing.)
+ */
+export function endOrphanedGates(dir: string): number[] {
+  if (!existsSync('/proc/self/environ') || !existsSync(dir)) return [];
+  const root = realpathSync(dir);
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const callers = readFileSync(`/proc/${entry}/environ`, 'utf8')
+        .split('\0')
+        .flatMap((kv) => /^GT_SHELL_RUN_(\d+)_/.exec(kv)?.[1] ?? [])
+        .map(Number);
+      if (!callers.length || callers.some(living)) continue;
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if ((cwd === root || cwd.startsWith(`${root}/`)) && living(Number(entry))) found.push(Number(entry));
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  for (const pid of found) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  const deadline = Date.now() + 5000;
+  while (found.some(living) && Date.now() < deadline) sleepSync(10);
+  return found;
 }
