@@ -133,6 +133,25 @@ describe('refinery: race with a person, harder', () => {
   });
 });
 
+describe('refinery: landing is a compare-and-set against the base', () => {
+  it('a person rewinds main while a candidate is gated (removing a landed commit): the landing is refused and the removed commit does not come back', () => {
+    const rig = newRig();
+    const start = mainTip(rig);
+    const a = fileMergeRequest(rig, 'nux', { files: { 'secret.txt': 'unique-secret\n' } });
+    refineryRound(rig.townOf(), RIG);
+    expect(mr(rig, a.mr).mq.state).toBe('merged');
+    // the person takes it out again (force-pushes main back) while the next candidate is gated
+    gateHook(rig, `if [ ! -f ${rig.ctl}/rewound ]; then touch ${rig.ctl}/rewound; git -C ${rig.remote} update-ref refs/heads/main ${start}; fi`);
+    const b = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' }, from: start });
+    run(rig);
+    const m = mr(rig, b.mr);
+    expect(m.mq.state).toBe('merged');
+    expect(m.mq.attempts.map((x) => x.outcome)).toEqual(['retarget', 'landed']);
+    expect(timesAdded(rig, 'unique-secret')).toBe(0);
+    expect(sh(rig.remote, 'rev-parse', `${m.mq.merged_commit}^`)).toBe(start);
+  });
+});
+
 describe('refinery: batching', () => {
   for (const position of [1, 4, 8]) {
     it(`eight merge requests with the culprit at ${position} and batch 8: seven land, the culprit goes to rework, at most 2 + log2(8) gate runs`, () => {

@@ -195,15 +195,19 @@ export function applyChange(dir: string, style: MergeStyle, onto: string, commit
 
 /**
  * Pushes `commit` as the remote's `branch`, built on `expected` (the branch's tip when the candidate was
- * built). A plain push, never a force-push: when anyone moved the branch meanwhile, the push is not a
- * fast-forward and git refuses it: returns what git said then.
+ * built), only if the branch is still at `expected`: when anyone moved it meanwhile (forward or back), git
+ * refuses, and this returns what git said.
  */
 export function pushIfAt(dir: string, remote: string, branch: string, commit: string, expected: string): true | string {
   if (!isAncestor(dir, expected, commit)) throw new InfraError(`refusing to push ${commit.slice(0, 12)}: it does not descend from ${branch}'s ${expected.slice(0, 12)}`);
-  const r = run(dir, ['push', '--porcelain', remote, `${commit}:refs/heads/${branch}`]);
+  // A plain push is refused only when it is not a fast-forward of what the remote has *now*: a target rewound
+  // meanwhile (a person took a commit out) would take the candidate, and what was taken out would come back.
+  // The lease makes it a compare-and-set against the base the candidate was gated on; since the candidate
+  // descends from that base, what is accepted is always a fast-forward (never a forced update).
+  const r = run(dir, ['push', '--porcelain', `--force-with-lease=refs/heads/${branch}:${expected}`, remote, `${commit}:refs/heads/${branch}`]);
   if (r.status === 0) return true;
   const said = `${r.stdout}\n${r.stderr}`;
-  if (/rejected|non-fast-forward|fetch first/.test(said)) return said.trim().split('\n').filter((l) => !/^(To |Done$)/.test(l)).slice(-4).join(' ');
+  if (/rejected|non-fast-forward|fetch first|stale info/.test(said)) return said.trim().split('\n').filter((l) => !/^(To |Done$)/.test(l)).slice(-4).join(' ');
   throw new InfraError(`git push to ${remote} failed: ${lastLines(said)}`);
 }
 
