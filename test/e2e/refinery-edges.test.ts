@@ -46,6 +46,16 @@ describe('refinery: exactly the commit recorded', () => {
 });
 
 describe("refinery: the refinery's own settings", () => {
+  it('a merge request that removes every gate goes to rework: landed, it would stop the refinery for every later one', () => {
+    const rig = newRig();
+    const bad = fileMergeRequest(rig, 'nux', { files: { '.gastown/settings.json': '{"gates": []}\n' } });
+    const good = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' } });
+    run(rig);
+    expect(mr(rig, bad.mr).mq.state).toBe('rework');
+    expect(mailTo(rig, bad.worker).find((m) => m.subject.startsWith(`REWORK ${bad.mr}`))?.body).toContain('no gates');
+    expect(mr(rig, good.mr).mq.state).toBe('merged');
+  });
+
   it('a merge request that makes .gastown/settings.json invalid goes to rework naming the problem; the queue goes on', () => {
     const rig = newRig();
     const bad = fileMergeRequest(rig, 'nux', { files: { '.gastown/settings.json': '{"gates": ["./test.sh"], "batchh": 2}\n' } });

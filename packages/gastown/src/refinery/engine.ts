@@ -244,15 +244,17 @@ interface Stacked {
 
 /**
  * What is wrong with the rig's settings file on `candidate`, when the change from `before` touched it: landed,
- * it would stop every later round (the refinery reads its gates from the target), so it is the merge request's
- * to fix.
+ * unreadable, or with no gates, it would stop every later round (the refinery reads its gates from the target),
+ * so it is the merge request's to fix.
  */
 function settingsProblem(ctx: Ctx, before: string, candidate: string): string | null {
   const blob = (commit: string): string | null => resolveBlob(ctx.clone, `${commit}:${RIG_SETTINGS_FILE}`);
   const after = blob(candidate);
   if (after === null || after === blob(before)) return null;
   try {
-    parseSettingsText(git(ctx.clone, ['cat-file', 'blob', after]), `${RIG_SETTINGS_FILE} on the candidate`);
+    const text = git(ctx.clone, ['cat-file', 'blob', after]);
+    parseSettingsText(text, `${RIG_SETTINGS_FILE} on the candidate`);
+    if (!rigSettings(ctx.town, ctx.rig, { committed: text }).gates.length) return `${RIG_SETTINGS_FILE} on the candidate leaves the rig with no gates: the refinery would land nothing after it`;
     return null;
   } catch (err) {
     return (err as Error).message;
@@ -277,7 +279,7 @@ function buildStack(ctx: Ctx, settings: RigSettings, ids: string[], base: string
       const next = applyChange(ctx.clone, settings.merge === 'pr' ? 'rebase' : settings.merge, tip, m.meta.commit, `Merge ${m.meta.branch} (${m.bead.id}): ${m.bead.title.replace(/^Merge \S+: /, '')}`);
       const broken = settingsProblem(ctx, tip, next);
       if (broken) {
-        rework(ctx, id, settings, 'gate_failed', `${m.meta.branch} leaves ${RIG_SETTINGS_FILE} invalid`, `${broken}\nThe refinery reads its gates from this file on ${m.meta.target}; it lands nothing that would leave it unreadable.`);
+        rework(ctx, id, settings, 'gate_failed', `${m.meta.branch} leaves ${RIG_SETTINGS_FILE} unusable`, `${broken}\nThe refinery reads its gates from this file on ${m.meta.target}; it lands nothing that would leave it unreadable.`);
         continue;
       }
       stack.push({ id, tip: next });
