@@ -45,6 +45,18 @@ describe('refinery: exactly the commit recorded', () => {
   });
 });
 
+describe('refinery: a merge request filed without a push', () => {
+  it("gt done --no-push: the refinery takes the commit from the rig's clone and lands it", () => {
+    const rig = newRig();
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' }, noPush: true });
+    expect(sh(rig.remote, 'branch', '--list', f.branch)).toBe('');
+    run(rig);
+    expect(mr(rig, f.mr).mq.state).toBe('merged');
+    expect(timesAdded(rig, 'unique-a')).toBe(1);
+    expect(bead(rig, f.source).status).toBe('closed');
+  });
+});
+
 describe("refinery: the refinery's own settings", () => {
   it('a merge request that removes every gate goes to rework: landed, it would stop the refinery for every later one', () => {
     const rig = newRig();

@@ -139,6 +139,8 @@ export interface FileOptions {
   source?: string;
   /** Reworks so far (gt done carries them from the merge requests it supersedes). */
   reworks?: number;
+  /** As gt done --no-push files it: the branch is in the rig's clone only, and the merge request names no remote. */
+  noPush?: boolean;
   /** The branch it is to land on (default main). */
   target?: string;
   /** The polecat has no place in the town (it was removed, or it is another town's). */
@@ -147,7 +149,7 @@ export interface FileOptions {
   queuedAt?: string;
 }
 
-function commitBranch(rig: TestRig, branch: string, files: Record<string, string>, from: string, message: string): string {
+function commitBranch(rig: TestRig, branch: string, files: Record<string, string>, from: string, message: string, push = true): string {
   sh(rig.work, 'fetch', '-q', 'origin');
   sh(rig.work, 'checkout', '-q', '-B', branch, from);
   for (const [path, content] of Object.entries(files)) {
@@ -156,7 +158,7 @@ function commitBranch(rig: TestRig, branch: string, files: Record<string, string
   }
   sh(rig.work, 'add', '-A');
   sh(rig.work, 'commit', '-qm', message);
-  sh(rig.work, 'push', '-q', '-f', 'origin', branch);
+  if (push) sh(rig.work, 'push', '-q', '-f', 'origin', branch);
   return sh(rig.work, 'rev-parse', 'HEAD');
 }
 
@@ -168,11 +170,12 @@ export function fileMergeRequest(rig: TestRig, name: string, options: FileOption
   const branch = `polecat/${name}`;
   // the polecat's place (its worktree, as far as mail is concerned): gone polecats are a test of their own
   if (!options.gone) mkdirSync(join(rigPaths(town, RIG).polecats, name), { recursive: true });
-  const commit = commitBranch(rig, branch, options.files, options.from ?? 'origin/main', `${name}: its work`);
+  const commit = commitBranch(rig, branch, options.files, options.from ?? 'origin/main', `${name}: its work`, !options.noPush);
+  if (options.noPush) sh(rig.work, 'push', '-q', '-f', rigPaths(town, RIG).clone, `${branch}:${branch}`);
   const priority = options.priority ?? 2;
   const source = options.source ?? createBead(store, 'mayor', { title: `task ${name}`, issue_type: 'task', priority, status: 'in_progress', assignee: worker }).id;
   const remote = sh(rigPaths(town, RIG).clone, 'remote', 'get-url', 'origin');
-  const meta: MergeRequestMeta = { branch, target: options.target ?? 'main', source_bead: source, worker, commit, remote };
+  const meta: MergeRequestMeta = { branch, target: options.target ?? 'main', source_bead: source, worker, commit, ...(options.noPush ? {} : { remote }) };
   const mq: MqMeta = { state: 'queued', queued_at: options.queuedAt ?? store.nowIso(), retries: 0, reworks: options.reworks ?? 0, attempts: [] };
   const mr = createBead(store, worker, { title: `Merge ${branch}: task ${name}`, issue_type: 'merge-request', priority, metadata: { merge_request: meta, mq }, deps: [{ type: 'related', id: source }] });
   return { mr: mr.id, source, branch, commit, worker };
