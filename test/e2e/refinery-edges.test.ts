@@ -1,7 +1,7 @@
 // The refinery at its edges: a branch that moved after gt done, a merge request that breaks the refinery's own
 // settings, gates that time out or flake, and the merge and squash styles, each with main never broken.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refineryRun } from '../../packages/gastown/src/index.js';
 import { RIG, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, mainTip, makeRig, mr, sh, timesAdded, type TestRig } from './refinery-harness.js';
@@ -54,6 +54,22 @@ describe('refinery: a merge request filed without a push', () => {
     expect(mr(rig, f.mr).mq.state).toBe('merged');
     expect(timesAdded(rig, 'unique-a')).toBe(1);
     expect(bead(rig, f.source).status).toBe('closed');
+  });
+});
+
+describe('refinery: a town that moved', () => {
+  it("the town's directory renamed: the refinery's clone follows the rig's clone, and a merge request filed without a push still lands", () => {
+    const rig = newRig();
+    const first = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    run(rig);
+    expect(mr(rig, first.mr).mq.state).toBe('merged');
+    const moved = join(rig.base, 'town-moved');
+    renameSync(rig.town, moved);
+    rig.town = moved;
+    const f = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' }, noPush: true });
+    run(rig);
+    expect(mr(rig, f.mr).mq).toMatchObject({ state: 'merged' });
+    expect(timesAdded(rig, 'unique-b')).toBe(1);
   });
 });
 

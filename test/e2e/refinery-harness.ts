@@ -79,20 +79,21 @@ export function makeRig(options: RigOptions = {}): TestRig {
   gtJson(town, ['rig', 'add', RIG, remote, '--prefix', 'al']);
   const work = join(base, 'work');
   sh(base, 'clone', '-q', remote, work);
-  const townOf = (): Town => readTown(town);
-  return {
+  const rig: TestRig = {
     base,
     remote,
     town,
     ctl,
     work,
-    townOf,
-    store: () => BeadStore.open(rigPaths(townOf(), RIG).store),
+    // (the town may be moved: rig.town is where it is now)
+    townOf: () => readTown(rig.town),
+    store: () => BeadStore.open(rigPaths(rig.townOf(), RIG).store),
     cleanup: () => {
-      gt(town, ['down']);
+      gt(rig.town, ['down']);
       rmSync(base, { recursive: true, force: true });
     },
   };
+  return rig;
 }
 
 /** Sets the gate's hook: a shell script run before the tests (its failure fails the gate). */

@@ -77,7 +77,9 @@ export function ensureClone(dir: string, origin: string, rigClone: string): void
   const remotes = git(dir, ['remote']).split('\n');
   if (!remotes.includes('origin')) git(dir, ['remote', 'add', 'origin', origin]);
   else if (git(dir, ['remote', 'get-url', 'origin']) !== origin) git(dir, ['remote', 'set-url', 'origin', origin]);
+  // (both are set again when they moved: a town renamed, a rig re-pointed at another remote)
   if (!remotes.includes('rig')) git(dir, ['remote', 'add', 'rig', rigClone]);
+  else if (git(dir, ['remote', 'get-url', 'rig']) !== rigClone) git(dir, ['remote', 'set-url', 'rig', rigClone]);
   git(dir, ['config', 'user.name', 'Gas Town refinery']);
   git(dir, ['config', 'user.email', 'refinery@gastown.invalid']);
   git(dir, ['config', 'gc.auto', '0']);
