@@ -221,3 +221,17 @@ describe('refinery: a malformed merge request', () => {
     expect(mr(rig, bad.id)).toMatchObject({ mq: { state: 'rejected', reason: expect.stringContaining('commit') }, bead: { status: 'closed' } });
   });
 });
+
+describe("refinery: git's environment", () => {
+  it('GIT_DIR and GIT_WORK_TREE set where gt refinery run starts (a git hook, a shell) do not reach its git: it lands in its own clone', () => {
+    const rig = newRig();
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    const other = join(rig.base, 'other');
+    sh(rig.base, 'init', '-q', other);
+    const r = gt(rig.town, ['refinery', 'run', RIG, '--once'], { GIT_DIR: join(other, '.git'), GIT_WORK_TREE: other, GIT_INDEX_FILE: join(other, '.git', 'index') });
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
+    expect(mr(rig, f.mr).mq.state).toBe('merged');
+    expect(timesAdded(rig, 'unique-a')).toBe(1);
+    expect(sh(other, 'status', '--porcelain')).toBe('');
+  });
+});

@@ -6,7 +6,7 @@ import { sleepSync } from '@gastown/beads';
 import { runShell } from '@gastown/molecules';
 import type { GateRun } from '../model.js';
 import type { Gate } from '../town/index.js';
-import { checkoutClean, treeOf } from './git.js';
+import { GIT_LOCATION_VARIABLES, checkoutClean, treeOf } from './git.js';
 
 const TAIL_LINES = 40;
 const TAIL_BYTES = 4000;
@@ -41,7 +41,9 @@ export function outputTail(output: string): string {
 
 /** Runs one gate where the candidate is checked out. */
 export function runGateOnce(dir: string, gate: Gate, tree: string): GateRun {
-  const r = runShell(['bash', '-o', 'pipefail', '-c', gate.run], { cwd: dir, timeoutMs: gate.timeout_ms });
+  // (without what would point the gate's git at another repository than the candidate's)
+  const unset = GIT_LOCATION_VARIABLES.filter((v) => process.env[v] !== undefined).flatMap((v) => ['-u', v]);
+  const r = runShell([...(unset.length ? ['env', ...unset] : []), 'bash', '-o', 'pipefail', '-c', gate.run], { cwd: dir, timeoutMs: gate.timeout_ms });
   return {
     gate: gate.name,
     command: gate.run,

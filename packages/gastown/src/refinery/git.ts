@@ -27,9 +27,23 @@ interface GitResult {
   stderr: string;
 }
 
+/**
+ * Variables that make git work on another repository than the directory's: set where the refinery was started
+ * (a git hook, a shell that exported them), they would send its checkouts and cleans elsewhere. Its git and
+ * its gates run without them.
+ */
+export const GIT_LOCATION_VARIABLES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_PREFIX', 'GIT_QUARANTINE_PATH'];
+
+/** The environment for git in the refinery's clone: the process's, less what points git elsewhere. */
+export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', ...extra };
+  for (const name of GIT_LOCATION_VARIABLES) delete env[name];
+  return env;
+}
+
 function run(dir: string, args: string[], env?: Record<string, string>): GitResult {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...env } });
+  const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: gitEnv(env) });
   if (r.error) throw new InfraError(`git ${args[0]}: ${r.error.message}`);
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -160,7 +174,7 @@ function commitTree(dir: string, tree: string, parents: string[], message: strin
     Object.assign(env, { GIT_AUTHOR_NAME: name!, GIT_AUTHOR_EMAIL: email!, GIT_AUTHOR_DATE: date! });
   }
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync('git', ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])], { cwd: dir, input: message, encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync('git', ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])], { cwd: dir, input: message, encoding: 'utf8', env: gitEnv(env) });
   if (r.status !== 0) throw new InfraError(`git commit-tree failed: ${String(r.stderr).trim()}`);
   return String(r.stdout).trim();
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { BeadStore, BeadsError } from '@gastown/beads';
 import type { MqMeta } from '../model.js';
 import type { RigSettings } from '../town/index.js';
-import { InfraError, fetchRemote, lastLines, pushOwnBranch } from './git.js';
+import { InfraError, fetchRemote, gitEnv, lastLines, pushOwnBranch } from './git.js';
 import { changeMq, type MergeRequest } from './queue.js';
 
 const require = createRequire(import.meta.url);
@@ -21,7 +21,7 @@ export interface PrContext {
 function gh(ctx: PrContext, args: string[]): { ok: boolean; out: string } {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const program = process.env.GT_GH || 'gh';
-  const r = spawnSync(program, args, { cwd: ctx.clone, encoding: 'utf8', env: { ...process.env, GH_PROMPT_DISABLED: '1' } });
+  const r = spawnSync(program, args, { cwd: ctx.clone, encoding: 'utf8', env: gitEnv({ GH_PROMPT_DISABLED: '1' }) });
   if (r.error) {
     if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw new BeadsError('missing_tool', `merge: pr needs the GitHub CLI, and ${program} is not installed (or not on PATH; GT_GH names another program)`, { tool: program });
     throw new InfraError(`${program}: ${r.error.message}`);
