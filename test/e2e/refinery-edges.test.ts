@@ -1,7 +1,7 @@
 // The refinery at its edges: a branch that moved after gt done, a merge request that breaks the refinery's own
 // settings, gates that time out or flake, and the merge and squash styles, each with main never broken.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refineryRun } from '../../packages/gastown/src/index.js';
 import { RIG, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, mainTip, makeRig, mr, sh, timesAdded, type TestRig } from './refinery-harness.js';
@@ -54,6 +54,21 @@ describe('refinery: a merge request filed without a push', () => {
     expect(mr(rig, f.mr).mq.state).toBe('merged');
     expect(timesAdded(rig, 'unique-a')).toBe(1);
     expect(bead(rig, f.source).status).toBe('closed');
+  });
+});
+
+describe("refinery: its directory is also its session's", () => {
+  it("files an AI refinery's session put in <rig>/refinery before its first round (.claude/settings.local.json) survive the clone's cleaning", () => {
+    const rig = newRig();
+    const dir = join(rig.town, RIG, 'refinery');
+    // what gt up writes for a claude refinery before the engine ever made its clone there
+    mkdirSync(join(dir, '.claude'), { recursive: true });
+    writeFileSync(join(dir, '.claude', 'settings.local.json'), '{"hooks": {}}\n');
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    run(rig);
+    expect(mr(rig, f.mr).mq.state).toBe('merged');
+    expect(readFileSync(join(dir, '.claude', 'settings.local.json'), 'utf8')).toBe('{"hooks": {}}\n');
+    expect(sh(dir, 'status', '--porcelain')).toBe('');
   });
 });
 

@@ -1,7 +1,7 @@
 // The refinery's git: its own clone of the rig's repository, candidates built without touching a worktree
 // (merge-tree and commit-tree), and a push that is a compare-and-set. Every failure of git itself is an
 // InfraError, so that it never blames a merge request.
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { MergeStyle } from '../town/index.js';
@@ -87,7 +87,16 @@ export function isAncestor(dir: string, ancestor: string, of: string): boolean {
  */
 export function ensureClone(dir: string, origin: string, rigClone: string): void {
   mkdirSync(dir, { recursive: true });
-  if (!existsSync(join(dir, '.git'))) git(dir, ['init', '--quiet']);
+  if (!existsSync(join(dir, '.git'))) {
+    // what is there already is the refinery session's (its runtime's settings, say), not the repository's:
+    // excluded, so that cleaning the worktree between candidates never removes it
+    const before = readdirSync(dir, { withFileTypes: true }).map((e) => `/${e.name}${e.isDirectory() ? '/' : ''}`);
+    git(dir, ['init', '--quiet']);
+    if (before.length) {
+      mkdirSync(join(dir, '.git', 'info'), { recursive: true });
+      appendFileSync(join(dir, '.git', 'info', 'exclude'), `# the refinery session's own files\n${before.join('\n')}\n`);
+    }
+  }
   const remotes = git(dir, ['remote']).split('\n');
   if (!remotes.includes('origin')) git(dir, ['remote', 'add', 'origin', origin]);
   else if (git(dir, ['remote', 'get-url', 'origin']) !== origin) git(dir, ['remote', 'set-url', 'origin', origin]);
