@@ -4,7 +4,7 @@
 // refinery's clone is clean and every source bead is closed.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GT, waitFor } from './helpers.js';
 import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, makeRig, sh, timesAdded, type TestRig } from './refinery-harness.js';
@@ -29,6 +29,22 @@ function startRefinery(town: string): { pid: number; ended: Promise<{ code: numb
   child.stderr.on('data', (d) => (out += d));
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out })));
   return { pid: child.pid!, ended };
+}
+
+/** Lock files git left in the remote and in the refinery's clone (what a kill inside git leaves). */
+function lockFiles(rig: TestRig): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith('.lock')) found.push(path);
+    }
+  };
+  walk(rig.remote);
+  walk(join(rig.town, RIG, 'refinery', '.git'));
+  return found;
 }
 
 /**
@@ -67,7 +83,7 @@ describe('refinery: crash safety', () => {
     gateHook(rig, 'sleep 0.4');
     const filed = Array.from({ length: 10 }, (_, i) => fileMergeRequest(rig, `p${i}`, { files: { [`f${i}.txt`]: `unique-${i}\n` } }));
     const { seed, killedLive, runs, final } = await killLoop(rig, 20);
-    const context = `seed ${seed}; runs:\n${runs.join('\n')}\n; final: ${final.stdout}${final.stderr}`;
+    const context = `seed ${seed}; runs:\n${runs.join('\n')}\n; final: ${final.stdout}${final.stderr}; git locks left: ${lockFiles(rig).join(', ') || 'none'}`;
     expect({ context, code: final.status }).toEqual({ context, code: 0 });
     expect(killedLive).toBeGreaterThanOrEqual(10); // the kills hit a working refinery, not an idle one
     const states = Object.fromEntries(allMrs(rig).map((m) => [m.bead.id, `${m.mq.state}/${m.bead.status}`]));
@@ -103,7 +119,7 @@ describe('refinery: crash safety', () => {
     const culprits = new Set([2, 7]);
     const filed = Array.from({ length: 10 }, (_, i) => fileMergeRequest(rig, `p${i}`, { files: { [`f${i}.txt`]: `${culprits.has(i) ? 'BREAK ' : ''}unique-${i}\n` } }));
     const { seed, killedLive, runs, final } = await killLoop(rig, 12);
-    const context = `seed ${seed}; runs:\n${runs.join('\n')}\n; final: ${final.stdout}${final.stderr}`;
+    const context = `seed ${seed}; runs:\n${runs.join('\n')}\n; final: ${final.stdout}${final.stderr}; git locks left: ${lockFiles(rig).join(', ') || 'none'}`;
     expect({ context, code: final.status }).toEqual({ context, code: 0 });
     expect(killedLive).toBeGreaterThanOrEqual(6);
     const states = Object.fromEntries(allMrs(rig).map((m) => [m.bead.id, m.mq.state]));
