@@ -199,3 +199,24 @@ describe("refinery: the target is the merge request's", () => {
     expect(mr(rig, f.mr).mq.state).toBe('merged');
   });
 });
+
+describe('refinery: an error after the push', () => {
+  it('leaves what it pushed to recovery: the next run finishes the landing, and squash lands no empty second commit', () => {
+    const rig = newRig({ settings: { gates: GATES, merge: 'squash' } });
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    // the push is accepted, then the town's store (where the MERGED mail goes) cannot be opened
+    const config = join(rig.town, '.beads', 'config.json');
+    const good = readFileSync(config, 'utf8');
+    writeFileSync(join(rig.remote, 'hooks', 'post-receive'), `#!/bin/sh\necho '{' > ${config}\nexit 0\n`);
+    expect(() => run(rig)).toThrow();
+    const pushed = mainTip(rig);
+    expect(mr(rig, f.mr).mq.state).toBe('landing'); // not back in the queue: it is on main
+    writeFileSync(config, good);
+    run(rig);
+    const m = mr(rig, f.mr);
+    expect(m.mq).toMatchObject({ state: 'merged', merged_commit: pushed });
+    expect(mainTip(rig)).toBe(pushed);
+    expect(timesAdded(rig, 'unique-a')).toBe(1);
+    expect(bead(rig, f.source).status).toBe('closed');
+  });
+});

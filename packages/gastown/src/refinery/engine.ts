@@ -346,8 +346,12 @@ function round(town: Town, rig: string, options: RefineryOptions): RoundResult {
       for (const s of stack) changeMq(ctx.store, ctx.actor, s.id, (m) => ({ mq: { ...m.mq, attempts: [...m.mq.attempts, { n: m.mq.attempts.length + 1, started_at: iso(ctx.now()), base: base!, runs: [] }] } }));
     }
   } catch (err) {
-    // not the merge requests' fault: back to the queue in their places, and the error is the round's
-    for (const id of mine) release(ctx, id, 'infrastructure', (err as Error).message);
+    // not the merge requests' fault: back to the queue in their places, and the error is the round's. One that
+    // is landing may be on the target already (the error came after its push): recovery looks before it decides.
+    for (const id of mine) {
+      if (mergeRequest(ctx.store.get(id)).mq.state === 'landing') continue;
+      release(ctx, id, 'infrastructure', (err as Error).message);
+    }
     if (err instanceof GateMissing) throw new BeadsError('invalid_input', err.message, { rig });
     if (err instanceof InfraError) {
       event(ctx, { action: 'error', detail: err.message });
