@@ -215,6 +215,10 @@ describe('refinery: a malformed merge request', () => {
       priority: 0,
       metadata: { merge_request: { branch: 'polecat/hand', target: 'main', source_bead: source.id, worker: `${RIG}/polecats/hand` }, mq: { state: 'queued', queued_at: store.nowIso() } },
     });
+    // the queue shows it, with what it has
+    const listed = gt(rig.town, ['mq', 'list', RIG, '--json']);
+    expect({ code: listed.code, err: listed.stderr }).toEqual({ code: 0, err: '' });
+    expect((JSON.parse(listed.stdout) as { id: string; retries: number }[]).find((x) => x.id === bad.id)).toMatchObject({ retries: 0 });
     const r = gt(rig.town, ['refinery', 'run', RIG, '--once']);
     expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
     expect(mr(rig, good.mr).mq.state).toBe('merged');

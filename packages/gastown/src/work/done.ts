@@ -91,9 +91,19 @@ export function mrMeta(bead: Bead): MergeRequestMeta | undefined {
   return (bead.metadata as { merge_request?: MergeRequestMeta } | undefined)?.merge_request;
 }
 
-/** A merge request's queue state; one filed before the queue kept one is queued since it was filed. */
+/**
+ * A merge request's queue state, with defaults for what it lacks: one filed before the queue kept one is queued
+ * since it was filed, and one written by hand or by another version of gt is read as far as it goes.
+ */
 export function mqOf(bead: Bead): MqMeta {
-  const mq = (bead.metadata as { mq?: MqMeta } | undefined)?.mq;
-  if (mq) return mq;
-  return { state: bead.status === 'closed' ? (bead.close_reason?.startsWith('merged') ? 'merged' : 'rejected') : 'queued', queued_at: bead.created_at, retries: 0, reworks: 0, attempts: [] };
+  const mq = ((bead.metadata as { mq?: Partial<MqMeta> } | undefined)?.mq ?? {}) as Partial<MqMeta>;
+  const state = mq.state ?? (bead.status === 'closed' ? (bead.close_reason?.startsWith('merged') ? 'merged' : 'rejected') : 'queued');
+  return {
+    ...mq,
+    state,
+    queued_at: typeof mq.queued_at === 'string' ? mq.queued_at : bead.created_at,
+    retries: Number.isInteger(mq.retries) ? mq.retries! : 0,
+    reworks: Number.isInteger(mq.reworks) ? mq.reworks! : 0,
+    attempts: Array.isArray(mq.attempts) ? mq.attempts.map((a) => ({ ...a, runs: Array.isArray(a?.runs) ? a.runs : [] })) : [],
+  };
 }
