@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BeadStore, updateBead } from '../../packages/beads/src/index.js';
 import { bdJson, git, gt, gtJson, waitFor } from './helpers.js';
 
 const towns: { town: string; base: string }[] = [];
@@ -167,6 +168,17 @@ describe("gt done after a rework", () => {
     expect(refused.stderr).toMatch(/pushing polecat\/\w+ to origin .*stale info.*; nothing was filed/);
     expect(git(bare, 'rev-parse', slung.branch).trim()).toBe(theirs);
     expect(mrs(town).filter((m) => m.status !== 'closed').map((m) => m.id)).toEqual([redone.merge_request]);
+
+    // the refinery sent it back, and the polecat resubmits the same commit: it is queued again, one rework more
+    const store = BeadStore.open(join(clone(town), '.beads'));
+    const waiting = store.get(redone.merge_request);
+    updateBead(store, 'alpha/refinery', waiting.id, { status: 'blocked', metadata: { ...waiting.metadata, mq: { ...(waiting.metadata as { mq: object }).mq, state: 'rework', reason: 'conflicts' } } });
+    git(worktree, 'reset', '-q', '--hard', redone.commit);
+    const again = gtJson<{ merge_request: string; existing: boolean; requeued?: boolean }>(worktree, ['done', '--no-push'], inside);
+    expect(again).toMatchObject({ merge_request: redone.merge_request, existing: true, requeued: true });
+    expect(store.get(redone.merge_request)).toMatchObject({ status: 'open', metadata: { mq: { state: 'queued', reworks: 1 } } });
+    // and once more changes nothing: it is queued, not in rework
+    expect(gtJson<{ requeued?: boolean }>(worktree, ['done', '--no-push'], inside).requeued).toBeUndefined();
 
     // a worktree on the target files nothing and pushes nothing
     const main = git(bare, 'rev-parse', 'main').trim();

@@ -66,7 +66,9 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
         const r = finishWork(t, selfAgent(t, 'gt done'), { push: a.push !== false });
         const where = (x: typeof r): string => (x.pushed ? `pushed to ${x.pushed}` : 'not pushed');
         ctx.out(r, (x) =>
-          x.existing
+          x.requeued
+            ? `Merge request ${x.merge_request} (${x.branch} at ${x.commit.slice(0, 12)}) was in rework: resubmitted unchanged, it is queued again; told ${x.notified.join(' and ')}`
+            : x.existing
             ? `Merge request ${x.merge_request} was already filed for ${x.branch} at ${x.commit.slice(0, 12)} (${where(x)})`
             : `Filed merge request ${x.merge_request}: ${x.branch} (${x.commit.slice(0, 12)}, ${where(x)}) into ${x.target}; told ${x.notified.join(' and ')}`,
         );

@@ -27,6 +27,8 @@ export interface DoneResult {
   notified: string[];
   /** Merge requests of the same bead this one replaced (a rework's earlier submission). */
   superseded: string[];
+  /** The existing merge request was in rework and went back to the queue (the same commit resubmitted). */
+  requeued?: boolean;
 }
 
 export function finishWork(town: Town, agent: Agent, options: DoneOptions = {}): DoneResult {
@@ -59,7 +61,13 @@ export function finishWork(town: Town, agent: Agent, options: DoneOptions = {}):
   // too, and nothing is on the hook to finish again.
   const open = listBeads(store, { issue_type: ['merge-request'], limit: 0 }).filter((b) => mrMeta(b)?.source_bead === work.bead.id);
   const previous = open.find((b) => mrMeta(b)?.commit === commit);
-  if (previous) return { merge_request: previous.id, existing: true, bead: work.bead.id, branch, target, commit, pushed: url, notified: [], superseded: [] };
+  if (previous) {
+    // The same commit again after the refinery sent it back: the polecat says it stands (the target may have
+    // moved so that it applies now). It goes back to the queue, one rework more, so max_reworks still holds.
+    const requeued = mqOf(previous).state === 'rework' && requeueAfterRework(store, agent.address, previous.id);
+    if (requeued) sendMail(town, agent.address, agentFor(town, 'refinery', agent.rig).address, `Merge request ${previous.id}: ${branch} resubmitted`, `${agent.address} resubmitted ${previous.id} (${commit}) unchanged after its rework.`);
+    return { merge_request: previous.id, existing: true, bead: work.bead.id, branch, target, commit, pushed: url, notified: requeued ? [agentFor(town, 'refinery', agent.rig).address] : [], superseded: [], ...(requeued ? { requeued: true } : {}) };
+  }
   // A new commit for the same bead supersedes the merge requests still waiting (queued, or sent back for
   // rework); its reworks count on from theirs, so max_reworks holds across submissions.
   const waiting = open.filter((b) => ['queued', 'rework'].includes(mqOf(b).state));
@@ -89,6 +97,18 @@ export function finishWork(town: Town, agent: Agent, options: DoneOptions = {}):
 
 export function mrMeta(bead: Bead): MergeRequestMeta | undefined {
   return (bead.metadata as { merge_request?: MergeRequestMeta } | undefined)?.merge_request;
+}
+
+/** Puts a merge request that is in rework back in the queue, decided under the store's lock; false when it was not in rework. */
+function requeueAfterRework(store: BeadStore, actor: string, id: string): boolean {
+  return store.transaction(actor, (tx) => {
+    const bead = tx.get(id);
+    const mq = mqOf(bead);
+    if (mq.state !== 'rework' || bead.status === 'closed') return false;
+    const next: MqMeta = { ...mq, state: 'queued', queued_at: store.nowIso(), reworks: mq.reworks + 1, reason: `resubmitted unchanged by ${actor}` };
+    tx.set(id, { status: 'open', metadata: { ...(bead.metadata as Record<string, unknown>), mq: next } });
+    return true;
+  });
 }
 
 /**
