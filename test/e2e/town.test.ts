@@ -39,6 +39,18 @@ describe('gt install and rigs', () => {
     }
   });
 
+  it("adds a rig in its own place when GIT_DIR points elsewhere (gt run from a git hook), and leaves that repository alone", () => {
+    const { base, town } = newTown('gt-rig-gitdir-');
+    const source = project(base, 'src');
+    const other = project(base, 'other');
+    const before = git(other, 'rev-parse', 'HEAD');
+    const r = gt(town, ['rig', 'add', 'alpha', source, '--json'], { GIT_DIR: join(other, '.git'), GIT_WORK_TREE: other });
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
+    expect(git(join(town, 'alpha', 'main'), 'rev-parse', 'HEAD')).toBe(git(source, 'rev-parse', 'HEAD'));
+    expect(git(other, 'rev-parse', 'HEAD')).toBe(before);
+    expect(git(other, 'status', '--porcelain')).toBe('');
+  });
+
   it('rigs added at the same time are all kept; two of one name give one rig and one clear refusal', async () => {
     const { base, town } = newTown('gt-rig-race-');
     const source = project(base, 'src');

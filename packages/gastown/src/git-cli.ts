@@ -6,9 +6,23 @@ import { join } from 'node:path';
 // child_process costs ~7 ms to load, and bd loads this package to route ids within a town: load it on use.
 const require = createRequire(import.meta.url);
 
-function git(args: string[], cwd?: string, env?: NodeJS.ProcessEnv): string {
+/**
+ * Variables that make git work on another repository than the directory's: set where the refinery was started
+ * (a git hook, a shell that exported them), they would send a town's git elsewhere: every git a town runs,
+ * and the refinery's gates, run without them.
+ */
+export const GIT_LOCATION_VARIABLES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_PREFIX', 'GIT_QUARANTINE_PATH'];
+
+/** The environment for git: the process's, never prompting, less what points git at another repository. */
+export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', ...extra };
+  for (const name of GIT_LOCATION_VARIABLES) delete env[name];
+  return env;
+}
+
+function git(args: string[], cwd?: string): string {
   const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
 }
 
 /** What git said when it failed (its standard error), else the error's message. */
@@ -72,7 +86,7 @@ export function branchExists(clone: string, branch: string): boolean {
 /** Fetches a remote, dropping the remote-tracking refs of branches it no longer has; git's words when it fails. */
 export function fetchRemote(dir: string, remote = 'origin'): void {
   try {
-    git(['fetch', '--quiet', '--prune', remote], dir, { ...process.env, GIT_TERMINAL_PROMPT: '0' });
+    git(['fetch', '--quiet', '--prune', remote], dir);
   } catch (err) {
     throw new Error(gitSaid(err));
   }
@@ -130,7 +144,7 @@ export function remoteBranchExists(clone: string, branch: string, remote = 'orig
  */
 export function pushBranch(dir: string, remote: string, branch: string): void {
   try {
-    git(['push', '--quiet', remote, `refs/heads/${branch}:refs/heads/${branch}`], dir, { ...process.env, GIT_TERMINAL_PROMPT: '0' });
+    git(['push', '--quiet', remote, `refs/heads/${branch}:refs/heads/${branch}`], dir);
   } catch (err) {
     throw new Error(gitSaid(err));
   }
@@ -144,7 +158,7 @@ export function pushBranch(dir: string, remote: string, branch: string): void {
 export function replaceBranch(dir: string, remote: string, branch: string): void {
   const seen = revParse(dir, `refs/remotes/${remote}/${branch}`) ?? '';
   try {
-    git(['push', '--quiet', `--force-with-lease=refs/heads/${branch}:${seen}`, remote, `refs/heads/${branch}:refs/heads/${branch}`], dir, { ...process.env, GIT_TERMINAL_PROMPT: '0' });
+    git(['push', '--quiet', `--force-with-lease=refs/heads/${branch}:${seen}`, remote, `refs/heads/${branch}:refs/heads/${branch}`], dir);
   } catch (err) {
     throw new Error(gitSaid(err));
   }

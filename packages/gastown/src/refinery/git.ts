@@ -6,6 +6,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { MergeStyle } from '../town/index.js';
 
+import { gitEnv } from '../git-cli.js';
+
+export { GIT_LOCATION_VARIABLES, gitEnv } from '../git-cli.js';
+
 const require = createRequire(import.meta.url);
 
 /** git (or the disk) failed: not the merge request's fault. */
@@ -27,19 +31,6 @@ interface GitResult {
   stderr: string;
 }
 
-/**
- * Variables that make git work on another repository than the directory's: set where the refinery was started
- * (a git hook, a shell that exported them), they would send its checkouts and cleans elsewhere. Its git and
- * its gates run without them.
- */
-export const GIT_LOCATION_VARIABLES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_PREFIX', 'GIT_QUARANTINE_PATH'];
-
-/** The environment for git in the refinery's clone: the process's, less what points git elsewhere. */
-export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', ...extra };
-  for (const name of GIT_LOCATION_VARIABLES) delete env[name];
-  return env;
-}
 
 function run(dir: string, args: string[], env?: Record<string, string>): GitResult {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
