@@ -179,15 +179,23 @@ describe("gt done after a rework", () => {
     expect(store.get(redone.merge_request)).toMatchObject({ status: 'open', metadata: { mq: { state: 'queued', reworks: 1 } } });
     // and once more changes nothing: it is queued, not in rework
     expect(gtJson<{ requeued?: boolean }>(worktree, ['done', '--no-push'], inside).requeued).toBeUndefined();
+    // a merge request the refinery has taken is not waiting any more: a newer commit does not supersede it
+    const taken = store.get(redone.merge_request);
+    updateBead(store, 'alpha/refinery', taken.id, { status: 'in_progress', metadata: { ...taken.metadata, mq: { ...(taken.metadata as { mq: object }).mq, state: 'testing' } } });
+    git(worktree, 'commit', '-q', '--amend', '-m', 'change, while it was tested');
+    const newer = gtJson<{ merge_request: string; existing: boolean; superseded: string[] }>(worktree, ['done', '--no-push'], inside);
+    expect(newer).toMatchObject({ existing: false, superseded: [] });
+    expect(store.get(taken.id)).toMatchObject({ status: 'in_progress', metadata: { mq: { state: 'testing' } } });
 
     // a worktree on the target files nothing and pushes nothing
+    const openBefore = mrs(town).filter((m) => m.status !== 'closed').length;
     const main = git(bare, 'rev-parse', 'main').trim();
     git(worktree, 'checkout', '-q', '--ignore-other-worktrees', 'main');
     const onTarget = gt(worktree, ['done'], inside);
     expect(onTarget.code).toBe(5);
     expect(onTarget.stderr).toMatch(/is on main, the branch its work merges into; check out its own branch \(polecat\/\w+\)/);
     expect(git(bare, 'rev-parse', 'main').trim()).toBe(main);
-    expect(mrs(town).filter((m) => m.status !== 'closed')).toHaveLength(1);
+    expect(mrs(town).filter((m) => m.status !== 'closed')).toHaveLength(openBefore);
   });
 });
 

@@ -2,7 +2,7 @@
 // clone, which its worktree shares) names the commit to merge and is pushed to the rig's remote, so the work
 // outlives this machine (a polecat's own branch with a lease, since a rework rewrites it; never the target); a merge-request bead goes to the refinery's queue, and the refinery and the witness
 // are told by mail. Running it again changes nothing.
-import { BeadStore, BeadsError, closeBead, createBead, gitFailure, listBeads, updateBead, type Bead } from '@gastown/beads';
+import { BeadStore, BeadsError, gitFailure, listBeads, type Bead } from '@gastown/beads';
 import { agentFor } from '../agents/index.js';
 import type { Agent, MergeRequestMeta, MqMeta, Town } from '../model.js';
 import { currentBranch, pushBranch, remoteUrl, replaceBranch, revParse } from '../git-cli.js';
@@ -69,30 +69,35 @@ export function finishWork(town: Town, agent: Agent, options: DoneOptions = {}):
     return { merge_request: previous.id, existing: true, bead: work.bead.id, branch, target, commit, pushed: url, notified: requeued ? [agentFor(town, 'refinery', agent.rig).address] : [], superseded: [], ...(requeued ? { requeued: true } : {}) };
   }
   // A new commit for the same bead supersedes the merge requests still waiting (queued, or sent back for
-  // rework); its reworks count on from theirs, so max_reworks holds across submissions.
-  const waiting = open.filter((b) => ['queued', 'rework'].includes(mqOf(b).state));
-  const reworks = Math.max(0, ...waiting.map((b) => mqOf(b).reworks + (mqOf(b).state === 'rework' ? 1 : 0)));
+  // rework); its reworks count on from theirs, so max_reworks holds across submissions. One write, decided
+  // under the store's lock: one the refinery took meanwhile is not waiting any more, and is left to it.
   const meta: MergeRequestMeta = { branch, target, source_bead: work.bead.id, worker: agent.address, commit, ...(url ? { remote: url } : {}) };
-  const mq: MqMeta = { state: 'queued', queued_at: store.nowIso(), retries: 0, reworks, attempts: [] };
-  const mr = createBead(store, agent.address, {
-    title: `Merge ${branch}: ${work.bead.title}`,
-    description: `${agent.address} finished ${work.bead.id} on ${branch} (${commit.slice(0, 12)}); merge it into ${target}.`,
-    issue_type: 'merge-request',
-    priority: work.bead.priority,
-    metadata: { merge_request: meta, mq },
-    deps: [{ type: 'related', id: work.bead.id }],
+  const { id: mrId, superseded } = store.transaction(agent.address, (tx) => {
+    const waiting = open.map((b) => tx.get(b.id)).filter((b) => b.status !== 'closed' && ['queued', 'rework'].includes(mqOf(b).state));
+    const reworks = Math.max(0, ...waiting.map((b) => mqOf(b).reworks + (mqOf(b).state === 'rework' ? 1 : 0)));
+    const mq: MqMeta = { state: 'queued', queued_at: store.nowIso(), retries: 0, reworks, attempts: [] };
+    const id = tx.create({
+      title: `Merge ${branch}: ${work.bead.title}`,
+      description: `${agent.address} finished ${work.bead.id} on ${branch} (${commit.slice(0, 12)}); merge it into ${target}.`,
+      issue_type: 'merge-request',
+      priority: work.bead.priority,
+      metadata: { merge_request: meta, mq },
+      deps: [{ type: 'related', id: work.bead.id }],
+    });
+    for (const old of waiting) {
+      tx.set(old.id, { metadata: { ...(old.metadata as Record<string, unknown>), mq: { ...mqOf(old), state: 'superseded', superseded_by: id, reason: `superseded by ${id}` } } });
+      tx.close(old.id, `superseded by ${id}`);
+    }
+    return { id, superseded: waiting.map((b) => b.id) };
   });
-  for (const old of waiting) {
-    updateBead(store, agent.address, old.id, { metadata: { ...(old.metadata as Record<string, unknown>), mq: { ...mqOf(old), state: 'superseded', superseded_by: mr.id, reason: `superseded by ${mr.id}` } } });
-    closeBead(store, agent.address, old.id, `superseded by ${mr.id}`);
-  }
+  const mr = store.get(mrId);
   const notified: string[] = [];
   for (const role of ['refinery', 'witness'] as const) {
     const to = agentFor(town, role, agent.rig);
     sendMail(town, agent.address, to.address, `Merge request ${mr.id}: ${branch}`, `${agent.address} finished ${work.bead.id} (${work.bead.title}). Branch ${branch} at ${commit} is ready to merge into ${target}: ${mr.id}.`);
     notified.push(to.address);
   }
-  return { merge_request: mr.id, existing: false, bead: work.bead.id, branch, target, commit, pushed: url, notified, superseded: waiting.map((b) => b.id) };
+  return { merge_request: mr.id, existing: false, bead: work.bead.id, branch, target, commit, pushed: url, notified, superseded };
 }
 
 export function mrMeta(bead: Bead): MergeRequestMeta | undefined {
