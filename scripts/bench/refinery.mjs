@@ -25,7 +25,7 @@ const BUDGET_OWN_MS = 1000; // per merge request, batch 1
 function sampleRemote(dir, batch) {
   const sample = join(dir, 'sample');
   cpSync(join(ROOT, 'templates', 'demo', 'rig'), sample, { recursive: true });
-  mkdirSync(join(sample, '.gastown'));
+  mkdirSync(join(sample, '.gastown'), { recursive: true }); // the demo's rig commits one of its own
   mkdirSync(join(sample, 'bench'));
   writeFileSync(join(sample, 'bench', 'README'), 'one file per merge request\n');
   writeFileSync(join(sample, '.gastown', 'settings.json'), JSON.stringify({ gates: [{ name: 'bench', run: GATE }], batch, max_reworks: 0 }, null, 2) + '\n');
