@@ -74,7 +74,7 @@ describe('the scripted refinery', () => {
     const before = git(bare, 'rev-parse', 'main').trim();
     const id = appendBead(town, 'one');
     const slung = gtJson<{ address: string; branch: string }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted);
-    await waitFor(() => status(town, id) === 'closed', `${id} to be merged and closed`, 90_000);
+    await waitFor(() => status(town, id) === 'closed' && mrs(town)[0]?.status === 'closed', `${id} and its merge request to be merged and closed`, 90_000);
     const [mr] = mrs(town);
     expect(mr).toMatchObject({ status: 'closed', metadata: { merge_request: { source_bead: id }, mq: { state: 'merged' } } });
     expect(git(bare, 'show', 'main:shared.txt')).toBe('work of nobody\nwork of one\n');
@@ -98,7 +98,9 @@ describe('the scripted refinery', () => {
     const id = appendBead(town, 'patience');
     gtJson(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted);
     const pane = (): string => gt(town, ['peek', 'alpha/refinery', '-n', '400']).stdout;
-    await waitFor(() => pane().includes('[error] refinery: gate "./missing-gate.sh" does not exist'), 'the refinery to log the missing gate', 90_000);
+    await waitFor(() => pane().includes('[error] refinery: gate "./missing-gate.sh" does not exist'), 'the refinery to log the missing gate', 90_000).catch((err: Error) => {
+      throw new Error(`${err.message}; its pane:\n${pane()}\nthe merge requests: ${JSON.stringify(mrs(town).map((m) => m.metadata.mq))}`);
+    });
     // the merge request is not blamed: it waits in the queue, and main has not moved
     await waitFor(() => mrs(town)[0]?.metadata.mq.state === 'queued', 'the merge request to be back in the queue');
     expect(git(bare, 'rev-parse', 'main').trim()).toBe(before);
@@ -115,8 +117,8 @@ describe('the scripted refinery', () => {
     const { town, bare } = newTown('gt-scripted-rework-');
     const ids = ['left', 'right'].map((w) => appendBead(town, w));
     const slung = ids.map((id) => gtJson<{ address: string; branch: string }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted));
-    await waitFor(() => ids.every((id) => status(town, id) === 'closed'), 'both beads to be merged and closed', 120_000);
-    expect(gtJson<unknown[]>(town, ['mq', 'list'])).toEqual([]);
+    // (a landing closes the source bead first, then mails, then closes the merge request)
+    await waitFor(() => ids.every((id) => status(town, id) === 'closed') && gtJson<unknown[]>(town, ['mq', 'list']).length === 0, 'both beads to be merged and closed, and the queue empty', 120_000);
     const lines = git(bare, 'show', 'main:shared.txt').split('\n');
     expect(lines.slice(0, 1)).toEqual(['work of nobody']);
     expect(lines.slice(1).sort()).toEqual(['', 'work of left', 'work of right']);
@@ -216,7 +218,7 @@ describe('the queue survives restarts', () => {
     expect(held.some((m) => m.metadata.mq.state === 'testing' || m.metadata.mq.state === 'landing' || m.metadata.mq.state === 'merged')).toBe(true);
 
     gtJson(town, ['up'], { ...scripted, GT_REFINERY_INTERVAL_MS: '500' });
-    await waitFor(() => ids.every((id) => status(town, id) === 'closed'), 'every bead to be merged after the restart', 150_000);
+    await waitFor(() => ids.every((id) => status(town, id) === 'closed') && mrs(town).every((m) => m.status === 'closed'), 'every bead and merge request to be closed after the restart', 150_000);
     const all = mrs(town);
     expect(all.filter((m) => m.metadata.mq.state === 'merged').map((m) => m.metadata.merge_request.source_bead).sort()).toEqual([...ids].sort());
     expect(all.some((m) => ['queued', 'testing', 'landing'].includes(m.metadata.mq.state))).toBe(false);
