@@ -61,6 +61,10 @@ describe('refinery: bad input gets one clear error and changes nothing', () => {
     for (const f of [a, b]) expect(mr(rig, f.mr)).toMatchObject({ mq: { state: 'queued' }, bead: { status: 'open' } });
     expect(mailTo(rig, a.worker)).toEqual([]);
     expect(mainTip(rig)).toBe(before);
+    // and again (a refinery looks every few seconds): each time the same error, and nothing is added
+    const again = gt(rig.town, ['refinery', 'run', RIG, '--once']);
+    expect(again.code).toBe(4);
+    for (const f of [a, b]) expect(mr(rig, f.mr).mq.attempts).toEqual([]);
   });
 
   it('a merge request that deletes the gate script is to blame, not the rig: it goes to rework and the others land', () => {

@@ -324,6 +324,8 @@ function round(town: Town, rig: string, options: RefineryOptions): RoundResult {
     }
     taken.push(m.bead.id);
   }
+  // what each had before this round took it: a round that ends on the rig's configuration leaves no trace
+  const untaken = new Map(taken.map((id) => [id, mergeRequest(ctx.store.get(id)).mq.attempts.length]));
   const mine = taken.filter((id) => take(ctx, id, base!, taken));
   try {
     for (let tries = 0; ; tries++) {
@@ -350,7 +352,12 @@ function round(town: Town, rig: string, options: RefineryOptions): RoundResult {
     // is landing may be on the target already (the error came after its push): recovery looks before it decides.
     for (const id of mine) {
       if (mergeRequest(ctx.store.get(id)).mq.state === 'landing') continue;
-      release(ctx, id, 'infrastructure', (err as Error).message);
+      if (err instanceof GateMissing) {
+        // the rig's gates are wrong, not the merge request: it is put back as it was (a refinery that looks
+        // again every few seconds would otherwise add an attempt each time, without end)
+        const kept = untaken.get(id) ?? 0;
+        changeMq(ctx.store, ctx.actor, id, (m) => (m.mq.state === 'testing' ? { mq: { ...m.mq, state: 'queued', attempts: m.mq.attempts.slice(0, kept), reason: err.message }, status: 'open', assignee: null } : null));
+      } else release(ctx, id, 'infrastructure', (err as Error).message);
     }
     if (err instanceof GateMissing) throw new BeadsError('invalid_input', err.message, { rig });
     if (err instanceof InfraError) {
