@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { refineryRound } from '../../packages/gastown/src/index.js';
 import { GT, waitFor } from './helpers.js';
 import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, makeRig, sh, timesAdded, type TestRig } from './refinery-harness.js';
 
@@ -110,6 +111,22 @@ describe('refinery: crash safety', () => {
     expect(allMrs(rig).find((m) => m.bead.id === next.mr)!.mq.state).toBe('merged');
     expect(timesAdded(rig, 'unique-b')).toBe(1);
     expect(sh(clone, 'status', '--porcelain')).toBe('');
+  });
+
+  it("git's lock files that appear after the refinery started (a git outliving the refinery killed a moment ago) do not stop its round", () => {
+    const rig = makeRig();
+    rigs.push(rig);
+    const first = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    expect(spawnSync(process.execPath, [GT, 'refinery', 'run', RIG, '--once'], { cwd: rig.town, encoding: 'utf8' }).status).toBe(0);
+    expect(allMrs(rig).find((m) => m.bead.id === first.mr)!.mq.state).toBe('merged');
+    // past the run's clearing of stale locks: a round meets them in the middle of its work
+    const clone = join(rig.town, RIG, 'refinery');
+    writeFileSync(join(clone, '.git', 'index.lock'), '');
+    writeFileSync(join(clone, '.git', 'config.lock'), '');
+    const next = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' } });
+    refineryRound(rig.townOf(), RIG);
+    expect(allMrs(rig).find((m) => m.bead.id === next.mr)!.mq.state).toBe('merged');
+    expect(timesAdded(rig, 'unique-b')).toBe(1);
   });
 
   it('batch 4 with two culprits among ten, killed twelve times: the eight innocents land exactly once, the culprits are in rework and were told, nothing is left taken', async () => {

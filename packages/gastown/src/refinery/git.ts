@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { MergeStyle } from '../town/index.js';
 
+import { sleepSync } from '@gastown/beads';
 import { gitEnv } from '../git-cli.js';
 
 export { GIT_LOCATION_VARIABLES, gitEnv } from '../git-cli.js';
@@ -34,10 +35,22 @@ interface GitResult {
 
 function run(dir: string, args: string[], env?: Record<string, string>): GitResult {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: gitEnv(env) });
-  if (r.error) throw new InfraError(`git ${args[0]}: ${r.error.message}`);
-  return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+  for (let attempt = 0; ; attempt++) {
+    const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: gitEnv(env) });
+    if (r.error) throw new InfraError(`git ${args[0]}: ${r.error.message}`);
+    // A lock file in the refinery's clone, which one refinery at a time works in (it holds the rig's lock), is
+    // left by a git that outlived a refinery killed a moment ago: a SIGKILLed process can finish the system
+    // call it is in, so its git may create index.lock or config.lock just after the next refinery cleared them.
+    if (r.status !== 0 && attempt < 3 && STALE_LOCK.test(r.stderr) && existsSync(join(dir, '.git'))) {
+      sleepSync(100);
+      clearStaleLocks(dir);
+      continue;
+    }
+    return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+  }
 }
+
+const STALE_LOCK = /Unable to create '[^']*\.lock': File exists|could not lock config file .*: File exists/;
 
 /** The last lines of what a program said, as one line (blank lines skipped: git ends its advice with them). */
 export const lastLines = (text: string, n = 3): string => text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' ');
@@ -94,9 +107,10 @@ export function ensureClone(dir: string, origin: string, rigClone: string): void
   // (both are set again when they moved: a town renamed, a rig re-pointed at another remote)
   if (!remotes.includes('rig')) git(dir, ['remote', 'add', 'rig', rigClone]);
   else if (git(dir, ['remote', 'get-url', 'rig']) !== rigClone) git(dir, ['remote', 'set-url', 'rig', rigClone]);
-  git(dir, ['config', 'user.name', 'Gas Town refinery']);
-  git(dir, ['config', 'user.email', 'refinery@gastown.invalid']);
-  git(dir, ['config', 'gc.auto', '0']);
+  // written only when they differ: every round comes here, and a write takes .git/config.lock
+  for (const [key, value] of [['user.name', 'Gas Town refinery'], ['user.email', 'refinery@gastown.invalid'], ['gc.auto', '0']] as const) {
+    if (run(dir, ['config', '--get', key]).stdout.trim() !== value) git(dir, ['config', key, value]);
+  }
 }
 
 /**
