@@ -6,9 +6,6 @@ import type { MergeRequestMeta, MqMeta, MqState, Town } from '../model.js';
 import { rigPaths } from '../town/index.js';
 import { mqOf, mrMeta } from '../work/index.js';
 
-export const OPEN_STATES: MqState[] = ['queued', 'testing', 'landing', 'pr', 'rework'];
-
-
 export interface MergeRequest {
   bead: Bead;
   meta: MergeRequestMeta;
