@@ -2,12 +2,15 @@
 // bare repository with gates committed in .gastown/settings.json. Nothing is called directly: the polecats
 // file their merge requests with gt done, the refinery lands them because it was mailed, and a conflict goes
 // back to its polecat, which redoes its work on the new target.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, updateBead } from '../../packages/beads/src/index.js';
 import { bdJson, git, gt, gtJson, waitFor } from './helpers.js';
+
+// longer than the longest wait inside a test, so that a wait that runs out says what it waited for
+jest.setTimeout(300_000);
 
 const towns: { town: string; base: string }[] = [];
 afterEach(() => {
@@ -118,7 +121,10 @@ describe('the scripted refinery', () => {
     const ids = ['left', 'right'].map((w) => appendBead(town, w));
     const slung = ids.map((id) => gtJson<{ address: string; branch: string }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted));
     // (a landing closes the source bead first, then mails, then closes the merge request)
-    await waitFor(() => ids.every((id) => status(town, id) === 'closed') && gtJson<unknown[]>(town, ['mq', 'list']).length === 0, 'both beads to be merged and closed, and the queue empty', 120_000);
+    await waitFor(() => ids.every((id) => status(town, id) === 'closed') && gtJson<unknown[]>(town, ['mq', 'list']).length === 0, 'both beads to be merged and closed, and the queue empty', 120_000).catch((err: Error) => {
+      const panes = ['alpha/refinery', ...slung.map((x) => x.address)].map((a) => `--- ${a}:\n${gt(town, ['peek', a, '-n', '60']).stdout}`).join('\n');
+      throw new Error(`${err.message}; the merge requests: ${JSON.stringify(mrs(town).map((m) => [m.id, m.metadata.mq.state, m.status]))}\n${panes}`);
+    });
     const lines = git(bare, 'show', 'main:shared.txt').split('\n');
     expect(lines.slice(0, 1)).toEqual(['work of nobody']);
     expect(lines.slice(1).sort()).toEqual(['', 'work of left', 'work of right']);
