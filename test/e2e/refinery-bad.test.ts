@@ -1,7 +1,7 @@
 // The refinery and bad input, through the built gt: each gets one clear error and changes nothing, or (a merge
 // request whose branch is gone, one that breaks the gate itself, one whose polecat is gone) is dealt with alone
 // while the others land. And the rules around the queue: max_reworks, one refinery per rig.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,15 +9,9 @@ import { createBead } from '@gastown/beads';
 import { refineryRun } from '../../packages/gastown/src/index.js';
 import { ensureClone, fetchRemote } from '../../packages/gastown/src/refinery/git.js';
 import { GT, gt, logText, waitFor } from './helpers.js';
-import { RIG, bead, fileMergeRequest, gateHook, mailTo, mainTip, mainValues, makeRig, mr, sh, timesAdded, type TestRig } from './refinery-harness.js';
+import { RIG, bead, fileMergeRequest, gateHook, mailTo, mainTip, mainValues, testRigs, mr, sh, timesAdded, type TestRig } from './refinery-harness.js';
 
-const rigs: TestRig[] = [];
-afterEach(() => rigs.splice(0).forEach((r) => r.cleanup()));
-const newRig = (...args: Parameters<typeof makeRig>): TestRig => {
-  const r = makeRig(...args);
-  rigs.push(r);
-  return r;
-};
+const newRig = testRigs();
 /** Everything the town's and the rig's stores hold, to see that nothing was written. */
 const stores = (rig: TestRig): string => logText(rig.town) + logText(join(rig.town, RIG, 'main'));
 

@@ -2,16 +2,15 @@
 // with SIGKILL at random moments while it works through ten merge requests, and restarted each time. What the
 // next one finds, it finishes: every merge request lands exactly once, none is lost or left taken, the
 // refinery's clone is clean and every source bead is closed.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refineryRound } from '../../packages/gastown/src/index.js';
 import { GT, waitFor } from './helpers.js';
-import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, makeRig, sh, timesAdded, type TestRig } from './refinery-harness.js';
+import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, testRigs, sh, timesAdded, type TestRig } from './refinery-harness.js';
 
-const rigs: TestRig[] = [];
-afterEach(() => rigs.splice(0).forEach((r) => r.cleanup()));
+const newRig = testRigs();
 
 /** A small deterministic random (the seed is printed when the test fails, in the message). */
 function random(seed: number): () => number {
@@ -79,8 +78,7 @@ async function killLoop(rig: TestRig, kills: number): Promise<{ seed: number; ki
 
 describe('refinery: crash safety', () => {
   it('ten merge requests, the refinery SIGKILLed twenty times at random moments and restarted: each lands exactly once, none lost or left taken, the clone clean, every source bead closed', async () => {
-    const rig = makeRig();
-    rigs.push(rig);
+    const rig = newRig();
     gateHook(rig, 'sleep 0.4');
     const filed = Array.from({ length: 10 }, (_, i) => fileMergeRequest(rig, `p${i}`, { files: { [`f${i}.txt`]: `unique-${i}\n` } }));
     const { seed, killedLive, runs, final } = await killLoop(rig, 20);
@@ -96,8 +94,7 @@ describe('refinery: crash safety', () => {
   });
 
   it("a refinery killed inside git leaves git's lock files in its clone: the next one clears them and carries on", () => {
-    const rig = makeRig();
-    rigs.push(rig);
+    const rig = newRig();
     const first = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
     expect(spawnSync(process.execPath, [GT, 'refinery', 'run', RIG, '--once'], { cwd: rig.town, encoding: 'utf8' }).status).toBe(0);
     expect(allMrs(rig).find((m) => m.bead.id === first.mr)!.mq.state).toBe('merged');
@@ -114,8 +111,7 @@ describe('refinery: crash safety', () => {
   });
 
   it("git's lock files that appear after the refinery started (a git outliving the refinery killed a moment ago) do not stop its round", () => {
-    const rig = makeRig();
-    rigs.push(rig);
+    const rig = newRig();
     const first = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
     expect(spawnSync(process.execPath, [GT, 'refinery', 'run', RIG, '--once'], { cwd: rig.town, encoding: 'utf8' }).status).toBe(0);
     expect(allMrs(rig).find((m) => m.bead.id === first.mr)!.mq.state).toBe('merged');
@@ -130,8 +126,7 @@ describe('refinery: crash safety', () => {
   });
 
   it('batch 4 with two culprits among ten, killed twelve times: the eight innocents land exactly once, the culprits are in rework and were told, nothing is left taken', async () => {
-    const rig = makeRig({ settings: { gates: [{ name: 'test', run: './test.sh' }], batch: 4 } });
-    rigs.push(rig);
+    const rig = newRig({ settings: { gates: [{ name: 'test', run: './test.sh' }], batch: 4 } });
     gateHook(rig, 'sleep 0.3');
     const culprits = new Set([2, 7]);
     const filed = Array.from({ length: 10 }, (_, i) => fileMergeRequest(rig, `p${i}`, { files: { [`f${i}.txt`]: `${culprits.has(i) ? 'BREAK ' : ''}unique-${i}\n` } }));
@@ -153,8 +148,7 @@ describe('refinery: crash safety', () => {
   });
 
   it("a gate left running by a killed refinery is ended before the next one gates: what it writes in the clone does not reach the next candidate's gate", async () => {
-    const rig = makeRig();
-    rigs.push(rig);
+    const rig = newRig();
     const clone = join(rig.town, RIG, 'refinery');
     // the first gate run keeps writing a file that fails the gate into the clone, until it is ended
     gateHook(rig, `if [ ! -f ${rig.ctl}/first ]; then touch ${rig.ctl}/first; while true; do echo BREAK > polluted.txt; sleep 0.01; done; fi`);

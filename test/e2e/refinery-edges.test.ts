@@ -1,18 +1,12 @@
 // The refinery at its edges: a branch that moved after gt done, a merge request that breaks the refinery's own
 // settings, gates that time out or flake, and the merge and squash styles, each with main never broken.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refineryRun } from '../../packages/gastown/src/index.js';
-import { RIG, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, mainTip, makeRig, mr, sh, timesAdded, type TestRig } from './refinery-harness.js';
+import { RIG, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, mainTip, testRigs, mr, sh, timesAdded, type TestRig } from './refinery-harness.js';
 
-const rigs: TestRig[] = [];
-afterEach(() => rigs.splice(0).forEach((r) => r.cleanup()));
-const newRig = (...args: Parameters<typeof makeRig>): TestRig => {
-  const r = makeRig(...args);
-  rigs.push(r);
-  return r;
-};
+const newRig = testRigs();
 const run = (rig: TestRig) => refineryRun(rig.townOf(), RIG, { once: true });
 const GATES = [{ name: 'test', run: './test.sh' }];
 

@@ -2,6 +2,7 @@
 // town with the rig added from it, a gate script committed in the repository that the test controls (it fails
 // on a file holding BREAK, and runs the test's hook first), and merge requests filed the way gt done files
 // them: a polecat's branch pushed to the remote and a merge-request bead with metadata.merge_request and mq.
+import { afterEach } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,17 @@ const GATE = (ctl: string): string =>
 export interface RigOptions {
   /** The committed .gastown/settings.json (default: one gate, ./test.sh). null: no settings file at all. */
   settings?: Record<string, unknown> | null;
+}
+
+/** makeRig for one test file: every rig made is cleaned up after each test. */
+export function testRigs(): (options?: RigOptions) => TestRig {
+  const made: TestRig[] = [];
+  afterEach(() => made.splice(0).forEach((r) => r.cleanup()));
+  return (options) => {
+    const r = makeRig(options);
+    made.push(r);
+    return r;
+  };
 }
 
 /** A bare remote with main, a town, and the rig added from the remote. */

@@ -1,20 +1,14 @@
 // The refinery's guarantees (docs/refinery.md), each a test against real git: a bare remote whose hook records
 // every value main takes, a town with the rig added from it, and a gate committed in the rig's repository.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { addDependency, closeBead, createBead } from '@gastown/beads';
 import { refineryRound, refineryRun, retryMergeRequest, queueRows } from '../../packages/gastown/src/index.js';
 import { gt } from './helpers.js';
-import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, gateRunsSeen, mailTo, mainSubjects, mainTip, mainValues, makeRig, mr, refileMergeRequest, sh, timesAdded, type TestRig } from './refinery-harness.js';
+import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, gateRunsSeen, mailTo, mainSubjects, mainTip, mainValues, testRigs, mr, refileMergeRequest, sh, timesAdded, type TestRig } from './refinery-harness.js';
 
-const rigs: TestRig[] = [];
-afterEach(() => rigs.splice(0).forEach((r) => r.cleanup()));
-const newRig = (...args: Parameters<typeof makeRig>): TestRig => {
-  const r = makeRig(...args);
-  rigs.push(r);
-  return r;
-};
+const newRig = testRigs();
 const run = (rig: TestRig) => refineryRun(rig.townOf(), RIG, { once: true });
 const lines = (changes: Record<number, string>): string =>
   Array.from({ length: 10 }, (_, i) => changes[i + 1] ?? `line ${i + 1}`).join('\n') + '\n';
