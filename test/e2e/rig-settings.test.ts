@@ -44,6 +44,12 @@ describe('gt rig settings', () => {
       ['max_wait', '"1h"', 'default'],
       ['max_reworks', '3', 'default'],
       ['gate_timeout', '"10m"', 'default'],
+      ['dispatch', '"mayor"', 'default'],
+      ['max_polecats', '4', 'default'],
+      ['setup', '[]', 'default'],
+      ['stall_after', '"15m"', 'default'],
+      ['spawn_grace', '"60s"', 'default'],
+      ['max_restarts', '3', 'default'],
     ]);
     expect(gtJson<Row>(town, ['rig', 'settings', 'alpha', 'batch'])).toMatchObject({ key: 'batch', value: 4, source: 'repository' });
 
@@ -66,12 +72,12 @@ describe('gt rig settings', () => {
       [['alpha', 'max_wait', 'soon'], 4, 'gt: invalid max_wait in the value given: "soon": use a duration such as 30s, 10m, 2h or 7d\n'],
       [['alpha', 'gates', 'npm test'], 4, `gt: "npm test" is neither JSON nor a bare word; quote a string with spaces as JSON ('"npm test"')\n`],
       [['alpha', 'gates', '[{"run": "make", "cwd": "x"}]'], 4, 'gt: invalid gates in the value given: gates[0] has unknown key(s) cwd (known: name, run, timeout)\n'],
-      [['alpha', 'batches', '2'], 4, 'gt: unknown setting "batches" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout)\n'],
-      [['alpha', 'constructor', '2'], 4, 'gt: unknown setting "constructor" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout)\n'],
+      [['alpha', 'batches', '2'], 4, 'gt: unknown setting "batches" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout, dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts)\n'],
+      [['alpha', 'constructor', '2'], 4, 'gt: unknown setting "constructor" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout, dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts)\n'],
       [['beta', 'batch', '2'], 3, 'gt: no rig beta in this town (gt rig list)\n'],
       [['beta'], 3, 'gt: no rig beta in this town (gt rig list)\n'],
       [['alpha', 'batch', '2', '--unset'], 2, 'gt: --unset takes a KEY and no VALUE\n'],
-      [['alpha', 'batches'], 2, 'gt: unknown setting "batches" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout)\n'],
+      [['alpha', 'batches'], 2, 'gt: unknown setting "batches" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout, dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts)\n'],
     ];
     for (const [args, code, stderr] of cases) {
       const r = gt(town, ['rig', 'settings', ...args]);

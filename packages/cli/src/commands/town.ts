@@ -89,14 +89,14 @@ export function registerTownCommands(y: Argv, run: Run): Argv {
         )
         .command(
           'settings <rig> [key] [value]',
-          "A rig's settings (gates, merge, batch, max_wait, max_reworks, gate_timeout): each effective value and where it comes from; with KEY and VALUE, sets a town override",
+          "A rig's settings (the refinery's gates, merge, batch, max_wait, max_reworks, gate_timeout; the kernel's dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts): each effective value and where it comes from; with KEY and VALUE, sets a town override",
           (c) =>
             c
               .positional('rig', { type: 'string' })
               .positional('key', { type: 'string', describe: 'One setting' })
               .positional('value', { type: 'string', describe: 'A town override: JSON, or a bare word as a string' })
               .option('unset', { type: 'boolean', describe: "Remove the town's override of KEY" })
-              .epilogue(`The repository's settings are committed in ${RIG_SETTINGS_FILE} (edit it like any other file); a town's overrides are in settings/<rig>.json under the town. Docs: docs/refinery.md`),
+              .epilogue(`The repository's settings are committed in ${RIG_SETTINGS_FILE} (edit it like any other file); a town's overrides are in settings/<rig>.json under the town. Docs: docs/refinery.md, docs/kernel.md`),
           run((ctx, a) => {
             const town = requireTown(process.cwd());
             const rig = str(a, 'rig')!;

@@ -25,6 +25,13 @@ export interface SessionInfo {
   dead: boolean;
   /** Unix seconds of the session's last activity (output or input). */
   activity: number;
+  /** Unix seconds the session was created. */
+  created: number;
+  /**
+   * Which run of the session this is: tmux's session id (unique while its server lives), its creation time and
+   * the pane's pid. A session ended and made again under the same name, or a pane respawned, is another instance.
+   */
+  instance: string;
 }
 
 /**
@@ -80,7 +87,7 @@ export function respawnSession(socket: string, spec: SessionSpec): void {
 export function listSessions(socket: string): SessionInfo[] {
   let out: string;
   try {
-    out = tmux(socket, ['list-panes', '-a', '-F', '#{session_name}\t#{pane_pid}\t#{pane_dead}\t#{session_activity}']);
+    out = tmux(socket, ['list-panes', '-a', '-F', '#{session_name}\t#{pane_pid}\t#{pane_dead}\t#{session_activity}\t#{session_id}\t#{session_created}']);
   } catch (err) {
     if (noServer(err)) return [];
     throw err;
@@ -89,8 +96,8 @@ export function listSessions(socket: string): SessionInfo[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [name, pid, dead, activity] = line.split('\t');
-      return { name: name!, pid: Number(pid), dead: dead === '1', activity: Number(activity) };
+      const [name, pid, dead, activity, id, created] = line.split('\t');
+      return { name: name!, pid: Number(pid), dead: dead === '1', activity: Number(activity), created: Number(created), instance: `${id}@${created}/${pid}` };
     });
 }
 

@@ -42,9 +42,28 @@ describe('rig settings', () => {
       max_wait: ['1h', 'default'],
       max_reworks: [3, 'default'],
       gate_timeout: ['10m', 'default'],
+      dispatch: ['mayor', 'default'],
+      max_polecats: [4, 'default'],
+      setup: [[], 'default'],
+      stall_after: ['15m', 'default'],
+      spawn_grace: ['60s', 'default'],
+      max_restarts: [3, 'default'],
     });
     expect(settingRows(t, 'alpha').every((r) => r.describe === SETTINGS[r.key]!.describe && r.describe.length > 0)).toBe(true);
-    expect(rigSettings(t, 'alpha')).toEqual({ gates: [], merge: 'rebase', batch: 1, max_wait_ms: 3_600_000, max_reworks: 3, gate_timeout_ms: 600_000 });
+    expect(rigSettings(t, 'alpha')).toEqual({
+      gates: [],
+      merge: 'rebase',
+      batch: 1,
+      max_wait_ms: 3_600_000,
+      max_reworks: 3,
+      gate_timeout_ms: 600_000,
+      dispatch: 'mayor',
+      max_polecats: 4,
+      setup: [],
+      stall_after_ms: 900_000,
+      spawn_grace_ms: 60_000,
+      max_restarts: 3,
+    });
   });
 
   it("take the repository's file over the defaults, and the town's over the repository's, key by key", () => {
@@ -63,6 +82,29 @@ describe('rig settings', () => {
       max_wait_ms: 300_000,
       max_reworks: 3,
       gate_timeout_ms: 600_000,
+      dispatch: 'mayor',
+      max_polecats: 4,
+      setup: [],
+      stall_after_ms: 900_000,
+      spawn_grace_ms: 60_000,
+      max_restarts: 3,
+    });
+  });
+
+  it("take the kernel's keys from the same files: dispatch, max_polecats, setup commands and the witness's thresholds", () => {
+    const t = town();
+    write(repoFile(t), { dispatch: 'auto', max_polecats: 2, setup: ['cp ../.env .env', { run: 'npm ci', timeout: '5m' }], stall_after: '2m' });
+    write(townSettingsPath(t, 'alpha'), { spawn_grace: '5s', max_restarts: 1 });
+    expect(rigSettings(t, 'alpha')).toMatchObject({
+      dispatch: 'auto',
+      max_polecats: 2,
+      setup: [
+        { run: 'cp ../.env .env', timeout_ms: 600_000 },
+        { run: 'npm ci', timeout_ms: 300_000 },
+      ],
+      stall_after_ms: 120_000,
+      spawn_grace_ms: 5_000,
+      max_restarts: 1,
     });
   });
 
@@ -83,10 +125,10 @@ describe('rig settings', () => {
 
   const where = "alpha's .gastown/settings.json";
   it.each([
-    ['an unknown key', { batches: 2 }, `unknown setting "batches" in ${where} (known: gates, merge, batch, max_wait, max_reworks, gate_timeout)`],
-    ['a key every object has (constructor)', { constructor: 2 }, `unknown setting "constructor" in ${where} (known: gates, merge, batch, max_wait, max_reworks, gate_timeout)`],
-    ['a key every object has (toString)', { toString: 'x' }, `unknown setting "toString" in ${where} (known: gates, merge, batch, max_wait, max_reworks, gate_timeout)`],
-    ['a key every object has (__proto__)', '{"__proto__": 1}', `unknown setting "__proto__" in ${where} (known: gates, merge, batch, max_wait, max_reworks, gate_timeout)`],
+    ['an unknown key', { batches: 2 }, `unknown setting "batches" in ${where} (known: gates, merge, batch, max_wait, max_reworks, gate_timeout, dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts)`],
+    ['a key every object has (constructor)', { constructor: 2 }, `unknown setting "constructor" in ${where} (known: gates, merge, batch, max_wait, max_reworks, gate_timeout, dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts)`],
+    ['a key every object has (toString)', { toString: 'x' }, `unknown setting "toString" in ${where} (known: gates, merge, batch, max_wait, max_reworks, gate_timeout, dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts)`],
+    ['a key every object has (__proto__)', '{"__proto__": 1}', `unknown setting "__proto__" in ${where} (known: gates, merge, batch, max_wait, max_reworks, gate_timeout, dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts)`],
     ['a duration too long', { max_wait: '99999999d' }, `invalid max_wait in ${where}: "99999999d": too long (at most 100 years)`],
     ['batch 0', { batch: 0 }, `invalid batch in ${where}: 0 is not a whole number from 1 to 64`],
     ['batch 1.5', { batch: 1.5 }, `invalid batch in ${where}: 1.5 is not a whole number from 1 to 64`],
@@ -94,6 +136,12 @@ describe('rig settings', () => {
     ['max_reworks -1', { max_reworks: -1 }, `invalid max_reworks in ${where}: -1 is not a whole number from 0 to 100`],
     ['a bad duration', { max_wait: 'an hour' }, `invalid max_wait in ${where}: "an hour": use a duration such as 30s, 10m, 2h or 7d`],
     ['a duration as a number', { gate_timeout: 60 }, `invalid gate_timeout in ${where}: 60 is not a duration such as 30s, 10m or 1h`],
+    ['an unknown dispatch mode', { dispatch: 'always' }, `invalid dispatch in ${where}: "always" is not one of auto, mayor, off`],
+    ['max_polecats 0', { max_polecats: 0 }, `invalid max_polecats in ${where}: 0 is not a whole number from 1 to 64`],
+    ['setup not a list', { setup: 'npm ci' }, `invalid setup in ${where}: give a list of commands, each a string or {"run", "timeout"}`],
+    ['an empty setup command', { setup: [''] }, `invalid setup in ${where}: setup[0] is an empty command`],
+    ['a setup object with an unknown key', { setup: [{ run: 'npm ci', name: 'x' }] }, `invalid setup in ${where}: setup[0] has unknown key(s) name (known: run, timeout)`],
+    ['a bad stall_after', { stall_after: 15 }, `invalid stall_after in ${where}: 15 is not a duration such as 30s, 10m or 1h`],
     ['an unknown merge style', { merge: 'fast-forward' }, `invalid merge in ${where}: "fast-forward" is not one of rebase, merge, squash, pr`],
     ['gates not a list', { gates: 'npm test' }, `invalid gates in ${where}: give a list of commands, each a string or {"name", "run", "timeout"}`],
     ['an empty gate', { gates: ['  '] }, `invalid gates in ${where}: gates[0] is an empty command`],
@@ -167,9 +215,9 @@ describe('setTownSetting', () => {
     ['max_wait', 'soon', 'invalid max_wait in the value given: "soon": use a duration such as 30s, 10m, 2h or 7d'],
     ['gates', 'npm test', 'invalid gates in the value given: give a list of commands, each a string or {"name", "run", "timeout"}'],
     ['gates', [{ run: 'make', env: {} }], 'invalid gates in the value given: gates[0] has unknown key(s) env (known: name, run, timeout)'],
-    ['batches', 2, 'unknown setting "batches" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout)'],
-    ['constructor', 2, 'unknown setting "constructor" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout)'],
-    ['__proto__', undefined, 'unknown setting "__proto__" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout)'],
+    ['batches', 2, 'unknown setting "batches" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout, dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts)'],
+    ['constructor', 2, 'unknown setting "constructor" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout, dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts)'],
+    ['__proto__', undefined, 'unknown setting "__proto__" (known: gates, merge, batch, max_wait, max_reworks, gate_timeout, dispatch, max_polecats, setup, stall_after, spawn_grace, max_restarts)'],
   ])('writes nothing for %s %j', (key, value, message) => {
     const t = town();
     expect(refusal(() => setTownSetting(t, 'alpha', key, value))).toEqual({ code: 'invalid_input', message });

@@ -1,5 +1,5 @@
-// Rig settings: one mechanism for every subsystem's knobs (the refinery's gates and merge style now, the
-// kernel's dispatch later). A rig's repository commits `.gastown/settings.json`, so every town that works on it
+// Rig settings: one mechanism for every subsystem's knobs (the refinery's gates and merge style, the kernel's
+// dispatch, setup hook and witness thresholds). A rig's repository commits `.gastown/settings.json`, so every town that works on it
 // gates the same way; a town may override any key in `settings/<rig>.json` under its root, in the same format.
 // The effective value of a key is the town's, else the repository's, else the default.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -31,6 +31,25 @@ export interface RigSettings {
   max_wait_ms: number;
   max_reworks: number;
   gate_timeout_ms: number;
+  /** The kernel's: how ready work of the rig starts (auto: slung by the daemon; mayor: the mayor is told; off). */
+  dispatch: DispatchMode;
+  max_polecats: number;
+  /** Commands run in a new polecat's worktree before its session starts; one failing undoes the sling. */
+  setup: SetupCommand[];
+  /** The witness: no progress for this long is a stall. */
+  stall_after_ms: number;
+  /** The witness never acts on a polecat started (or restarted) less than this long ago. */
+  spawn_grace_ms: number;
+  /** After this many restarts on the same bead the witness releases the work. */
+  max_restarts: number;
+}
+
+export type DispatchMode = 'auto' | 'mayor' | 'off';
+export const DISPATCH_MODES: DispatchMode[] = ['auto', 'mayor', 'off'];
+
+export interface SetupCommand {
+  run: string;
+  timeout_ms: number;
 }
 
 type Source = 'default' | 'repository' | 'town';
@@ -76,7 +95,24 @@ function checkGates(value: unknown, where: string): void {
   });
 }
 
-/** Every setting there is: the refinery's now; the kernel's (dispatch, max_polecats, setup) join this table. */
+function checkSetup(value: unknown, where: string): void {
+  if (!Array.isArray(value)) throw bad('setup', where, 'give a list of commands, each a string or {"run", "timeout"}');
+  value.forEach((c, i) => {
+    const at = `setup[${i}]`;
+    if (typeof c === 'string') {
+      if (!c.trim()) throw bad('setup', where, `${at} is an empty command`);
+      return;
+    }
+    if (!c || typeof c !== 'object' || Array.isArray(c)) throw bad('setup', where, `${at} is neither a command nor {"run", "timeout"}`);
+    const o = c as Record<string, unknown>;
+    const unknown = Object.keys(o).filter((k) => !['run', 'timeout'].includes(k));
+    if (unknown.length) throw bad('setup', where, `${at} has unknown key(s) ${unknown.join(', ')} (known: run, timeout)`);
+    if (typeof o.run !== 'string' || !o.run.trim()) throw bad('setup', where, `${at} needs "run", a command line`);
+    if (o.timeout !== undefined) duration(`setup[${i}].timeout`)(o.timeout, where);
+  });
+}
+
+/** Every setting there is: the refinery's (gates to gate_timeout), then the kernel's (dispatch to max_restarts). */
 export const SETTINGS: Record<string, KeySpec> = {
   gates: { describe: 'Commands the refinery runs on each candidate; all must pass for it to land', default: [], check: checkGates },
   merge: {
@@ -90,6 +126,18 @@ export const SETTINGS: Record<string, KeySpec> = {
   max_wait: { describe: 'A merge request queued longer than this goes ahead of every other', default: '1h', check: duration('max_wait') },
   max_reworks: { describe: 'After this many reworks a merge request is rejected and its bead released', default: 3, check: integer('max_reworks', 0, 100) },
   gate_timeout: { describe: 'A gate run longer than this (unless the gate gives its own timeout) is stopped and fails', default: '10m', check: duration('gate_timeout') },
+  dispatch: {
+    describe: "How ready work starts: auto (the daemon slings it while polecats are free), mayor (the mayor is mailed once per newly ready bead), off",
+    default: 'mayor',
+    check: (v, where) => {
+      if (!DISPATCH_MODES.includes(v as DispatchMode)) throw bad('dispatch', where, `${JSON.stringify(v)} is not one of ${DISPATCH_MODES.join(', ')}`);
+    },
+  },
+  max_polecats: { describe: 'Dispatch slings work only while fewer than this many polecats are working', default: 4, check: integer('max_polecats', 1, 64) },
+  setup: { describe: "Commands run in a new polecat's worktree before its session starts (copy env files, install); one failing undoes the sling", default: [], check: checkSetup },
+  stall_after: { describe: 'The witness takes a polecat with no operation on its molecule and an unchanged screen for this long as stalled', default: '15m', check: duration('stall_after') },
+  spawn_grace: { describe: 'The witness never acts on a polecat started or restarted less than this long ago', default: '60s', check: duration('spawn_grace') },
+  max_restarts: { describe: 'After this many restarts on the same bead the witness releases the work (pushed, bead reopened, mayor and overseer mailed)', default: 3, check: integer('max_restarts', 0, 100) },
 };
 
 /** A setting's spec; only the table's own keys are settings (not constructor, toString or __proto__). */
@@ -164,6 +212,15 @@ export function rigSettings(town: Town, rig: string, options: SettingsOptions = 
     max_wait_ms: parseDuration(v.max_wait as string, 'max_wait'),
     max_reworks: v.max_reworks as number,
     gate_timeout_ms: gateTimeout,
+    dispatch: v.dispatch as DispatchMode,
+    max_polecats: v.max_polecats as number,
+    setup: (v.setup as (string | { run: string; timeout?: string })[]).map((c): SetupCommand => {
+      const o = typeof c === 'string' ? { run: c } : c;
+      return { run: o.run, timeout_ms: o.timeout ? parseDuration(o.timeout, 'setup timeout') : 10 * 60_000 };
+    }),
+    stall_after_ms: parseDuration(v.stall_after as string, 'stall_after'),
+    spawn_grace_ms: parseDuration(v.spawn_grace as string, 'spawn_grace'),
+    max_restarts: v.max_restarts as number,
   };
 }
 

@@ -7,3 +7,4 @@ export { finishWork, mrMeta, mqOf, type DoneResult } from './done.js';
 export { primeAgent, renderPrime, rolesDir, HANDOFF_SUBJECT, type Prime } from './prime.js';
 export { agentRows, hookedPolecats, standingAgents, upPlan, type AgentRow, type UpOptions } from './roster.js';
 export { polecatRows, gcPolecats, type PolecatRow, type PolecatState, type GcEntry, type GcResult } from './polecats.js';
+export { launchAgent, type LaunchOptions, type LaunchResult } from './launch.js';

@@ -1,0 +1,2 @@
+// gt status: the town on one screen, problems first.
+export {};
