@@ -30,6 +30,26 @@ describe('refinery: exactly the commit recorded', () => {
     expectMainNeverBroken(rig, ['test']);
   });
 
+  it("a branch pushed after the round's fetch (gt done pushed while the round began) is asked of the remote, not taken for gone", () => {
+    const rig = newRig();
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-late\n' } });
+    // the branch is not on the remote when the round fetches; it arrives right after (the round's first look at
+    // the clock comes after its fetch and before it takes the queue's first merge request)
+    sh(rig.work, 'push', '-q', 'origin', `:${f.branch}`);
+    let pushed = false;
+    const now = (): number => {
+      if (!pushed) {
+        pushed = true;
+        sh(rig.work, 'push', '-q', 'origin', `${f.commit}:refs/heads/${f.branch}`);
+      }
+      return Date.now();
+    };
+    refineryRun(rig.townOf(), RIG, { once: true, now });
+    expect(pushed).toBe(true);
+    expect([mr(rig, f.mr).mq.state, mr(rig, f.mr).mq.reason]).toEqual(['merged', expect.stringContaining('merged in')]);
+    expect(timesAdded(rig, 'unique-late')).toBe(1);
+  });
+
   it('a branch still at the recorded commit is deleted from the remote once it lands', () => {
     const rig = newRig();
     const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'a\n' } });

@@ -86,11 +86,13 @@ function recordRuns(ctx: Ctx, ids: string[], runs: GateRun[]): void {
 /**
  * Whether the merge request's commit can be had: from where gt done pushed it, else the rig's clone. A branch
  * that is gone from the remote (deleted: the work was abandoned) is a reason to reject, even when an earlier
- * fetch left its commit in the refinery's clone: the remote's branches were fetched (pruned) this round.
+ * fetch left its commit in the refinery's clone. The round's fetch (pruned) may predate the push, though: gt done
+ * pushes and then files, and a merge request filed after the fetch is in the queue the round reads. So a branch
+ * the fetch did not see is asked of the remote as it is now before it is taken for gone.
  */
 function haveCommit(ctx: Ctx, m: MergeRequest): string | null {
   if (m.meta.remote) {
-    if (resolveCommit(ctx.clone, `refs/remotes/origin/${m.meta.branch}`) === null) return `its branch ${m.meta.branch} is gone from the remote`;
+    if (resolveCommit(ctx.clone, `refs/remotes/origin/${m.meta.branch}`) === null && remoteTip(ctx.clone, 'origin', m.meta.branch) === null) return `its branch ${m.meta.branch} is gone from the remote`;
     if (resolveCommit(ctx.clone, m.meta.commit)) return null;
     try {
       git(ctx.clone, ['fetch', '--quiet', 'origin', `+refs/heads/${m.meta.branch}:refs/remotes/origin/${m.meta.branch}`]);
