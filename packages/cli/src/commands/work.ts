@@ -41,7 +41,7 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
       run((ctx, a) => {
         requireTmux();
         const r = slingBead(currentTown(), str(a, 'bead')!, str(a, 'rig')!, { molecule: str(a, 'molecule'), runtime: str(a, 'runtime'), actor: ctx.actor, tools: cliTools() });
-        ctx.out(r, (x) => `Slung ${x.bead} to ${x.address} (${x.runtime}): worktree ${x.worktree} on ${x.branch}, molecule ${x.molecule.name} ${x.molecule.id} (${x.molecule.steps} steps), session ${x.session}`);
+        ctx.out(r, (x) => `Slung ${x.bead} to ${x.address} (${x.runtime}): worktree ${x.worktree} on ${x.branch}, molecule ${x.molecule.name} ${x.molecule.id} (${x.molecule.steps} steps)${x.setup.length ? `, ${x.setup.length} setup command(s) run` : ''}, session ${x.session}`);
       }),
     )
     .command(

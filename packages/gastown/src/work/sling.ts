@@ -1,15 +1,16 @@
 // gt sling: hands a bead to a new polecat. It picks a name from the pool, makes the polecat's worktree and
-// branch, hooks the bead to it, pours the work molecule under the bead, and starts the polecat's session.
+// branch, runs the rig's setup commands in it, hooks the bead to it, pours the work molecule under the bead, and starts the polecat's session.
 // A step that fails undoes the steps before it, so nothing is left half-made.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadStore, BeadsError, hookBead, hookRefusal, updateBead, withLock, type Bead } from '@gastown/beads';
 import { findMolecule, keyedId, pourMolecule, stepCount, type CatalogOptions } from '@gastown/molecules';
-import { agentFor, requireRig, resolveRuntime, startAgent } from '../agents/index.js';
+import { agentEnv, agentFor, requireRig, resolveRuntime, startAgent } from '../agents/index.js';
 import type { Agent, Tools, Town } from '../model.js';
 import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from '../git-cli.js';
-import { rigPaths } from '../town/index.js';
+import { rigPaths, rigSettings } from '../town/index.js';
 import { HOOK_MOLECULE_KEY, HOOK_RUNTIME_KEY } from './hook.js';
+import { runSetup, type SetupRun } from './setup-hook.js';
 
 export const POLECAT_NAMES = ['nux', 'slit', 'furiosa', 'toast', 'capable', 'dag', 'rictus', 'ace', 'morsov', 'keeper', 'cheedo', 'angharad', 'dementus', 'valkyrie', 'max', 'scrotus'];
 export const DEFAULT_WORK_MOLECULE = 'polecat-work';
@@ -31,6 +32,8 @@ export interface SlingResult {
   branch: string;
   molecule: { name: string; id: string; steps: number };
   runtime: string;
+  /** The rig's setup commands, run in the worktree before the session started. */
+  setup: SetupRun[];
 }
 
 /** The molecule a bead asks for: `metadata.molecule`, or a `molecule:<name>` label. */
@@ -94,6 +97,7 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
   }
   const moleculeName = options.molecule ?? beadMolecule(bead) ?? DEFAULT_WORK_MOLECULE;
   const runtime = resolveRuntime(town, 'polecat', options.tools, options.runtime);
+  const { setup } = rigSettings(town, rig); // a broken settings file refuses the sling before anything is made
   // A name is taken by making its worktree and branch: choosing and taking happen under the rig's sling lock, so
   // that slings at the same time choose different names.
   const locks = join(town.root, '.gt', 'locks');
@@ -114,6 +118,9 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
   );
   let hooked = false;
   try {
+    // Outside the sling lock (an install may take minutes) and before the hook: a failing command leaves the
+    // store as it was, and the worktree and branch are removed below.
+    const setupRuns = runSetup(agent.cwd, setup, agentEnv(town, agent, runtime, options.tools));
     // The hook records the molecule (its id follows from the pour's key) and the runtime: whoever asks what the
     // polecat is doing finds the molecule without a scan, and gt up resumes the polecat as it was slung.
     const key = `sling:${bead.id}:${name}`;
@@ -138,6 +145,7 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
       branch,
       molecule: { name: moleculeName, id: poured.molecule.id, steps: stepCount(poured.steps) },
       runtime: runtime.name,
+      setup: setupRuns,
     };
   } catch (err) {
     if (hooked) updateBead(store, options.actor, bead.id, { status: bead.status, assignee: bead.assignee ?? '', metadata: bead.metadata ?? null });
