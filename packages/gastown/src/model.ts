@@ -50,16 +50,30 @@ export interface RuntimeConfig {
   /** The runtime of every role without its own. */
   default?: string;
   roles?: Partial<Record<Role, string>>;
-  /** Named runtimes: a shell command line each (`codex --full-auto`, `gemini`, `bash`). */
-  commands?: Record<string, string>;
+  /**
+   * Named runtimes: a shell command line each (`codex --full-auto`, `gemini`, `bash`), or {run, resume} for one
+   * that can resume a conversation: resume is the arguments added to resume one, {id} its id ("--resume {id}").
+   */
+  commands?: Record<string, string | RuntimeCommand>;
+}
+
+export interface RuntimeCommand {
+  run: string;
+  resume?: string;
 }
 
 export interface Runtime {
   name: string;
   /** The shell command line the session runs. */
   command: string;
-  /** Claude Code: gt writes its settings so that its session-start hook runs `gt prime`. */
+  /** Claude Code: gt writes its settings so that its session-start hook runs `gt prime --hook`. */
   claude: boolean;
+  /** How it resumes a conversation: arguments with {id} for the conversation's id; absent: it cannot. */
+  resume?: string;
+  /** The command line without what follows its arguments (Claude's first prompt), for resumeRuntime. */
+  base?: string;
+  /** The conversation this command resumes, when it resumes one. */
+  resumes?: string;
 }
 
 /** Where gt and bd are, so that sessions (and the scripted agent) can run them. */

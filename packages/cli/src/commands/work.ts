@@ -10,6 +10,7 @@ import {
   parseAgent,
   primeAgent,
   readMail,
+  recordSessionStart,
   renderPrime,
   replyMail,
   requireTmux,
@@ -24,6 +25,31 @@ import { str } from '../args.js';
 import { oneLine, textBlock } from '../format.js';
 import { AGENT_ARG, cliTools, currentTown, selfAgent, sender } from '../here.js';
 import type { Run } from '../run.js';
+
+/**
+ * What a session-start hook is given on stdin (Claude Code writes JSON and closes it); '' from a terminal, and
+ * whatever came within a few seconds from a pipe that is never closed.
+ */
+function hookInput(timeoutMs = 3000): Promise<string> {
+  if (process.stdin.isTTY) return Promise.resolve('');
+  return new Promise((resolve) => {
+    let text = '';
+    const done = (): void => {
+      clearTimeout(timer);
+      process.stdin.removeAllListeners('data').removeAllListeners('end');
+      process.stdin.destroy();
+      resolve(text);
+    };
+    const timer = setTimeout(done, timeoutMs);
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (d: string) => {
+      text += d;
+      if (text.length > 1 << 20) done();
+    });
+    process.stdin.on('end', done);
+    process.stdin.on('error', done);
+  });
+}
 
 const mailLine = (m: MailItem): string => `${m.id}  ${m.read ? ' ' : '*'} ${oneLine(m.from).padEnd(24)} ${oneLine(m.subject)}`;
 
@@ -47,11 +73,26 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
     .command(
       'prime',
       'Who this agent is, its role, the bead on its hook with its checklist, unread mail and any handoff note (run in an agent\'s session)',
-      (c) => c.option('agent', { type: 'string', describe: 'Prime as this agent (default: GT_AGENT)' }),
-      run((ctx, a) => {
+      (c) =>
+        c
+          .option('agent', { type: 'string', describe: 'Prime as this agent (default: GT_AGENT)' })
+          .option('hook', {
+            type: 'boolean',
+            describe: "As a runtime's session-start hook: first record the conversation id it is given on stdin (Claude Code's JSON session_id), which a restart resumes",
+          }),
+      run(async (ctx, a) => {
         const t = currentTown();
         const agent = str(a, 'agent') ? parseAgent(t, str(a, 'agent')!) : selfAgent(t, 'gt prime');
-        ctx.out(primeAgent(t, agent), renderPrime);
+        const prime = primeAgent(t, agent);
+        if (a.hook) {
+          try {
+            recordSessionStart(t, agent, await hookInput(), process.env.GT_AGENT_RUNTIME || 'claude', prime.hooked?.bead.id);
+          } catch (err) {
+            // the prime matters more than the record: a restart without it only starts a fresh conversation
+            console.error(`gt prime: the conversation id was not recorded: ${(err as Error).message}`);
+          }
+        }
+        ctx.out(prime, renderPrime);
       }),
     )
     .command(

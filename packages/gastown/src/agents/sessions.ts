@@ -1,11 +1,12 @@
 // Agent sessions: starting an agent's runtime in its tmux session with its identity in the environment,
 // seeing which sessions run, and stopping them with every process they started.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BeadsError } from '@gastown/beads';
 import { townSocket } from './agents.js';
 import type { Agent, Runtime, Tools, Town } from '../model.js';
 import { excludeFromGit } from '../git-cli.js';
+import { writeJsonAtomic } from '../town/index.js';
 import { alive, descendants, endProcesses, processTable, processesStartedBy } from './processes.js';
 import { PRIME_PROMPT, shellQuote } from './runtime.js';
 import { listSessions, removeStaleSocket, requireTmux, respawnSession, serverPid, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
@@ -73,20 +74,80 @@ function toolsBin(town: Town, tools: Tools): string {
   return bin;
 }
 
+/** The hook command Claude Code runs when a session starts (or resumes): it records the conversation, then primes. */
+export const PRIME_HOOK_COMMAND = 'gt prime --hook';
+
 /**
- * Claude Code's local settings in the agent's directory: its session-start hook runs `gt prime`. Other settings
- * are kept. The local file (not settings.json, which a project may track) is kept out of git, so a polecat's
- * commits never carry it.
+ * Claude Code's local settings in the agent's directory: its session-start hook runs `gt prime --hook`, which
+ * reads the session's id from the JSON Claude gives it on stdin, records it (a restart resumes that
+ * conversation), and prints the prime. Other settings are kept. The local file (not settings.json, which a
+ * project may track) is kept out of git, so a polecat's commits never carry it.
  */
 function writeClaudeSettings(cwd: string): void {
   const path = join(cwd, '.claude', 'settings.local.json');
   mkdirSync(dirname(path), { recursive: true });
   const settings = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { hooks?: Record<string, unknown[]> }) : {};
   const hooks = settings.hooks ?? {};
-  const prime = { hooks: [{ type: 'command', command: 'gt prime' }] };
-  const start = (hooks.SessionStart ?? []).filter((h) => JSON.stringify(h) !== JSON.stringify(prime));
+  const entry = (command: string): string => JSON.stringify({ hooks: [{ type: 'command', command }] });
+  const prime = { hooks: [{ type: 'command', command: PRIME_HOOK_COMMAND }] };
+  // (the plain `gt prime` an older gt wrote is replaced too)
+  const ours = new Set([entry(PRIME_HOOK_COMMAND), entry('gt prime')]);
+  const start = (hooks.SessionStart ?? []).filter((h) => !ours.has(JSON.stringify(h)));
   writeFileSync(path, JSON.stringify({ ...settings, hooks: { ...hooks, SessionStart: [...start, prime] } }, null, 2) + '\n');
   excludeFromGit(cwd, '.claude/settings.local.json');
+}
+
+/**
+ * The conversation an agent's runtime last reported (machine-local: .gt/agents/<session>.json): its id, the
+ * runtime, and for a polecat the bead on its hook then, so a restart resumes it only for the same work.
+ */
+export interface ConversationRecord {
+  conversation_id: string;
+  runtime: string;
+  bead?: string;
+  at: string;
+}
+
+const conversationPath = (town: Town, agent: Agent): string => join(town.root, '.gt', 'agents', `${agent.session}.json`);
+
+export function readConversation(town: Town, agent: Agent): ConversationRecord | null {
+  try {
+    const r = JSON.parse(readFileSync(conversationPath(town, agent), 'utf8')) as Partial<ConversationRecord>;
+    return typeof r.conversation_id === 'string' && r.conversation_id && typeof r.runtime === 'string' ? (r as ConversationRecord) : null;
+  } catch {
+    return null; // none, or torn by a crash: start fresh
+  }
+}
+
+export function recordConversation(town: Town, agent: Agent, record: Omit<ConversationRecord, 'at'>): ConversationRecord {
+  const full: ConversationRecord = { conversation_id: record.conversation_id, runtime: record.runtime, ...(record.bead ? { bead: record.bead } : {}), at: new Date().toISOString() };
+  const path = conversationPath(town, agent);
+  mkdirSync(dirname(path), { recursive: true });
+  writeJsonAtomic(path, full);
+  return full;
+}
+
+/**
+ * What a runtime's session-start hook was given on stdin (Claude Code: JSON with `session_id`), recorded as the
+ * agent's conversation, with the bead on a polecat's hook (`bead`); null when it names none (not JSON, no id:
+ * nothing is recorded, and the agent is primed all the same).
+ */
+export function recordSessionStart(town: Town, agent: Agent, input: string, runtime: string, bead?: string): ConversationRecord | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(input);
+  } catch {
+    return null;
+  }
+  const id = (value as { session_id?: unknown } | null)?.session_id;
+  // eslint-disable-next-line no-control-regex
+  if (typeof id !== 'string' || !id.trim() || id.length > 200 || /[\u0000-\u001f\u007f]/.test(id)) return null;
+  return recordConversation(town, agent, { conversation_id: id, runtime, ...(agent.role === 'polecat' && bead ? { bead } : {}) });
+}
+
+/** Forgets an agent's conversation (a new polecat under an old one's name starts its own). */
+export function forgetConversation(town: Town, agent: Agent): void {
+  rmSync(conversationPath(town, agent), { force: true });
 }
 
 function sessionSpec(town: Town, agent: Agent, runtime: Runtime, tools: Tools): SessionSpec {
@@ -119,6 +180,7 @@ export function startAgent(town: Town, agent: Agent, runtime: Runtime, tools: To
 
 /** Replaces the runtime of a running (or dead) session with a fresh one. */
 export function restartAgent(town: Town, agent: Agent, runtime: Runtime, tools: Tools): void {
+  if (runtime.claude) writeClaudeSettings(agent.cwd);
   respawnSession(townSocket(town), sessionSpec(town, agent, runtime, tools));
 }
 

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadStore, BeadsError, hookBead, hookRefusal, updateBead, withLock, type Bead } from '@gastown/beads';
 import { findMolecule, keyedId, pourMolecule, stepCount, type CatalogOptions } from '@gastown/molecules';
-import { agentEnv, agentFor, requireRig, resolveRuntime, startAgent } from '../agents/index.js';
+import { agentEnv, agentFor, forgetConversation, requireRig, resolveRuntime, startAgent } from '../agents/index.js';
 import type { Agent, Tools, Town } from '../model.js';
 import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from '../git-cli.js';
 import { rigPaths, rigSettings } from '../town/index.js';
@@ -134,6 +134,7 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
       parent: bead.id,
       assignee: agent.address,
     });
+    forgetConversation(town, agent); // a polecat of the same name before this one had its own
     startAgent(town, agent, runtime, options.tools);
     return {
       bead: bead.id,
