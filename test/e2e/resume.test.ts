@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn as ptySpawn } from 'node-pty';
 import { BeadStore, updateBead } from '@gastown/beads';
 import { agentFor, launchAgent, requireTown, townSessions, type Agent } from '@gastown/gastown';
 import { BD, GT, ROOT, bd, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
@@ -180,5 +181,23 @@ describe('resuming a conversation', () => {
     expect(r.stdout).toContain('You are mayor, the mayor');
     expect(record(town, mayor)).toMatchObject({ conversation_id: 'abc-123', runtime: 'claude' });
     expect(record(town, mayor)!.bead).toBeUndefined();
+  });
+
+  it('gt prime --hook from a terminal (no JSON to read) primes, ends by itself and records nothing', async () => {
+    const town = newTown();
+    const term = ptySpawn(process.execPath, [GT, 'prime', '--hook'], { cwd: town, cols: 200, rows: 50, env: { ...process.env, GT_AGENT: 'mayor', GT_TOWN: town } as Record<string, string> });
+    let screen = '';
+    let exit: number | undefined;
+    term.onData((d) => (screen += d));
+    term.onExit((e) => (exit = e.exitCode));
+    try {
+      // it must not wait for input a terminal never closes: it ends by itself
+      await waitFor(() => exit !== undefined, 'gt prime --hook to end', 20_000);
+    } finally {
+      if (exit === undefined) term.kill('SIGKILL');
+    }
+    expect(exit).toBe(0);
+    expect(screen).toContain('You are mayor, the mayor');
+    expect(record(town, agentFor(requireTown(town), 'mayor'))).toBeNull();
   });
 });
