@@ -14,6 +14,8 @@ import { polecatRows, sendMail, slingBead } from '../work/index.js';
 /** The types dispatch slings: work a polecat does. An epic is not: its children are. */
 export const DISPATCH_TYPES = ['task', 'bug', 'feature', 'chore'];
 export const NO_DISPATCH_LABEL = 'no-dispatch';
+/** Failures of the bead's own sling (its setup, a hook taken meanwhile); any other (no tmux, a lock held) is the town's. */
+const BEAD_FAILURES = new Set(['gate_failed', 'already_claimed', 'conflict', 'not_found', 'invalid_input']);
 /** A bead whose sling failed (its setup, say) is not tried again before this. */
 export const DISPATCH_RETRY_MS = 10 * 60_000;
 
@@ -110,9 +112,14 @@ function slingReady(town: Town, rig: string, options: DispatchOptions, result: D
   const { beads, skipped } = dispatchCandidates(store, now);
   result.skipped.push(...skipped);
   let working = result.working;
+  let stopped: string | undefined;
   // without tmux no sling could start its polecat: refused once here, not recorded as every bead's failure
   if (!options.dryRun && beads.length && working < result.capacity) requireTmux();
   for (const bead of beads) {
+    if (stopped) {
+      result.skipped.push({ bead: bead.id, reason: stopped });
+      continue;
+    }
     if (working >= result.capacity) {
       result.skipped.push({ bead: bead.id, reason: `no free polecat (${working} of max_polecats ${result.capacity} working)` });
       continue;
@@ -134,6 +141,8 @@ function slingReady(town: Town, rig: string, options: DispatchOptions, result: D
       result.failed.push({ bead: bead.id, error, code });
       log(`dispatch ${rig}: sling of ${bead.id} failed (${code}), not tried again for ${DISPATCH_RETRY_MS / 60_000} min: ${error}`);
       recordFailure(store, actor, bead.id, error);
+      // what would fail every sling alike is not each bead's to carry: the rest wait for the next round
+      if (!BEAD_FAILURES.has(code)) stopped = `not tried: the sling of ${bead.id} before it failed (${code})`;
     }
   }
   return result;
