@@ -5,6 +5,8 @@ import { BeadsError } from '@gastown/beads';
 import { runShell } from '@gastown/molecules';
 import type { SetupCommand } from '../town/index.js';
 
+/** What would point a setup command's git at another repository than the worktree (gt run from a git hook). */
+const GIT_LOCATION = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_NAMESPACE', 'GIT_PREFIX'];
 const TAIL_LINES = 20;
 const TAIL_BYTES = 2000;
 
@@ -33,8 +35,9 @@ export function outputTail(output: string): string {
 export function runSetup(cwd: string, commands: SetupCommand[], env: Record<string, string>): SetupRun[] {
   const runs: SetupRun[] = [];
   const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const unset = GIT_LOCATION.filter((v) => process.env[v] !== undefined).flatMap((v) => ['-u', v]);
   for (const command of commands) {
-    const r = runShell(['env', ...vars, 'bash', '-o', 'pipefail', '-c', command.run], { cwd, timeoutMs: command.timeout_ms });
+    const r = runShell(['env', ...unset, ...vars, 'bash', '-o', 'pipefail', '-c', command.run], { cwd, timeoutMs: command.timeout_ms });
     const run: SetupRun = { run: command.run, exit_code: r.exitCode, timed_out: r.timedOut, output: outputTail(r.output) };
     runs.push(run);
     if (r.exitCode !== 0 || r.timedOut) {
