@@ -94,13 +94,12 @@ export function dispatchRound(town: Town, rig: string, options: DispatchOptions)
   const settings = rigSettings(town, rig);
   const result: DispatchResult = { rig, mode: settings.dispatch, dry_run: Boolean(options.dryRun), capacity: settings.max_polecats, working: 0, slung: [], notified: [], failed: [], skipped: [] };
   if (settings.dispatch === 'off') return result;
+  const round = (): DispatchResult => (settings.dispatch === 'auto' ? slingReady(town, rig, options, result) : tellMayor(town, rig, options, result));
+  if (options.dryRun) return round(); // changes nothing: it need not wait for a round that does
   const locks = join(town.root, '.gt', 'locks');
   mkdirSync(locks, { recursive: true });
   // held while slinging: a second round waits, then counts the polecats the first started
-  return withLock(join(locks, `dispatch-${rig}.lock`), () => (settings.dispatch === 'auto' ? slingReady(town, rig, options, result) : tellMayor(town, rig, options, result)), {
-    timeoutMs: 15 * 60_000,
-    what: `dispatch in rig ${rig}`,
-  });
+  return withLock(join(locks, `dispatch-${rig}.lock`), round, { timeoutMs: 15 * 60_000, what: `dispatch in rig ${rig}` });
 }
 
 function slingReady(town: Town, rig: string, options: DispatchOptions, result: DispatchResult): DispatchResult {
