@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, closeBead, listBeads, updateBead, type Bead } from '@gastown/beads';
-import { capturePane, requireTown, townSessions, townSocket, witnessPatrol, type PatrolFinding, type PatrolOptions, type PatrolResult, type Town } from '@gastown/gastown';
+import { agentFor, capturePane, launchAgent, requireTown, townSessions, townSocket, witnessPatrol, type PatrolFinding, type PatrolOptions, type PatrolResult, type Town } from '@gastown/gastown';
 import { BD, GT, bd, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
 
 const tools = { node: process.execPath, gt: GT, bd: BD };
@@ -197,24 +197,23 @@ describe('gt witness patrol', () => {
     const f = newTown();
     const s = await hanging(f);
     await killSession(f, s);
-    // a fresh session under the same name appears after the decision (gt up here): the patrol leaves it alone
-    const remade = only(patrol(f, 5_000, { beforeAction: () => void gt(f.dir, ['up', 'alpha'], scripted) }));
+    // a fresh session under the same name appears after the decision: the patrol leaves it alone
+    const remade = only(patrol(f, 5_000, { beforeAction: () => void launchAgent(f.town, agentFor(f.town, 'polecat', 'alpha', s.polecat), { tools }) }));
     expect(remade).toMatchObject({ kind: 'session_gone', action: 'restart', done: false });
     expect(remade.reason).toMatch(/^changed since the decision: the session is /);
     const fresh = session(f, s)!;
     expect(witnessOf(bead(f, s.id))).toBeUndefined();
-    // (gt up started the standing agents too; only the polecat matters here)
     await waitFor(() => pane(f, s).includes('[step] second'), 'the fresh session at work');
     expect(session(f, s)!.instance).toBe(fresh.instance);
 
     // its bead is closed by hand after the decision: no restart, no re-prime onto a closed bead
     await killSession(f, s);
-    const closed = only(patrol(f, 5_000, { beforeAction: () => void closeBead(f.store, 'tester', s.id, 'not needed') }));
+    const closed = only(patrol(f, 10_000, { beforeAction: () => void closeBead(f.store, 'tester', s.id, 'not needed') }));
     expect(closed).toMatchObject({ kind: 'session_gone', done: false });
     expect(closed.reason).toMatch(/^changed since the decision: its hook holds nothing/);
     expect(session(f, s)).toBeUndefined();
     // and later patrols never start a session for the closed bead
-    expect(patrol(f, 10_000).findings).toEqual([]);
+    expect(patrol(f, 15_000).findings).toEqual([]);
     expect(session(f, s)).toBeUndefined();
     expect(listBeads(f.store, { issue_type: ['merge-request'], all: true, limit: 0 })).toEqual([]);
   });
@@ -296,6 +295,26 @@ describe('gt witness patrol', () => {
     expect(collect.reason).toMatch(/^collected/);
     expect(existsSync(s.worktree)).toBe(false);
     expect(session(f, s)).toBeUndefined();
+  });
+
+  it('the scripted witness patrols its rig on an interval: a polecat whose session is gone is restarted without anyone asking', async () => {
+    const f = newTown();
+    gtJson(f.dir, ['up', 'alpha'], { ...scripted, GT_WITNESS_INTERVAL_MS: '300' });
+    const s = await hanging(f);
+    const first = session(f, s)!;
+    await killSession(f, s);
+    await waitFor(() => {
+      try {
+        const now = session(f, s);
+        return Boolean(now && now.instance !== first.instance && pane(f, s).includes('[step] second'));
+      } catch {
+        return false;
+      }
+    }, 'the witness to restart the polecat', 60_000);
+    const witness = { session: agentFor(f.town, 'witness', 'alpha').session } as Slung;
+    await waitFor(() => pane(f, witness).includes(`[witness] ${s.address}: session_gone`), 'the witness to log what it did');
+    expect(pane(f, witness)).toMatch(/session_gone \(no tmux session;.*\) -> restart: done: started with the hook kept \(restart 1 of 3\)/);
+    expect(witnessOf(bead(f, s.id))).toMatchObject({ restarts: 1 });
   });
 
   it('a dry run says what it would do and changes nothing; gt witness patrol --once acts; a patrol while another holds the lock does nothing', async () => {

@@ -5,20 +5,37 @@
 // queue is empty) whenever it is nudged or mailed, and on a short interval. A polecat sent REWORK for the
 // bead on its hook redoes its work on the new target: its branch reset to the target, the molecule's step
 // blocks run again in step order, committed, and gt done again (which supersedes the old merge request). Every role reads and acknowledges
-// its mail, and acts again whenever a line arrives on its input (a nudge).
+// its mail, and acts again whenever a line arrives on its input (a nudge). As a witness it runs the witness
+// patrol of its rig (kernel/witness.ts) on each nudge and on an interval, logging what it found and did.
+import { realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { BeadStore, BeadsError, addComment, listBeads, readyBeads, updateBead, type Bead } from '@gastown/beads';
 import { closeStep, runShell, type StepStatus } from '@gastown/molecules';
-import type { Agent, Town } from '../model.js';
+import type { Agent, Tools, Town } from '../model.js';
 import { finishWork, ackMail, inbox, readMail, primeAgent, hookedWork, mqOf, mrMeta, type HookedWork } from '../work/index.js';
 import { commitAll, fetchRemote, resetHard } from '../git-cli.js';
 import { refineryRun } from '../refinery/index.js';
+import { witnessPatrol } from '../kernel/index.js';
 
 /** How often a scripted refinery looks at its queue unprompted (GT_REFINERY_INTERVAL_MS, default 2 s). */
 export function refineryIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.GT_REFINERY_INTERVAL_MS;
   const ms = raw === undefined || raw === '' ? NaN : Number(raw);
   return Number.isFinite(ms) && ms > 0 ? ms : 2000;
+}
+
+/** How often a scripted witness patrols its rig unprompted (GT_WITNESS_INTERVAL_MS, default 30 s). */
+export function witnessIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.GT_WITNESS_INTERVAL_MS;
+  const ms = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isFinite(ms) && ms > 0 ? ms : 30_000;
+}
+
+/** The gt and bd this process runs (the scripted agent is `node gt.mjs scripted-agent`), for the sessions it starts. */
+function ownTools(): Tools {
+  const gt = realpathSync(process.argv[1]!);
+  return { node: process.execPath, gt, bd: join(dirname(gt), 'bd.mjs') };
 }
 
 export interface CodeBlock {
@@ -70,12 +87,33 @@ export class ScriptedAgent {
   private refining = false;
   /** The last error the engine raised, so that one repeated every interval is logged once. */
   private lastRefineryError = '';
+  /** The last error the patrol raised, logged once while it repeats. */
+  private lastPatrolError = '';
   constructor(
     private readonly town: Town,
     private readonly agent: Agent,
     private readonly log: (line: string) => void,
+    private readonly tools?: Tools,
   ) {
     this.store = BeadStore.open(agent.store);
+  }
+
+  /**
+   * As the witness: one patrol of its rig (each finding is logged with what was seen and what was done); true
+   * when it found something. Its errors are logged (once while they repeat), never thrown.
+   */
+  patrol(): boolean {
+    if (this.agent.role !== 'witness' || !this.agent.rig) return false;
+    try {
+      const r = witnessPatrol(this.town, this.agent.rig, { tools: this.tools ?? ownTools(), actor: this.agent.address, log: this.log });
+      this.lastPatrolError = '';
+      return r.findings.length > 0;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (message !== this.lastPatrolError) this.log(`[error] witness patrol: ${message}`);
+      this.lastPatrolError = message;
+      return false;
+    }
   }
 
   /**
@@ -229,6 +267,7 @@ export class ScriptedAgent {
         this.handleMail();
         this.work();
         this.refine();
+        this.patrol();
       } catch (err) {
         this.log(`[error] ${(err as Error).message}`);
       }
@@ -240,12 +279,13 @@ export class ScriptedAgent {
     const tick = (): void => {
       try {
         const mail = this.handleMail();
-        if (this.refine() || mail) this.log('[idle] waiting for a nudge');
+        if (this.refine() || this.patrol() || mail) this.log('[idle] waiting for a nudge');
       } catch (err) {
         this.log(`[error] ${(err as Error).message}`);
       }
     };
-    const timer = this.agent.role === 'refinery' ? setInterval(tick, refineryIntervalMs()) : undefined;
+    const interval = this.agent.role === 'refinery' ? refineryIntervalMs() : this.agent.role === 'witness' ? witnessIntervalMs() : 0;
+    const timer = interval ? setInterval(tick, interval) : undefined;
     try {
       const lines = createInterface({ input });
       for await (const line of lines) {
