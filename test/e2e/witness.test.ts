@@ -4,7 +4,7 @@
 // spawn grace and stall_after; its `beforeAction` changes things between decision and action), and as gt
 // witness patrol.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +119,21 @@ describe('gt witness patrol', () => {
     const r = gt(tmpdir(), ['witness', 'patrol', '--help']);
     expect(r.code).toBe(0);
     for (const flag of ['--once', '--dry-run', '--interval', '--json']) expect(r.stdout).toContain(flag);
+  });
+
+  it('without --once patrols every --interval, printing one JSON line per round, until stopped', async () => {
+    const f = newTown();
+    const child = spawn(process.execPath, [GT, 'witness', 'patrol', '--interval', '200ms', '--json'], { cwd: f.dir, env: { ...process.env, ...scripted } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor(() => out.split('\n').filter(Boolean).length >= 3, 'three rounds');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const rounds = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { at: string; rigs: PatrolResult[] });
+    for (const r of rounds) expect(r.rigs).toEqual([{ rig: 'alpha', dry_run: false, findings: [] }]);
+    const bad = gt(f.dir, ['witness', 'patrol', '--interval', 'soon']);
+    expect([bad.code, bad.stderr]).toEqual([4, 'gt: invalid --interval "soon": use a duration such as 30s, 10m, 2h or 7d\n']);
   });
 
   it('restarts a polecat whose session is gone, then one whose runtime died, with the hook kept; the successor continues at the first step not closed', async () => {

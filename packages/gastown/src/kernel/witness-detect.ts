@@ -75,10 +75,13 @@ export function decide(look: PolecatLook, settings: RigSettings, now: number): D
   const restarts = witnessMeta(look.bead).restarts;
   const session = look.session;
   if (look.bead) {
+    // Its merge request is in the queue: the work is safe there, and nothing is asked of the polecat until the
+    // refinery sends it back (then it is in rework, and a gone session is restarted). Never released meanwhile:
+    // a released bead with its merge request still open would be slung and merged twice.
+    if (look.state === 'in_queue') return null;
     const bead = `${look.bead.id} hooked (${look.bead.status}, updated ${look.bead.updated_at}), restarts ${restarts}/${settings.max_restarts}`;
     if (!session) return { kind: 'session_gone', action: ladder(look, settings, false), evidence: `no tmux session; ${bead}` };
     if (session.dead) return { kind: 'runtime_dead', action: ladder(look, settings, false), evidence: `session ${session.instance}: its runtime has exited; ${bead}` };
-    if (look.state === 'in_queue') return null; // the refinery has it
     const lastOp = `last operation ${ago(now, look.last_op_ms)}`;
     const allClosed = look.steps !== null && look.steps.total > 0 && look.steps.done === look.steps.total;
     if (allClosed && look.state !== 'rework') {

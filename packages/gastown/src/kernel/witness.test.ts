@@ -54,6 +54,10 @@ describe('decide', () => {
     expect(decide(look({ ...closed, state: 'in_queue', mr_state: 'testing' }), settings, NOW)).toBeNull();
     expect(decide(look({ ...closed, state: 'rework', mr_state: 'rework' }), settings, NOW)).toMatchObject({ kind: 'stalled' });
     expect(decide(look({ state: 'in_queue' }), settings, NOW)).toBeNull();
+    // nor is one whose session is gone or dead: its work waits in the queue, and is never released from there
+    expect(decide(look({ state: 'in_queue', session: null, bead: bead({ restarts: 5 }) }), settings, NOW)).toBeNull();
+    expect(decide(look({ state: 'in_queue', session: { ...running, dead: true } }), settings, NOW)).toBeNull();
+    expect(decide(look({ state: 'rework', session: null }), settings, NOW)).toMatchObject({ kind: 'session_gone', action: 'restart' });
   });
 
   it('with nothing hooked: a merged polecat is collected, a rejected or closed bead\'s session stopped, and one with no session left alone', () => {
