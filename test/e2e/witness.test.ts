@@ -102,6 +102,7 @@ const witnessOf = (b: Bead): Record<string, unknown> | undefined => (b.metadata 
 function patrol(f: Fixture, ahead: number, extra: Partial<PatrolOptions> = {}): PatrolResult {
   return witnessPatrol(f.town, 'alpha', { tools, now: Date.now() + ahead, ...extra });
 }
+const mailTo = (f: Fixture, to: string): string[] => bdJson<Bead[]>(f.dir, ['list', '-t', 'message', '-n', '0', '--all', '--assignee', to]).map((m) => m.title);
 const only = (r: PatrolResult): PatrolFinding => {
   expect(r.findings).toHaveLength(1);
   return r.findings[0]!;
@@ -112,6 +113,20 @@ async function hanging(f: Fixture, title = 'hang'): Promise<Slung> {
   const s = sling(f, title, 'two', 'sleep 600');
   await waitFor(() => pane(f, s).includes('[step] second'), `${s.address} at step second`, 60_000);
   return s;
+}
+
+/** What the refinery leaves after landing a merge request, done by hand: a rebased copy on main, the branch deleted, both beads closed. */
+function merge(f: Fixture, mr: Bead, tag: string): void {
+  const meta = (mr.metadata as { merge_request: { branch: string; commit: string; source_bead: string } }).merge_request;
+  const land = join(f.base, tag);
+  git(f.base, 'clone', '-q', f.remote, land);
+  git(land, 'fetch', '-q', 'origin', meta.branch);
+  git(land, 'cherry-pick', meta.commit);
+  git(land, 'push', '-q', 'origin', 'HEAD:main');
+  git(land, 'push', '-q', 'origin', '--delete', meta.branch);
+  updateBead(f.store, 'alpha/refinery', mr.id, { metadata: { ...(mr.metadata as object), mq: { state: 'merged', queued_at: mr.created_at, retries: 0, reworks: 0, attempts: [] } } });
+  closeBead(f.store, 'alpha/refinery', mr.id, 'merged');
+  closeBead(f.store, 'alpha/refinery', meta.source_bead, 'merged');
 }
 
 describe('gt witness patrol', () => {
@@ -274,8 +289,7 @@ describe('gt witness patrol', () => {
     expect(steps.find((x) => (x.metadata as { step: string }).step.endsWith('first'))?.status).toBe('closed');
     expect(session(f, s)).toBeUndefined();
     expect(existsSync(s.worktree)).toBe(true);
-    const mail = (to: string): string[] => bdJson<Bead[]>(f.dir, ['list', '-t', 'message', '-n', '0', '--all', '--assignee', to]).map((m) => m.title);
-    for (const to of ['mayor', 'overseer']) expect(mail(to)).toEqual([`Released ${s.id} from ${s.address} after 1 restart(s)`]);
+    for (const to of ['mayor', 'overseer']) expect(mailTo(f, to)).toEqual([`Released ${s.id} from ${s.address} after 1 restart(s)`]);
     // nothing more to do for it
     expect(patrol(f, 15_000).findings).toEqual([]);
   });
@@ -294,22 +308,35 @@ describe('gt witness patrol', () => {
     expect(patrol(f, 10_000).findings).toEqual([]); // in the queue: the refinery's
 
     // merged (as the refinery leaves it): collected by gt polecat gc
-    const mr = mrs()[0]!;
-    const meta = (mr.metadata as { merge_request: { branch: string; commit: string } }).merge_request;
-    const land = join(f.base, 'land');
-    git(f.base, 'clone', '-q', f.remote, land);
-    git(land, 'fetch', '-q', 'origin', meta.branch);
-    git(land, 'cherry-pick', meta.commit);
-    git(land, 'push', '-q', 'origin', 'HEAD:main');
-    git(land, 'push', '-q', 'origin', '--delete', meta.branch);
-    updateBead(f.store, 'alpha/refinery', mr.id, { metadata: { ...(mr.metadata as object), mq: { state: 'merged', queued_at: mr.created_at, retries: 0, reworks: 0, attempts: [] } } });
-    closeBead(f.store, 'alpha/refinery', mr.id, 'merged');
-    closeBead(f.store, 'alpha/refinery', s.id, 'merged');
+    merge(f, mrs()[0]!, 'land');
     const collect = only(patrol(f, 15_000));
     expect(collect).toMatchObject({ kind: 'idle_after_merged', action: 'collect', done: true });
     expect(collect.reason).toMatch(/^collected/);
     expect(existsSync(s.worktree)).toBe(false);
     expect(session(f, s)).toBeUndefined();
+  });
+
+  it('collects merged polecats; one whose worktree holds work after its merge is kept, its work pushed to a rescue branch and its session stopped', async () => {
+    const f = newTown();
+    const nux = sling(f, 'clean', 'tiny');
+    const slit = sling(f, 'more after merge', 'tiny');
+    const mrs = (): Bead[] => listBeads(f.store, { issue_type: ['merge-request'], all: true, limit: 0 });
+    await waitFor(() => mrs().length === 2, 'two merge requests', 60_000);
+    for (const mr of mrs()) merge(f, mr, `land-${mr.id}`);
+    writeFileSync(join(slit.worktree, 'later.txt'), 'after the merge\n');
+    git(slit.worktree, 'add', 'later.txt');
+    git(slit.worktree, 'commit', '-qm', 'later');
+    const r = patrol(f, 5_000);
+    const by = Object.fromEntries(r.findings.map((x) => [x.polecat, x]));
+    expect(by[nux.address]).toMatchObject({ kind: 'idle_after_merged', action: 'collect', done: true });
+    expect(by[slit.address]).toMatchObject({ kind: 'idle_after_merged', action: 'collect', done: true, rescue: { pushed: f.remote } });
+    expect(by[slit.address]!.reason).toMatch(/^kept by gt polecat gc \(1 commit\(s\) not pushed\); session stopped/);
+    expect(existsSync(nux.worktree)).toBe(false);
+    expect(existsSync(slit.worktree)).toBe(true);
+    expect(session(f, slit)).toBeUndefined();
+    expect(git(f.remote, 'ls-tree', '-r', '--name-only', by[slit.address]!.rescue!.branch!)).toContain('later.txt');
+    expect(mailTo(f, 'overseer')).toEqual([`Merged polecat ${slit.address} had more work`]);
+    expect(patrol(f, 10_000).findings).toEqual([]);
   });
 
   it('the scripted witness patrols its rig on an interval: a polecat whose session is gone is restarted without anyone asking', async () => {

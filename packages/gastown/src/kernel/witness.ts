@@ -236,10 +236,12 @@ function act(ctx: PatrolContext, seen: Seen, d: Decision, finding: PatrolFinding
         return;
       }
       const kept = ctx.gc.kept.find((e) => e.address === agent.address);
+      // gc read the polecats again: one it did not take as merged any more has changed (slung again) and is left alone
+      if (!kept) return changed();
       stopAgents(town, [agent]);
       const rescue = rescueWork(town, agent, now);
       finding.rescue = rescue;
-      finding.reason = `kept by gt polecat gc (${kept?.reason ?? 'not merged any more'}); session stopped, worktree kept; ${rescueText(rescue)}`;
+      finding.reason = `kept by gt polecat gc (${kept.reason ?? 'work at risk'}); session stopped, worktree kept; ${rescueText(rescue)}`;
       if (rescue.at_risk.length) escalate(ctx, ['overseer'], `Merged polecat ${agent.address} had more work`, `The witness of ${ctx.rig} stopped ${agent.address}, whose work merged but whose worktree held more: ${rescueText(rescue)}.`);
       return;
     }
