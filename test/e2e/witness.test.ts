@@ -284,7 +284,8 @@ describe('gt witness patrol', () => {
     const b = bead(f, s.id);
     expect(b.status).toBe('open');
     expect(b.assignee ?? '').toBe('');
-    expect(witnessOf(b)).toMatchObject({ restarts: 0, releases: 1 });
+    expect(witnessOf(b)).toMatchObject({ restarts: 0, releases: 1, last: { kind: 'session_gone', action: 'release' } });
+    expect(released.seen).toMatchObject({ session: 'absent', instance: null, restarts: 1 });
     const steps = listBeads(f.store, { assignee: s.address, all: true, limit: 0 }).filter((x) => (x.metadata as { step?: string } | undefined)?.step);
     expect(steps.find((x) => (x.metadata as { step: string }).step.endsWith('first'))?.status).toBe('closed');
     expect(session(f, s)).toBeUndefined();

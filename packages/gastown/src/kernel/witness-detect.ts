@@ -19,6 +19,8 @@ export interface WitnessMeta {
   nudged_instance?: string;
   releases?: number;
   released_at?: string;
+  /** The last thing the witness did about it, with what it saw. */
+  last?: { kind: Detection; action: PatrolAction; evidence: string; at: string };
 }
 
 export const WITNESS_KEY = 'witness';

@@ -31,6 +31,8 @@ export interface PatrolFinding {
   bead: string | null;
   kind: string;
   evidence: string;
+  /** What the decision was made on. */
+  seen: PatrolSeen;
   action: string;
   /** False for a dry run, or when the re-check found that something changed. */
   done: boolean;
@@ -38,6 +40,31 @@ export interface PatrolFinding {
   /** The restarts counted on the bead after this action. */
   restarts?: number;
   rescue?: Rescue;
+}
+
+export interface PatrolSeen {
+  session: 'absent' | 'dead' | 'running';
+  instance: string | null;
+  /** How long the pane has shown the same content (this instance), when it was looked at. */
+  pane_unchanged_ms: number | null;
+  last_op_at: string | null;
+  /** Its latest merge request's queue state. */
+  mr_state: string | null;
+  restarts: number;
+  started_at: string;
+}
+
+function seenOf(look: PolecatLook, now: number): PatrolSeen {
+  const s = look.session;
+  return {
+    session: !s ? 'absent' : s.dead ? 'dead' : 'running',
+    instance: s?.instance ?? null,
+    pane_unchanged_ms: look.pane && s && look.pane.instance === s.instance ? now - look.pane.since : null,
+    last_op_at: look.last_op_ms === null ? null : new Date(look.last_op_ms).toISOString(),
+    mr_state: look.mr_state,
+    restarts: witnessMeta(look.bead).restarts,
+    started_at: new Date(look.started_ms).toISOString(),
+  };
 }
 
 export interface PatrolResult {
@@ -139,11 +166,11 @@ const beadChanged = (before: Bead, now: Bead): boolean => now.updated_at !== bef
  * Writes metadata.witness on the hooked bead, in one transaction that first checks the bead is as the
  * decision saw it; false (nothing written) when it is not. The commit point of nudge, restart and release.
  */
-function recordOnBead(store: BeadStore, actor: string, before: Bead, next: (meta: WitnessMeta) => WitnessMeta, extra: { status?: string; assignee?: string } = {}): boolean {
+function recordOnBead(store: BeadStore, actor: string, before: Bead, last: WitnessMeta['last'], next: (meta: WitnessMeta) => WitnessMeta, extra: { status?: string; assignee?: string } = {}): boolean {
   return store.transaction(actor, (tx) => {
     const bead = tx.get(before.id);
     if (beadChanged(before, bead)) return false;
-    tx.set(bead.id, { ...extra, metadata: { ...(bead.metadata ?? {}), [WITNESS_KEY]: next(witnessMeta(bead)) } });
+    tx.set(bead.id, { ...extra, metadata: { ...(bead.metadata ?? {}), [WITNESS_KEY]: { ...next(witnessMeta(bead)), last } } });
     return true;
   });
 }
@@ -177,13 +204,14 @@ function act(ctx: PatrolContext, seen: Seen, d: Decision, finding: PatrolFinding
   const { town, store, actor, now } = ctx;
   const { agent, look } = seen;
   const at = new Date(now).toISOString();
+  const last = { kind: d.kind, action: d.action, evidence: d.evidence, at };
   const changed = (): void => {
     finding.done = false;
     finding.reason = CHANGED;
   };
   switch (d.action) {
     case 'nudge': {
-      if (!recordOnBead(store, actor, look.bead!, (m) => ({ ...m, nudged_at: at, nudged_instance: look.session!.instance }))) return changed();
+      if (!recordOnBead(store, actor, look.bead!, last, (m) => ({ ...m, nudged_at: at, nudged_instance: look.session!.instance }))) return changed();
       const text =
         d.kind === 'stuck_in_done'
           ? `[gt witness] every step of ${look.bead!.id} is closed but no merge request is filed: run gt done`
@@ -198,7 +226,7 @@ function act(ctx: PatrolContext, seen: Seen, d: Decision, finding: PatrolFinding
     }
     case 'restart': {
       const restarts = witnessMeta(look.bead).restarts + 1;
-      if (!recordOnBead(store, actor, look.bead!, (m) => ({ ...m, restarts, last_restart_at: at }))) return changed();
+      if (!recordOnBead(store, actor, look.bead!, last, (m) => ({ ...m, restarts, last_restart_at: at }))) return changed();
       finding.restarts = restarts;
       const r = launchAgent(town, agent, { tools: ctx.options.tools, restart: true });
       finding.reason = `${r.result} with the hook kept (restart ${restarts} of ${ctx.settings.max_restarts}${r.resumed ? `; resumed ${r.resumed}` : ''})`;
@@ -210,7 +238,7 @@ function act(ctx: PatrolContext, seen: Seen, d: Decision, finding: PatrolFinding
       const rescue = rescueWork(town, agent, now);
       finding.rescue = rescue;
       const restarts = witnessMeta(look.bead).restarts;
-      const released = recordOnBead(store, actor, look.bead!, (m) => ({ ...m, restarts: 0, releases: (m.releases ?? 0) + 1, released_at: at }), { status: 'open', assignee: '' });
+      const released = recordOnBead(store, actor, look.bead!, last, (m) => ({ ...m, restarts: 0, releases: (m.releases ?? 0) + 1, released_at: at }), { status: 'open', assignee: '' });
       if (!released) {
         finding.done = false;
         finding.reason = `${CHANGED} (its session was stopped; ${rescueText(rescue)})`;
@@ -281,7 +309,7 @@ export function witnessPatrol(town: Town, rig: string, options: PatrolOptions): 
         log(`[witness] ${seen.agent.address}: ${d.kind}, but started ${Math.round((now - seen.look.started_ms) / 1000)}s ago (spawn grace ${ctx.settings.spawn_grace_ms / 1000}s): left alone`);
         continue;
       }
-      const finding: PatrolFinding = { polecat: seen.agent.address, bead: seen.look.bead?.id ?? seen.look.closed_bead?.id ?? null, kind: d.kind, evidence: d.evidence, action: d.action, done: false, reason: 'dry run: nothing done' };
+      const finding: PatrolFinding = { polecat: seen.agent.address, bead: seen.look.bead?.id ?? seen.look.closed_bead?.id ?? null, kind: d.kind, evidence: d.evidence, seen: seenOf(seen.look, now), action: d.action, done: false, reason: 'dry run: nothing done' };
       findings.push(finding);
       if (!dryRun) {
         options.beforeAction?.(finding);
