@@ -194,14 +194,20 @@ describe('gt witness patrol', () => {
     expect(witnessOf(bead(f, s.id))).toBeUndefined();
     expect(pane(f, s)).not.toContain('[gt witness]');
 
-    const nudge = only(patrol(f, 9_000));
+    // so does a step of its molecule (progress): nothing is done
+    const step = listBeads(f.store, { assignee: s.address, status: ['in_progress'], limit: 0 })[0]!;
+    const progressed = only(patrol(f, 9_000, { beforeAction: () => void updateBead(f.store, 'tester', step.id, { notes: 'progress' }) }));
+    expect(progressed).toMatchObject({ kind: 'stalled', action: 'nudge', done: false });
+    expect(progressed.reason).toBe(`changed since the decision: a step or the merge request of ${s.id} was updated`);
+
+    const nudge = only(patrol(f, 12_000));
     expect(nudge).toMatchObject({ kind: 'stalled', action: 'nudge', done: true });
     expect(nudge.evidence).toMatch(/pane unchanged since/);
     const instance = session(f, s)!.instance;
     expect(witnessOf(bead(f, s.id))).toMatchObject({ nudged_instance: instance, restarts: 0 });
     // still stalled: a second nudge is not sent to the same instance; it is restarted
     let restart: PatrolFinding | undefined;
-    for (let ahead = 12_000; ahead <= 30_000 && !restart; ahead += 3_000) {
+    for (let ahead = 15_000; ahead <= 33_000 && !restart; ahead += 3_000) {
       const r = patrol(f, ahead);
       expect(r.findings.every((x) => x.action !== 'nudge')).toBe(true);
       restart = r.findings.find((x) => x.action === 'restart');

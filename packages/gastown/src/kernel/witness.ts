@@ -7,7 +7,7 @@ import { BeadStore, BeadsError, listBeads, withLock, type Bead } from '@gastown/
 import { capturePane, nudgeAgent, requireRig, rigPolecats, stopAgents, townSessions, townSocket } from '../agents/index.js';
 import type { Agent, Tools, Town } from '../model.js';
 import { rigPaths, rigSettings, type RigSettings } from '../town/index.js';
-import { HOOK_MOLECULE_KEY, gcPolecats, hookedWork, launchAgent, polecatRows, sendMail, type GcResult } from '../work/index.js';
+import { HOOK_MOLECULE_KEY, gcPolecats, hookedWork, launchAgent, polecatRows, sendMail, type GcResult, type HookedWork, type PolecatRow } from '../work/index.js';
 import { rescueWork, type Rescue } from './rescue.js';
 import { WITNESS_KEY, decide, inSpawnGrace, witnessMeta, type Decision, type PolecatLook, type WitnessMeta } from './witness-detect.js';
 import { observePane, readPanes, writePanes, type PaneObservations } from './witness-panes.js';
@@ -97,6 +97,7 @@ function latestClosedBead(store: BeadStore, agent: Agent): Bead | null {
 interface Seen {
   agent: Agent;
   look: PolecatLook;
+  mr: PolecatRow['merge_request'];
 }
 
 /** Looks at every polecat of the rig; records what each pane shows (unless dryRun). */
@@ -110,11 +111,7 @@ function lookAtPolecats(town: Town, rig: string, store: BeadStore, now: number, 
     const row = rows.get(agent.address);
     const work = hookedWork(agent, store);
     const bead = work?.bead ?? null;
-    const mr = row?.merge_request ? store.get(row.merge_request.id) : null;
-    const steps = work?.molecule ? flatSteps(work.molecule.steps) : [];
-    const lastOp = bead
-      ? maxOf([ms(bead.updated_at), work?.molecule ? ms(store.get(work.molecule.id).updated_at) : null, ...steps.map((id) => ms(store.get(id).updated_at)), mr && row?.merge_request?.source_bead === bead.id ? ms(mr.updated_at) : null])
-      : null;
+    const lastOp = lastOperation(store, work, row?.merge_request ?? null);
     let pane = null;
     if (info && !info.dead && bead) {
       try {
@@ -137,10 +134,18 @@ function lookAtPolecats(town: Town, rig: string, store: BeadStore, now: number, 
       mr_state: row?.merge_request?.queue_state ?? null,
       closed_bead: !bead && info ? latestClosedBead(store, agent) : null,
     };
-    return { agent, look };
+    return { agent, look, mr: row?.merge_request ?? null };
   });
   if (!dryRun) writePanes(town, rig, panes);
   return seen;
+}
+
+/** The latest operation on the hooked bead, its molecule, its steps, and its merge request (unix ms). */
+function lastOperation(store: BeadStore, work: HookedWork | null, mr: PolecatRow['merge_request']): number | null {
+  if (!work) return null;
+  const steps = work.molecule ? flatSteps(work.molecule.steps) : [];
+  const ids = [work.bead.id, ...(work.molecule ? [work.molecule.id] : []), ...steps, ...(mr && mr.source_bead === work.bead.id ? [mr.id] : [])];
+  return maxOf(ids.map((id) => ms(store.get(id).updated_at)));
 }
 
 function flatSteps(steps: { id: string; children: { id: string; children: unknown[] }[] }[]): string[] {
@@ -154,9 +159,11 @@ function changedSince(town: Town, store: BeadStore, seen: Seen): string | null {
   if ((info?.instance ?? null) !== (before?.instance ?? null) || (info && before && info.dead !== before.dead)) {
     return `${CHANGED}: the session is ${info ? `${info.instance}${info.dead ? ' (dead)' : ''}` : 'gone'}, was ${before ? `${before.instance}${before.dead ? ' (dead)' : ''}` : 'gone'}`;
   }
-  const hooked = hookedWork(seen.agent, store)?.bead ?? null;
+  const work = hookedWork(seen.agent, store);
+  const hooked = work?.bead ?? null;
   if ((hooked?.id ?? null) !== (seen.look.bead?.id ?? null)) return `${CHANGED}: its hook holds ${hooked?.id ?? 'nothing'}, was ${seen.look.bead?.id ?? 'nothing'}`;
   if (hooked && beadChanged(seen.look.bead!, hooked)) return `${CHANGED}: ${hooked.id} was updated (${hooked.updated_at}, ${hooked.status}, ${hooked.assignee ?? 'no assignee'})`;
+  if (work && lastOperation(store, work, seen.mr) !== seen.look.last_op_ms) return `${CHANGED}: a step or the merge request of ${work.bead.id} was updated`;
   return null;
 }
 
