@@ -3,7 +3,7 @@
 // collides with anyone's. The worktree itself is never deleted here.
 import { createRequire } from 'node:module';
 import type { Agent, Town } from '../model.js';
-import { commitAll, gitEnv, remoteUrl, unmergedWork } from '../git-cli.js';
+import { commitAll, gitEnv, pushBranch, remoteUrl, revParse, unmergedWork } from '../git-cli.js';
 import { rigPaths } from '../town/index.js';
 
 const require = createRequire(import.meta.url);
@@ -19,11 +19,12 @@ export interface Rescue {
   error?: string;
 }
 
-// TODO(lead): these two verbs belong in git-cli.ts (see the witness's report); kept here to stay in B's files.
-function git(args: string[], cwd: string): string {
+// TODO(lead): this verb belongs in git-cli.ts as setBranch (see the witness's report); here to stay in B's files.
+/** Points a local branch at a commit, made or moved (a rescue branch, which is nobody's checkout). */
+function setBranch(dir: string, branch: string, rev: string): void {
   const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
   try {
-    return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
+    execFileSync('git', ['branch', '--force', branch, rev], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
   } catch (err) {
     throw new Error(String((err as { stderr?: string }).stderr || (err as Error).message).trim());
   }
@@ -52,13 +53,14 @@ export function rescueWork(town: Town, agent: Agent, now: number): Rescue {
   let made = false;
   try {
     commitAll(agent.cwd, `rescue: work of ${agent.address} left uncommitted, saved by the witness`);
-    const head = git(['rev-parse', 'HEAD'], agent.cwd).trim();
+    const head = revParse(agent.cwd, 'HEAD');
+    if (!head) throw new Error(`${agent.cwd} has no commit to keep`);
     const clone = rigPaths(town, agent.rig!).clone;
-    git(['branch', '--force', branch, head], clone);
+    setBranch(clone, branch, head);
     made = true;
     const url = remoteUrl(clone, 'origin');
     if (!url) return { at_risk: atRisk, branch, pushed: null, error: "the rig's clone has no origin to push to" };
-    git(['push', '--quiet', 'origin', `refs/heads/${branch}:refs/heads/${branch}`], clone);
+    pushBranch(clone, 'origin', branch);
     return { at_risk: atRisk, branch, pushed: url };
   } catch (err) {
     return { at_risk: atRisk, branch: made ? branch : null, pushed: null, error: (err as Error).message.split('\n')[0] };
