@@ -76,7 +76,7 @@ describe('agents in tmux', () => {
   it('gt up starts the standing agents with their identity; gt down ends them and their processes, and only them', async () => {
     const town = newTown('gt-up-', [['alpha', 'al'], ['beta', 'be']]);
     const other = newTown('gt-up-other-');
-    const up = gtJson<{ socket: string; agents: { address: string; result: string }[] }>(town, ['up'], scripted);
+    const up = gtJson<{ socket: string; agents: { address: string; result: string }[] }>(town, ['up', '--no-daemon'], scripted);
     expect(up.agents.map((a) => [a.address, a.result])).toEqual([
       ['mayor', 'started'],
       ['alpha/witness', 'started'],
@@ -84,8 +84,8 @@ describe('agents in tmux', () => {
       ['beta/witness', 'started'],
       ['beta/refinery', 'started'],
     ]);
-    expect(gtJson<typeof up>(town, ['up'], scripted).agents.map((a) => a.result)).toEqual(['running', 'running', 'running', 'running', 'running']);
-    const otherUp = gtJson<typeof up>(other, ['up'], scripted);
+    expect(gtJson<typeof up>(town, ['up', '--no-daemon'], scripted).agents.map((a) => a.result)).toEqual(['running', 'running', 'running', 'running', 'running']);
+    const otherUp = gtJson<typeof up>(other, ['up', '--no-daemon'], scripted);
     expect(otherUp.socket).not.toBe(up.socket);
     expect(tmuxSessions(up.socket)).toEqual(['gt-town-alpha-refinery', 'gt-town-alpha-witness', 'gt-town-beta-refinery', 'gt-town-beta-witness', 'gt-town-mayor']);
 
@@ -190,7 +190,7 @@ describe('agents in tmux', () => {
     config.runtimes = { default: 'scripted', commands: { envdump: `sh -c 'env > ${out}; exec cat'` } };
     writeFileSync(join(town, 'town.json'), JSON.stringify(config));
     // the town's tmux server is started by someone with GT_RUNTIME set: its panes would inherit it
-    gtJson(town, ['up'], scripted);
+    gtJson(town, ['up', '--no-daemon'], scripted);
     const id = bdJson<{ id: string }>(town, ['create', 'task', '--rig', 'alpha']).id;
     // a sling by the mayor (its session says GT_AGENT_RUNTIME=scripted), with no GT_RUNTIME of the person's
     gtJson(town, ['sling', id, 'alpha', '--molecule', 'tiny', '--runtime', 'envdump'], { GT_RUNTIME: '', GT_AGENT_RUNTIME: 'scripted', GT_AGENT: 'mayor' });
@@ -215,11 +215,11 @@ describe('agents in tmux', () => {
     gtJson(town, ['down']);
     expect(agent(town, nux).state).toBe('absent');
     type Up = { agents: { address: string; runtime: string; result: string }[] };
-    const up = gtJson<Up>(town, ['up', '--runtime', 'other']).agents.find((a) => a.address === nux);
+    const up = gtJson<Up>(town, ['up', '--no-daemon', '--runtime', 'other']).agents.find((a) => a.address === nux);
     expect(up).toMatchObject({ runtime: 'other', result: 'started' });
     gtJson(town, ['down']);
     // as slung when nothing says otherwise (the town's default is for agents that were not slung)
-    expect(gtJson<Up>(town, ['up', 'alpha'], { GT_RUNTIME: '' }).agents.map((a) => [a.address, a.runtime])).toEqual([
+    expect(gtJson<Up>(town, ['up', 'alpha', '--no-daemon'], { GT_RUNTIME: '' }).agents.map((a) => [a.address, a.runtime])).toEqual([
       ['alpha/witness', 'scripted'],
       ['alpha/refinery', 'scripted'],
       [nux, 'reader'],
@@ -228,7 +228,7 @@ describe('agents in tmux', () => {
     expect(gt(town, ['agents']).stdout).toMatch(/^alpha\/polecats\/nux +running +idle \S+ +hooked al-\w+ at write \(al-\w+\), 0\/2 steps closed$/m);
     gtJson(town, ['down']);
     // and with GT_RUNTIME=scripted it picks the work up where it was and finishes it
-    expect(gtJson<Up>(town, ['up'], scripted).agents.find((a) => a.address === nux)).toMatchObject({ runtime: 'scripted', result: 'started' });
+    expect(gtJson<Up>(town, ['up', '--no-daemon'], scripted).agents.find((a) => a.address === nux)).toMatchObject({ runtime: 'scripted', result: 'started' });
     await waitFor(() => bdJson<unknown[]>(join(town, 'alpha', 'main'), ['list', '-t', 'merge-request']).length === 1, 'the resumed polecat to file its merge request');
   });
 
@@ -252,7 +252,7 @@ describe('agents in tmux', () => {
       join(town, 'molecules', 'bg.md'),
       ['## Molecule: bg', 'Leave work running in the background.', '', '## Step: start', '```sh', 'nohup sleep 778 &', 'echo $! > "$GT_TOWN/nohup.pid"', '(setsid sleep 779 >/dev/null 2>&1 & echo $! > "$GT_TOWN/setsid.pid")', 'echo started > bg.txt', '```', ''].join('\n'),
     );
-    gtJson(town, ['up'], scripted);
+    gtJson(town, ['up', '--no-daemon'], scripted);
     const id = bdJson<{ id: string }>(town, ['create', 'background work', '--rig', 'alpha']).id;
     gtJson(town, ['sling', id, 'alpha', '--molecule', 'bg'], scripted);
     const pidOf = (f: string): number => Number(readFileSync(join(town, f), 'utf8'));
@@ -305,7 +305,7 @@ describe('agents in tmux', () => {
     const config = JSON.parse(readFileSync(join(town, 'town.json'), 'utf8'));
     config.runtimes = { commands: { reader: `${process.execPath} ${LINE_READER} ${out}` } };
     writeFileSync(join(town, 'town.json'), JSON.stringify(config));
-    gtJson(town, ['up', '--runtime', 'reader']);
+    gtJson(town, ['up', '--no-daemon', '--runtime', 'reader']);
     await waitFor(() => agent(town, 'mayor').state === 'running', 'the reader to run');
     const sender = (s: number): Promise<void> =>
       new Promise((resolve, reject) => {
@@ -350,7 +350,7 @@ describe('agents in tmux', () => {
 
   it('mail: send, inbox, read, ack, reply; acknowledged mail is not new to a restarted agent', async () => {
     const town = newTown('gt-mail-', [['alpha', 'al']]);
-    gtJson(town, ['up'], scripted);
+    gtJson(town, ['up', '--no-daemon'], scripted);
     await waitFor(() => gt(town, ['peek', 'alpha/witness']).stdout.includes('[idle]'), 'the witness to idle');
     const sent = gtJson<{ id: string; to: string; notified: boolean }>(town, ['mail', 'send', 'alpha/witness', '-s', 'status?', '-m', 'how are the polecats']);
     expect(sent).toMatchObject({ to: 'alpha/witness', notified: true });
@@ -377,7 +377,7 @@ describe('agents in tmux', () => {
 
     // restart the witness: everything was handled, so nothing is new to it
     gtJson(town, ['down']);
-    gtJson(town, ['up'], scripted);
+    gtJson(town, ['up', '--no-daemon'], scripted);
     await waitFor(() => gt(town, ['peek', 'alpha/witness']).stdout.includes('[idle]'), 'the witness to idle again');
     const log = gt(town, ['peek', 'alpha/witness', '-n', '200']).stdout;
     expect(log).toContain('unread mail: 0');
@@ -387,7 +387,7 @@ describe('agents in tmux', () => {
 
   it('gt attach puts a real terminal on the session: the screen shows, typing reaches the agent, C-b d detaches and leaves it running', async () => {
     const town = newTown('gt-attach-');
-    gtJson(town, ['up'], scripted);
+    gtJson(town, ['up', '--no-daemon'], scripted);
     await waitFor(() => gt(town, ['peek', 'mayor']).stdout.includes('[idle] waiting for a nudge'), 'the mayor to idle');
     const { TMUX: _inside, ...env } = process.env; // attaching from inside tmux must work too; the test should not depend on it
     const term = ptySpawn(process.execPath, [join(ROOT, 'packages', 'cli', 'dist', 'gt.mjs'), 'attach', 'mayor'], {

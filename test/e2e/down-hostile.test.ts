@@ -92,10 +92,10 @@ describe('gt down against processes that resist', () => {
   it("a town started from inside another town's session (an agent running gt up elsewhere) survives the first town's gt down", async () => {
     const a = newTown('gt-down-inner-a-');
     const b = newTown('gt-down-inner-b-');
-    const upA = gtJson<{ socket: string }>(a, ['up'], { GT_RUNTIME: 'scripted' });
+    const upA = gtJson<{ socket: string }>(a, ['up', '--no-daemon'], { GT_RUNTIME: 'scripted' });
     // what an agent of town a carries: its session's tag
     const fromA = { GT_RUNTIME: 'scripted', GT_SESSION: `${upA.socket}/gt-town-mayor` };
-    gtJson(b, ['up'], fromA);
+    gtJson(b, ['up', '--no-daemon'], fromA);
     const mayorB = gtJson<{ address: string; pid: number | null }[]>(b, ['agents']).find((x) => x.address === 'mayor')!.pid!;
     expect(running(mayorB)).toBe(true);
     gtJson(a, ['down']);

@@ -48,7 +48,7 @@ function newTown(tag: string, up = true, gates?: string[]): { town: string; bare
   const bare = remote(base, gates);
   gt(base, ['install', town]);
   gtJson(town, ['rig', 'add', 'alpha', bare, '--prefix', 'al']);
-  if (up) gtJson(town, ['up'], { ...scripted, GT_REFINERY_INTERVAL_MS: '500' });
+  if (up) gtJson(town, ['up', '--no-daemon'], { ...scripted, GT_REFINERY_INTERVAL_MS: '500' });
   return { town, bare, base };
 }
 
@@ -223,7 +223,7 @@ describe('the queue survives restarts', () => {
     const held = mrs(town);
     expect(held.some((m) => m.metadata.mq.state === 'testing' || m.metadata.mq.state === 'landing' || m.metadata.mq.state === 'merged')).toBe(true);
 
-    gtJson(town, ['up'], { ...scripted, GT_REFINERY_INTERVAL_MS: '500' });
+    gtJson(town, ['up', '--no-daemon'], { ...scripted, GT_REFINERY_INTERVAL_MS: '500' });
     await waitFor(() => ids.every((id) => status(town, id) === 'closed') && mrs(town).every((m) => m.status === 'closed'), 'every bead and merge request to be closed after the restart', 150_000);
     const all = mrs(town);
     expect(all.filter((m) => m.metadata.mq.state === 'merged').map((m) => m.metadata.merge_request.source_bead).sort()).toEqual([...ids].sort());

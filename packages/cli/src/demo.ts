@@ -222,7 +222,7 @@ async function main(): Promise<void> {
     run(base, 'gt', ['install', town], true, `gt install ${town}`);
     run(town, 'gt', ['rig', 'add', RIG, source], true, `gt rig add ${RIG} ${source}`);
     up = true;
-    run(town, 'gt', ['up'], true, 'GT_RUNTIME=scripted gt up   # the mayor, and the rig\'s witness and refinery');
+    run(town, 'gt', ['up', '--no-daemon'], true, 'GT_RUNTIME=scripted gt up --no-daemon   # the mayor, and the rig\'s witness and refinery (the demo drives each step itself)');
 
     say();
     say(bold('== Three beads, each asking for the engineer-in-box molecule (design, implement, test, submit)'));

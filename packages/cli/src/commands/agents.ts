@@ -5,19 +5,25 @@ import {
   agentRows,
   attachSession,
   capturePane,
+  commandAgent,
+  holdServices,
+  launchAgent,
   parseAgent,
   requireSession,
   requireTmux,
+  serviceRows,
   sessionState,
-  startAgent,
+  startDaemon,
   stopAgents,
+  stopDaemon,
+  syncStandingServices,
   townAgents,
   townSocket,
   upPlan,
   type AgentRow,
 } from '@gastown/gastown';
 import { str } from '../args.js';
-import { AGENT_ARG, cliTools, currentTown } from '../here.js';
+import { AGENT_ARG, cliTools, currentTown, sender } from '../here.js';
 import type { Run } from '../run.js';
 
 /** What an agent has on its hook and how far it is: "hooked al-x at test (al-y), 2/4 steps closed". */
@@ -33,29 +39,57 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
   return y
     .command(
       'up [rig]',
-      "Start the town's standing agents (the mayor; a witness and a refinery per rig), or one rig's, and resume every polecat with work on its hook; running ones are left alone",
+      "Start the town's standing agents (the mayor; a witness and a refinery per rig), or one rig's, and resume every polecat with work on its hook; running ones are left alone. Then the daemon, which keeps them running",
       (c) =>
         c
-          .positional('rig', { type: 'string', describe: 'Only this rig (its witness, refinery and hooked polecats)' })
-          .option('runtime', { type: 'string', describe: 'Runtime for every agent started (else GT_RUNTIME; a polecat: else the one it was slung with; else town.json, else claude)' }),
+          .positional('rig', { type: 'string', describe: 'Only this rig (its witness, refinery and hooked polecats); the daemon is started too' })
+          .option('runtime', { type: 'string', describe: 'Runtime for every agent started (else GT_RUNTIME; a polecat: else the one it was slung with; else town.json, else claude)' })
+          .option('daemon', { type: 'boolean', default: true, describe: 'Start the daemon after the agents (--no-daemon: do not)' }),
       run((ctx, a) => {
         requireTmux();
         const town = currentTown();
         const tools = cliTools();
-        const plan = upPlan(town, { rig: str(a, 'rig'), tools, runtime: str(a, 'runtime') }); // every runtime checked: nothing half-started
-        const results = plan.map(({ agent, runtime }) => ({ address: agent.address, session: agent.session, runtime: runtime.name, result: startAgent(town, agent, runtime, tools) }));
-        ctx.out({ socket: townSocket(town), agents: results }, (x) => x.agents.map((r) => `${r.address.padEnd(28)} ${r.result} (${r.runtime}, session ${r.session})`).join('\n'));
+        const rig = str(a, 'rig');
+        const runtime = str(a, 'runtime');
+        const plan = upPlan(town, { rig, tools, runtime }); // every runtime checked: nothing half-started
+        syncStandingServices(town, sender());
+        holdServices(town, sender(), false, rig); // what gt down RIG held comes back
+        const results = plan.map(({ agent }) => {
+          const r = launchAgent(town, agent, { tools, ...(runtime !== undefined ? { runtime } : {}) });
+          return { address: r.address, session: r.session, runtime: r.runtime, result: r.result, ...(r.resumed ? { resumed: r.resumed } : {}) };
+        });
+        const daemon = a.daemon === false ? null : startDaemon(town, { tools });
+        ctx.out({ socket: townSocket(town), agents: results, daemon }, (x) =>
+          [
+            ...x.agents.map((r) => `${r.address.padEnd(28)} ${r.result} (${r.runtime}, session ${r.session})`),
+            x.daemon ? `${'daemon'.padEnd(28)} ${x.daemon.result} (pid ${x.daemon.pid})` : `${'daemon'.padEnd(28)} not started (--no-daemon)`,
+          ].join('\n'),
+        );
       }),
     )
     .command(
       'down [rig]',
-      "Stop the town's agent sessions (or one rig's) and every process they started; worktrees are kept",
-      (c) => c.positional('rig', { type: 'string', describe: 'Only this rig (its witness, refinery and polecats)' }),
+      "Stop the town: the daemon first (waiting until it is gone, so nothing restarts what is stopped), then every agent session and every process they started; worktrees are kept. With RIG, only that rig's sessions, and the daemon is left running (the rig's services are held: it does not bring them back until gt up)",
+      (c) => c.positional('rig', { type: 'string', describe: "Only this rig (its witness, refinery, polecats and command services); the daemon keeps running" }),
       run((ctx, a) => {
         const town = currentTown();
         const rig = str(a, 'rig');
-        const stopped = stopAgents(town, rig ? townAgents(town, rig) : undefined); // townAgents checks the rig
-        ctx.out({ stopped }, (x) => (x.stopped.length ? `Stopped ${x.stopped.length} session(s): ${x.stopped.join(', ')}` : 'No session was running.'));
+        if (rig) {
+          const agents = townAgents(town, rig); // townAgents checks the rig
+          holdServices(town, sender(), true, rig);
+          const commands = serviceRows(town).filter((s) => s.kind === 'command' && s.rig === rig).map((s) => commandAgent(town, s));
+          const stopped = stopAgents(town, [...agents, ...commands]);
+          ctx.out({ daemon: null, stopped }, (x) => (x.stopped.length ? `Stopped ${x.stopped.length} session(s): ${x.stopped.join(', ')}` : 'No session was running.'));
+          return;
+        }
+        const daemon = stopDaemon(town);
+        const stopped = stopAgents(town);
+        ctx.out({ daemon, stopped }, (x) =>
+          [
+            ...(x.daemon.result === 'not_running' ? [] : [`Daemon ${x.daemon.result} (pid ${x.daemon.pid}).`]),
+            x.stopped.length ? `Stopped ${x.stopped.length} session(s): ${x.stopped.join(', ')}` : 'No session was running.',
+          ].join('\n'),
+        );
       }),
     )
     .command(

@@ -197,7 +197,7 @@ export function serviceRows(town: Town, now = Date.now(), policy: BackoffPolicy 
       session,
       state,
       restarts: recentRestarts(s.state, now, policy).length,
-      next_try_at: decision.kind === 'wait' ? new Date(decision.until).toISOString() : null,
+      next_try_at: state === 'backoff' && decision.kind === 'wait' ? new Date(decision.until).toISOString() : null,
       crash_loop_since: s.state?.crash_loop?.since ?? null,
     };
   });
