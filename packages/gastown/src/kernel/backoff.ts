@@ -3,7 +3,7 @@
 
 /** A service's restart history (metadata.service_state of its bead), written only when something happens. */
 export interface ServiceState {
-  /** When it was restarted, ISO times, the last `window` only. */
+  /** When it was restarted (ISO times): the current chain of restarts, each within the window of the one before. */
   restarts: string[];
   /** When the next restart may happen (informational: it is derived from `restarts`). */
   next_try_at?: string;
@@ -48,23 +48,31 @@ export type RestartDecision =
 
 /**
  * Whether a service that is not running may be restarted now: at once the first time; then not before 30 s,
- * 60 s, 120 s ... (capped at 10 min) after the previous restart; and never after `limit` restarts within the
- * window (a crash loop).
+ * 60 s, 120 s ... (capped at 10 min) after the previous restart, doubling with each restart of the chain (a
+ * restart more than the window after the one before starts a new chain: the service had been up). `limit`
+ * restarts within the window, found down again within the window of the last, is a crash loop: no more
+ * restarts. (Counted back from the last restart, not from now: with the waits doubling, the next try may come
+ * after the first restart has left a window counted from now.)
  */
 export function restartDecision(state: ServiceState | undefined, now: number, policy: BackoffPolicy): RestartDecision {
   if (state?.crash_loop) return { kind: 'crash_loop' };
-  const recent = recentRestarts(state, now, policy);
-  if (recent.length >= policy.limit) return { kind: 'crash_loop' };
-  if (!recent.length) return { kind: 'restart' };
-  const last = Math.max(...recent.map((t) => Date.parse(t)));
-  const until = last + Math.min(policy.baseMs * 2 ** (recent.length - 1), policy.maxMs);
+  const times = (state?.restarts ?? []).map((t) => Date.parse(t)).filter((t) => Number.isFinite(t));
+  if (!times.length) return { kind: 'restart' };
+  const last = Math.max(...times);
+  if (now - last >= policy.windowMs) return { kind: 'restart' };
+  if (times.filter((t) => last - t < policy.windowMs).length >= policy.limit) return { kind: 'crash_loop' };
+  const until = last + Math.min(policy.baseMs * 2 ** Math.min(times.length - 1, 30), policy.maxMs);
   return now >= until ? { kind: 'restart' } : { kind: 'wait', until };
 }
 
-/** The state after a restart at `now`: the restart recorded (older ones beyond the window dropped). */
+/** The state after a restart at `now`: the restart added to the chain (a new chain when the last is old). */
 export function withRestart(state: ServiceState | undefined, now: number, policy: BackoffPolicy): ServiceState {
-  const restarts = [...recentRestarts(state, now, policy), new Date(now).toISOString()];
+  const times = (state?.restarts ?? []).filter((t) => Number.isFinite(Date.parse(t)));
+  const last = times.length ? Math.max(...times.map((t) => Date.parse(t))) : -Infinity;
+  // the chain kept short: what decides the wait is its length, capped long before 20
+  const chain = now - last >= policy.windowMs ? [] : times.slice(-20);
+  const restarts = [...chain, new Date(now).toISOString()];
   const next = restartDecision({ restarts }, now, policy);
-  const { held: _held, ...rest } = state ?? { restarts: [] };
-  return { ...rest, restarts, ...(next.kind === 'wait' ? { next_try_at: new Date(next.until).toISOString() } : { next_try_at: undefined }) };
+  const { held: _held, next_try_at: _next, ...rest } = state ?? { restarts: [] };
+  return { ...rest, restarts, ...(next.kind === 'wait' ? { next_try_at: new Date(next.until).toISOString() } : {}) };
 }

@@ -77,7 +77,10 @@ function serviceBeads(town: Town): ServiceBead[] {
       const spec = specOf(bead);
       return spec ? [{ bead, spec, state: (bead.metadata as { service_state?: ServiceState }).service_state }] : [];
     })
-    .sort((a, b) => a.bead.created_at.localeCompare(b.bead.created_at) || a.spec.name.localeCompare(b.spec.name));
+    // the standing agents first: on a town whose tmux server is down, a command that exits at once as the
+    // server's first session would take the server with it before its pane is kept (tmux.ts sets
+    // remain-on-exit after creating the session)
+    .sort((a, b) => Number(a.spec.kind === 'command') - Number(b.spec.kind === 'command') || a.bead.created_at.localeCompare(b.bead.created_at) || a.spec.name.localeCompare(b.spec.name));
 }
 
 /** The standing agents' services the town should have: the mayor, and each rig's witness and refinery. */
@@ -95,6 +98,14 @@ export function commandAgent(town: Town, spec: ServiceSpec): Agent {
   // GT_SESSION tag gt down finds it by, gt and bd on PATH, a pane kept when its program exits).
   return { role: 'service' as Role, ...(spec.rig ? { rig: spec.rig } : {}), address: `service/${spec.name}`, session: `gt-${t}-svc-${spec.name}`, cwd: spec.cwd ?? town.root, store: townStoreDir(town) };
 }
+
+/**
+ * The line a command service's pane runs. tmux.ts creates a session, then sets remain-on-exit: a command that
+ * exits at once would take its session (and a server it was the first of) with it before the pane is kept,
+ * and it would be seen as absent, never as dead. The short wait keeps it until the option is set. (The fix
+ * belongs in tmux.ts: one tmux call for new-session and its set-options.)
+ */
+const commandLine = (cmd: string): string => `sleep 0.3; ${cmd}`;
 
 const serviceAgent = (town: Town, spec: ServiceSpec): Agent => (spec.kind === 'agent' ? parseAgent(town, spec.address!) : commandAgent(town, spec));
 
@@ -241,23 +252,23 @@ export function ensureServices(town: Town, options: ServicesOptions): ServicesRe
       if (decision.kind === 'wait') continue;
       if (decision.kind === 'crash_loop') {
         if (s.state?.crash_loop?.mailed) continue;
-        const n = recentRestarts(s.state, now, policy).length;
+        const n = s.state?.restarts.length ?? 0; // (kept to the window of the last restart when recorded)
         const reason = `${n} restarts within ${Math.round(policy.windowMs / 60_000)} min and ${live === 'dead' ? 'its runtime died' : 'its session is gone'} again: no more restarts (gt service reset ${s.spec.name} clears it)`;
         act({ service: s.spec.name, action: 'crash_loop', reason });
         if (dryRun) continue;
         const since = s.state?.crash_loop?.since ?? new Date(now).toISOString();
-        const mail = sendMail(town, actor, 'overseer', `service ${s.spec.name} is in a crash loop`, `${reason}.\nSession: ${agent.session}${s.spec.cmd ? `\nCommand: ${s.spec.cmd}` : ''}\nRestarts: ${recentRestarts(s.state, now, policy).join(', ')}`);
+        const mail = sendMail(town, actor, 'overseer', `service ${s.spec.name} is in a crash loop`, `${reason}.\nSession: ${agent.session}${s.spec.cmd ? `\nCommand: ${s.spec.cmd}` : ''}\nRestarts: ${(s.state?.restarts ?? []).join(', ')}`);
         writeState(town, actor, s, { ...(s.state ?? { restarts: [] }), crash_loop: { since, mailed: true, mail: mail.id } });
         continue;
       }
       const n = recentRestarts(s.state, now, policy).length;
       const why = live === 'dead' ? 'its runtime died (the pane is dead)' : 'it has no session';
-      act({ service: s.spec.name, action: n ? 'restart' : 'start', reason: `${why}${n ? `; restart ${n + 1} of ${policy.limit} allowed within ${Math.round(policy.windowMs / 60_000)} min` : ''}` });
+      act({ service: s.spec.name, action: live === 'dead' ? 'restart' : 'start', reason: `${why}${n ? `; restart ${n + 1} of ${policy.limit} allowed within ${Math.round(policy.windowMs / 60_000)} min` : ''}` });
       if (dryRun) continue;
       writeState(town, actor, s, withRestart(s.state, now, policy));
       try {
         if (s.spec.kind === 'agent') launchAgent(town, agent, { tools: options.tools });
-        else startAgent(town, agent, { name: 'command', command: s.spec.cmd!, claude: false }, options.tools);
+        else startAgent(town, agent, { name: 'command', command: commandLine(s.spec.cmd!), claude: false }, options.tools);
       } catch (err) {
         act({ service: s.spec.name, action: 'failed', reason: `could not start it: ${(err as Error).message}` });
       }
