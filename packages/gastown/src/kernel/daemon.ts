@@ -106,8 +106,14 @@ export async function daemonTick(town: Town, options: TickOptions): Promise<Tick
   const tick = options.tick ?? 1;
   const started = new Date().toISOString();
   const steps: TickStep[] = [];
-  const plan: { step: TickStepName; rig?: string; run: () => string[] }[] = [
-    { step: 'services', run: () => ensureServices(town, { tools: options.tools, actor, now: options.now }).actions.map((a) => `${a.service}: ${a.action}: ${a.reason}`) },
+  // services logs each action as it is about to be done (a daemon killed in the middle shows what it was at);
+  // the other steps' actions are logged when the step returns them
+  const plan: { step: TickStepName; rig?: string; logsItself?: boolean; run: () => string[] }[] = [
+    {
+      step: 'services',
+      logsItself: true,
+      run: () => ensureServices(town, { tools: options.tools, actor, now: options.now, log: (line) => log(`tick ${tick}: services: ${line}`) }).actions.map((a) => `${a.service}: ${a.action}: ${a.reason}`),
+    },
     ...town.rigs.map((r) => ({
       step: 'witness' as const,
       rig: r.name,
@@ -138,7 +144,7 @@ export async function daemonTick(town: Town, options: TickOptions): Promise<Tick
     const where = `${p.step}${p.rig ? ` ${p.rig}` : ''}`;
     try {
       const actions = p.run();
-      for (const a of actions) log(`tick ${tick}: ${where}: ${a}`);
+      if (!p.logsItself) for (const a of actions) log(`tick ${tick}: ${where}: ${a}`);
       steps.push({ step: p.step, ...(p.rig ? { rig: p.rig } : {}), ok: true, actions });
     } catch (err) {
       const error = err instanceof BeadsError ? err.message : String((err as Error)?.stack ?? err);

@@ -237,6 +237,7 @@ export function ensureServices(town: Town, options: ServicesOptions): ServicesRe
     const now = options.now ?? Date.now();
     const policy = backoffPolicy();
     const actions = syncStandingServices(town, actor, dryRun);
+    for (const a of actions) options.log?.(`${a.service}: ${a.action}: ${a.reason}`);
     const act = (a: ServiceAction): void => {
       actions.push(a);
       options.log?.(`${a.service}: ${a.action}: ${a.reason}`);
