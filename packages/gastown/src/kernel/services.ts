@@ -59,6 +59,9 @@ export interface ServiceRow extends ServiceSpec {
 }
 
 const DEFAULT_ACTOR = 'daemon';
+
+/** A duration for a reason: 15 min, 3 s. */
+const span = (ms: number): string => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
 const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 
 interface ServiceBead {
@@ -254,7 +257,7 @@ export function ensureServices(town: Town, options: ServicesOptions): ServicesRe
       if (decision.kind === 'crash_loop') {
         if (s.state?.crash_loop?.mailed) continue;
         const n = s.state?.restarts.length ?? 0; // (kept to the window of the last restart when recorded)
-        const reason = `${n} restarts within ${Math.round(policy.windowMs / 60_000)} min and ${live === 'dead' ? 'its runtime died' : 'its session is gone'} again: no more restarts (gt service reset ${s.spec.name} clears it)`;
+        const reason = `${n} restarts within ${span(policy.windowMs)} and ${live === 'dead' ? 'its runtime died' : 'its session is gone'} again: no more restarts (gt service reset ${s.spec.name} clears it)`;
         act({ service: s.spec.name, action: 'crash_loop', reason });
         if (dryRun) continue;
         const since = s.state?.crash_loop?.since ?? new Date(now).toISOString();
@@ -264,7 +267,7 @@ export function ensureServices(town: Town, options: ServicesOptions): ServicesRe
       }
       const n = recentRestarts(s.state, now, policy).length;
       const why = live === 'dead' ? 'its runtime died (the pane is dead)' : 'it has no session';
-      act({ service: s.spec.name, action: live === 'dead' ? 'restart' : 'start', reason: `${why}${n ? `; restart ${n + 1} of ${policy.limit} allowed within ${Math.round(policy.windowMs / 60_000)} min` : ''}` });
+      act({ service: s.spec.name, action: live === 'dead' ? 'restart' : 'start', reason: `${why}${n ? `; restart ${n + 1} of ${policy.limit} allowed within ${span(policy.windowMs)}` : ''}` });
       if (dryRun) continue;
       writeState(town, actor, s, withRestart(s.state, now, policy));
       try {
