@@ -113,7 +113,9 @@ describe('gt service and gt services', () => {
     gtJson(town, ['up', '--no-daemon'], fast); // the standing agents run: the daemon has only flappy to restart
     gtJson(town, ['service', 'add', 'flappy', '--cmd', 'exit 1']);
     gtJson(town, ['daemon', 'start'], fast);
-    await waitFor(() => service(town, 'flappy')?.state === 'crash_loop', 'flappy to be a crash loop', 60_000);
+    // the crash loop is recorded on the bead a moment before the daemon logs it: wait for both
+    const loopLine = /services: flappy: crash_loop: 5 restarts within 3 s and its runtime died again: no more restarts \(gt service reset flappy clears it\)/;
+    await waitFor(() => service(town, 'flappy')?.state === 'crash_loop' && loopLine.test(logText(town)), 'flappy to be a crash loop, logged', 60_000);
     const log = logText(town);
     expect((log.match(/services: flappy: (start|restart):/g) ?? []).length).toBe(5);
     expect(log).toMatch(/services: flappy: crash_loop: 5 restarts within 3 s and its runtime died again: no more restarts \(gt service reset flappy clears it\)/);

@@ -23,13 +23,13 @@ describe('daemonTick', () => {
     const bead = createBead(store, 'tester', { title: 'claimed and forgotten' });
     updateBead(store, 'alpha/polecats/nux', bead.id, {}, { claim: true, leaseMs: 1000 });
     const lines: string[] = [];
-    process.env.PATH = '/nonexistent'; // no tmux: the services step fails
+    process.env.PATH = '/nonexistent'; // no tmux: the services step fails, and so does the witness's (it reads the sessions)
     const r = await daemonTick(town, { tools, now: Date.now() + 60_000, log: (l) => lines.push(l), tick: 7 });
     process.env.PATH = path;
     expect(r.steps.map((s) => [s.step, s.rig ?? null, s.ok])).toEqual([
       ['services', null, false],
-      ['witness', 'alpha', true],
-      ['dispatch', 'alpha', true],
+      ['witness', 'alpha', false],
+      ['dispatch', 'alpha', true], // dispatch: mayor (the default) only mails
       ['sweep', null, true],
     ]);
     expect(r.steps[0]!.error).toMatch(/tmux is not installed/);
