@@ -2,42 +2,20 @@
 // in ready order (priority, then age) while fewer than max_polecats polecats work; a bead whose blocker
 // closes starts on the next round; mayor mails the mayor once per newly ready bead; off does nothing. The
 // polecats are scripted, on a molecule whose step never closes, so they keep working.
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, closeBead } from '@gastown/beads';
-import { GT, bd, bdJson, git, gt, gtJson, type Result } from './helpers.js';
+import { GT, bdJson, gt, gtJson, type Result } from './helpers.js';
+import { testTowns } from './town-harness.js';
 import { spawn } from 'node:child_process';
 
-const towns: { town: string; base: string }[] = [];
-afterEach(() => {
-  for (const { town, base } of towns.splice(0)) {
-    gt(town, ['down']);
-    rmSync(base, { recursive: true, force: true });
-  }
-});
 const scripted = { GT_RUNTIME: 'scripted' };
-
+const STUCK = ['## Molecule: stuck', 'A step whose gate never passes.', '', '## Step: never', 'Never done.', 'Gate: false', ''].join('\n');
+const town = testTowns('dispatch');
 /** A town with rig alpha, whose molecule `stuck` has a step whose gate never passes: its polecats keep working. */
-function newTown(settings: Record<string, unknown> = {}): { town: string; clone: string } {
-  const base = mkdtempSync(join(tmpdir(), 'gt-dispatch-'));
-  const src = join(base, 'alpha-src');
-  git(base, 'init', '-q', '-b', 'main', src);
-  writeFileSync(join(src, 'README'), 'alpha\n');
-  bd(src, ['init', '--prefix', 'al']);
-  mkdirSync(join(src, 'molecules'));
-  writeFileSync(join(src, 'molecules', 'stuck.md'), ['## Molecule: stuck', 'A step whose gate never passes.', '', '## Step: never', 'Never done.', 'Gate: false', ''].join('\n'));
-  mkdirSync(join(src, '.gastown'));
-  writeFileSync(join(src, '.gastown', 'settings.json'), JSON.stringify(settings));
-  git(src, 'add', '-A');
-  git(src, 'commit', '-qm', 'start');
-  const town = join(base, 'town');
-  gt(base, ['install', town]);
-  towns.push({ town, base });
-  gtJson(town, ['rig', 'add', 'alpha', src]);
-  return { town, clone: join(town, 'alpha', 'main') };
-}
+const newTown = (settings: Record<string, unknown> = {}): { town: string; clone: string } => town({ settings, molecules: { stuck: STUCK } });
 
 interface Round {
   rig: string;

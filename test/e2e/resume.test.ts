@@ -2,15 +2,15 @@
 // given for the agent, and launchAgent resumes it (--resume <id>) when the runtime declares how and, for a
 // polecat, the bead on its hook is the one recorded. Claude is the stand-in under stand-ins/: it runs its
 // hooks with {"session_id": ...} on stdin and logs how it was started.
-import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn as ptySpawn } from 'node-pty';
 import { BeadStore, updateBead } from '@gastown/beads';
 import { agentFor, launchAgent, requireTown, townSessions, type Agent } from '@gastown/gastown';
-import { BD, GT, ROOT, bd, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
+import { BD, GT, ROOT, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
+import { testTowns } from './town-harness.js';
 
 const STAND_INS = join(ROOT, 'test', 'e2e', 'stand-ins');
 const env = { PATH: `${STAND_INS}:${process.env.PATH}`, GT_RUNTIME: '' };
@@ -21,32 +21,8 @@ beforeAll(() => {
   delete process.env.GT_RUNTIME;
 });
 
-const towns: { town: string; base: string }[] = [];
-afterEach(() => {
-  for (const { town, base } of towns.splice(0)) {
-    gt(town, ['down'], env);
-    rmSync(base, { recursive: true, force: true });
-  }
-});
-
-function newTown(runtimes?: unknown): string {
-  const base = mkdtempSync(join(tmpdir(), 'gt-resume-'));
-  const src = join(base, 'alpha-src');
-  git(base, 'init', '-q', '-b', 'main', src);
-  writeFileSync(join(src, 'README'), 'alpha\n');
-  bd(src, ['init', '--prefix', 'al']);
-  git(src, 'add', '-A');
-  git(src, 'commit', '-qm', 'start');
-  const town = join(base, 'town');
-  gt(base, ['install', town]);
-  towns.push({ town, base });
-  gtJson(town, ['rig', 'add', 'alpha', src]);
-  if (runtimes) {
-    const file = join(town, 'town.json');
-    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), runtimes }, null, 2));
-  }
-  return town;
-}
+const town = testTowns('resume', env);
+const newTown = (runtimes?: unknown): string => town({ runtimes }).town;
 
 interface Start {
   pid: number;

@@ -1,42 +1,19 @@
 // The worktree setup hook: the rig's `setup` commands (from its committed .gastown/settings.json, or a town
 // override) run in a new polecat's worktree before its session starts; one failing undoes the sling (no
 // worktree, no branch, the bead as it was) and the error names the command, its exit code and its output.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireTown, townSocket } from '@gastown/gastown';
-import { bd, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
+import { bdJson, git, gt, gtJson, waitFor } from './helpers.js';
+import { testTowns } from './town-harness.js';
 
-const towns: { town: string; base: string }[] = [];
-afterEach(() => {
-  for (const { town, base } of towns.splice(0)) {
-    gt(town, ['down']);
-    rmSync(base, { recursive: true, force: true });
-  }
-});
 const scripted = { GT_RUNTIME: 'scripted' };
-
+const SEEN = ['## Molecule: seen', 'Copy what setup left.', '', '## Step: copy', '```sh', 'cp .env.local seen.txt', '```', ''].join('\n');
+const town = testTowns('setup');
 /** A town with rig alpha whose repository commits `settings` and a molecule whose one step copies .env.local. */
-function newTown(settings: Record<string, unknown>): { town: string; clone: string } {
-  const base = mkdtempSync(join(tmpdir(), 'gt-setup-'));
-  const src = join(base, 'alpha-src');
-  git(base, 'init', '-q', '-b', 'main', src);
-  writeFileSync(join(src, 'README'), 'alpha\n');
-  bd(src, ['init', '--prefix', 'al']);
-  mkdirSync(join(src, 'molecules'));
-  writeFileSync(join(src, 'molecules', 'seen.md'), ['## Molecule: seen', 'Copy what setup left.', '', '## Step: copy', '```sh', 'cp .env.local seen.txt', '```', ''].join('\n'));
-  mkdirSync(join(src, '.gastown'));
-  writeFileSync(join(src, '.gastown', 'settings.json'), JSON.stringify(settings));
-  git(src, 'add', '-A');
-  git(src, 'commit', '-qm', 'start');
-  const town = join(base, 'town');
-  gt(base, ['install', town]);
-  towns.push({ town, base });
-  gtJson(town, ['rig', 'add', 'alpha', src]);
-  return { town, clone: join(town, 'alpha', 'main') };
-}
+const newTown = (settings: Record<string, unknown>): { town: string; clone: string } => town({ settings, molecules: { seen: SEEN } });
 
 interface Bead {
   id: string;

@@ -3,25 +3,13 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bd, git, gt, gtJson } from './helpers.js';
+import { bd, gt, gtJson } from './helpers.js';
+import { testTowns } from './town-harness.js';
 
+const newTown = testTowns('status');
+const town = (): string => newTown().town;
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
-
-function town(): string {
-  const base = mkdtempSync(join(tmpdir(), 'gt-status-'));
-  bases.push(base);
-  const src = join(base, 'src');
-  mkdirSync(src);
-  git(src, 'init', '-q', '-b', 'main');
-  writeFileSync(join(src, 'README'), 'x\n');
-  git(src, 'add', '-A');
-  git(src, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init');
-  const t = join(base, 'town');
-  expect(gt(base, ['install', t]).code).toBe(0);
-  expect(gt(t, ['rig', 'add', 'alpha', src]).code).toBe(0);
-  return t;
-}
 
 interface Status {
   problems: { kind: string; subject: string }[];
@@ -35,6 +23,9 @@ describe('gt status', () => {
   it('counts ready work per rig, shows the daemon, and names a broken setting as a problem first', () => {
     const t = town();
     for (const title of ['one', 'two']) expect(bd(t, ['create', title, '--rig', 'alpha']).code).toBe(0);
+    // ready as dispatch counts it: not a bead labelled no-dispatch, nor an epic
+    expect(bd(t, ['create', 'held back', '--rig', 'alpha', '-l', 'no-dispatch']).code).toBe(0);
+    expect(bd(t, ['create', 'an epic', '--rig', 'alpha', '-t', 'epic']).code).toBe(0);
     const s = gtJson<Status>(t, ['status']);
     expect(s.rigs).toEqual([{ name: 'alpha', dispatch: 'mayor', max_polecats: 4, queue_depth: 0, ready: 2, polecats: 0 }]);
     expect(s.daemon.running).toBe(false);

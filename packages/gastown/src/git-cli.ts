@@ -164,6 +164,15 @@ export function replaceBranch(dir: string, remote: string, branch: string): void
   }
 }
 
+/** Points a local branch at a commit, made or moved (a rescue branch, which is nobody's checkout). */
+export function setBranch(dir: string, branch: string, rev: string): void {
+  try {
+    git(['branch', '--force', branch, rev], dir);
+  } catch (err) {
+    throw new Error(gitSaid(err));
+  }
+}
+
 /** Points the checked-out branch at `rev` and makes the work tree match it, untracked files removed (ignored ones kept). */
 export function resetHard(dir: string, rev: string): void {
   git(['reset', '--quiet', '--hard', rev], dir);

@@ -1,12 +1,9 @@
 // Rescuing a polecat's work before the witness stops it or hands its bead to another: what is uncommitted is
 // committed, and whatever no remote has is pushed to a branch of its own, rescue/<polecat>-<time>, which never
 // collides with anyone's. The worktree itself is never deleted here.
-import { createRequire } from 'node:module';
 import type { Agent, Town } from '../model.js';
-import { commitAll, gitEnv, pushBranch, remoteUrl, revParse, unmergedWork } from '../git-cli.js';
+import { commitAll, pushBranch, remoteUrl, revParse, setBranch, unmergedWork } from '../git-cli.js';
 import { rigPaths } from '../town/index.js';
-
-const require = createRequire(import.meta.url);
 
 export interface Rescue {
   /** What was at risk (unmergedWork's words); empty when nothing was. */
@@ -17,17 +14,6 @@ export interface Rescue {
   pushed: string | null;
   /** Why the work is not safe on a remote, when it is not: the witness leaves the worktree and escalates. */
   error?: string;
-}
-
-// TODO(lead): this verb belongs in git-cli.ts as setBranch (see the witness's report); here to stay in B's files.
-/** Points a local branch at a commit, made or moved (a rescue branch, which is nobody's checkout). */
-function setBranch(dir: string, branch: string, rev: string): void {
-  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
-  try {
-    execFileSync('git', ['branch', '--force', branch, rev], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
-  } catch (err) {
-    throw new Error(String((err as { stderr?: string }).stderr || (err as Error).message).trim());
-  }
 }
 
 /** yyyymmddThhmmss in UTC. */

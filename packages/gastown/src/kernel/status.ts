@@ -1,14 +1,13 @@
 // gt status: the town on one screen, problems first: its rigs (queue depth, ready work, dispatch), its
 // services, its agents (working, idle, stalled, dead), and the daemon's last tick.
-import { BeadStore, readyBeads } from '@gastown/beads';
+import { BeadStore } from '@gastown/beads';
 import type { Town } from '../model.js';
 import { rigPaths, rigSettings } from '../town/index.js';
 import { agentRows } from '../work/index.js';
 import { rigMergeRequests } from '../refinery/index.js';
 import { daemonStatus, type DaemonStatus } from './daemon.js';
+import { dispatchCandidates } from './dispatch.js';
 import { serviceRows, type ServiceRow } from './services.js';
-
-const WORK = new Set(['task', 'bug', 'feature', 'chore']);
 
 export type AgentHealth = 'working' | 'idle' | 'stalled' | 'dead';
 
@@ -48,7 +47,8 @@ export function townStatus(town: Town, now = Date.now()): TownStatus {
     }
     const mrs = rigMergeRequests(store);
     for (const m of mrs.filter((x) => x.mq.state === 'rework')) problems.push({ kind: 'rework', subject: m.bead.id, detail: m.mq.reason ?? 'sent back to its polecat' });
-    const ready = readyBeads(store, { limit: 0 }).filter((b) => WORK.has(b.issue_type) && !b.assignee && !(b.metadata as { step?: unknown } | undefined)?.step).length;
+    // ready work as dispatch sees it: what it would sling now
+    const ready = dispatchCandidates(store, now).beads.length;
     return { name: r.name, dispatch: settings?.dispatch ?? '?', max_polecats: settings?.max_polecats ?? 0, queue_depth: mrs.filter((m) => ['queued', 'testing', 'landing', 'pr'].includes(m.mq.state)).length, ready, polecats: rows.filter((a) => a.rig === r.name && a.role === 'polecat').length, stall: settings?.stall_after_ms ?? 15 * 60_000 };
   });
   const agents = rows.map((a): StatusAgent => {
