@@ -225,6 +225,8 @@ export async function chaos(o, say = () => {}) {
       return done;
     };
     let nextKill = Date.now() + o.killEveryMs;
+    let nextWatch = Date.now();
+    const worktrees = new Map();
     let lastSaid = -1;
     for (;;) {
       const done = mergedBeads();
@@ -234,6 +236,10 @@ export async function chaos(o, say = () => {}) {
       if (Date.now() - started > o.deadlineMs) {
         report.problems.push(`deadline: ${done}/${beads.length} beads merged after ${o.deadlineMs / 1000} s`);
         break;
+      }
+      if (Date.now() >= nextWatch) {
+        nextWatch = Date.now() + 2000;
+        watchWorktrees(env, townRoot, rigs, worktrees, report.problems);
       }
       if (Date.now() >= nextKill) {
         nextKill = Date.now() + o.killEveryMs;
@@ -261,6 +267,44 @@ export async function chaos(o, say = () => {}) {
     if (!o.keep) rmSync(base, { recursive: true, force: true });
   }
   return report;
+}
+
+/** A rig's remote (its bare repository). */
+function remoteOf(townRoot, rig) {
+  return JSON.parse(readFileSync(join(townRoot, 'rigs.json'), 'utf8')).rigs.find((r) => r.name === rig).source;
+}
+
+/**
+ * No worktree with unpushed work is deleted: every 2 s each polecat worktree's step commits and whether it has
+ * uncommitted files are noted; when one disappears, the commits it last had must be on its rig's remote (on
+ * any branch), and each file it had not committed must be in some commit there (pushed since, or rescued).
+ */
+function watchWorktrees(env, townRoot, rigs, seen, problems) {
+  for (const rig of rigs) {
+    const dir = join(townRoot, rig, 'polecats');
+    const now = new Set(existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)) : []);
+    for (const wt of now) {
+      const log = runTool(env, wt, 'git', ['log', '--format=%s', '-n', '50', 'HEAD']);
+      const status = runTool(env, wt, 'git', ['status', '--porcelain', '--untracked-files=all']);
+      if (log.code !== 0 || status.code !== 0) continue; // being made or removed
+      const subjects = log.stdout.split('\n').filter((x) => /^(design|implement|test) \(/.test(x));
+      // the bead's own files (work/...) changed and not committed; gt's own files do not count
+      const dirty = status.stdout.split('\n').map((l) => l.slice(3).trim()).filter((path) => path.startsWith('work/'));
+      seen.set(wt, { rig, name: wt.slice(dir.length + 1), subjects, dirty });
+    }
+    for (const [wt, last] of seen) {
+      if (last.rig !== rig || now.has(wt)) continue;
+      seen.delete(wt);
+      const remote = remoteOf(townRoot, rig);
+      const onRemote = new Set(must(env, townRoot, 'git', ['-C', remote, 'log', '--all', '--format=%s']).split('\n'));
+      const lost = last.subjects.filter((x) => !onRemote.has(x));
+      if (lost.length) problems.push(`worktree ${wt} was deleted with commits that are on no branch of the remote: ${lost.join('; ')}`);
+      // an uncommitted file seen last time must be in some commit of the remote by now (committed and pushed
+      // after the look, or rescued to rescue/<polecat>-*)
+      const unsaved = last.dirty.filter((path) => !must(env, townRoot, 'git', ['-C', remote, 'log', '--all', '-n', '1', '--format=%H', '--', path]).trim());
+      if (unsaved.length) problems.push(`worktree ${wt} was deleted with uncommitted changes that are in no commit of the remote: ${unsaved.join(', ')}`);
+    }
+  }
 }
 
 /** Kills one thing at random among those there are now; the kind killed, or null when there was nothing. */
@@ -309,8 +353,18 @@ function verify(env, townRoot, rigs, beads, storeOf) {
         mergedTwice++;
         problems.push(`${b.id} has ${merged.length} merged merge requests: ${merged.map((m) => m.id).join(', ')}`);
       }
-      const w = list.find((x) => x.id === b.id)?.metadata?.witness;
-      restarts[b.id] = w?.restarts ?? 0;
+      // the witness's actions on the bead, from its history (a release sets the count back to 0, so count
+      // the distinct times each action recorded)
+      const times = { restart: new Set(), nudge: new Set(), release: new Set() };
+      for (const op of store.history(b.id)) {
+        const w = op.metadata?.witness;
+        if (!w || typeof w !== 'object') continue;
+        if (w.last_restart_at) times.restart.add(w.last_restart_at);
+        if (w.nudged_at) times.nudge.add(w.nudged_at);
+        if (w.released_at) times.release.add(w.released_at);
+      }
+      restarts[b.id] = times.restart.size;
+      for (const [action, set] of Object.entries(times)) if (set.size) recoveries[`polecat_${action}`] = (recoveries[`polecat_${action}`] ?? 0) + set.size;
     }
     // no step closed twice: each step's history holds at most one close
     const steps = list.filter((x) => x.metadata?.step !== undefined && x.issue_type !== 'molecule');
@@ -322,7 +376,7 @@ function verify(env, townRoot, rigs, beads, storeOf) {
       }
     }
     // every bead's commits on main exactly once (by subject: the scripted polecat commits each step as "<step> (<bead>): <title>")
-    const remote = JSON.parse(readFileSync(join(townRoot, 'rigs.json'), 'utf8')).rigs.find((r) => r.name === rig).source;
+    const remote = remoteOf(townRoot, rig);
     const subjects = must(env, townRoot, 'git', ['-C', remote, 'log', '--format=%s', 'main']).split('\n');
     for (const b of mine) {
       for (const step of ['design', 'implement', 'test']) {
@@ -337,7 +391,7 @@ function verify(env, townRoot, rigs, beads, storeOf) {
     const rescues = must(env, townRoot, 'git', ['-C', remote, 'branch', '--list', 'rescue/*']).split('\n').filter(Boolean);
     recoveries.rescue_branches = (recoveries.rescue_branches ?? 0) + rescues.length;
   }
-  for (const [kind, n] of Object.entries(witnessActions(townRoot))) recoveries[kind] = (recoveries[kind] ?? 0) + n;
+  for (const [kind, n] of Object.entries(kernelRecoveries(townRoot))) recoveries[kind] = (recoveries[kind] ?? 0) + n;
   checks.merged_twice = mergedTwice;
   checks.steps_closed_twice = stepsClosedTwice;
   checks.commits_not_exactly_once = commitsNotOnce;
@@ -347,20 +401,23 @@ function verify(env, townRoot, rigs, beads, storeOf) {
   return { checks, recoveries, restarts_per_bead: { max: Math.max(0, ...counts), mean: counts.length ? Math.round((counts.reduce((a, b) => a + b, 0) / counts.length) * 100) / 100 : 0, histogram }, check_problems: problems };
 }
 
-/** What the kernel did to recover, by kind, from the daemon's log (each action is logged with its kind). */
-function witnessActions(townRoot) {
+/**
+ * The daemon's recoveries: each service's restarts (from its bead's history: the distinct restart times its
+ * backoff state recorded), by role; and the daemon's own restarts (a "daemon up" line in its log after the first).
+ */
+function kernelRecoveries(townRoot) {
   const out = {};
-  const dir = join(townRoot, '.gt', 'daemon');
-  if (!existsSync(dir)) return out;
-  for (const f of readdirSync(dir).filter((x) => x.startsWith('daemon.log'))) {
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
-      const m = /\b(restart|restarted|nudge|nudged|release|released|collect|collected|rescue|rescued|started|slung)\b/.exec(line);
-      if (!m) continue;
-      const kind = /\[(\w+)\]/.exec(line)?.[1] ?? 'kernel';
-      const key = `${kind}:${m[1]}`;
-      out[key] = (out[key] ?? 0) + 1;
-    }
+  const store = BeadStore.open(join(townRoot, '.beads'));
+  for (const svc of listBeads(store, { all: true, limit: 0 }).filter((b) => b.issue_type === 'service')) {
+    const times = new Set();
+    for (const op of store.history(svc.id)) for (const t of op.metadata?.service_state?.restarts ?? []) times.add(t);
+    const role = svc.metadata?.service?.kind === 'agent' ? String(svc.metadata.service.address).split('/').pop() : 'command';
+    if (times.size) out[`${role}_restart`] = (out[`${role}_restart`] ?? 0) + times.size;
   }
+  const dir = join(townRoot, '.gt', 'daemon');
+  let ups = 0;
+  if (existsSync(dir)) for (const f of readdirSync(dir).filter((x) => x.startsWith('daemon.log'))) ups += readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => / daemon up: /.test(l)).length;
+  if (ups > 1) out.daemon_restart = ups - 1;
   return out;
 }
 
