@@ -22,6 +22,7 @@ export { canonicalBead } from './record.js';
 export { newBeadId, newOpId, randomToken, prefixOf, PREFIX_PATTERN } from './ids.js';
 export type { CacheReader } from './cache.js';
 export { readOps, forEachLine, parseOpLine, type CorruptLine } from './log.js';
+export { LogTail, type TailRead, type TailStats } from './log-tail.js';
 export { withLock, sleepSync } from './lock.js';
 export { parseDuration } from './duration.js';
 export { assertIsoTime, isoTimeProblem } from './dates.js';
