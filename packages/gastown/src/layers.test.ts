@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const SRC = dirname(fileURLToPath(import.meta.url));
 /** Bottom first. */
-const LAYERS = ['town', 'agents', 'work', 'refinery', 'kernel', 'scripted'];
+const LAYERS = ['town', 'agents', 'work', 'refinery', 'kernel', 'feed', 'scripted'];
 const SHARED = ['model.js', 'git-cli.js'];
 
 function sources(): { folder: string; file: string; text: string }[] {
