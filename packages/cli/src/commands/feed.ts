@@ -1,0 +1,81 @@
+// gt feed: the town's event stream (docs/feed.md), one line per event (with --json, one JSON object per line),
+// and with --follow the events as they happen, read incrementally from the stores' logs.
+import type { Argv } from 'yargs';
+import { BeadsError } from '@gastown/beads';
+import { FeedCursor, sinceTime, type FeedEvent, type Town } from '@gastown/gastown';
+import { str } from '../args.js';
+import { oneLine } from '../format.js';
+import { currentTown } from '../here.js';
+import type { Run } from '../run.js';
+
+const KIND_WIDTH = 'step_closed'.length;
+
+/** `HH:MM:SS  <store>  <kind>  <text>`, the store column as wide as the town's longest store name. */
+export function feedLine(e: FeedEvent, storeWidth: number): string {
+  const d = new Date(e.at);
+  const time = Number.isNaN(d.getTime()) ? e.at.slice(11, 19).padEnd(8) : [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return `${time}  ${oneLine(e.store).padEnd(storeWidth)}  ${e.kind.padEnd(KIND_WIDTH)}  ${oneLine(e.text)}`;
+}
+
+const storeWidth = (town: Town): number => Math.max(2, ...town.rigs.map((r) => r.name.length));
+
+/** Polls until SIGINT or SIGTERM, printing each poll's events. */
+async function follow(cursor: FeedCursor, print: (events: FeedEvent[]) => void): Promise<void> {
+  const pollMs = Number(process.env.GT_FEED_POLL_MS) > 0 ? Number(process.env.GT_FEED_POLL_MS) : 500;
+  let stop = false;
+  let wake: () => void = () => {};
+  const end = (): void => {
+    stop = true;
+    wake();
+  };
+  process.once('SIGINT', end);
+  process.once('SIGTERM', end);
+  let lastError = '';
+  while (!stop) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, pollMs);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    if (stop) break;
+    try {
+      print(cursor.poll());
+      lastError = '';
+    } catch (err) {
+      // a store caught mid-change (a checkout, a sync) is read again on the next poll; said once while it lasts
+      const message = (err as Error).message;
+      if (message !== lastError) process.stderr.write(`gt feed: ${message}\n`);
+      lastError = message;
+    }
+  }
+}
+
+export function registerFeedCommands(y: Argv, run: Run): Argv {
+  return y.command(
+    'feed',
+    "The town's event stream from every store's log: created, poured, claimed, step closed, gate failed, MR filed, merged, rework, rejected, restarted, released, mail, closed. One line per event (HH:MM:SS store kind text); with --json one JSON object per line",
+    (c) =>
+      c
+        .option('follow', { alias: 'f', type: 'boolean', describe: 'After the history, print new events as they happen (reading only what the logs gained), until interrupted' })
+        .option('rig', { type: 'string', describe: "Only this rig's events: its store's, and the town store's that name its agents" })
+        .option('since', { type: 'string', describe: 'Only events in this last stretch of time (30m, 1h, 2d)' }),
+    run(async (ctx, a) => {
+      const town = currentTown();
+      const since = str(a, 'since');
+      const rig = str(a, 'rig');
+      if (rig !== undefined && !rig.trim()) throw new BeadsError('invalid_input', '--rig must name a rig');
+      const cursor = new FeedCursor(town, { ...(rig !== undefined ? { rig } : {}), ...(since !== undefined ? { since: sinceTime(since) } : {}) });
+      const width = storeWidth(town);
+      const print = (events: FeedEvent[]): void => {
+        if (!events.length) return;
+        process.stdout.write(events.map((e) => (ctx.json ? JSON.stringify(e) : feedLine(e, width))).join('\n') + '\n');
+      };
+      const history = cursor.poll();
+      print(history);
+      if (a.follow) await follow(cursor, print);
+      else if (!history.length && !ctx.json) process.stdout.write(`no events${since ? ` in the last ${since}` : ''}${rig ? ` in rig ${rig}` : ''}\n`);
+    }),
+  );
+}

@@ -1,0 +1,146 @@
+// gt feed end to end: the events of a real flow (a bead slung to a scripted polecat, its step closed, gt done,
+// the scripted refinery landing it) each appear once and in order; a failing gate's rework; --follow printing
+// an event another process writes, and ending cleanly on SIGTERM; bad input refused with one clear error.
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { refineryRun } from '../../packages/gastown/src/index.js';
+import { GT, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
+import { RIG, fileMergeRequest, testRigs } from './refinery-harness.js';
+
+jest.setTimeout(300_000);
+
+interface Event {
+  at: string;
+  kind: string;
+  store: string;
+  rig?: string;
+  bead: string;
+  actor: string;
+  text: string;
+  op_id: string;
+}
+
+const feed = (town: string, ...args: string[]): Event[] => {
+  const r = gt(town, ['feed', '--json', ...args]);
+  if (r.code !== 0) throw new Error(`gt feed exited ${r.code}: ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
+};
+const of = (events: Event[], bead: string): string[] => events.filter((e) => e.bead === bead).map((e) => e.kind);
+
+const towns: { town: string; base: string }[] = [];
+afterEach(() => {
+  for (const { town, base } of towns.splice(0)) {
+    gt(town, ['down']);
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+/** A town in tmux with scripted agents, its rig's remote holding a gate and a one-step molecule (`edit`). */
+function scriptedTown(): string {
+  const base = mkdtempSync(join(tmpdir(), 'gt-feed-'));
+  const town = join(base, 'town');
+  towns.push({ town, base });
+  const work = join(base, 'work');
+  git(base, 'init', '-q', '-b', 'main', work);
+  writeFileSync(join(work, 'shared.txt'), 'work of nobody\n');
+  writeFileSync(join(work, 'test.sh'), '#!/bin/sh\nset -e\ncd "$(dirname "$0")"\n! grep -v "^work of" shared.txt\n', { mode: 0o755 });
+  mkdirSync(join(work, '.gastown'));
+  writeFileSync(join(work, '.gastown', 'settings.json'), JSON.stringify({ gates: ['./test.sh'] }) + '\n');
+  mkdirSync(join(work, 'molecules'));
+  writeFileSync(join(work, 'molecules', 'edit.md'), '## Molecule: edit\nOne change.\n\n## Step: change\nMake the change the bead describes.\n');
+  git(work, 'add', '-A');
+  git(work, 'commit', '-qm', 'start');
+  git(base, 'clone', '-q', '--bare', work, join(base, 'alpha.git'));
+  gt(base, ['install', town]);
+  gtJson(town, ['rig', 'add', 'alpha', join(base, 'alpha.git'), '--prefix', 'al']);
+  gtJson(town, ['up', '--no-daemon'], { GT_RUNTIME: 'scripted', GT_REFINERY_INTERVAL_MS: '500' });
+  return town;
+}
+
+const newRig = testRigs();
+
+describe('gt feed', () => {
+  it('a bead slung, worked, filed and merged by the scripted agents: each of its events once, in order', async () => {
+    const town = scriptedTown();
+    const description = 'Say one in shared.txt.\n\n```sh step=change\necho "work of one" >> shared.txt\n```\n';
+    const id = bdJson<{ id: string }>(town, ['create', 'append one', '--rig', 'alpha', '-d', description]).id;
+    const slung = gtJson<{ address: string; molecule: { id: string } }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], { GT_RUNTIME: 'scripted' });
+    const merged = (): Event | undefined => feed(town).find((e) => e.kind === 'merged');
+    await waitFor(() => merged() !== undefined && of(feed(town), id).includes('closed'), `${id} to be merged`, 120_000);
+    const events = feed(town);
+    const mr = merged()!.bead;
+    const step = events.find((e) => e.kind === 'step_closed')!.bead;
+    expect(of(events, id)).toEqual(['created', 'claimed', 'closed']);
+    expect(of(events, slung.molecule.id)).toEqual(['poured', 'closed']); // its last step closed it
+    expect(of(events, step)).toEqual(['step_closed']);
+    expect(of(events, mr)).toEqual(['mr_filed', 'merged']);
+    const index = (kind: string, bead: string): number => events.findIndex((e) => e.kind === kind && e.bead === bead);
+    const order = [index('created', id), index('claimed', id), index('poured', slung.molecule.id), index('step_closed', step), index('mr_filed', mr), index('merged', mr)];
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    // the polecat told the refinery and the witness; the refinery told the polecat and the witness MERGED
+    const mail = events.filter((e) => e.kind === 'mail');
+    expect(mail.map((e) => e.text)).toEqual(expect.arrayContaining([expect.stringContaining(`${slung.address} -> alpha/refinery: Merge request ${mr}`), expect.stringContaining(`alpha/refinery -> ${slung.address}: MERGED ${mr}`)]));
+    expect(mail.every((e) => e.store === 'hq' && e.rig === 'alpha')).toBe(true);
+    expect(events.filter((e) => e.kind === 'merged')).toHaveLength(1);
+    expect(events.map((e) => Date.parse(e.at))).toEqual(events.map((e) => Date.parse(e.at)).sort((a, b) => a - b));
+    // the same as lines for people
+    const text = gt(town, ['feed']).stdout.split('\n').filter(Boolean);
+    expect(text.length).toBe(events.length);
+    expect(text.find((l) => l.includes('  merged  '))).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d  alpha  merged       ${mr} polecat/\\S+ 'append one' in [0-9a-f]{12}$`));
+  });
+
+  it("a failing gate: gate_failed and rework once each, after the merge request's filing; --rig and --since", () => {
+    const rig = newRig();
+    const f = fileMergeRequest(rig, 'nux', { files: { 'broken.txt': 'BREAK\n' } });
+    refineryRun(rig.townOf(), RIG, { once: true });
+    const events = feed(rig.town);
+    expect(of(events, f.mr)).toEqual(['mr_filed', 'gate_failed', 'rework']);
+    expect(events.find((e) => e.kind === 'rework')).toMatchObject({ store: 'alpha', rig: 'alpha', actor: 'alpha/refinery', text: `${f.mr} polecat/nux back to ${f.worker}: gate test failed (exit 1) on the candidate` });
+    expect(events.filter((e) => e.kind === 'mail').map((e) => e.text)).toEqual([`alpha/refinery -> ${f.worker}: REWORK ${f.mr}: gate failed on main`]);
+    expect(feed(rig.town, '--rig', 'alpha')).toEqual(events);
+    expect(feed(rig.town, '--since', '1h')).toEqual(events);
+    // nothing was written in the last millisecond
+    expect(gt(rig.town, ['feed', '--since', '1ms']).stdout).toBe('no events in the last 1ms\n');
+  });
+
+  it('--follow prints the history, then an event another process writes, and ends cleanly on SIGTERM', async () => {
+    const rig = newRig();
+    const first = bdJson<{ id: string }>(rig.town, ['create', 'before', '--rig', 'alpha']).id;
+    const child = spawn(process.execPath, [GT, 'feed', '--follow', '--json'], { cwd: rig.town, env: { ...process.env, GT_FEED_POLL_MS: '100' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const seen = (): Event[] => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
+    await waitFor(() => seen().some((e) => e.bead === first), 'the history to be printed');
+    const second = bdJson<{ id: string }>(join(rig.town, 'alpha', 'main'), ['create', 'after']).id;
+    await waitFor(() => seen().some((e) => e.bead === second), 'the new event to be printed', 60_000);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(err).toBe('');
+    expect(seen().map((e) => [e.kind, e.bead])).toEqual([
+      ['created', first],
+      ['created', second],
+    ]);
+  });
+
+  it('refuses an unknown rig, a bad duration and a directory outside a town, each with one clear error and nothing on stdout', () => {
+    const rig = newRig();
+    const cases: [string, string[], RegExp][] = [
+      [rig.town, ['--rig', 'gamma'], /^gt: no rig gamma in town \S+ \(rigs: alpha\)\n$/],
+      [rig.town, ['--since', 'yesterday'], /^gt: invalid --since "yesterday": use a duration such as 30s, 10m, 2h or 7d\n$/],
+      [tmpdir(), [], /^gt: no town found from .* upward; create one with gt install DIR\n$/],
+    ];
+    for (const [cwd, args, message] of cases) {
+      const r = gt(cwd, ['feed', ...args]);
+      expect({ args, code: r.code === 0, stdout: r.stdout }).toEqual({ args, code: false, stdout: '' });
+      expect(r.stderr).toMatch(message);
+      const follow = gt(cwd, ['feed', '--follow', ...args]); // refused before it follows anything
+      expect(follow.code).toBe(r.code);
+    }
+  });
+});
