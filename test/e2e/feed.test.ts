@@ -1,13 +1,14 @@
 // gt feed end to end: the events of a real flow (a bead slung to a scripted polecat, its step closed, gt done,
-// the scripted refinery landing it) each appear once and in order; a failing gate's rework; --follow printing
-// an event another process writes, and ending cleanly on SIGTERM; bad input refused with one clear error.
+// the scripted refinery landing it) each appear once and in order; the witness restarting a polecat, then
+// releasing its work; a failing gate's rework; --follow printing an event another process writes, and ending
+// cleanly on SIGTERM; bad input refused with one clear error.
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { refineryRun } from '../../packages/gastown/src/index.js';
-import { GT, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
+import { capturePane, refineryRun, requireTown, townSessions, townSocket, witnessPatrol } from '../../packages/gastown/src/index.js';
+import { BD, GT, bd, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
 import { RIG, fileMergeRequest, testRigs } from './refinery-harness.js';
 
 jest.setTimeout(300_000);
@@ -62,6 +63,28 @@ function scriptedTown(): string {
 
 const newRig = testRigs();
 
+/** A town whose polecat hangs in its molecule's second step, its witness settings short: restarted once, then released. */
+async function hangingPolecat(): Promise<{ town: string; id: string; session: string }> {
+  const base = mkdtempSync(join(tmpdir(), 'gt-feed-witness-'));
+  const town = join(base, 'town');
+  towns.push({ town, base });
+  const src = join(base, 'alpha-src');
+  git(base, 'init', '-q', '-b', 'main', src);
+  writeFileSync(join(src, 'README'), 'alpha\n');
+  bd(src, ['init', '--prefix', 'al']);
+  mkdirSync(join(src, 'molecules'));
+  writeFileSync(join(src, 'molecules', 'two.md'), ['## Molecule: two', 'Two steps.', '', '## Step: first', '```sh', 'echo first > first.txt', '```', '', '## Step: second', 'Hang.', 'Needs: first', '', '```sh', 'sleep 600', '```', ''].join('\n'));
+  git(src, 'add', '-A');
+  git(src, 'commit', '-qm', 'start');
+  git(base, 'clone', '-q', '--bare', src, join(base, 'alpha.git'));
+  gt(base, ['install', town]);
+  gtJson(town, ['rig', 'add', 'alpha', join(base, 'alpha.git')]);
+  for (const [key, value] of Object.entries({ spawn_grace: '1s', stall_after: '1h', max_restarts: '1' })) expect(gt(town, ['rig', 'settings', 'alpha', key, value]).code).toBe(0);
+  const id = bdJson<{ id: string }>(town, ['create', 'hang', '--rig', 'alpha']).id;
+  const { session } = gtJson<{ session: string }>(town, ['sling', id, 'alpha', '--molecule', 'two'], { GT_RUNTIME: 'scripted' });
+  return { town, id, session };
+}
+
 describe('gt feed', () => {
   it('a bead slung, worked, filed and merged by the scripted agents: each of its events once, in order', async () => {
     const town = scriptedTown();
@@ -90,6 +113,42 @@ describe('gt feed', () => {
     const text = gt(town, ['feed']).stdout.split('\n').filter(Boolean);
     expect(text.length).toBe(events.length);
     expect(text.find((l) => l.includes('  merged  '))).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d  alpha  merged       ${mr} polecat/\\S+ 'append one' in [0-9a-f]{12}$`));
+  });
+
+  it('the witness restarting a polecat whose session is gone, then releasing its work: restarted and released once each', async () => {
+    const { town: dir, id, session } = await hangingPolecat();
+    const town = requireTown(dir);
+    const pane = (): string => {
+      try {
+        return capturePane(townSocket(town), session, 200);
+      } catch {
+        return '';
+      }
+    };
+    const kill = async (): Promise<void> => {
+      spawnSync('tmux', ['-L', townSocket(town), 'kill-session', '-t', `=${session}`]);
+      await waitFor(() => {
+        try {
+          return !townSessions(town).get(session);
+        } catch {
+          return false;
+        }
+      }, `${session} gone`);
+    };
+    const patrol = (ahead: number) => witnessPatrol(town, 'alpha', { tools: { node: process.execPath, gt: GT, bd: BD }, now: Date.now() + ahead });
+    await waitFor(() => pane().includes('[step] second'), 'the polecat at step second', 60_000);
+    await kill();
+    expect(patrol(5_000).findings.map((f) => f.action)).toEqual(['restart']);
+    await waitFor(() => pane().includes('[step] second'), 'the successor at step second', 60_000);
+    await kill();
+    expect(patrol(10_000).findings.map((f) => f.action)).toEqual(['release']);
+    const events = feed(dir);
+    expect(of(events, id)).toEqual(['created', 'claimed', 'restarted', 'released']);
+    const [restarted, released] = ['restarted', 'released'].map((k) => events.find((e) => e.kind === k && e.bead === id)!);
+    expect(restarted).toMatchObject({ store: 'alpha', actor: 'alpha/witness', text: `${id} 'hang' restart 1 (session_gone)` });
+    expect(released).toMatchObject({ store: 'alpha', actor: 'alpha/witness', text: `${id} 'hang' released after 1 restart (session_gone)` });
+    // the mayor and the overseer were told
+    expect(events.filter((e) => e.kind === 'mail' && e.text.includes(`Released ${id}`)).map((e) => e.text.split(':')[0])).toEqual(['alpha/witness -> mayor', 'alpha/witness -> overseer']);
   });
 
   it("a failing gate: gate_failed and rework once each, after the merge request's filing; --rig and --since", () => {
