@@ -44,6 +44,8 @@ interface Seen {
   step?: string;
   status: string;
   assignee: string;
+  /** When the holder's claim lapses unless renewed. */
+  lease?: string;
   /** A merge request's branch and worker, its queue state and last attempt's outcome (`<n>:<outcome>`). */
   branch?: string;
   worker?: string;
@@ -110,20 +112,27 @@ export class StoreEvents {
         this.metadata(b, op.bead, obj(op.metadata) ?? {}, false, emit);
         break;
       case 'claim': {
-        // a claim takes effect only on a bead nobody holds (or whose holder's lease ran out: takeover_from)
-        const held = b.status === 'in_progress' && b.assignee && b.assignee !== op.actor && !op.takeover_from;
-        if (held || b.status === 'closed') break;
-        b.status = 'in_progress';
-        b.assignee = op.actor;
-        if (plain) emit('claimed', `${name} claimed by ${op.actor}${op.takeover_from ? ` (taken over from ${String(op.takeover_from)})` : ''}`);
+        // as the fold has it: a claim takes effect on a bead nobody holds, or whose holder's lease ran out
+        const lapsed = b.status === 'in_progress' && b.lease !== undefined && Date.parse(b.lease) <= Date.parse(op.ts);
+        const claimable = b.assignee ? lapsed : ['open', 'blocked', 'deferred'].includes(b.status);
+        if (!claimable && b.assignee !== op.actor) break;
+        const lease = typeof op.lease_ms === 'number' && op.lease_ms > 0 ? new Date(Date.parse(op.ts) + op.lease_ms).toISOString() : undefined;
+        [b.lease, b.assignee] = [lease, op.actor];
+        if (b.status === 'open' || b.status === 'in_progress') b.status = 'in_progress';
+        if (plain && claimable) emit('claimed', `${name} claimed by ${op.actor}${lapsed ? ' (its lease had lapsed)' : ''}`);
         break;
       }
+      case 'heartbeat':
+        if (b.assignee === op.actor && b.status === 'in_progress' && typeof op.lease_ms === 'number' && op.lease_ms > 0) b.lease = new Date(Date.parse(op.ts) + op.lease_ms).toISOString();
+        break;
       case 'release':
-        if (plain && b.status !== 'closed') emit('released', `${name} released${b.assignee ? ` from ${b.assignee}` : ''}`);
-        if (b.status !== 'closed') [b.status, b.assignee] = ['open', ''];
+        if (plain && b.assignee) emit('released', `${name} released from ${b.assignee}`);
+        b.assignee = '';
+        b.lease = undefined;
+        if (b.status === 'in_progress' || b.status === 'hooked') b.status = 'open';
         break;
       case 'close': {
-        b.status = 'closed';
+        [b.status, b.lease] = ['closed', undefined];
         const why = op.reason ? `: ${short(op.reason)}` : '';
         if (b.step) emit('step_closed', `${op.bead} step ${b.step}${why}`);
         else if (b.type !== 'merge-request' && b.type !== 'message') emit('closed', `${b.type === 'service' ? `service ${b.service ?? b.title}` : name}${why}`, b.type === 'service' ? b.serviceRig : this.rig);
