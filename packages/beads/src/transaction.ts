@@ -197,6 +197,14 @@ export class Transaction {
     this.push(from.bead.id, { ...this.on(from), kind: 'dep_add', depends_on_id: to, dep_type: type });
   }
 
+  /** Adds a label to a live bead (as bd label add); one it has already is left as it is. */
+  addLabel(input: string, label: string): void {
+    assertValid('validateCreateInput', { title: 'x', labels: [label] }, 'label');
+    const state = this.live(input);
+    if (this.state(state.bead.id)!.bead.labels?.includes(label)) return;
+    this.push(state.bead.id, { ...this.on(state), kind: 'label_add', label });
+  }
+
   /** Closes a live bead that is not closed, with an optional reason (text: newlines allowed, no other control characters). */
   close(input: string, reason?: string): void {
     assertReason(reason);

@@ -63,9 +63,19 @@ export function unmergedWork(dir: string, options: { revs?: string[]; known?: st
   return out;
 }
 
-/** A new worktree at `dir` on a new branch `branch`, starting from the clone's HEAD. */
-export function addWorktree(clone: string, dir: string, branch: string): void {
-  git(['worktree', 'add', '--quiet', '-b', branch, dir, 'HEAD'], clone);
+/** A new worktree at `dir` on a new branch `branch`, starting from `start` (default the clone's HEAD). */
+export function addWorktree(clone: string, dir: string, branch: string, start = 'HEAD'): void {
+  git(['worktree', 'add', '--quiet', '--no-track', '-b', branch, dir, start], clone);
+}
+
+/** Whether commit `ancestor` is in the history of `rev` (false when either is not a commit here). */
+export function isAncestor(dir: string, ancestor: string, rev: string): boolean {
+  try {
+    git(['merge-base', '--is-ancestor', ancestor, rev], dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Removes a worktree and its branch; only for one that holds no work (a sling that failed half-way). */

@@ -31,7 +31,7 @@ export function registerDispatchCommands(y: Argv, run: Run): Argv {
         .positional('rig', { type: 'string', describe: 'Only this rig' })
         .option('dry-run', { type: 'boolean', describe: 'Say what the round would sling or tell; change nothing' })
         .option('runtime', { type: 'string', describe: "The polecats' runtime (default: as gt sling: GT_RUNTIME, else town.json, else claude)" })
-        .epilog('Work beads (task, bug, feature, chore) that are ready, open, unassigned, not deferred and not labelled no-dispatch are dispatched; a bead whose sling failed is passed over for 10 minutes.'),
+        .epilog('Work beads (task, bug, feature, chore) that are ready, open, unassigned, not deferred and not labelled no-dispatch or released are dispatched; a bead whose sling failed is passed over for 10 minutes. A bead the witness released after max_restarts waits for a person: gt sling continues it, bd label remove ID released lets dispatch take it.'),
     run((ctx, a) => {
       const town = currentTown();
       const rigs = rigNames(town, str(a, 'rig'));

@@ -63,11 +63,15 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
           .positional('bead', { type: 'string', describe: 'The bead (of that rig) to work on' })
           .positional('rig', { type: 'string' })
           .option('molecule', { type: 'string', describe: "The molecule to pour (default: the bead's own, metadata.molecule or a molecule:<name> label, else polecat-work)" })
-          .option('runtime', { type: 'string', describe: 'The polecat\'s runtime (default: GT_RUNTIME, else town.json, else claude)' }),
+          .option('runtime', { type: 'string', describe: 'The polecat\'s runtime (default: GT_RUNTIME, else town.json, else claude)' })
+          .option('fresh', { type: 'boolean', describe: 'For a bead the witness released: start over (a new molecule, the worktree from the target) instead of continuing its molecule from the branch its work was pushed to' })
+          .epilog('A bead the witness released after max_restarts is continued: its molecule is kept (closed steps stay closed, the polecat starts at the first open step) and the worktree starts from the branch the witness pushed its work to; the label released comes off, so dispatch may sling it again.'),
       run((ctx, a) => {
         requireTmux();
-        const r = slingBead(currentTown(), str(a, 'bead')!, str(a, 'rig')!, { molecule: str(a, 'molecule'), runtime: str(a, 'runtime'), actor: ctx.actor, tools: cliTools() });
-        ctx.out(r, (x) => `Slung ${x.bead} to ${x.address} (${x.runtime}): worktree ${x.worktree} on ${x.branch}, molecule ${x.molecule.name} ${x.molecule.id} (${x.molecule.steps} steps)${x.setup.length ? `, ${x.setup.length} setup command(s) run` : ''}, session ${x.session}`);
+        const r = slingBead(currentTown(), str(a, 'bead')!, str(a, 'rig')!, { molecule: str(a, 'molecule'), runtime: str(a, 'runtime'), fresh: Boolean(a.fresh), actor: ctx.actor, tools: cliTools() });
+        const release = (x: typeof r): string =>
+          !x.release ? '' : x.release.how === 'continued' ? `; continues the release of ${x.release.released_at} from ${x.release.from} (${x.release.steps_closed} step(s) closed${x.release.start ? `, started from ${x.release.start}` : ''})` : `; started fresh after its release (${x.release.why})`;
+        ctx.out(r, (x) => `Slung ${x.bead} to ${x.address} (${x.runtime}): worktree ${x.worktree} on ${x.branch}, molecule ${x.molecule.name} ${x.molecule.id} (${x.molecule.steps} steps)${x.setup.length ? `, ${x.setup.length} setup command(s) run` : ''}, session ${x.session}${release(x)}`);
       }),
     )
     .command(

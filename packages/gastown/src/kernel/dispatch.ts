@@ -9,7 +9,7 @@ import { BeadStore, BeadsError, addComment, readyBeads, updateBead, withLock, ty
 import { requireRig, requireTmux } from '../agents/index.js';
 import type { Tools, Town } from '../model.js';
 import { rigPaths, rigSettings, type DispatchMode } from '../town/index.js';
-import { polecatRows, sendMail, slingBead } from '../work/index.js';
+import { RELEASED_LABEL, polecatRows, releasedReason, sendMail, slingBead } from '../work/index.js';
 
 /** The types dispatch slings: work a polecat does. An epic is not: its children are. */
 export const DISPATCH_TYPES = ['task', 'bug', 'feature', 'chore'];
@@ -63,23 +63,25 @@ const isStep = (bead: Bead): boolean => {
 };
 
 /** Why a ready bead is not for dispatch, or null when it is. */
-function passOver(bead: Bead, now: number): string | null {
+function passOver(bead: Bead, now: number, rig: string): string | null {
   if (!DISPATCH_TYPES.includes(bead.issue_type)) return `a${bead.issue_type === 'epic' ? 'n' : ''} ${bead.issue_type}, not work a polecat is slung (${DISPATCH_TYPES.join(', ')})`;
   if (bead.status !== 'open') return `${bead.status} (its claim lapsed: the sweep releases it)`;
   if (bead.assignee) return `assigned to ${bead.assignee}`;
   if (bead.labels?.includes(NO_DISPATCH_LABEL)) return `labelled ${NO_DISPATCH_LABEL}`;
+  // the witness gave up on it after max_restarts: slung again at once, a bead that always crashes would cycle for ever
+  if (bead.labels?.includes(RELEASED_LABEL)) return releasedReason(bead, rig);
   const failed = dispatchMeta(bead).failed_at;
   if (failed && Date.parse(failed) + DISPATCH_RETRY_MS > now) return `its sling failed at ${failed}; tried again from ${new Date(Date.parse(failed) + DISPATCH_RETRY_MS).toISOString()}`;
   return null;
 }
 
 /** The rig's ready beads for dispatch, in ready order (priority, then oldest), and those passed over. */
-export function dispatchCandidates(store: BeadStore, now: number): { beads: Bead[]; skipped: DispatchResult['skipped'] } {
+export function dispatchCandidates(store: BeadStore, now: number, rig: string): { beads: Bead[]; skipped: DispatchResult['skipped'] } {
   const beads: Bead[] = [];
   const skipped: DispatchResult['skipped'] = [];
   for (const bead of readyBeads(store, { limit: 0 })) {
     if (isStep(bead)) continue; // its molecule's polecat works it: not worth a line each
-    const reason = passOver(bead, now);
+    const reason = passOver(bead, now, rig);
     if (reason) skipped.push({ bead: bead.id, reason });
     else beads.push(bead);
   }
@@ -108,7 +110,7 @@ function slingReady(town: Town, rig: string, options: DispatchOptions, result: D
   const now = options.now ?? Date.now();
   result.working = polecatRows(town, rig).filter((p) => p.state === 'working' || p.state === 'rework').length;
   const store = BeadStore.open(rigPaths(town, rig).store);
-  const { beads, skipped } = dispatchCandidates(store, now);
+  const { beads, skipped } = dispatchCandidates(store, now, rig);
   result.skipped.push(...skipped);
   let working = result.working;
   let stopped: string | undefined;
@@ -164,7 +166,7 @@ function tellMayor(town: Town, rig: string, options: DispatchOptions, result: Di
   const log = options.log ?? (() => {});
   const actor = options.actor ?? 'dispatch';
   const store = BeadStore.open(rigPaths(town, rig).store);
-  const { beads, skipped } = dispatchCandidates(store, options.now ?? Date.now());
+  const { beads, skipped } = dispatchCandidates(store, options.now ?? Date.now(), rig);
   result.skipped.push(...skipped);
   const fresh: Bead[] = [];
   for (const bead of beads) {

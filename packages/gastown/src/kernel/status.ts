@@ -3,7 +3,7 @@
 import { BeadStore } from '@gastown/beads';
 import type { Town } from '../model.js';
 import { rigPaths, rigSettings } from '../town/index.js';
-import { agentRows } from '../work/index.js';
+import { RELEASED_LABEL, agentRows } from '../work/index.js';
 import { rigMergeRequests } from '../refinery/index.js';
 import { daemonStatus, type DaemonStatus } from './daemon.js';
 import { dispatchCandidates } from './dispatch.js';
@@ -47,8 +47,10 @@ export function townStatus(town: Town, now = Date.now()): TownStatus {
     }
     const mrs = rigMergeRequests(store);
     for (const m of mrs.filter((x) => x.mq.state === 'rework')) problems.push({ kind: 'rework', subject: m.bead.id, detail: m.mq.reason ?? 'sent back to its polecat' });
-    // ready work as dispatch sees it: what it would sling now
-    const ready = dispatchCandidates(store, now).beads.length;
+    // ready work as dispatch sees it: what it would sling now; a released bead waits for a person, who is told why
+    const candidates = dispatchCandidates(store, now, r.name);
+    const ready = candidates.beads.length;
+    for (const s of candidates.skipped) if (store.get(s.bead).labels?.includes(RELEASED_LABEL)) problems.push({ kind: 'released', subject: s.bead, detail: s.reason });
     return { name: r.name, dispatch: settings?.dispatch ?? '?', max_polecats: settings?.max_polecats ?? 0, queue_depth: mrs.filter((m) => ['queued', 'testing', 'landing', 'pr'].includes(m.mq.state)).length, ready, polecats: rows.filter((a) => a.rig === r.name && a.role === 'polecat').length, stall: settings?.stall_after_ms ?? 15 * 60_000 };
   });
   const agents = rows.map((a): StatusAgent => {

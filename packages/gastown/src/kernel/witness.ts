@@ -8,7 +8,7 @@ import { capturePane, nudgeAgent, requireRig, rigPolecats, stopAgents, townSessi
 import type { Agent, Tools, Town } from '../model.js';
 import { rigPaths, rigSettings, type RigSettings } from '../town/index.js';
 import { HOOK_MOLECULE_KEY, gcPolecats, hookedWork, launchAgent, polecatRows, sendMail, type GcResult, type HookedWork, type PolecatRow } from '../work/index.js';
-import { rescueWork, type Rescue } from './rescue.js';
+import { releaseMarks, rescueWork, type Rescue } from './rescue.js';
 import { WITNESS_KEY, decide, inSpawnGrace, witnessMeta, type Decision, type PolecatLook, type WitnessMeta } from './witness-detect.js';
 import { observePane, readPanes, writePanes, type PaneObservations } from './witness-panes.js';
 
@@ -173,11 +173,13 @@ const beadChanged = (before: Bead, now: Bead): boolean => now.updated_at !== bef
  * Writes metadata.witness on the hooked bead, in one transaction that first checks the bead is as the
  * decision saw it; false (nothing written) when it is not. The commit point of nudge, restart and release.
  */
-function recordOnBead(store: BeadStore, actor: string, before: Bead, last: WitnessMeta['last'], next: (meta: WitnessMeta) => WitnessMeta, extra: { status?: string; assignee?: string } = {}): boolean {
+function recordOnBead(store: BeadStore, actor: string, before: Bead, last: WitnessMeta['last'], next: (meta: WitnessMeta) => WitnessMeta, extra: { status?: string; assignee?: string; metadata?: Record<string, unknown>; label?: string } = {}): boolean {
   return store.transaction(actor, (tx) => {
     const bead = tx.get(before.id);
     if (beadChanged(before, bead)) return false;
-    tx.set(bead.id, { ...extra, metadata: { ...(bead.metadata ?? {}), [WITNESS_KEY]: { ...next(witnessMeta(bead)), last } } });
+    const { metadata, label, ...fields } = extra;
+    tx.set(bead.id, { ...fields, metadata: { ...(bead.metadata ?? {}), ...metadata, [WITNESS_KEY]: { ...next(witnessMeta(bead)), last } } });
+    if (label) tx.addLabel(bead.id, label);
     return true;
   });
 }
@@ -204,7 +206,7 @@ function escalate(ctx: PatrolContext, to: string[], subject: string, body: strin
 }
 
 const rescueText = (r: Rescue): string =>
-  !r.at_risk.length ? 'no work at risk' : r.error ? `work at risk (${r.at_risk.join('; ')}) NOT safe: ${r.error}${r.branch ? `; kept on local branch ${r.branch}` : ''}; the worktree is left as it is` : `work at risk (${r.at_risk.join('; ')}) pushed to ${r.branch}`;
+  !r.at_risk.length ? (r.branch && r.pushed ? `no work at risk; its commits kept on ${r.branch}` : 'no work at risk') : r.error ? `work at risk (${r.at_risk.join('; ')}) NOT safe: ${r.error}${r.branch ? `; kept on local branch ${r.branch}` : ''}; the worktree is left as it is` : `work at risk (${r.at_risk.join('; ')}) pushed to ${r.branch}`;
 
 /** Does what the decision says; returns whether it was done and why not. */
 function act(ctx: PatrolContext, seen: Seen, d: Decision, finding: PatrolFinding): void {
@@ -242,18 +244,18 @@ function act(ctx: PatrolContext, seen: Seen, d: Decision, finding: PatrolFinding
     case 'release': {
       // the session first: a crash after this line is a session_gone the next patrol finishes releasing
       stopAgents(town, [agent]);
-      const rescue = rescueWork(town, agent, now);
+      const rescue = rescueWork(town, agent, now, { keepHead: true });
       finding.rescue = rescue;
       const restarts = witnessMeta(look.bead).restarts;
-      const released = recordOnBead(store, actor, look.bead!, last, (m) => ({ ...m, restarts: 0, releases: (m.releases ?? 0) + 1, released_at: at }), { status: 'open', assignee: '' });
+      const released = recordOnBead(store, actor, look.bead!, last, (m) => ({ ...m, restarts: 0, releases: (m.releases ?? 0) + 1, released_at: at }), { status: 'open', assignee: '', ...releaseMarks(look.bead!, agent, restarts, rescue, at) });
       if (!released) {
         finding.done = false;
         finding.reason = `${CHANGED} (its session was stopped; ${rescueText(rescue)})`;
         return;
       }
       finding.restarts = 0;
-      finding.reason = `released after ${restarts} restart(s): bead open and unassigned, closed steps kept, session stopped; ${rescueText(rescue)}`;
-      escalate(ctx, ['mayor', 'overseer'], `Released ${look.bead!.id} from ${agent.address} after ${restarts} restart(s)`, `The witness of ${ctx.rig} released ${look.bead!.id} (${look.bead!.title}) from ${agent.address}: ${d.kind}: ${d.evidence}.\nIts closed steps are kept; it is open and unassigned, ready to sling again. ${rescueText(rescue)}. The worktree ${agent.cwd} is kept.`);
+      finding.reason = `released after ${restarts} restart(s): bead open, unassigned and labelled released, closed steps kept, session stopped; ${rescueText(rescue)}`;
+      escalate(ctx, ['mayor', 'overseer'], `Released ${look.bead!.id} from ${agent.address} after ${restarts} restart(s)`, `The witness of ${ctx.rig} released ${look.bead!.id} (${look.bead!.title}) from ${agent.address}: ${d.kind}: ${d.evidence}.\nIts closed steps are kept; it is open and unassigned, labelled released: dispatch passes it over until a person acts. gt sling ${look.bead!.id} ${ctx.rig} continues it at its first open step${rescue.branch ? ` from ${rescue.branch}` : ''} (--fresh starts over); bd label remove ${look.bead!.id} released lets dispatch sling it. ${rescueText(rescue)}. The worktree ${agent.cwd} is kept.`);
       return;
     }
     case 'stop': {

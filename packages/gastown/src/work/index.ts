@@ -8,3 +8,4 @@ export { primeAgent, renderPrime, rolesDir, HANDOFF_SUBJECT, type Prime } from '
 export { agentRows, hookedPolecats, standingAgents, upPlan, type AgentRow, type UpOptions } from './roster.js';
 export { polecatRows, gcPolecats, type PolecatRow, type PolecatState, type GcEntry, type GcResult } from './polecats.js';
 export { launchAgent, type LaunchOptions, type LaunchResult } from './launch.js';
+export { RELEASED_LABEL, RELEASE_KEY, releaseRecord, pendingRelease, releasedReason, type ReleaseRecord } from './released.js';

@@ -1,9 +1,10 @@
 // gt sling: hands a bead to a new polecat. It picks a name from the pool, makes the polecat's worktree and
 // branch, runs the rig's setup commands in it, hooks the bead to it, pours the work molecule under the bead, and starts the polecat's session.
-// A step that fails undoes the steps before it, so nothing is left half-made.
+// A bead the witness released is continued instead (released.ts): its molecule kept, the worktree started from
+// the branch its work was pushed to. A step that fails undoes the steps before it, so nothing is left half-made.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BeadStore, BeadsError, hookBead, hookRefusal, updateBead, withLock, type Bead } from '@gastown/beads';
+import { BeadStore, BeadsError, hookBead, hookRefusal, removeLabels, updateBead, withLock, type Bead } from '@gastown/beads';
 import { findMolecule, keyedId, pourMolecule, stepCount, type CatalogOptions } from '@gastown/molecules';
 import { agentEnv, agentFor, forgetConversation, requireRig, resolveRuntime, startAgent } from '../agents/index.js';
 import type { Agent, Tools, Town } from '../model.js';
@@ -11,12 +12,15 @@ import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from '.
 import { rigPaths, rigSettings } from '../town/index.js';
 import { HOOK_MOLECULE_KEY, HOOK_RUNTIME_KEY } from './hook.js';
 import { runSetup, type SetupRun } from './setup-hook.js';
+import { RELEASED_LABEL, RELEASE_KEY, continueRelease, pendingRelease, planRelease, undoHandover, type Handover } from './released.js';
 
 export const POLECAT_NAMES = ['nux', 'slit', 'furiosa', 'toast', 'capable', 'dag', 'rictus', 'ace', 'morsov', 'keeper', 'cheedo', 'angharad', 'dementus', 'valkyrie', 'max', 'scrotus'];
 export const DEFAULT_WORK_MOLECULE = 'polecat-work';
 
 export interface SlingOptions {
   molecule?: string;
+  /** For a released bead: start over (a new molecule, a worktree from the target) instead of continuing it. */
+  fresh?: boolean;
   runtime?: string;
   actor: string;
   tools: Tools;
@@ -34,6 +38,11 @@ export interface SlingResult {
   runtime: string;
   /** The rig's setup commands, run in the worktree before the session started. */
   setup: SetupRun[];
+  /**
+   * For a bead the witness had released: continued (its molecule kept, the worktree started from `start`, the
+   * branch its work was pushed to; null when it had no commits), or started fresh, with why.
+   */
+  release?: { how: 'continued' | 'fresh'; released_at: string; from: string; start: string | null; steps_closed?: number; why?: string };
 }
 
 /** The molecule a bead asks for: `metadata.molecule`, or a `molecule:<name>` label. */
@@ -95,7 +104,10 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
     if ((err as BeadsError).code === 'not_found') throw new BeadsError('not_found', `no bead ${beadId} in rig ${rig}`, { id: beadId, rig });
     throw err;
   }
-  const moleculeName = options.molecule ?? beadMolecule(bead) ?? DEFAULT_WORK_MOLECULE;
+  // decided before anything is made: a release whose work cannot be found refuses the sling
+  const plan = planRelease(store, bead, paths.clone, { fresh: options.fresh, molecule: options.molecule });
+  const continuation = plan && 'continuation' in plan ? plan.continuation : null;
+  const moleculeName = continuation?.molecule.molecule ?? options.molecule ?? beadMolecule(bead) ?? DEFAULT_WORK_MOLECULE;
   const runtime = resolveRuntime(town, 'polecat', options.tools, options.runtime);
   const { setup } = rigSettings(town, rig); // a broken settings file refuses the sling before anything is made
   // A name is taken by making its worktree and branch: choosing and taking happen under the rig's sling lock, so
@@ -110,32 +122,45 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
         // Checked again under the store's lock by hookBead; asked first so that a refused sling makes no worktree.
         const refusal = hookRefusal(bead, polecat.address);
         if (refusal) throw refusal;
-        addWorktree(paths.clone, polecat.cwd, `polecat/${n}`);
+        addWorktree(paths.clone, polecat.cwd, `polecat/${n}`, continuation?.start?.commit);
       });
       return { name, agent: agentFor(town, 'polecat', rig, name), branch: `polecat/${name}` };
     },
     { timeoutMs: 120_000, what: `choosing a polecat name in rig ${rig}` },
   );
   let hooked = false;
+  let handover: Handover = [];
   try {
     // Outside the sling lock (an install may take minutes) and before the hook: a failing command leaves the
     // store as it was, and the worktree and branch are removed below.
     const setupRuns = runSetup(agent.cwd, setup, agentEnv(town, agent, runtime, options.tools));
     // The hook records the molecule (its id follows from the pour's key) and the runtime: whoever asks what the
     // polecat is doing finds the molecule without a scan, and gt up resumes the polecat as it was slung.
-    const key = `sling:${bead.id}:${name}`;
-    hookBead(store, options.actor, bead.id, agent.address, { [HOOK_MOLECULE_KEY]: keyedId(store.idPrefix, moleculeName, key), [HOOK_RUNTIME_KEY]: runtime.name });
-    hooked = true;
-    const catalog: CatalogOptions = { rigRoot: paths.clone, townRoot: town.root };
-    const poured = pourMolecule(store, options.actor, moleculeName, {
-      catalog,
-      vars: moleculeVars(catalog, moleculeName, bead),
-      key,
-      parent: bead.id,
-      assignee: agent.address,
-    });
+    let molecule: SlingResult['molecule'];
+    if (continuation) {
+      hooked = true; // (set first: a refused hook writes nothing, and the undo below puts back what it read)
+      handover = continueRelease(store, options.actor, continuation, bead.id, agent.address, runtime.name);
+      molecule = { name: continuation.molecule.molecule, id: continuation.molecule.id, steps: continuation.molecule.total };
+    } else {
+      const key = `sling:${bead.id}:${name}`;
+      const record = pendingRelease(bead);
+      const setAside = record && plan && 'fresh' in plan ? { [RELEASE_KEY]: { ...record, taken: { at: store.nowIso(), by: agent.address, how: 'fresh', why: plan.fresh } } } : {};
+      hookBead(store, options.actor, bead.id, agent.address, { [HOOK_MOLECULE_KEY]: keyedId(store.idPrefix, moleculeName, key), [HOOK_RUNTIME_KEY]: runtime.name, ...setAside });
+      hooked = true;
+      const catalog: CatalogOptions = { rigRoot: paths.clone, townRoot: town.root };
+      const poured = pourMolecule(store, options.actor, moleculeName, {
+        catalog,
+        vars: moleculeVars(catalog, moleculeName, bead),
+        key,
+        parent: bead.id,
+        assignee: agent.address,
+      });
+      molecule = { name: moleculeName, id: poured.molecule.id, steps: stepCount(poured.steps) };
+    }
     forgetConversation(town, agent); // a polecat of the same name before this one had its own
     startAgent(town, agent, runtime, options.tools);
+    dropReleasedLabel(store, options.actor, bead.id);
+    const record = pendingRelease(bead);
     return {
       bead: bead.id,
       rig,
@@ -144,14 +169,35 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
       session: agent.session,
       worktree: agent.cwd,
       branch,
-      molecule: { name: moleculeName, id: poured.molecule.id, steps: stepCount(poured.steps) },
+      molecule,
       runtime: runtime.name,
       setup: setupRuns,
+      ...(record && plan
+        ? {
+            release: continuation
+              ? { how: 'continued' as const, released_at: record.at, from: record.from, start: continuation.record.branch, steps_closed: continuation.molecule.done }
+              : { how: 'fresh' as const, released_at: record.at, from: record.from, start: null, why: 'fresh' in plan ? plan.fresh : undefined },
+          }
+        : {}),
     };
   } catch (err) {
-    if (hooked) updateBead(store, options.actor, bead.id, { status: bead.status, assignee: bead.assignee ?? '', metadata: bead.metadata ?? null });
+    if (hooked) {
+      const now = store.get(bead.id);
+      // put back only what this sling wrote: a refused hook wrote nothing
+      if (now.status === 'hooked' && now.assignee === agent.address) updateBead(store, options.actor, bead.id, { status: bead.status, assignee: bead.assignee ?? '', metadata: bead.metadata ?? null });
+      undoHandover(store, options.actor, handover);
+    }
     removeWorktree(paths.clone, agent.cwd, branch);
     throw err;
+  }
+}
+
+/** A person (or dispatch, once the label was removed) slung it: the hold on dispatch is lifted. */
+function dropReleasedLabel(store: BeadStore, actor: string, id: string): void {
+  try {
+    if (store.get(id).labels?.includes(RELEASED_LABEL)) removeLabels(store, actor, id, [RELEASED_LABEL]);
+  } catch {
+    /* the sling stands; the label only holds the bead back from dispatch, and bd label remove takes it off */
   }
 }
 
