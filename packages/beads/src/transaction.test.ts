@@ -76,6 +76,20 @@ describe('store.transaction', () => {
     expect(err?.code).toBe('conflict');
   });
 
+  it('adds a label in the same write as other steps; one already there is not written again, a bad one is refused', () => {
+    const { store } = repo();
+    const x = createBead(store, 'a', { title: 'x', labels: ['kept'] });
+    const before = logOps(store).length;
+    store.transaction('a', (tx) => {
+      tx.set(x.id, { status: 'open', metadata: { held: true } });
+      tx.addLabel(x.id, 'released');
+      tx.addLabel(x.id, 'kept');
+    });
+    expect(store.get(x.id)).toMatchObject({ labels: ['kept', 'released'], metadata: { held: true } });
+    expect(logOps(store).slice(before).map((o) => o.kind)).toEqual(['set', 'metadata', 'label_add']);
+    expect(refusal(store, () => store.transaction('a', (tx) => tx.addLabel(x.id, 'two words'))).code).toBe('invalid_input');
+  });
+
   it('reads through the transaction see its own steps; a bead may need one reserved for a later create', () => {
     const { store } = repo();
     const ids = store.transaction('a', (tx) => {
