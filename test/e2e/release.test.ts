@@ -2,13 +2,14 @@
 // molecule, at its first open step, in a worktree started from the branch the witness pushed), so after the
 // merge each step's commit is on main once, made once; dispatch passes the released bead over, and gt status and
 // gt dispatch --dry-run say why, until a person acts (a sling, or bd label remove); --molecule naming another
-// molecule is refused, and --fresh starts over.
+// molecule is refused, and --fresh starts over; a release after a continuation keeps the same commit on a new
+// branch; a merge request rejected since the release sets it aside.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BeadStore, listBeads, type Bead } from '@gastown/beads';
+import { BeadStore, closeBead, listBeads, updateBead, type Bead } from '@gastown/beads';
 import { capturePane, requireTown, townSessions, townSocket, witnessPatrol, type PatrolFinding, type Town } from '@gastown/gastown';
 import { BD, GT, bd, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
 
@@ -212,6 +213,50 @@ describe('a released bead', () => {
     expect(meta(hooked).hook_molecule).toBe(first.molecule.id);
     expect(meta(hooked).release.taken).toMatchObject({ how: 'continued' });
     await waitFor(() => listBeads(f.store, { issue_type: ['merge-request'], limit: 0 }).length === 1, 'the merge request', 90_000);
+  }, 400_000);
+
+  it('released again after a continuation with no new commit: the same commit is kept on a new pushed branch, and the next sling continues from it', async () => {
+    const f = newTown();
+    const { id, finding } = await released(f, 'twice');
+    const rescued = finding.rescue!.commit!;
+    const again = gtJson<Slung>(f.dir, ['sling', id, 'alpha'], scripted);
+    expect(again.release).toMatchObject({ how: 'continued' });
+    // it hangs at step second as the first did, and dies twice: nothing of its own is at risk (its HEAD is on the remote)
+    await waitFor(() => pane(f, again.session).includes('[step] second'), `${again.address} at step second`, 90_000);
+    await kill(f, again.session);
+    expect(witnessPatrol(f.town, 'alpha', { tools, now: Date.now() + 5_000 }).findings).toEqual([expect.objectContaining({ action: 'restart', done: true })]);
+    await waitFor(() => pane(f, again.session).includes('[step] second'), 'the restarted polecat at step second', 90_000);
+    await kill(f, again.session);
+    const second = witnessPatrol(f.town, 'alpha', { tools, now: Date.now() + 10_000 }).findings[0]!;
+    expect(second).toMatchObject({ action: 'release', done: true, rescue: { at_risk: [], pushed: f.remote, commit: rescued } });
+    expect(second.rescue!.branch).toMatch(new RegExp(`^rescue/${again.polecat}-`));
+    expect(second.reason).toContain(`no work at risk; its commits kept on ${second.rescue!.branch}`);
+    const record = meta(bead(f, id)).release;
+    expect(record).toMatchObject({ from: again.address, branch: second.rescue!.branch, commit: rescued });
+    expect(record.taken).toBeUndefined();
+    expect(meta(bead(f, id)).witness).toMatchObject({ releases: 2 });
+
+    writeFileSync(f.go, '');
+    const third = gtJson<Slung>(f.dir, ['sling', id, 'alpha'], scripted);
+    expect(third.release).toMatchObject({ how: 'continued', from: again.address, start: second.rescue!.branch, steps_closed: 1 });
+    expect(git(third.worktree, 'rev-parse', 'HEAD').trim()).toBe(rescued);
+  }, 400_000);
+
+  it('is set aside when a merge request of it was rejected after the release: the sling starts fresh and says why', async () => {
+    const f = newTown();
+    const { id, first } = await released(f, 'overtaken');
+    // an old merge request of the bead, rejected after the release (as the refinery leaves one); the patrol's clock ran ahead
+    const at = Date.parse(meta(bead(f, id)).release.at);
+    await waitFor(() => Date.now() > at + 100, 'the real clock past the release', 60_000);
+    const mr = bdJson<{ id: string }>(f.dir, ['create', 'Merge old', '--rig', 'alpha', '-t', 'merge-request']).id;
+    updateBead(f.store, 'alpha/refinery', mr, { metadata: { merge_request: { branch: `polecat/${first.polecat}`, target: 'main', source_bead: id, worker: first.address, commit: 'abc' }, mq: { state: 'rejected', queued_at: new Date().toISOString(), retries: 0, reworks: 0, attempts: [] } } });
+    closeBead(f.store, 'alpha/refinery', mr, 'rejected: conflicts');
+    writeFileSync(f.go, '');
+    const fresh = gtJson<Slung>(f.dir, ['sling', id, 'alpha', '--molecule', 'tiny'], scripted);
+    expect(fresh.release).toMatchObject({ how: 'fresh', why: `its merge request ${mr} was rejected after the release` });
+    expect(fresh.molecule.id).not.toBe(first.molecule.id);
+    expect(git(fresh.worktree, 'rev-parse', 'HEAD').trim()).toBe(git(f.remote, 'rev-parse', 'main').trim());
+    expect(meta(bead(f, id)).release.taken).toMatchObject({ how: 'fresh' });
   }, 400_000);
 
   it('with --fresh starts over: a new molecule, the worktree from main; the release is marked set aside', async () => {
