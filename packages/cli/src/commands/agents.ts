@@ -8,6 +8,8 @@ import {
   commandAgent,
   holdServices,
   launchAgent,
+  markTownDown,
+  markTownUp,
   parseAgent,
   requireSession,
   requireTmux,
@@ -52,6 +54,7 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
         const rig = str(a, 'rig');
         const runtime = str(a, 'runtime');
         const plan = upPlan(town, { rig, tools, runtime }); // every runtime checked: nothing half-started
+        if (a.daemon !== false) markTownUp(town, sender()); // before anything starts: a witness that finds no daemon starts one
         syncStandingServices(town, sender());
         holdServices(town, sender(), false, rig); // what gt down RIG held comes back
         const results = plan.map(({ agent }) => {
@@ -69,7 +72,7 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
     )
     .command(
       'down [rig]',
-      "Stop the town: the daemon first (waiting until it is gone, so nothing restarts what is stopped), then every agent session and every process they started; worktrees are kept. With RIG, only that rig's sessions, and the daemon is left running (the rig's services are held: it does not bring them back until gt up)",
+      "Stop the town: its up mark first (so no witness starts the daemon again), then the daemon (waiting until it is gone, so nothing restarts what is stopped), then every agent session and every process they started; worktrees are kept. With RIG, only that rig's sessions, and the daemon is left running (the rig's services are held: it does not bring them back until gt up)",
       (c) => c.positional('rig', { type: 'string', describe: "Only this rig (its witness, refinery, polecats and command services); the daemon keeps running" }),
       run((ctx, a) => {
         const town = currentTown();
@@ -82,6 +85,7 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
           ctx.out({ daemon: null, stopped }, (x) => (x.stopped.length ? `Stopped ${x.stopped.length} session(s): ${x.stopped.join(', ')}` : 'No session was running.'));
           return;
         }
+        markTownDown(town); // first: no witness starts the daemon again while it is stopped (Gas Town #299)
         const daemon = stopDaemon(town);
         const stopped = stopAgents(town);
         ctx.out({ daemon, stopped }, (x) =>

@@ -13,6 +13,8 @@ import {
   daemonStatus,
   ensureServices,
   logTail,
+  markTownDown,
+  markTownUp,
   removeService,
   resetService,
   runDaemon,
@@ -86,20 +88,27 @@ export function registerDaemonCommands(y: Argv, run: Run): Argv {
       d
         .command(
           'start',
-          'Start the daemon, detached, and wait until it is up (a running one is reported, not doubled)',
-          (c) => c.option('interval', { type: 'string', describe: 'Time between ticks: 10s (default; else GT_DAEMON_INTERVAL_MS), 500ms, 1m' }),
+          'Start the daemon, detached, and wait until it is up (a running one is reported, not doubled); the town is marked up, so the witnesses start it again if it dies',
+          (c) =>
+            c
+              .option('interval', { type: 'string', describe: 'Time between ticks: 10s (default; else GT_DAEMON_INTERVAL_MS), 500ms, 1m' })
+              .option('if-up', { type: 'boolean', hidden: true, describe: 'Only if the town is marked up, and leave the mark alone (a witness restarting the daemon)' }),
           run((ctx, a) => {
             const town = currentTown();
-            const r = startDaemon(town, { tools: cliTools(), intervalMs: intervalOption(str(a, 'interval')) });
-            ctx.out(r, (x) => (x.result === 'started' ? `Daemon started (pid ${x.pid}); log: ${x.log}` : `A daemon is running already (pid ${x.pid}); log: ${x.log}`));
+            const ifUp = Boolean(a['if-up']);
+            const intervalMs = intervalOption(str(a, 'interval'));
+            if (!ifUp) markTownUp(town, sender()); // the witnesses bring it back if it dies
+            const r = startDaemon(town, { tools: cliTools(), intervalMs, ifUp });
+            ctx.out(r, (x) => (x.result === 'started' ? `Daemon started (pid ${x.pid}); log: ${x.log}` : x.result === 'not_up' ? 'The town is not marked up (gt down ran): no daemon started.' : `A daemon is running already (pid ${x.pid}); log: ${x.log}`));
           }),
         )
         .command(
           'stop',
-          'Stop the daemon: SIGTERM (it ends after the step it is in), SIGKILL after the grace period; waits until it is gone',
+          'Stop the daemon: the town\'s up mark first (no witness starts it again), then SIGTERM (it ends after the step it is in), SIGKILL after the grace period; waits until it is gone',
           (c) => c.option('grace', { type: 'string', default: '30s', describe: 'How long to wait before SIGKILL' }),
           run((ctx, a) => {
             const town = currentTown();
+            markTownDown(town); // first: no witness starts again what is being stopped
             const r = stopDaemon(town, { graceMs: parseDuration(str(a, 'grace') ?? '30s', '--grace') });
             ctx.out(r, (x) => (x.result === 'not_running' ? 'No daemon was running.' : `Daemon ${x.result} (pid ${x.pid}).`));
           }),

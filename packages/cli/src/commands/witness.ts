@@ -10,6 +10,7 @@ import type { Run } from '../run.js';
 function roundText(results: PatrolResult[]): string {
   const lines: string[] = [];
   for (const r of results) {
+    if (r.daemon) lines.push(`daemon: ${r.daemon.action}${r.dry_run ? ' (dry run)' : r.daemon.done ? '' : ' NOT DONE'}: ${r.daemon.reason}: ${r.daemon.result}${r.daemon.pid ? ` (pid ${r.daemon.pid})` : ''}${r.daemon.error ? `: ${r.daemon.error}` : ''}`);
     if (r.busy) lines.push(`${r.rig}: another patrol is running; nothing done`);
     else if (!r.findings.length) lines.push(`${r.rig}: all polecats fine`);
     for (const f of r.findings) {
@@ -29,7 +30,7 @@ export function registerWitnessCommands(y: Argv, run: Run): Argv {
     w
       .command(
         'patrol [rig]',
-        'Look at each polecat of RIG (default: every rig) and act: a gone or dead session is restarted with its hook kept; a stall or a polecat stuck in gt done is nudged once, then restarted; after max_restarts the work is released (pushed, bead reopened, mayor and overseer mailed); a merged polecat is collected; a session on a closed bead is stopped. Without --once it patrols every --interval and prints each round (with --json, one JSON line per round)',
+        'Check that the daemon runs while the town is up (started again if it is found dead or hung), then look at each polecat of RIG (default: every rig) and act: a gone or dead session is restarted with its hook kept; a stall or a polecat stuck in gt done is nudged once, then restarted; after max_restarts the work is released (pushed, bead reopened, mayor and overseer mailed); a merged polecat is collected; a session on a closed bead is stopped. Without --once it patrols every --interval and prints each round (with --json, one JSON line per round)',
         (c) =>
           c
             .positional('rig', { type: 'string', describe: 'Only this rig (default: every rig)' })

@@ -26,9 +26,34 @@ export interface Heartbeat extends DaemonRecord {
   last: string | null;
 }
 
-export function daemonPaths(town: Town): { dir: string; lock: string; pid: string; heartbeat: string; log: string; out: string } {
+export function daemonPaths(town: Town): { dir: string; lock: string; control: string; pid: string; heartbeat: string; log: string; out: string } {
   const dir = join(town.root, '.gt', 'daemon');
-  return { dir, lock: join(dir, 'daemon.lock'), pid: join(dir, 'daemon.pid'), heartbeat: join(dir, 'heartbeat.json'), log: join(dir, 'daemon.log'), out: join(dir, 'daemon.out') };
+  return { dir, lock: join(dir, 'daemon.lock'), control: join(dir, 'control.lock'), pid: join(dir, 'daemon.pid'), heartbeat: join(dir, 'heartbeat.json'), log: join(dir, 'daemon.log'), out: join(dir, 'daemon.out') };
+}
+
+/** The mark that the town is meant to be up with its daemon (.gt/up): what the witness's supervision goes by. */
+export interface UpMarker {
+  since: string;
+  by: string;
+}
+
+const upPath = (town: Town): string => join(town.root, '.gt', 'up');
+
+export const readUpMarker = (town: Town): UpMarker | null => (existsSync(upPath(town)) ? (readJson<UpMarker>(upPath(town)) ?? { since: '', by: 'unknown' }) : null);
+
+/** gt up and gt daemon start: the daemon is meant to run, and a witness that finds it down starts it. */
+export function markTownUp(town: Town, by: string): UpMarker {
+  const marker = readUpMarker(town) ?? { since: new Date().toISOString(), by };
+  mkdirSync(join(town.root, '.gt'), { recursive: true });
+  writeJsonAtomic(upPath(town), marker);
+  return marker;
+}
+
+/** gt down and gt daemon stop, before stopping it: nothing starts the daemon again. True when there was a mark. */
+export function markTownDown(town: Town): boolean {
+  const had = existsSync(upPath(town));
+  rmSync(upPath(town), { force: true });
+  return had;
 }
 
 function readJson<T>(path: string): T | null {
@@ -108,6 +133,16 @@ export function clearStaleDaemonFiles(town: Town): boolean {
     }
   }, { timeoutMs: 10_000, what: "the daemon's lock" });
   return cleared;
+}
+
+/**
+ * Runs `fn` holding the daemon's control lock: a start and a stop never overlap, so two starts at once make one
+ * daemon, and a stop waits out a start in progress (and stops what it started).
+ */
+export function underDaemonControl<T>(town: Town, fn: () => T): T {
+  const paths = daemonPaths(town);
+  mkdirSync(paths.dir, { recursive: true });
+  return withLock(paths.control, fn, { timeoutMs: 120_000, what: 'the daemon (another gt daemon start or stop)' });
 }
 
 export function writeHeartbeat(town: Town, beat: Heartbeat): void {

@@ -18,7 +18,9 @@ import {
   isDaemonProcess,
   readHeartbeat,
   readPidfile,
+  readUpMarker,
   releaseDaemonFiles,
+  underDaemonControl,
   writeHeartbeat,
   type DaemonRecord,
   type Heartbeat,
@@ -296,20 +298,37 @@ export function daemonEnv(town: Town, nonce: string): NodeJS.ProcessEnv {
 }
 
 export interface StartDaemonResult {
-  result: 'started' | 'running';
-  pid: number;
+  /** not_up: asked to start only if the town is marked up (`ifUp`), and it is not. */
+  result: 'started' | 'running' | 'not_up';
+  pid: number | null;
   log: string;
+}
+
+export interface StartDaemonOptions {
+  tools: Tools;
+  intervalMs?: number;
+  timeoutMs?: number;
+  /** Start only if the town is marked up (.gt/up), as read under the control lock: a witness's start, which a gt down must win. */
+  ifUp?: boolean;
 }
 
 /**
  * Starts the town's daemon detached (its own session, no terminal, output to .gt/daemon/daemon.out) and waits
- * until its heartbeat says it is up. A running daemon is reported, not doubled.
+ * until its heartbeat says it is up. A running daemon is reported, not doubled: starts (and stops) take the
+ * daemon's control lock, so two at once make one daemon.
  */
-export function startDaemon(town: Town, options: { tools: Tools; intervalMs?: number; timeoutMs?: number }): StartDaemonResult {
+export function startDaemon(town: Town, options: StartDaemonOptions): StartDaemonResult {
+  return underDaemonControl(town, () => {
+    const paths = daemonPaths(town);
+    if (options.ifUp && !readUpMarker(town)) return { result: 'not_up', pid: null, log: paths.log };
+    const status = daemonStatus(town);
+    if (status.running) return { result: 'running', pid: status.pid!, log: paths.log };
+    return spawnDaemon(town, options);
+  });
+}
+
+function spawnDaemon(town: Town, options: StartDaemonOptions): StartDaemonResult {
   const paths = daemonPaths(town);
-  const status = daemonStatus(town);
-  if (status.running) return { result: 'running', pid: status.pid!, log: paths.log };
-  daemonLogger(town); // makes the directory
   const nonce = randomToken(20);
   const out = openSync(paths.out, 'a');
   const args = [options.tools.gt, 'daemon', 'run', '--log-only', ...(options.intervalMs !== undefined ? ['--interval', `${options.intervalMs}ms`] : [])];
@@ -328,7 +347,7 @@ export function startDaemon(town: Town, options: { tools: Tools; intervalMs?: nu
     const beat = readHeartbeat(town);
     if (beat && beat.pid === pid && beat.nonce === nonce) return { result: 'started', pid, log: paths.log };
     if (!isDaemonProcess(record)) {
-      const other = daemonStatus(town); // another start won the race: that one is the daemon
+      const other = daemonStatus(town); // a daemon run in the foreground (gt daemon run) won the race: that one is the daemon
       if (other.running) return { result: 'running', pid: other.pid!, log: paths.log };
       throw new BeadsError('internal', `the daemon exited as it started; its output:\n${tail(paths.out, 15)}`);
     }
@@ -370,9 +389,13 @@ function sessionProcesses(sid: number): number[] {
 /**
  * Stops the town's daemon: SIGTERM (it ends after the step it is in), SIGKILL after `graceMs`; returns once it
  * is gone, with whatever it had started in its session (a git, a tmux client) killed too. A stale pidfile and
- * lock are cleared.
+ * lock are cleared. A start in progress is waited out first (the control lock), and what it started is stopped.
  */
 export function stopDaemon(town: Town, options: { graceMs?: number } = {}): StopDaemonResult {
+  return underDaemonControl(town, () => stopLocked(town, options));
+}
+
+function stopLocked(town: Town, options: { graceMs?: number }): StopDaemonResult {
   const record = readPidfile(town);
   if (!record || !isDaemonProcess(record)) {
     if (record) clearStaleDaemonFiles(town);

@@ -5,4 +5,5 @@ export * from './services.js';
 export * from './witness.js';
 export * from './dispatch.js';
 export * from './daemon.js';
+export * from './supervise.js';
 export * from './status.js';

@@ -11,6 +11,7 @@ import { HOOK_MOLECULE_KEY, gcPolecats, hookedWork, launchAgent, polecatRows, se
 import { releaseMarks, rescueWork, type Rescue } from './rescue.js';
 import { WITNESS_KEY, decide, inSpawnGrace, witnessMeta, type Decision, type PolecatLook, type WitnessMeta } from './witness-detect.js';
 import { observePane, readPanes, writePanes, type PaneObservations } from './witness-panes.js';
+import { superviseDaemon, type DaemonSupervision } from './supervise.js';
 
 export { witnessMeta, type Detection, type PatrolAction, type WitnessMeta } from './witness-detect.js';
 export { rescueWork, type Rescue } from './rescue.js';
@@ -72,6 +73,8 @@ export interface PatrolResult {
   dry_run: boolean;
   /** Another patrol of the rig held its lock: this one did nothing. */
   busy?: boolean;
+  /** The daemon was found down (the town marked up) and started again, or would be (supervise.ts). */
+  daemon?: DaemonSupervision;
   findings: PatrolFinding[];
 }
 
@@ -308,6 +311,7 @@ export function witnessPatrol(town: Town, rig: string, options: PatrolOptions): 
   const dryRun = Boolean(options.dryRun);
   const now = options.now ?? Date.now();
   const log = options.log ?? (() => {});
+  const daemon = superviseDaemon(town, { tools: options.tools, actor: options.actor ?? `${rig}/witness`, dryRun, now, log });
   const patrol = (): PatrolResult => {
     const ctx: PatrolContext = { town, rig, store: BeadStore.open(rigPaths(town, rig).store), settings: rigSettings(town, rig), options, actor: options.actor ?? `${rig}/witness`, now };
     const findings: PatrolFinding[] = [];
@@ -336,11 +340,11 @@ export function witnessPatrol(town: Town, rig: string, options: PatrolOptions): 
       }
       log(`[witness] ${finding.polecat}: ${finding.kind} (${finding.evidence}) -> ${finding.action}: ${finding.done ? 'done' : 'not done'}: ${finding.reason}`);
     }
-    return { rig, dry_run: dryRun, findings };
+    return { rig, dry_run: dryRun, ...(daemon ? { daemon } : {}), findings };
   };
   // a dry run changes nothing, so it needs no lock
   const result = dryRun ? patrol() : underPatrolLock(town, rig, patrol);
   if (result) return result;
   log(`[witness] ${rig}: another patrol is running; nothing done`);
-  return { rig, dry_run: dryRun, busy: true, findings: [] };
+  return { rig, dry_run: dryRun, busy: true, ...(daemon ? { daemon } : {}), findings: [] };
 }

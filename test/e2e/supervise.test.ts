@@ -1,0 +1,143 @@
+// Mutual supervision: the daemon keeps the witnesses running, and each witness patrol starts the daemon again
+// when the town is marked up and the daemon is dead or hung (Gas Town #3638: a dead deacon stayed down 155
+// hours). gt down removes the mark first, so no patrol starts what is being stopped (Gas Town #299); two
+// starts at once make one daemon.
+import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PatrolResult } from '@gastown/gastown';
+import { GT, gt, gtJson, running, waitFor, type Result } from './helpers.js';
+import { testTowns } from './town-harness.js';
+
+// Ticks every 100 ms; the scripted witness patrols on its own only once an hour, so the patrols here are the
+// test's own commands.
+const fast = { GT_RUNTIME: 'scripted', GT_DAEMON_INTERVAL_MS: '100', GT_SERVICE_BACKOFF_MS: '20', GT_WITNESS_INTERVAL_MS: '3600000' };
+const newTown = testTowns('supervise', fast);
+
+interface Status {
+  running: boolean;
+  pid: number | null;
+  ticks: number;
+}
+const status = (town: string): Status => gtJson<Status>(town, ['daemon', 'status']);
+const patrol = (town: string, env: Record<string, string> = {}, ...extra: string[]): PatrolResult => gtJson<PatrolResult[]>(town, ['witness', 'patrol', 'alpha', '--once', ...extra], { ...fast, ...env })[0]!;
+const daemonOut = (town: string): string => {
+  const p = join(town, '.gt', 'daemon', 'daemon.out');
+  return existsSync(p) ? readFileSync(p, 'utf8') : '';
+};
+const logLines = (town: string): string[] => gtJson<{ lines: string[] }>(town, ['daemon', 'logs', '-n', '1000']).lines;
+
+/** The live daemons of this town: processes carrying a daemon's nonce and this town's GT_TOWN. */
+function daemonsOf(town: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        const env = readFileSync(`/proc/${e}/environ`, 'utf8').split('\0');
+        return running(Number(e)) && env.includes(`GT_TOWN=${town}`) && env.some((v) => v.startsWith('GT_DAEMON_NONCE='));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function gtAsync(cwd: string, args: string[], env: Record<string, string>): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [GT, ...args], { cwd, env: { ...process.env, BD_ACTOR: 'tester', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function killDaemon(town: string, pid: number): Promise<void> {
+  process.kill(pid, 'SIGKILL');
+  await waitFor(() => !running(pid), 'the daemon to die');
+  expect(status(town).running).toBe(false);
+}
+
+describe('the witness supervises the daemon', () => {
+  it('a patrol starts again a daemon killed with SIGKILL; after gt down a patrol starts none', async () => {
+    const { town } = newTown();
+    const up = gtJson<{ daemon: { result: string; pid: number } }>(town, ['up'], fast);
+    expect(up.daemon.result).toBe('started');
+    expect(existsSync(join(town, '.gt', 'up'))).toBe(true);
+    // a patrol with the daemon running leaves it alone
+    expect(patrol(town).daemon).toBeUndefined();
+    await killDaemon(town, up.daemon.pid);
+    // a dry run says what it would do, and starts nothing
+    const dry = patrol(town, {}, '--dry-run');
+    expect(dry.daemon).toMatchObject({ action: 'start', done: false, result: 'dry_run', pid: null });
+    expect(status(town).running).toBe(false);
+    const r = patrol(town);
+    expect(r.daemon).toMatchObject({ action: 'start', done: true, result: 'started', interval_ms: 100 });
+    expect(r.daemon!.reason).toMatch(new RegExp(`^daemon not running: heartbeat [\\d.]+ s old \\(its pidfile names pid ${up.daemon.pid}, which is not it\\)$`));
+    const pid = r.daemon!.pid!;
+    expect(pid).not.toBe(up.daemon.pid);
+    expect(status(town)).toMatchObject({ running: true, pid });
+    const ticks = status(town).ticks;
+    await waitFor(() => status(town).ticks >= ticks + 3, 'the new daemon to tick on');
+    expect(daemonsOf(town)).toEqual([pid]);
+    expect(logLines(town).filter((l) => l.includes('alpha/witness: start the daemon: daemon not running'))).toEqual([expect.stringContaining(`: started, pid ${pid}`)]);
+    // the text output says it too
+    await killDaemon(town, pid);
+    const text = gt(town, ['witness', 'patrol', 'alpha', '--once'], fast);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^daemon: start: daemon not running: heartbeat [\d.]+ s old \(.*\): started \(pid \d+\)$/m);
+    const third = status(town).pid!;
+    // gt down removes the mark before stopping the daemon: a patrol after it starts nothing
+    expect(gtJson<{ daemon: { result: string; pid: number } }>(town, ['down']).daemon).toEqual({ result: 'stopped', pid: third });
+    expect(existsSync(join(town, '.gt', 'up'))).toBe(false);
+    const after = patrol(town);
+    expect(after.daemon).toBeUndefined();
+    expect(status(town).running).toBe(false);
+    expect(daemonsOf(town)).toEqual([]);
+  });
+
+  it('two starts at once make one daemon, and no error', async () => {
+    const { town } = newTown();
+    const starts = await Promise.all([1, 2].map(() => gtAsync(town, ['daemon', 'start', '--json'], fast)));
+    for (const s of starts) expect(s).toMatchObject({ code: 0, stderr: '' });
+    const results = starts.map((s) => JSON.parse(s.stdout) as { result: string; pid: number });
+    expect(results.map((r) => r.result).sort()).toEqual(['running', 'started']);
+    expect(results[0]!.pid).toBe(results[1]!.pid);
+    expect(daemonsOf(town)).toEqual([results[0]!.pid]);
+    expect(daemonOut(town)).toBe('');
+  });
+
+  it('two patrols at once after the daemon was killed start one daemon, and no error', async () => {
+    const { town } = newTown();
+    const first = gtJson<{ pid: number }>(town, ['daemon', 'start'], fast); // marks the town up
+    await killDaemon(town, first.pid);
+    const runs = await Promise.all([1, 2].map(() => gtAsync(town, ['witness', 'patrol', 'alpha', '--once', '--json'], fast)));
+    for (const r of runs) expect(r).toMatchObject({ code: 0, stderr: '' });
+    const daemons = runs.map((r) => (JSON.parse(r.stdout) as PatrolResult[])[0]!.daemon);
+    const started = daemons.filter((d) => d?.result === 'started');
+    expect(started).toHaveLength(1);
+    // the other found it running: before it looked, or under the control lock
+    for (const d of daemons.filter((x) => x !== started[0])) expect(d === undefined || d.result === 'running').toBe(true);
+    expect(daemonsOf(town)).toEqual([started[0]!.pid]);
+    expect(status(town)).toMatchObject({ running: true, pid: started[0]!.pid });
+    expect(daemonOut(town)).toBe('');
+  });
+
+  it('a hung daemon (alive, its heartbeat stale) is stopped and started again', async () => {
+    const { town } = newTown();
+    const first = gtJson<{ pid: number }>(town, ['daemon', 'start'], fast);
+    const stale = { GT_DAEMON_STALE_MS: '1500' };
+    expect(patrol(town, stale).daemon).toBeUndefined();
+    process.kill(first.pid, 'SIGSTOP');
+    const beat = join(town, '.gt', 'daemon', 'heartbeat.json');
+    await waitFor(() => Date.now() - statSync(beat).mtimeMs > 3000, 'the heartbeat to go stale');
+    expect(status(town)).toMatchObject({ running: true, pid: first.pid });
+    const r = patrol(town, stale);
+    expect(r.daemon).toMatchObject({ action: 'restart', done: true, result: 'started' });
+    expect(r.daemon!.reason).toMatch(new RegExp(`^daemon hung: pid ${first.pid} is alive but its heartbeat is [\\d.]+ s old \\(stale after 1.5 s, interval 0.1 s\\)$`));
+    expect(running(first.pid)).toBe(false);
+    expect(daemonsOf(town)).toEqual([r.daemon!.pid]);
+  });
+});
