@@ -187,7 +187,7 @@ describe('gt daemon', () => {
     expect(withDaemon.daemon.result).toBe('started');
     expect(gtJson<{ daemon: { result: string } }>(town, ['up'], fast).daemon.result).toBe('running');
     const down = gtJson<{ daemon: unknown; stopped: string[] }>(town, ['down', 'alpha']);
-    expect(down).toEqual({ daemon: null, stopped: ['gt-town-alpha-refinery', 'gt-town-alpha-witness'] });
+    expect(down).toEqual({ daemon: null, stopped: ['gt-town-alpha-witness', 'gt-town-alpha-refinery'] }); // the witness first
     expect(status(town)).toMatchObject({ running: true, pid: withDaemon.daemon.pid });
     const ticks = status(town).ticks;
     await waitFor(() => status(town).ticks >= ticks + 3, 'three more ticks');

@@ -1,13 +1,14 @@
 // Mutual supervision: the daemon keeps the witnesses running, and each witness patrol starts the daemon again
 // when the town is marked up and the daemon is dead or hung (Gas Town #3638: a dead deacon stayed down 155
 // hours). gt down removes the mark first, so no patrol starts what is being stopped (Gas Town #299); two
-// starts at once make one daemon.
+// starts at once make one daemon. And gt down RIG: the rig held, its witness stopped before its polecats, and
+// neither a patrol nor dispatch brings anything of it back.
 import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PatrolResult } from '@gastown/gastown';
-import { GT, gt, gtJson, running, waitFor, type Result } from './helpers.js';
+import { GT, bdJson, gt, gtJson, running, waitFor, type Result } from './helpers.js';
 import { testTowns } from './town-harness.js';
 
 // Ticks every 100 ms; the scripted witness patrols on its own only once an hour, so the patrols here are the
@@ -139,5 +140,41 @@ describe('the witness supervises the daemon', () => {
     expect(r.daemon!.reason).toMatch(new RegExp(`^daemon hung: pid ${first.pid} is alive but its heartbeat is [\\d.]+ s old \\(stale after 1.5 s, interval 0.1 s\\)$`));
     expect(running(first.pid)).toBe(false);
     expect(daemonsOf(town)).toEqual([r.daemon!.pid]);
+  });
+});
+
+describe('gt down RIG', () => {
+  it('stops the witness first, and then neither a patrol nor the daemon nor dispatch touches the rig: it is held', async () => {
+    const slow = ['## Molecule: slow', 'Takes its time.', '', '## Step: wait', '```sh', 'sleep 600', '```', ''].join('\n');
+    const { town } = newTown({ settings: { spawn_grace: '1s' }, molecules: { slow } });
+    gtJson(town, ['up'], fast);
+    const id = bdJson<{ id: string }>(town, ['create', 'slow work', '--rig', 'alpha']).id;
+    const slung = gtJson<{ address: string; session: string }>(town, ['sling', id, 'alpha', '--molecule', 'slow'], fast);
+    const state = (address: string): string | undefined => gtJson<{ address: string; state: string }[]>(town, ['agents']).find((a) => a.address === address)?.state;
+    await waitFor(() => state(slung.address) === 'running', 'the polecat to run');
+    const down = gtJson<{ stopped: string[] }>(town, ['down', 'alpha']);
+    expect(down.stopped[0]).toBe('gt-town-alpha-witness');
+    expect(down.stopped).toEqual(expect.arrayContaining(['gt-town-alpha-refinery', slung.session]));
+    expect(state(slung.address)).toBe('absent');
+    // past its spawn grace, with the daemon ticking on and dispatch on auto, a ready bead waiting
+    expect(gt(town, ['rig', 'settings', 'alpha', 'dispatch', 'auto']).code).toBe(0);
+    const ready = bdJson<{ id: string }>(town, ['create', 'ready work', '--rig', 'alpha']).id;
+    const ticks = status(town).ticks;
+    await new Promise((r) => setTimeout(r, 1500));
+    await waitFor(() => status(town).ticks >= ticks + 5, 'five more ticks');
+    const r = patrol(town);
+    expect(r).toMatchObject({ rig: 'alpha', held: { by: 'gt down alpha' }, findings: [] });
+    expect(r.daemon).toBeUndefined();
+    const text = gt(town, ['witness', 'patrol', 'alpha', '--once'], fast);
+    expect(text.stdout).toMatch(/^alpha: held by gt down alpha since \S+: its polecats are left alone \(gt up alpha releases it\)$/m);
+    expect(gtJson<{ held?: { by: string }; slung: unknown[] }[]>(town, ['dispatch', 'alpha'], fast)[0]).toMatchObject({ held: { by: 'gt down alpha' }, slung: [] });
+    expect(state(slung.address)).toBe('absent');
+    const [waiting] = bdJson<{ status: string; assignee?: string }[]>(town, ['show', ready, '--rig', 'alpha']);
+    expect(waiting!.status).toBe('open');
+    expect(waiting!.assignee).toBeUndefined();
+    // gt up alpha releases the hold: the polecat is resumed
+    gtJson(town, ['up', 'alpha'], fast);
+    expect(patrol(town).held).toBeUndefined();
+    await waitFor(() => state(slung.address) === 'running', 'the polecat to run again');
   });
 });

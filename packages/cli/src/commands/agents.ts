@@ -5,7 +5,7 @@ import {
   agentRows,
   attachSession,
   capturePane,
-  commandAgent,
+  downRig,
   holdServices,
   launchAgent,
   markTownDown,
@@ -13,13 +13,11 @@ import {
   parseAgent,
   requireSession,
   requireTmux,
-  serviceRows,
   sessionState,
   startDaemon,
   stopAgents,
   stopDaemon,
   syncStandingServices,
-  townAgents,
   townSocket,
   upPlan,
   type AgentRow,
@@ -56,11 +54,13 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
         const plan = upPlan(town, { rig, tools, runtime }); // every runtime checked: nothing half-started
         if (a.daemon !== false) markTownUp(town, sender()); // before anything starts: a witness that finds no daemon starts one
         syncStandingServices(town, sender());
-        holdServices(town, sender(), false, rig); // what gt down RIG held comes back
         const results = plan.map(({ agent }) => {
           const r = launchAgent(town, agent, { tools, ...(runtime !== undefined ? { runtime } : {}) });
           return { address: r.address, session: r.session, runtime: r.runtime, result: r.result, ...(r.resumed ? { resumed: r.resumed } : {}) };
         });
+        // what gt down RIG held comes back: released once started here, so a running daemon does not start the
+        // same sessions at the same moment
+        holdServices(town, sender(), false, rig);
         const daemon = a.daemon === false ? null : startDaemon(town, { tools });
         ctx.out({ socket: townSocket(town), agents: results, daemon }, (x) =>
           [
@@ -72,16 +72,13 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
     )
     .command(
       'down [rig]',
-      "Stop the town: its up mark first (so no witness starts the daemon again), then the daemon (waiting until it is gone, so nothing restarts what is stopped), then every agent session and every process they started; worktrees are kept. With RIG, only that rig's sessions, and the daemon is left running (the rig's services are held: it does not bring them back until gt up)",
+      "Stop the town: its up mark first (so no witness starts the daemon again), then the daemon (waiting until it is gone, so nothing restarts what is stopped), then every agent session and every process they started; worktrees are kept. With RIG, only that rig's sessions, and the daemon is left running: the rig is held first (the daemon, its witness patrol and dispatch leave it alone until gt up), then its witness is stopped, then its refinery, polecats and command services",
       (c) => c.positional('rig', { type: 'string', describe: "Only this rig (its witness, refinery, polecats and command services); the daemon keeps running" }),
       run((ctx, a) => {
         const town = currentTown();
         const rig = str(a, 'rig');
         if (rig) {
-          const agents = townAgents(town, rig); // townAgents checks the rig
-          holdServices(town, sender(), true, rig);
-          const commands = serviceRows(town).filter((s) => s.kind === 'command' && s.rig === rig).map((s) => commandAgent(town, s));
-          const stopped = stopAgents(town, [...agents, ...commands]);
+          const { stopped } = downRig(town, sender(), rig); // held first, its witness stopped before its polecats
           ctx.out({ daemon: null, stopped }, (x) => (x.stopped.length ? `Stopped ${x.stopped.length} session(s): ${x.stopped.join(', ')}` : 'No session was running.'));
           return;
         }

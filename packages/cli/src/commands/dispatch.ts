@@ -11,6 +11,7 @@ function roundText(r: DispatchResult): string {
   const would = r.dry_run ? 'would ' : '';
   const head = `${r.rig}: dispatch ${r.mode}${r.mode === 'auto' ? `, ${r.working} of max_polecats ${r.capacity} polecats working` : ''}${r.dry_run ? ' (dry run)' : ''}`;
   if (r.mode === 'off') return `${head}: nothing to do`;
+  if (r.held) return `${head}: held by ${r.held.by} since ${r.held.since}: nothing slung (gt up ${r.rig} releases it)`;
   const lines = [
     head,
     ...r.slung.map((s) => `  ${would}sling ${s.bead}${s.polecat ? ` to ${s.polecat}` : ''}: ${s.title}`),

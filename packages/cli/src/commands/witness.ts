@@ -12,6 +12,7 @@ function roundText(results: PatrolResult[]): string {
   for (const r of results) {
     if (r.daemon) lines.push(`daemon: ${r.daemon.action}${r.dry_run ? ' (dry run)' : r.daemon.done ? '' : ' NOT DONE'}: ${r.daemon.reason}: ${r.daemon.result}${r.daemon.pid ? ` (pid ${r.daemon.pid})` : ''}${r.daemon.error ? `: ${r.daemon.error}` : ''}`);
     if (r.busy) lines.push(`${r.rig}: another patrol is running; nothing done`);
+    else if (r.held) lines.push(`${r.rig}: held by ${r.held.by} since ${r.held.since}: its polecats are left alone (gt up ${r.rig} releases it)`);
     else if (!r.findings.length) lines.push(`${r.rig}: all polecats fine`);
     for (const f of r.findings) {
       lines.push(`${r.rig}: ${f.polecat}${f.bead ? ` (${f.bead})` : ''}: ${f.kind}: ${f.action}${r.dry_run ? ' (dry run)' : f.done ? '' : ' NOT DONE'}: ${f.reason}`);

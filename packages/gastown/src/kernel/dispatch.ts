@@ -10,6 +10,7 @@ import { requireRig, requireTmux } from '../agents/index.js';
 import type { Tools, Town } from '../model.js';
 import { rigPaths, rigSettings, type DispatchMode } from '../town/index.js';
 import { RELEASED_LABEL, polecatRows, releasedReason, sendMail, slingBead } from '../work/index.js';
+import { rigHold } from './services.js';
 
 /** The types dispatch slings: work a polecat does. An epic is not: its children are. */
 export const DISPATCH_TYPES = ['task', 'bug', 'feature', 'chore'];
@@ -44,6 +45,8 @@ export interface DispatchResult {
   failed: { bead: string; error: string; code: string }[];
   /** Ready beads passed over, each with why. */
   skipped: { bead: string; reason: string }[];
+  /** gt down RIG holds the rig: nothing is slung (or told) until gt up. */
+  held?: { since: string; by: string };
 }
 
 /** What dispatch has recorded on a bead (metadata.dispatch). */
@@ -96,6 +99,8 @@ export function dispatchRound(town: Town, rig: string, options: DispatchOptions)
   const settings = rigSettings(town, rig);
   const result: DispatchResult = { rig, mode: settings.dispatch, dry_run: Boolean(options.dryRun), capacity: settings.max_polecats, working: 0, slung: [], notified: [], failed: [], skipped: [] };
   if (settings.dispatch === 'off') return result;
+  const held = rigHold(town, rig);
+  if (held) return { ...result, held };
   const round = (): DispatchResult => (settings.dispatch === 'auto' ? slingReady(town, rig, options, result) : tellMayor(town, rig, options, result));
   if (options.dryRun) return round(); // changes nothing: it need not wait for a round that does
   const locks = join(town.root, '.gt', 'locks');

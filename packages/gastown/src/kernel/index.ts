@@ -6,4 +6,5 @@ export * from './witness.js';
 export * from './dispatch.js';
 export * from './daemon.js';
 export * from './supervise.js';
+export * from './down-rig.js';
 export * from './status.js';

@@ -186,15 +186,33 @@ export function resetService(town: Town, actor: string, name: string): ServiceRo
  * daemon does not bring back what was just stopped; gt up releases them.
  */
 export function holdServices(town: Town, actor: string, hold: boolean, rig?: string): string[] {
-  const now = new Date().toISOString();
-  const changed: string[] = [];
-  for (const s of serviceBeads(town).filter((x) => !rig || x.spec.rig === rig)) {
-    if (Boolean(s.state?.held) === hold) continue;
-    const { held: _held, ...rest } = s.state ?? { restarts: [] };
-    writeState(town, actor, s, hold ? { ...rest, held: { since: now, by: rig ? `gt down ${rig}` : 'gt down' } } : rest);
-    changed.push(s.spec.name);
-  }
-  return changed;
+  // under the services' lock: a round of ensureServices in progress (which read the services before the hold)
+  // ends first, and the next one sees the hold
+  return underServicesLock(town, () => {
+    const now = new Date().toISOString();
+    const changed: string[] = [];
+    for (const s of serviceBeads(town).filter((x) => !rig || x.spec.rig === rig)) {
+      if (Boolean(s.state?.held) === hold) continue;
+      const { held: _held, ...rest } = s.state ?? { restarts: [] };
+      writeState(town, actor, s, hold ? { ...rest, held: { since: now, by: rig ? `gt down ${rig}` : 'gt down' } } : rest);
+      changed.push(s.spec.name);
+    }
+    return changed;
+  });
+}
+
+/**
+ * Whether gt down RIG holds the rig (its witness's service is held): then neither the daemon nor a witness
+ * patrol nor dispatch starts anything of it until gt up.
+ */
+export function rigHold(town: Town, rig: string): { since: string; by: string } | null {
+  return serviceBeads(town).find((s) => s.spec.rig === rig && s.spec.address === `${rig}/witness`)?.state?.held ?? null;
+}
+
+function underServicesLock<T>(town: Town, fn: () => T): T {
+  const locks = join(town.root, '.gt', 'locks');
+  mkdirSync(locks, { recursive: true });
+  return withLock(join(locks, 'services.lock'), fn, { timeoutMs: 60_000, what: 'the services (another gt services ensure or the daemon)' });
 }
 
 /** Every service with its state: running, dead, absent, backoff (dead or absent, waiting to restart), crash_loop, held. */
@@ -280,7 +298,5 @@ export function ensureServices(town: Town, options: ServicesOptions): ServicesRe
     return { dry_run: dryRun, actions };
   };
   if (dryRun) return round();
-  const locks = join(town.root, '.gt', 'locks');
-  mkdirSync(locks, { recursive: true });
-  return withLock(join(locks, 'services.lock'), round, { timeoutMs: 60_000, what: 'the services (another gt services ensure or the daemon)' });
+  return underServicesLock(town, round);
 }

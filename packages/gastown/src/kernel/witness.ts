@@ -11,6 +11,7 @@ import { HOOK_MOLECULE_KEY, gcPolecats, hookedWork, launchAgent, polecatRows, se
 import { releaseMarks, rescueWork, type Rescue } from './rescue.js';
 import { WITNESS_KEY, decide, inSpawnGrace, witnessMeta, type Decision, type PolecatLook, type WitnessMeta } from './witness-detect.js';
 import { observePane, readPanes, writePanes, type PaneObservations } from './witness-panes.js';
+import { rigHold } from './services.js';
 import { superviseDaemon, type DaemonSupervision } from './supervise.js';
 
 export { witnessMeta, type Detection, type PatrolAction, type WitnessMeta } from './witness-detect.js';
@@ -73,6 +74,8 @@ export interface PatrolResult {
   dry_run: boolean;
   /** Another patrol of the rig held its lock: this one did nothing. */
   busy?: boolean;
+  /** gt down RIG holds the rig: its polecats were stopped on purpose, and the patrol leaves them alone. */
+  held?: { since: string; by: string };
   /** The daemon was found down (the town marked up) and started again, or would be (supervise.ts). */
   daemon?: DaemonSupervision;
   findings: PatrolFinding[];
@@ -288,13 +291,13 @@ function act(ctx: PatrolContext, seen: Seen, d: Decision, finding: PatrolFinding
   }
 }
 
-/** Runs `fn` holding the rig's patrol lock; null at once when another patrol holds it. */
-function underPatrolLock<T>(town: Town, rig: string, fn: () => T): T | null {
+/** Runs `fn` holding the rig's patrol lock; null when another patrol holds it (at once, or after `timeoutMs`). */
+export function underPatrolLock<T>(town: Town, rig: string, fn: () => T, timeoutMs = 0): T | null {
   const locks = join(town.root, '.gt', 'locks');
   mkdirSync(locks, { recursive: true });
   let entered = false;
   try {
-    return withLock(join(locks, `witness-${rig}.lock`), () => ((entered = true), fn()), { timeoutMs: 0, what: `the witness patrol of ${rig}` });
+    return withLock(join(locks, `witness-${rig}.lock`), () => ((entered = true), fn()), { timeoutMs, what: `the witness patrol of ${rig}` });
   } catch (err) {
     if (!entered && err instanceof BeadsError && err.code === 'lock_timeout') return null;
     throw err;
@@ -313,6 +316,12 @@ export function witnessPatrol(town: Town, rig: string, options: PatrolOptions): 
   const log = options.log ?? (() => {});
   const daemon = superviseDaemon(town, { tools: options.tools, actor: options.actor ?? `${rig}/witness`, dryRun, now, log });
   const patrol = (): PatrolResult => {
+    // read under the lock: gt down RIG holds the rig, then takes this lock before it stops the polecats
+    const held = rigHold(town, rig);
+    if (held) {
+      log(`[witness] ${rig}: held by ${held.by} since ${held.since}: its polecats are left alone until gt up`);
+      return { rig, dry_run: dryRun, held, ...(daemon ? { daemon } : {}), findings: [] };
+    }
     const ctx: PatrolContext = { town, rig, store: BeadStore.open(rigPaths(town, rig).store), settings: rigSettings(town, rig), options, actor: options.actor ?? `${rig}/witness`, now };
     const findings: PatrolFinding[] = [];
     for (const seen of lookAtPolecats(town, rig, ctx.store, now, dryRun)) {
