@@ -99,6 +99,22 @@ describe('the witness supervises the daemon', () => {
     expect(daemonsOf(town)).toEqual([]);
   });
 
+  it("the scripted witness's own patrols start it again, and the daemon is no part of the witness's session", async () => {
+    const { town } = newTown();
+    const env = { ...fast, GT_WITNESS_INTERVAL_MS: '300' };
+    const up = gtJson<{ daemon: { pid: number } }>(town, ['up'], env);
+    await killDaemon(town, up.daemon.pid);
+    await waitFor(() => status(town).running, 'a witness to start the daemon again');
+    const pid = status(town).pid!;
+    expect(pid).not.toBe(up.daemon.pid);
+    expect(logLines(town).some((l) => l.includes(`alpha/witness: start the daemon: daemon not running`) && l.endsWith(`started, pid ${pid}`))).toBe(true);
+    // gt down alpha ends the witness's session and everything it started, but not the daemon
+    const down = gtJson<{ stopped: string[] }>(town, ['down', 'alpha']);
+    expect(down.stopped[0]).toBe('gt-town-alpha-witness');
+    expect(status(town)).toMatchObject({ running: true, pid });
+    expect(daemonsOf(town)).toEqual([pid]);
+  });
+
   it('two starts at once make one daemon, and no error', async () => {
     const { town } = newTown();
     const starts = await Promise.all([1, 2].map(() => gtAsync(town, ['daemon', 'start', '--json'], fast)));
