@@ -15,6 +15,9 @@ import { testTowns } from './town-harness.js';
 // test's own commands.
 const fast = { GT_RUNTIME: 'scripted', GT_DAEMON_INTERVAL_MS: '100', GT_SERVICE_BACKOFF_MS: '20', GT_WITNESS_INTERVAL_MS: '3600000' };
 const newTown = testTowns('supervise', fast);
+// Agents that do nothing (cat), so that no witness of the town patrols: the test's patrols are the only ones.
+const idle = { runtimes: { commands: { idle: 'cat' } } };
+const quiet = { ...fast, GT_RUNTIME: 'idle' };
 
 interface Status {
   running: boolean;
@@ -29,19 +32,26 @@ const daemonOut = (town: string): string => {
 };
 const logLines = (town: string): string[] => gtJson<{ lines: string[] }>(town, ['daemon', 'logs', '-n', '1000']).lines;
 
-/** The live daemons of this town: processes carrying a daemon's nonce and this town's GT_TOWN. */
+/**
+ * The live daemons of this town: processes carrying a daemon's nonce and this town's GT_TOWN, whose parent is
+ * not one (a child a daemon has forked shows its environment until it execs).
+ */
 function daemonsOf(town: string): number[] {
-  return readdirSync('/proc')
+  const parent = new Map<number, number>();
+  const pids = readdirSync('/proc')
     .filter((e) => /^\d+$/.test(e))
     .filter((e) => {
       try {
         const env = readFileSync(`/proc/${e}/environ`, 'utf8').split('\0');
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
         return running(Number(e)) && env.includes(`GT_TOWN=${town}`) && env.some((v) => v.startsWith('GT_DAEMON_NONCE='));
       } catch {
         return false;
       }
     })
     .map(Number);
+  return pids.filter((p) => !pids.includes(parent.get(p)!));
 }
 
 function gtAsync(cwd: string, args: string[], env: Record<string, string>): Promise<Result> {
@@ -63,18 +73,18 @@ async function killDaemon(town: string, pid: number): Promise<void> {
 
 describe('the witness supervises the daemon', () => {
   it('a patrol starts again a daemon killed with SIGKILL; after gt down a patrol starts none', async () => {
-    const { town } = newTown();
-    const up = gtJson<{ daemon: { result: string; pid: number } }>(town, ['up'], fast);
+    const { town } = newTown(idle);
+    const up = gtJson<{ daemon: { result: string; pid: number } }>(town, ['up'], quiet);
     expect(up.daemon.result).toBe('started');
     expect(existsSync(join(town, '.gt', 'up'))).toBe(true);
     // a patrol with the daemon running leaves it alone
-    expect(patrol(town).daemon).toBeUndefined();
+    expect(patrol(town, quiet).daemon).toBeUndefined();
     await killDaemon(town, up.daemon.pid);
     // a dry run says what it would do, and starts nothing
-    const dry = patrol(town, {}, '--dry-run');
+    const dry = patrol(town, quiet, '--dry-run');
     expect(dry.daemon).toMatchObject({ action: 'start', done: false, result: 'dry_run', pid: null });
     expect(status(town).running).toBe(false);
-    const r = patrol(town);
+    const r = patrol(town, quiet);
     expect(r.daemon).toMatchObject({ action: 'start', done: true, result: 'started', interval_ms: 100 });
     expect(r.daemon!.reason).toMatch(new RegExp(`^daemon not running: heartbeat [\\d.]+ s old \\(its pidfile names pid ${up.daemon.pid}, which is not it\\)$`));
     const pid = r.daemon!.pid!;
@@ -86,14 +96,14 @@ describe('the witness supervises the daemon', () => {
     expect(logLines(town).filter((l) => l.includes('alpha/witness: start the daemon: daemon not running'))).toEqual([expect.stringContaining(`: started, pid ${pid}`)]);
     // the text output says it too
     await killDaemon(town, pid);
-    const text = gt(town, ['witness', 'patrol', 'alpha', '--once'], fast);
+    const text = gt(town, ['witness', 'patrol', 'alpha', '--once'], quiet);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^daemon: start: daemon not running: heartbeat [\d.]+ s old \(.*\): started \(pid \d+\)$/m);
     const third = status(town).pid!;
     // gt down removes the mark before stopping the daemon: a patrol after it starts nothing
     expect(gtJson<{ daemon: { result: string; pid: number } }>(town, ['down']).daemon).toEqual({ result: 'stopped', pid: third });
     expect(existsSync(join(town, '.gt', 'up'))).toBe(false);
-    const after = patrol(town);
+    const after = patrol(town, quiet);
     expect(after.daemon).toBeUndefined();
     expect(status(town).running).toBe(false);
     expect(daemonsOf(town)).toEqual([]);
@@ -103,10 +113,14 @@ describe('the witness supervises the daemon', () => {
     const { town } = newTown();
     const env = { ...fast, GT_WITNESS_INTERVAL_MS: '300' };
     const up = gtJson<{ daemon: { pid: number } }>(town, ['up'], env);
-    await killDaemon(town, up.daemon.pid);
-    await waitFor(() => status(town).running, 'a witness to start the daemon again');
+    process.kill(up.daemon.pid, 'SIGKILL'); // (the witness may start the next one before a status would see it gone)
+    await waitFor(() => !running(up.daemon.pid), 'the daemon to die');
+    const restarted = (): boolean => {
+      const s = status(town);
+      return s.running && s.pid !== up.daemon.pid;
+    };
+    await waitFor(restarted, 'a witness to start the daemon again');
     const pid = status(town).pid!;
-    expect(pid).not.toBe(up.daemon.pid);
     expect(logLines(town).some((l) => l.includes(`alpha/witness: start the daemon: daemon not running`) && l.endsWith(`started, pid ${pid}`))).toBe(true);
     // gt down alpha ends the witness's session and everything it started, but not the daemon
     const down = gtJson<{ stopped: string[] }>(town, ['down', 'alpha']);
@@ -127,10 +141,10 @@ describe('the witness supervises the daemon', () => {
   });
 
   it('two patrols at once after the daemon was killed start one daemon, and no error', async () => {
-    const { town } = newTown();
-    const first = gtJson<{ pid: number }>(town, ['daemon', 'start'], fast); // marks the town up
+    const { town } = newTown(idle);
+    const first = gtJson<{ pid: number }>(town, ['daemon', 'start'], quiet); // marks the town up
     await killDaemon(town, first.pid);
-    const runs = await Promise.all([1, 2].map(() => gtAsync(town, ['witness', 'patrol', 'alpha', '--once', '--json'], fast)));
+    const runs = await Promise.all([1, 2].map(() => gtAsync(town, ['witness', 'patrol', 'alpha', '--once', '--json'], quiet)));
     for (const r of runs) expect(r).toMatchObject({ code: 0, stderr: '' });
     const daemons = runs.map((r) => (JSON.parse(r.stdout) as PatrolResult[])[0]!.daemon);
     const started = daemons.filter((d) => d?.result === 'started');
@@ -143,9 +157,9 @@ describe('the witness supervises the daemon', () => {
   });
 
   it('a hung daemon (alive, its heartbeat stale) is stopped and started again', async () => {
-    const { town } = newTown();
-    const first = gtJson<{ pid: number }>(town, ['daemon', 'start'], fast);
-    const stale = { GT_DAEMON_STALE_MS: '1500' };
+    const { town } = newTown(idle);
+    const first = gtJson<{ pid: number }>(town, ['daemon', 'start'], quiet);
+    const stale = { ...quiet, GT_DAEMON_STALE_MS: '1500' };
     expect(patrol(town, stale).daemon).toBeUndefined();
     process.kill(first.pid, 'SIGSTOP');
     const beat = join(town, '.gt', 'daemon', 'heartbeat.json');
