@@ -100,6 +100,11 @@ describe('the witness supervises the daemon', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^daemon: start: daemon not running: heartbeat [\d.]+ s old \(.*\): started \(pid \d+\)$/m);
     const third = status(town).pid!;
+    // a stop refused for bad input leaves the mark
+    const refused = gt(town, ['daemon', 'stop', '--grace', 'soon']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/--grace/);
+    expect(existsSync(join(town, '.gt', 'up'))).toBe(true);
     // gt down removes the mark before stopping the daemon: a patrol after it starts nothing
     expect(gtJson<{ daemon: { result: string; pid: number } }>(town, ['down']).daemon).toEqual({ result: 'stopped', pid: third });
     expect(existsSync(join(town, '.gt', 'up'))).toBe(false);

@@ -108,8 +108,9 @@ export function registerDaemonCommands(y: Argv, run: Run): Argv {
           (c) => c.option('grace', { type: 'string', default: '30s', describe: 'How long to wait before SIGKILL' }),
           run((ctx, a) => {
             const town = currentTown();
+            const graceMs = parseDuration(str(a, 'grace') ?? '30s', '--grace');
             markTownDown(town); // first: no witness starts again what is being stopped
-            const r = stopDaemon(town, { graceMs: parseDuration(str(a, 'grace') ?? '30s', '--grace') });
+            const r = stopDaemon(town, { graceMs });
             ctx.out(r, (x) => (x.result === 'not_running' ? 'No daemon was running.' : `Daemon ${x.result} (pid ${x.pid}).`));
           }),
         )
