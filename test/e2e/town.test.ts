@@ -32,7 +32,7 @@ function project(base: string, name: string, prefix?: string): string {
 
 describe('gt install and rigs', () => {
   it('has --help for every command', () => {
-    for (const cmd of ['', 'install', 'ready', 'sync', 'rig', 'rig add', 'rig list', 'rig remove', 'up', 'down', 'agents', 'peek', 'attach', 'sling', 'prime', 'done', 'nudge', 'handoff', 'mail', 'mail send', 'mail inbox', 'mail read', 'mail ack', 'mail reply', 'rig settings', 'mq', 'mq list', 'mq show', 'mq retry', 'mq reject', 'refinery', 'refinery run', 'refinery status', 'polecat', 'polecat list', 'polecat gc', 'dispatch', 'daemon', 'daemon start', 'daemon stop', 'daemon status', 'daemon logs', 'daemon run', 'services', 'services ensure', 'service', 'service add', 'service remove', 'service reset', 'witness', 'witness patrol', 'status', 'feed']) {
+    for (const cmd of ['', 'install', 'ready', 'sync', 'rig', 'rig add', 'rig list', 'rig remove', 'up', 'down', 'agents', 'peek', 'attach', 'sling', 'prime', 'done', 'nudge', 'handoff', 'mail', 'mail send', 'mail inbox', 'mail read', 'mail ack', 'mail reply', 'rig settings', 'mq', 'mq list', 'mq show', 'mq retry', 'mq reject', 'refinery', 'refinery run', 'refinery status', 'polecat', 'polecat list', 'polecat gc', 'dispatch', 'daemon', 'daemon start', 'daemon stop', 'daemon status', 'daemon logs', 'daemon run', 'services', 'services ensure', 'service', 'service add', 'service remove', 'service reset', 'witness', 'witness patrol', 'status', 'feed', 'dashboard']) {
       const r = gt(tmpdir(), [...cmd.split(' ').filter(Boolean), '--help']);
       expect({ cmd, code: r.code }).toEqual({ cmd, code: 0 });
       expect(r.stdout).toContain('--json');

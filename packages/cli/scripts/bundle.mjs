@@ -29,6 +29,8 @@ const result = await build({
   // yargs and ajv's runtime still call require() for a few built-ins
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   alias: { assert: join(root, 'scripts', 'assert-shim.mjs') },
+  // Ink loads React's devtools only when DEV=true: never installed, never bundled
+  external: ['react-devtools-core'],
   logLevel: 'warning',
 });
 const written = new Set();

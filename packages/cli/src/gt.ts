@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // gt: runs the town: towns and rigs, sync, ready work, and the agents in tmux (up, down, sling, prime, done,
 // nudge, handoff, mail), the merge queue (mq, refinery), and the kernel (daemon, services, witness, dispatch,
-// status), and the town's event stream (feed). The dashboard comes next.
+// status), the town's event stream (feed) and the dashboard.
 import { registerAgentCommands } from './commands/agents.js';
+import { registerDashboardCommands } from './commands/dashboard.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDispatchCommands } from './commands/dispatch.js';
 import { registerFeedCommands } from './commands/feed.js';
@@ -19,5 +20,5 @@ await runProgram({
   usage: 'gt: Gas Town, a town of AI agents working on your repositories through beads.',
   options: {},
   epilogue: "Exit codes as bd's (docs/bd.md). Docs: docs/towns.md",
-  commands: [registerTownCommands, registerAgentCommands, registerWorkCommands, registerPolecatCommands, registerRefineryCommands, registerDaemonCommands, registerWitnessCommands, registerDispatchCommands, registerStatusCommands, registerFeedCommands],
+  commands: [registerTownCommands, registerAgentCommands, registerWorkCommands, registerPolecatCommands, registerRefineryCommands, registerDaemonCommands, registerWitnessCommands, registerDispatchCommands, registerStatusCommands, registerFeedCommands, registerDashboardCommands],
 });
