@@ -1,11 +1,12 @@
 // @gastown/dashboard: gt dashboard. runDashboard shows the town live in the terminal (Ink), or prints one
 // plain snapshot when stdout is not a terminal or --once is given. The data (snapshot), the UI state
 // (reducer) and the keymap are exported for tests and benchmarks.
-import { attachSession, requireTown, townSocket, parseAgent, type Tools, type Town } from '@gastown/gastown';
+import { requireTown, type Tools, type Town } from '@gastown/gastown';
 import { TownReader, type SnapshotOptions } from './data/snapshot.js';
 import type { FeedSource } from './data/feed-types.js';
 import { plainSnapshot } from './plain.js';
-import { initialState, type UiState } from './state.js';
+import { initialState } from './state.js';
+import { themeFromEnv } from './theme.js';
 import { LiveSource } from './live.js';
 
 export * from './data/types.js';
@@ -47,32 +48,7 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
     stdout.write(plainSnapshot(reader.snapshot(), { width: Math.max(80, stdout.columns || 100) }));
     return 0;
   }
-  const [{ render }, { createElement }, { App }, { ThemeContext, themeFromEnv }] = await Promise.all([import('ink'), import('react'), import('./app.js'), import('./theme.js')]);
+  const { runScreen } = await import('./screen.js');
   const source = new LiveSource(reader, options.tools ? { tools: options.tools } : {});
-  let state: UiState = initialState(reader.snapshot(), { readonly: Boolean(options.readonly) });
-  for (;;) {
-    let attach: string | null = null;
-    const app = createElement(App, {
-      source,
-      initial: { ...state, pending: [], quit: false },
-      onAttach: (address: string, s: UiState) => {
-        attach = address;
-        state = s;
-      },
-      onExit: (s: UiState) => {
-        state = s;
-      },
-    });
-    const ink = render(createElement(ThemeContext.Provider, { value: themeFromEnv(options.env ?? process.env) }, app), { stdout, stdin, exitOnCtrlC: false, patchConsole: false });
-    await ink.waitUntilExit();
-    ink.cleanup();
-    if (attach === null) return 0;
-    // the screen is left; tmux has the terminal until the user detaches; then the dashboard comes back as it was
-    try {
-      attachSession(townSocket(town), parseAgent(town, attach).session);
-      state = { ...state, message: `back from ${attach}` };
-    } catch (err) {
-      state = { ...state, message: `attach failed: ${(err as Error).message}` };
-    }
-  }
+  return runScreen(town, source, initialState(reader.snapshot(), { readonly: Boolean(options.readonly) }), { stdout, stdin, theme: themeFromEnv(options.env ?? process.env) });
 }

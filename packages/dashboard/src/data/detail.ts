@@ -16,11 +16,9 @@ function checklist(steps: StepStatus[], depth = 0): string[] {
 }
 
 function opLine(op: Op): string {
-  const what = Object.entries(op as unknown as Record<string, unknown>)
-    .filter(([k]) => !['op_id', 'lc', 'ts', 'actor', 'op', 'id', 'issue_id'].includes(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(' ');
-  return `  ${op.ts.slice(0, 19).replace('T', ' ')}  ${(op as { actor?: string }).actor ?? ''}  ${(op as { op?: string }).op ?? ''} ${what}`.slice(0, 300);
+  const fields = op.fields ? Object.entries(op.fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`) : [];
+  const extra = [op.label, op.depends_on_id && `${op.dep_type ?? 'blocks'} ${op.depends_on_id}`, op.text].filter(Boolean) as string[];
+  return `  ${op.ts.slice(0, 19).replace('T', ' ')}  ${op.actor}  ${op.kind} ${[...extra, ...fields].join(' ')}`.slice(0, 300);
 }
 
 export function beadDetail(store: BeadStore, id: string): string[] {

@@ -4,6 +4,7 @@
 // again only when that store's log files changed (their sizes and times), so a refresh with nothing new
 // costs the tmux poll and a stat per log file.
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { BeadStore, blockedBeads, listBeads, readyBeads, type Bead } from '@gastown/beads';
 import { inbox, queueRows, requireRig, rigPaths, rigSettings, townStatus, townStoreDir, type Town } from '@gastown/gastown';
 import { noFeed, type FeedEvent, type FeedSource } from './feed-types.js';
@@ -86,9 +87,11 @@ function parseProgress(p: string | null): [number | null, number | null] {
   return m ? [Number(m[1]), Number(m[2])] : [null, null];
 }
 
+/** The log's files, as paths (the store names them relative to its directory). */
+const logPaths = (store: BeadStore): string[] => store.logFiles().map((f) => join(store.dir, f));
+
 const logSignature = (store: BeadStore): string =>
-  store
-    .logFiles()
+  logPaths(store)
     .map((f) => {
       try {
         const s = statSync(f);
@@ -127,7 +130,7 @@ export class TownReader {
 
   /** The log files to watch for changes. */
   logFiles(): string[] {
-    return this.storeDirs().flatMap((d) => this.store(d).logFiles());
+    return this.storeDirs().flatMap((d) => logPaths(this.store(d)));
   }
 
   private store(dir: string): BeadStore {

@@ -1,0 +1,90 @@
+// The data layer against a real town: work by status, the cheap refresh (a rig whose log did not change is not
+// read again), the injected feed, --rig, and a bead's detail view with its history.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BeadStore, addDependency, createBead } from '@gastown/beads';
+import { addRig, installTown, readTown, rigPaths, sendMail, type Town } from '@gastown/gastown';
+import { beadDetail } from './detail.js';
+import type { FeedEvent } from './feed-types.js';
+import { TownReader, snapshot } from './snapshot.js';
+
+const bases: string[] = [];
+afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
+const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+
+function town(rigs: Record<string, string>): Town {
+  const base = mkdtempSync(join(tmpdir(), 'dashboard-data-'));
+  bases.push(base);
+  let t = installTown(join(base, 'town')).town;
+  for (const [name, prefix] of Object.entries(rigs)) {
+    const src = join(base, `${name}-src`);
+    execFileSync('git', ['init', '-q', src], { env });
+    writeFileSync(join(src, 'README'), `${name}\n`);
+    execFileSync('git', ['add', '-A'], { cwd: src, env });
+    execFileSync('git', ['commit', '-qm', 'start'], { cwd: src, env });
+    addRig(t, name, src, { prefix });
+    t = readTown(t.root);
+  }
+  return t;
+}
+
+const event = (rig: string, n: number): FeedEvent => ({ at: new Date(n * 1000).toISOString(), kind: 'created', store: rig, rig, bead: `${rig}-${n}`, actor: 'x', text: `event ${n}`, op_id: `op-${rig}-${n}` });
+
+describe('the snapshot', () => {
+  it('lists each rig\'s work by status and priority, and reads a rig again only when its log changed', () => {
+    const t = town({ alpha: 'al', beta: 'be' });
+    const alpha = BeadStore.open(rigPaths(t, 'alpha').store);
+    const a = createBead(alpha, 'me', { title: 'first', priority: 2 });
+    const b = createBead(alpha, 'me', { title: 'second', priority: 1 });
+    const c = createBead(alpha, 'me', { title: 'after first', priority: 0 });
+    addDependency(alpha, 'me', c.id, a.id);
+    const msg = sendMail(t, 'alpha/witness', 'overseer', 'Released al-x from alpha/polecats/nux after 3 restart(s)', 'body');
+    const reader = new TownReader(t);
+    const s1 = reader.snapshot();
+    expect(s1.work.map((w) => [w.id, w.status])).toEqual([[b.id, 'ready'], [a.id, 'ready'], [c.id, 'blocked']]);
+    expect(s1.work.find((w) => w.id === c.id)?.blocked_by).toEqual([a.id]);
+    expect(s1.counts).toMatchObject({ ready: 2, blocked: 1, unread: 1 });
+    expect(s1.problems.find((p) => p.kind === 'escalation')).toMatchObject({ subject: msg.id });
+    const s2 = reader.snapshot();
+    // the same rows, kept: nothing was read again
+    expect(s2.work[0]).toBe(s1.work[0]);
+    createBead(alpha, 'me', { title: 'third', priority: 3 });
+    const s3 = reader.snapshot();
+    expect(s3.work).toHaveLength(4);
+    expect(s3.work[0]).not.toBe(s1.work[0]);
+  });
+
+  it('--rig: only that rig\'s work and events; an unknown rig is refused', () => {
+    const t = town({ alpha: 'al', beta: 'be' });
+    createBead(BeadStore.open(rigPaths(t, 'alpha').store), 'me', { title: 'in alpha' });
+    createBead(BeadStore.open(rigPaths(t, 'beta').store), 'me', { title: 'in beta' });
+    let polls = 0;
+    const feed = { poll: (): FeedEvent[] => (polls++ === 0 ? [event('alpha', 1), event('beta', 2)] : [event('alpha', 3)]) };
+    const reader = new TownReader(t, { rig: 'beta', feed });
+    const s = reader.snapshot();
+    expect(s.rigs).toEqual(['beta']);
+    expect(s.work.map((w) => w.title)).toEqual(['in beta']);
+    expect(s.activity.map((e) => e.op_id)).toEqual(['op-beta-2']);
+    expect(s.agents.map((a) => a.id)).toEqual(['beta/witness', 'beta/refinery']);
+    const all = new TownReader(t, { feed: { poll: () => [event('alpha', 1)] } });
+    all.snapshot();
+    expect(all.snapshot().activity.map((e) => e.op_id)).toEqual(['op-alpha-1', 'op-alpha-1']); // kept, newest last
+    expect(() => snapshot(t, { rig: 'gamma' })).toThrow('no rig gamma in town');
+  });
+
+  it("a bead's detail: its fields, dependencies and history", () => {
+    const t = town({ alpha: 'al' });
+    const store = BeadStore.open(rigPaths(t, 'alpha').store);
+    const a = createBead(store, 'me', { title: 'first', description: 'the why' });
+    const b = createBead(store, 'you', { title: 'second' });
+    addDependency(store, 'you', b.id, a.id);
+    const lines = beadDetail(store, b.id);
+    expect(lines[0]).toBe(`${b.id}  second`);
+    expect(lines).toContain(`  blocks ${a.id}`);
+    expect(lines.filter((l) => / you +(create|dep_add) /.test(l))).toHaveLength(2);
+    expect(beadDetail(store, a.id)).toContain('the why');
+  });
+});
