@@ -13,7 +13,9 @@ const entries = ['bd', 'gt'];
 // finds every chunk its entry names. Chunk names hash their content, so an unchanged build names the same files.
 const result = await build({
   write: false,
-  entryPoints: entries.map((name) => join(root, 'dist', `${name}.js`)),
+  // gt dashboard's reader thread (packages/dashboard/src/data/read-worker.ts) is an entry of its own: a worker
+  // starts from a file
+  entryPoints: { ...Object.fromEntries(entries.map((name) => [name, join(root, 'dist', `${name}.js`)])), 'chunks/dashboard-worker': join(root, '..', 'dashboard', 'dist', 'data', 'worker.js') },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.mjs' },
   // Code behind a dynamic import (bd sync's git) goes to a chunk loaded only when that command runs.

@@ -49,6 +49,6 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
     return 0;
   }
   const { runScreen } = await import('./screen.js');
-  const source = new LiveSource(reader, options.tools ? { tools: options.tools } : {});
+  const source = new LiveSource(reader, { ...(options.tools ? { tools: options.tools } : {}), ...(options.feed ? { feed: options.feed } : {}), ...(options.rig !== undefined ? { rig: options.rig } : {}) });
   return runScreen(town, source, initialState(reader.snapshot(), { readonly: Boolean(options.readonly) }), { stdout, stdin, theme: themeFromEnv(options.env ?? process.env) });
 }

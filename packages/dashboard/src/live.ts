@@ -1,12 +1,15 @@
 // The live source: snapshots of a real town, taken again when a store's log changes (watched, debounced) and
 // on an interval for what the logs do not show (tmux sessions, idle times, the daemon). Takes never overlap:
-// a change seen during one is answered by one more after it. Actions run as `gt` child processes (async),
+// a change seen during one is answered by one more after it. The reads that may block (tmux, git, a lock
+// wait) run in a worker thread (read-worker.ts) when its file is there; actions run as `gt` child processes,
 // so a sling's setup hook or a nudge's wait never freezes the screen.
 import { execFile } from 'node:child_process';
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Tools } from '@gastown/gastown';
 import { detailLines } from './data/detail.js';
+import { noFeed, type FeedEvent, type FeedSource } from './data/feed-types.js';
+import { ReadWorker } from './data/read-worker.js';
 import type { Snapshot } from './data/types.js';
 import type { TownReader } from './data/snapshot.js';
 import type { PaneId } from './rows.js';
@@ -20,13 +23,29 @@ export interface LiveOptions {
   pollMs?: number;
   /** Log changes closer together than this are one refresh (default 150 ms). */
   debounceMs?: number;
+  /** Read in a worker thread (default: when its file is there). */
+  worker?: boolean;
+  /** With a worker: the feed, polled on this thread (the reader's own feed is not used). */
+  feed?: FeedSource;
+  rig?: string;
 }
 
 export class LiveSource implements DashboardSource {
   private last: Snapshot | null = null;
   private kick: () => void = () => {};
+  private worker: ReadWorker | null = null;
+  private activity: FeedEvent[] = [];
 
   constructor(private readonly reader: TownReader, private readonly options: LiveOptions = {}) {}
+
+  /** One snapshot: from the worker (with the feed's events added here), else read on this thread. */
+  private async read(): Promise<Snapshot> {
+    if (!this.worker) return this.reader.snapshot();
+    const snap = await this.worker.snapshot();
+    const fresh = (this.options.feed ?? noFeed).poll().filter((e) => this.options.rig === undefined || e.rig === undefined || e.rig === this.options.rig);
+    if (fresh.length) this.activity = [...this.activity, ...fresh].slice(-500);
+    return { ...snap, activity: this.activity };
+  }
 
   watch(onSnapshot: (s: Snapshot) => void, onError: (err: Error) => void): () => void {
     let taking = false;
@@ -42,17 +61,17 @@ export class LiveSource implements DashboardSource {
       taking = true;
       // after this turn of the event loop: a key press already queued is handled first
       setImmediate(() => {
-        try {
-          if (!stopped) onSnapshot((this.last = this.reader.snapshot()));
-        } catch (err) {
-          onError(err as Error);
-        } finally {
-          taking = false;
-          if (again) {
-            again = false;
-            take();
-          }
-        }
+        this.read()
+          .then((snap) => {
+            if (!stopped) onSnapshot((this.last = snap));
+          }, onError)
+          .finally(() => {
+            taking = false;
+            if (again) {
+              again = false;
+              take();
+            }
+          });
       });
     };
     const soon = (): void => {
@@ -60,6 +79,7 @@ export class LiveSource implements DashboardSource {
       timer = setTimeout(take, this.options.debounceMs ?? 150);
     };
     this.kick = take;
+    if (this.options.worker !== false) this.worker ??= ReadWorker.start(this.reader.town.root, this.options.rig);
     const watchers: FSWatcher[] = [];
     for (const dir of new Set(this.reader.logFiles().map((f) => dirname(f)))) {
       try {
@@ -75,6 +95,8 @@ export class LiveSource implements DashboardSource {
       clearInterval(poll);
       if (timer) clearTimeout(timer);
       for (const w of watchers) w.close();
+      this.worker?.stop();
+      this.worker = null;
     };
   }
 
@@ -83,6 +105,7 @@ export class LiveSource implements DashboardSource {
   }
 
   async detail(pane: PaneId, id: string): Promise<string[]> {
+    if (this.worker) return this.worker.detail(pane, id);
     const snap = this.last ?? this.reader.snapshot();
     return detailLines(this.reader.town, snap, pane, id);
   }

@@ -1,0 +1,60 @@
+// Starts the worker thread of worker.ts and asks it for snapshots and detail views. Its file is
+// dashboard-worker.mjs beside the bundle's chunks (packages/cli/scripts/bundle.mjs), or data/worker.js beside
+// the compiled package; where neither is (tests running the sources), there is no worker and the caller reads
+// on its own thread.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Snapshot } from './types.js';
+import type { WorkerReply, WorkerRequest } from './worker.js';
+
+type Ask = { type: 'snapshot' } | { type: 'detail'; pane: string; id: string };
+
+export class ReadWorker {
+  private n = 0;
+  private waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(private readonly worker: Worker) {
+    worker.unref();
+    worker.on('message', (r: WorkerReply) => {
+      const w = this.waiting.get(r.n);
+      this.waiting.delete(r.n);
+      if (r.ok) w?.resolve(r.value);
+      else w?.reject(new Error(r.error));
+    });
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', (code) => this.failAll(new Error(`the dashboard's reader stopped (exit ${code})`)));
+  }
+
+  /** A worker for the town, or null when its file is not there. */
+  static start(root: string, rig?: string): ReadWorker | null {
+    const file = [new URL('./dashboard-worker.mjs', import.meta.url), new URL('./worker.js', import.meta.url)].map((u) => fileURLToPath(u)).find((f) => existsSync(f));
+    if (!file) return null;
+    return new ReadWorker(new Worker(file, { workerData: { root, ...(rig !== undefined ? { rig } : {}) } }));
+  }
+
+  private failAll(err: Error): void {
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+  }
+
+  private ask<T>(what: Ask): Promise<T> {
+    const n = ++this.n;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(n, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ n, ...what } as WorkerRequest);
+    });
+  }
+
+  snapshot(): Promise<Snapshot> {
+    return this.ask({ type: 'snapshot' });
+  }
+
+  detail(pane: string, id: string): Promise<string[]> {
+    return this.ask({ type: 'detail', pane, id });
+  }
+
+  stop(): void {
+    void this.worker.terminate();
+  }
+}
