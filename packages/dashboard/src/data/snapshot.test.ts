@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, addDependency, createBead } from '@gastown/beads';
 import { addRig, installTown, readTown, rigPaths, sendMail, type Town } from '@gastown/gastown';
-import { beadDetail } from './detail.js';
+import { beadDetail, mrDetail } from './detail.js';
 import type { FeedEvent } from './feed-types.js';
 import { TownReader, snapshot } from './snapshot.js';
 
@@ -73,6 +73,29 @@ describe('the snapshot', () => {
     all.snapshot();
     expect(all.snapshot().activity.map((e) => e.op_id)).toEqual(['op-alpha-1', 'op-alpha-1']); // kept, newest last
     expect(() => snapshot(t, { rig: 'gamma' })).toThrow('no rig gamma in town');
+  });
+
+  it('shows the merge queue with the last gate, rework as a problem, and a merge request\'s gate runs in its detail', () => {
+    const t = town({ alpha: 'al' });
+    const store = BeadStore.open(rigPaths(t, 'alpha').store);
+    const work = createBead(store, 'me', { title: 'the work', priority: 1 });
+    const at = new Date().toISOString();
+    const run = { gate: 'test', command: 'npm test', exit_code: 1, duration_ms: 2300, output: 'ok 1\nnot ok 2 - adds', tree: 'abc', passed: false, at };
+    const mq = (state: string, attempts: unknown[]) => ({ state, queued_at: at, retries: 0, reworks: 0, attempts, reason: state === 'rework' ? 'gate test failed' : undefined });
+    const meta = (n: string) => ({ branch: `polecat/${n}`, target: 'main', source_bead: work.id, worker: `alpha/polecats/${n}`, commit: 'c0ffee' });
+    const queued = createBead(store, 'alpha/polecats/nux', { title: 'Merge polecat/nux', issue_type: 'merge-request', metadata: { merge_request: meta('nux'), mq: mq('queued', []) } });
+    const sent = createBead(store, 'alpha/polecats/max', { title: 'Merge polecat/max', issue_type: 'merge-request', status: 'blocked', metadata: { merge_request: meta('max'), mq: mq('rework', [{ n: 1, started_at: at, base: 'b0', runs: [run], outcome: 'gate_failed', detail: 'test failed' }]) } });
+    const s = snapshot(t);
+    expect(s.queue.map((m) => [m.id, m.position, m.state, m.last_gate])).toEqual([
+      [queued.id, 1, 'queued', null],
+      [sent.id, null, 'rework', { gate: 'test', passed: false, exit_code: 1 }],
+    ]);
+    expect(s.counts.queued).toBe(1);
+    expect(s.problems).toContainEqual({ id: `rework:${sent.id}`, kind: 'rework', subject: sent.id, detail: 'gate test failed' });
+    const lines = mrDetail(t, sent.id);
+    expect(lines).toContain('Attempt 1 at ' + at + ': gate_failed (test failed)');
+    expect(lines).toContain('  FAIL test: npm test  exit 1  2.3s');
+    expect(lines).toContain('      not ok 2 - adds');
   });
 
   it("a bead's detail: its fields, dependencies and history", () => {

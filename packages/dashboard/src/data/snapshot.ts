@@ -157,7 +157,7 @@ export class TownReader {
       .filter((a) => inRig(a.rig) || (a.rig === null && this.options.rig === undefined))
       .map((a) => {
         const [done, total] = parseProgress(a.progress);
-        return { id: a.address, role: a.role, rig: a.rig, session: '', health: a.health, hooked: a.hooked, step: a.step, done, total, idle_s: a.idle_s };
+        return { id: a.address, role: a.role, rig: a.rig, health: a.health, hooked: a.hooked, step: a.step, done, total, idle_s: a.idle_s };
       });
     const work = this.rigs.flatMap((r) => this.rigWorkCached(r));
     const queue = this.rigs.flatMap((r) => mrItems(this.town, r, now));

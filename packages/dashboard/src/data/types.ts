@@ -10,7 +10,6 @@ export interface AgentItem {
   id: string;
   role: string;
   rig: string | null;
-  session: string;
   health: Health;
   hooked: string | null;
   /** The current step, as "name (id)". */

@@ -11,11 +11,11 @@ const iso = (minutesAgo: number): string => new Date(T0 - minutesAgo * 60_000).t
 
 export function fixtureSnapshot(options: { scale?: number; problems?: boolean; mail?: MailRow[] } = {}): Snapshot {
   const agents: AgentItem[] = [
-    { id: 'mayor', role: 'mayor', rig: null, session: '', health: 'idle', hooked: null, step: null, done: null, total: null, idle_s: 300 },
-    { id: 'alpha/witness', role: 'witness', rig: 'alpha', session: '', health: 'idle', hooked: null, step: null, done: null, total: null, idle_s: 20 },
-    { id: 'alpha/polecats/furiosa', role: 'polecat', rig: 'alpha', session: '', health: 'working', hooked: 'al-aaa1', step: 'implement (al-aaa1.2)', done: 1, total: 4, idle_s: 5 },
-    { id: 'alpha/polecats/nux', role: 'polecat', rig: 'alpha', session: '', health: 'stalled', hooked: 'al-bbb2', step: 'test (al-bbb2.3)', done: 2, total: 4, idle_s: 1200 },
-    { id: 'beta/refinery', role: 'refinery', rig: 'beta', session: '', health: 'dead', hooked: null, step: null, done: null, total: null, idle_s: null },
+    { id: 'mayor', role: 'mayor', rig: null, health: 'idle', hooked: null, step: null, done: null, total: null, idle_s: 300 },
+    { id: 'alpha/witness', role: 'witness', rig: 'alpha', health: 'idle', hooked: null, step: null, done: null, total: null, idle_s: 20 },
+    { id: 'alpha/polecats/furiosa', role: 'polecat', rig: 'alpha', health: 'working', hooked: 'al-aaa1', step: 'implement (al-aaa1.2)', done: 1, total: 4, idle_s: 5 },
+    { id: 'alpha/polecats/nux', role: 'polecat', rig: 'alpha', health: 'stalled', hooked: 'al-bbb2', step: 'test (al-bbb2.3)', done: 2, total: 4, idle_s: 1200 },
+    { id: 'beta/refinery', role: 'refinery', rig: 'beta', health: 'dead', hooked: null, step: null, done: null, total: null, idle_s: null },
   ];
   const work: WorkItem[] = [
     { id: 'al-aaa1', rig: 'alpha', title: 'Add the login page', status: 'in_progress', priority: 1, type: 'feature', assignee: 'alpha/polecats/furiosa', blocked_by: [] },
