@@ -50,5 +50,5 @@ export async function runDashboard(options: DashboardOptions): Promise<number> {
   }
   const { runScreen } = await import('./screen.js');
   const source = new LiveSource(reader, { ...(options.tools ? { tools: options.tools } : {}), ...(options.feed ? { feed: options.feed } : {}), ...(options.rig !== undefined ? { rig: options.rig } : {}) });
-  return runScreen(town, source, initialState(reader.snapshot(), { readonly: Boolean(options.readonly) }), { stdout, stdin, theme: themeFromEnv(options.env ?? process.env) });
+  return runScreen(town, source, initialState(await source.first(), { readonly: Boolean(options.readonly) }), { stdout, stdin, theme: themeFromEnv(options.env ?? process.env) });
 }

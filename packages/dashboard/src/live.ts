@@ -38,6 +38,16 @@ export class LiveSource implements DashboardSource {
 
   constructor(private readonly reader: TownReader, private readonly options: LiveOptions = {}) {}
 
+  /** The first snapshot (starting the worker): the screen is drawn from it. */
+  first(): Promise<Snapshot> {
+    this.startWorker();
+    return this.read().then((s) => (this.last = s));
+  }
+
+  private startWorker(): void {
+    if (this.options.worker !== false) this.worker ??= ReadWorker.start(this.reader.town.root, this.options.rig);
+  }
+
   /** One snapshot: from the worker (with the feed's events added here), else read on this thread. */
   private async read(): Promise<Snapshot> {
     if (!this.worker) return this.reader.snapshot();
@@ -79,7 +89,7 @@ export class LiveSource implements DashboardSource {
       timer = setTimeout(take, this.options.debounceMs ?? 150);
     };
     this.kick = take;
-    if (this.options.worker !== false) this.worker ??= ReadWorker.start(this.reader.town.root, this.options.rig);
+    this.startWorker();
     const watchers: FSWatcher[] = [];
     for (const dir of new Set(this.reader.logFiles().map((f) => dirname(f)))) {
       try {

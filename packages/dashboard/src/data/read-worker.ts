@@ -12,6 +12,7 @@ type Ask = { type: 'snapshot' } | { type: 'detail'; pane: string; id: string };
 
 export class ReadWorker {
   private n = 0;
+  private work: Snapshot['work'] = [];
   private waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   private constructor(private readonly worker: Worker) {
@@ -46,8 +47,10 @@ export class ReadWorker {
     });
   }
 
-  snapshot(): Promise<Snapshot> {
-    return this.ask({ type: 'snapshot' });
+  async snapshot(): Promise<Snapshot> {
+    const s = await this.ask<Omit<Snapshot, 'work'> & { work: Snapshot['work'] | null }>({ type: 'snapshot' });
+    if (s.work) this.work = s.work; // null: the same as the last one
+    return { ...s, work: this.work };
   }
 
   detail(pane: string, id: string): Promise<string[]> {

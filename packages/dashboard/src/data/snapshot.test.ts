@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, addDependency, createBead } from '@gastown/beads';
-import { addRig, installTown, readTown, rigPaths, sendMail, type Town } from '@gastown/gastown';
+import { addRig, installTown, readTown, rigPaths, sendMail, townStatus, type Town } from '@gastown/gastown';
 import { beadDetail, mrDetail } from './detail.js';
 import type { FeedEvent } from './feed-types.js';
 import { TownReader, snapshot } from './snapshot.js';
@@ -92,6 +92,11 @@ describe('the snapshot', () => {
     ]);
     expect(s.counts.queued).toBe(1);
     expect(s.problems).toContainEqual({ id: `rework:${sent.id}`, kind: 'rework', subject: sent.id, detail: 'gate test failed' });
+    // the agents' health and the problems as gt status finds them (the snapshot keeps its rules, cached)
+    const status = townStatus(t);
+    expect(s.agents.map((a) => [a.id, a.health])).toEqual(status.agents.map((a) => [a.address, a.health]));
+    for (const p of status.problems) expect(s.problems).toContainEqual({ id: `${p.kind}:${p.subject}`, ...p });
+    expect(s.problems.filter((p) => !['rejected', 'escalation'].includes(p.kind))).toHaveLength(status.problems.length);
     const lines = mrDetail(t, sent.id);
     expect(lines).toContain('Attempt 1 at ' + at + ': gate_failed (test failed)');
     expect(lines).toContain('  FAIL test: npm test  exit 1  2.3s');

@@ -1,14 +1,16 @@
-// Builds the Snapshot from a town through gastown's public API: gt status's view of the agents, the daemon and
-// the problems (townStatus), each rig's ready, in-progress and blocked work and its merge queue, and the
-// overseer's inbox. The cheap refresh path: a TownReader keeps each store's part of the snapshot and builds it
-// again only when that store's log files changed (their sizes and times), so a refresh with nothing new
-// costs the tmux poll and a stat per log file.
+// Builds the Snapshot from a town through gastown's public API: the agents (agentRows) with gt status's rule
+// for their health, the daemon, the services, each rig's ready, in-progress and blocked work and its merge
+// queue, the overseer's inbox, and the problems gt status names plus the inbox's rejections and escalations.
+// The cheap refresh path: a TownReader keeps each store's part of the snapshot (work, queue, mail) and builds
+// it again only when that store's log files changed (their sizes and times), so a refresh with nothing new
+// costs the tmux poll, the agents' hooks and a stat per log file. (townStatus itself reads every rig's ready
+// list on each call: over a second at 100,000 beads.)
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadStore, blockedBeads, listBeads, readyBeads, type Bead } from '@gastown/beads';
-import { inbox, queueRows, requireRig, rigPaths, rigSettings, townStatus, townStoreDir, type Town } from '@gastown/gastown';
+import { agentRows, daemonStatus, inbox, queueRows, requireRig, rigPaths, rigSettings, serviceRows, townStoreDir, type Town } from '@gastown/gastown';
 import { noFeed, type FeedEvent, type FeedSource } from './feed-types.js';
-import { countsOf, type AgentItem, type MailRow, type MrItem, type ProblemItem, type Snapshot, type WorkItem } from './types.js';
+import { countsOf, type AgentItem, type Health, type MailRow, type MrItem, type ProblemItem, type Snapshot, type WorkItem } from './types.js';
 
 export interface SnapshotOptions {
   /** Only this rig (its agents, work and queue); the town's mail and problems stay. */
@@ -41,6 +43,7 @@ export function rigWork(rig: string, store: BeadStore): WorkItem[] {
   return [...busy, ...ready, ...blocked].sort((a, b) => order[a.status] - order[b.status] || a.priority - b.priority || a.id.localeCompare(b.id));
 }
 
+/** A rig's merge queue; age_ms as of `now` (the cached rows' ages are moved on from it). */
 function mrItems(town: Town, rig: string, now: number): MrItem[] {
   let maxWaitMs = 3_600_000;
   try {
@@ -107,10 +110,24 @@ interface Cached<T> {
   value: T;
 }
 
+const DEFAULT_STALL_MS = 15 * 60_000;
+
+/** gt status's rule (kernel/status.ts): a standing agent down, or a polecat down with work, is dead; up with work and idle past stall_after, stalled. */
+function health(a: { role: string; state: string; hooked: string | null; idle_s: number | null }, stallMs: number): Health {
+  const down = a.state !== 'running';
+  if (down && (a.role !== 'polecat' || a.hooked)) return 'dead';
+  if (!down && a.hooked && a.idle_s !== null && a.idle_s * 1000 >= stallMs) return 'stalled';
+  if (!down && a.hooked) return 'working';
+  return 'idle';
+}
+
 /** Reads a town into Snapshots, again and again, rebuilding only what changed. */
 export class TownReader {
   private stores = new Map<string, BeadStore>();
   private work = new Map<string, Cached<WorkItem[]>>();
+  private queues = new Map<string, Cached<{ at: number; rows: MrItem[] }>>();
+  private mail: Cached<MailRow[]> | null = null;
+  private flat = new Map<string, { parts: unknown[]; value: unknown[] }>();
   private activity: FeedEvent[] = [];
   readonly rigs: string[];
   private readonly feed: FeedSource;
@@ -149,37 +166,69 @@ export class TownReader {
     return value;
   }
 
+  private rigQueueCached(rig: string, now: number): MrItem[] {
+    const sig = logSignature(this.store(rigPaths(this.town, rig).store));
+    let hit = this.queues.get(rig);
+    if (!hit || hit.sig !== sig) this.queues.set(rig, (hit = { sig, value: { at: now, rows: mrItems(this.town, rig, now) } }));
+    const moved = now - hit.value.at;
+    return moved ? hit.value.rows.map((m) => ({ ...m, age_ms: m.age_ms + moved })) : hit.value.rows;
+  }
+
+  /** The rigs' parts as one list: the same array while every part is the same (so a consumer can tell nothing changed). */
+  private joined<T>(key: string, parts: T[][]): T[] {
+    const hit = this.flat.get(key);
+    if (hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i])) return hit.value as T[];
+    const value = parts.flat();
+    this.flat.set(key, { parts, value });
+    return value;
+  }
+
+  private mailCached(): MailRow[] {
+    const sig = logSignature(this.store(townStoreDir(this.town)));
+    if (!this.mail || this.mail.sig !== sig) this.mail = { sig, value: overseerMail(this.town) };
+    return this.mail.value;
+  }
+
   snapshot(): Snapshot {
     const now = this.now();
-    const status = townStatus(this.town, now);
-    const inRig = (rig: string | null): boolean => this.options.rig === undefined || rig === this.options.rig;
-    const agents: AgentItem[] = status.agents
-      .filter((a) => inRig(a.rig) || (a.rig === null && this.options.rig === undefined))
-      .map((a) => {
-        const [done, total] = parseProgress(a.progress);
-        return { id: a.address, role: a.role, rig: a.rig, health: a.health, hooked: a.hooked, step: a.step, done, total, idle_s: a.idle_s };
-      });
-    const work = this.rigs.flatMap((r) => this.rigWorkCached(r));
-    const queue = this.rigs.flatMap((r) => mrItems(this.town, r, now));
-    const mail = overseerMail(this.town);
-    const otherRig = (subject: string): boolean => this.options.rig !== undefined && this.town.rigs.some((r) => r.name !== this.options.rig && (subject === r.name || subject.startsWith(`${r.name}/`)));
-    const problems: ProblemItem[] = [
-      ...status.problems.filter((p) => !otherRig(p.subject)).map((p) => ({ id: `${p.kind}:${p.subject}`, ...p })),
-      ...mailProblems(mail),
-    ];
-    const fresh = this.feed.poll().filter((e) => e.rig === undefined || inRig(e.rig));
+    const only = this.options.rig;
+    const problems: ProblemItem[] = [];
+    const problem = (kind: string, subject: string, detail: string): void => void problems.push({ id: `${kind}:${subject}`, kind, subject, detail });
+    const stall = new Map<string, number>();
+    for (const r of this.rigs) {
+      try {
+        stall.set(r, rigSettings(this.town, r).stall_after_ms);
+      } catch (err) {
+        problem('settings', r, (err as Error).message);
+      }
+    }
+    const rows = agentRows(this.town).filter((a) => only === undefined || a.rig === only);
+    const agents: AgentItem[] = rows.map((a) => {
+      const [done, total] = parseProgress(a.progress);
+      return { id: a.address, role: a.role, rig: a.rig, health: health(a, (a.rig && stall.get(a.rig)) || DEFAULT_STALL_MS), hooked: a.hooked, step: a.step, done, total, idle_s: a.idle_s };
+    });
+    for (const a of agents) if (a.health === 'dead' || a.health === 'stalled') problem(a.health, a.id, a.hooked ? `hooked ${a.hooked}${a.step ? ` at ${a.step}` : ''}` : `session ${rows.find((r) => r.address === a.id)?.state ?? 'down'}`);
+    const work = this.joined('work', this.rigs.map((r) => this.rigWorkCached(r)));
+    const queue = this.rigs.flatMap((r) => this.rigQueueCached(r, now));
+    for (const m of queue) if (m.state === 'rework') problem('rework', m.id, m.waiting?.replace(/^rework by [^:]*: /, '') || 'sent back to its polecat');
+    for (const sv of serviceRows(this.town, now)) if (sv.state === 'crash_loop' && (only === undefined || sv.rig === undefined || sv.rig === only)) problem('crash_loop', sv.name, `restarted ${sv.restarts} times; gt service reset ${sv.name} tries again`);
+    const d = daemonStatus(this.town);
+    if (!d.running && rows.some((a) => a.state === 'running')) problems.unshift({ id: 'daemon:daemon', kind: 'daemon', subject: 'daemon', detail: 'agents are running but the daemon is not: gt daemon start (or gt up)' });
+    const mail = this.mailCached();
+    problems.push(...mailProblems(mail));
+    const fresh = this.feed.poll().filter((e) => e.rig === undefined || only === undefined || e.rig === only);
     if (fresh.length) this.activity = [...this.activity, ...fresh].slice(-(this.options.activityLimit ?? 500));
-    const s = { agents, work, queue, mail };
+    const parts = { agents, work, queue, mail };
     return {
-      town: status.town,
-      root: status.root,
+      town: this.town.config.name,
+      root: this.town.root,
       rigs: this.rigs,
-      daemon: { running: status.daemon.running, pid: status.daemon.pid, last_tick: status.daemon.last_tick },
+      daemon: { running: d.running, pid: d.pid, last_tick: d.last_tick },
       taken_at: new Date(now).toISOString(),
       problems,
-      ...s,
+      ...parts,
       activity: this.activity,
-      counts: countsOf(s),
+      counts: countsOf(parts),
     };
   }
 }

@@ -13,11 +13,18 @@ const { root, rig } = workerData as { root: string; rig?: string };
 const town = readTown(root);
 const reader = new TownReader(town, rig !== undefined ? { rig } : {});
 let last: Snapshot | null = null;
+let sentWork: unknown = null;
 
 parentPort!.on('message', (req: WorkerRequest) => {
   let reply: WorkerReply;
   try {
-    if (req.type === 'snapshot') reply = { n: req.n, ok: true, value: (last = reader.snapshot()) };
+    if (req.type === 'snapshot') {
+      last = reader.snapshot();
+      // the work list is the big part (100,000 beads): sent only when it changed, else the last one is kept
+      const same = last.work === sentWork;
+      sentWork = last.work;
+      reply = { n: req.n, ok: true, value: same ? { ...last, work: null } : last };
+    }
     else reply = { n: req.n, ok: true, value: detailLines(town, last ?? (last = reader.snapshot()), req.pane, req.id) };
   } catch (err) {
     reply = { n: req.n, ok: false, error: (err as Error).message };
