@@ -2,17 +2,22 @@
 // read again), the injected feed, --rig, and a bead's detail view with its history.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BeadStore, addDependency, createBead } from '@gastown/beads';
-import { addRig, installTown, readTown, rigPaths, sendMail, townStatus, type Town } from '@gastown/gastown';
-import { beadDetail, mrDetail } from './detail.js';
+import { BeadStore, addDependency, closeBead, createBead } from '@gastown/beads';
+import { pourMolecule } from '@gastown/molecules';
+import { addRig, installTown, parseAgent, readTown, rigPaths, sendMail, townSocket, townStatus, type Town } from '@gastown/gastown';
+import { agentDetail, beadDetail, mrDetail } from './detail.js';
 import type { FeedEvent } from './feed-types.js';
 import { TownReader, snapshot } from './snapshot.js';
 
 const bases: string[] = [];
-afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
+const sockets: string[] = [];
+afterEach(() => {
+  for (const s of sockets.splice(0)) execFileSync('tmux', ['-L', s, 'kill-server'], { stdio: 'ignore' });
+  bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true }));
+});
 const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
 
 function town(rigs: Record<string, string>): Town {
@@ -103,6 +108,21 @@ describe('the snapshot', () => {
     expect(lines).toContain('      not ok 2 - adds');
   });
 
+  it("an agent's detail: its state and the last lines of its pane", () => {
+    const t = town({ alpha: 'al' });
+    expect(agentDetail(t, snapshot(t), 'mayor').slice(-1)).toEqual(['no session']);
+    const socket = townSocket(t);
+    sockets.push(socket);
+    const { TMUX: _inside, ...outside } = process.env;
+    execFileSync('tmux', ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', parseAgent(t, 'mayor').session, 'echo the-mayor-speaks; exec sleep 60'], { env: outside });
+    const deadline = Date.now() + 20_000;
+    let lines = agentDetail(t, snapshot(t), 'mayor');
+    while (!lines.includes('the-mayor-speaks') && Date.now() < deadline) lines = agentDetail(t, snapshot(t), 'mayor');
+    expect(lines[0]).toMatch(/^mayor {2}idle {2}session gt-/);
+    expect(lines).toContain('Last lines of its pane');
+    expect(lines).toContain('the-mayor-speaks');
+  });
+
   it("a bead's detail: its fields, dependencies and history", () => {
     const t = town({ alpha: 'al' });
     const store = BeadStore.open(rigPaths(t, 'alpha').store);
@@ -114,5 +134,15 @@ describe('the snapshot', () => {
     expect(lines).toContain(`  blocks ${a.id}`);
     expect(lines.filter((l) => / you +(create|dep_add) /.test(l))).toHaveLength(2);
     expect(beadDetail(store, a.id)).toContain('the why');
+    // with a molecule poured under it: its checklist
+    const molecules = mkdtempSync(join(tmpdir(), 'dashboard-mol-'));
+    bases.push(molecules);
+    mkdirSync(join(molecules, 'molecules'));
+    writeFileSync(join(molecules, 'molecules', 'm.md'), '## Molecule: m\nM.\n\n## Step: plan\nPlan it.\n\n## Step: build\nBuild it.\n');
+    const poured = pourMolecule(store, 'me', 'm', { catalog: { rigRoot: molecules }, parent: a.id });
+    closeBead(store, 'me', poured.steps[0]!.id, 'done');
+    const withMolecule = beadDetail(store, a.id);
+    expect(withMolecule).toContain(`Molecule m (${poured.molecule.id}): 1/2 steps closed`);
+    expect(withMolecule.filter((l) => /^ {2}\[[x ]\] /.test(l)).map((l) => l.slice(0, 12))).toEqual(['  [x] plan  ', '  [ ] build ']);
   });
 });
