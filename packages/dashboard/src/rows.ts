@@ -22,7 +22,7 @@ const lower = (...parts: (string | number | null | undefined)[]): string => part
 function build(s: Snapshot, pane: PaneId): Row[] {
   switch (pane) {
     case 'problems':
-      return s.problems.map((item) => ({ pane, id: item.id, rig: item.subject.includes('/') ? item.subject.split('/')[0]! : null, status: item.kind, text: lower(item.kind, item.subject, item.detail), item }));
+      return s.problems.map((item) => ({ pane, id: item.id, rig: item.rig ?? null, status: item.kind, text: lower(item.kind, item.subject, item.detail), item }));
     case 'agents':
       return s.agents.map((item) => ({ pane, id: item.id, rig: item.rig, status: item.health, text: lower(item.id, item.role, item.health, item.hooked, item.step), item }));
     case 'work':

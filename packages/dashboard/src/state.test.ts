@@ -49,6 +49,7 @@ describe('the UI state', () => {
     expect(s).toMatchObject({ mode: 'normal', filter: 'rig:beta' });
     s = reduce(s, { type: 'snapshot', snap: fixtureSnapshot() });
     expect(rowsOf(s).map((r) => r.id)).toEqual(['be-ddd4', 'be-eee5']);
+    expect(rowsOf(s, 'problems').map((r) => r.id)).toEqual(['dead:beta/refinery', 'rework:be-mr03']); // a merge request's rig too
     s = run(s, key('/'), key(' '), ...[...'status:blocked'].map((c) => key(c)), key('', { return: true }));
     expect(rowsOf(s).map((r) => r.id)).toEqual(['be-eee5']);
     expect(rowsOf(s, 'agents').map((r) => r.id)).toEqual([]); // no agent is blocked

@@ -96,11 +96,11 @@ describe('the snapshot', () => {
       [sent.id, null, 'rework', { gate: 'test', passed: false, exit_code: 1 }],
     ]);
     expect(s.counts.queued).toBe(1);
-    expect(s.problems).toContainEqual({ id: `rework:${sent.id}`, kind: 'rework', subject: sent.id, detail: 'gate test failed' });
+    expect(s.problems).toContainEqual({ id: `rework:${sent.id}`, kind: 'rework', subject: sent.id, detail: 'gate test failed', rig: 'alpha' });
     // the agents' health and the problems as gt status finds them (the snapshot keeps its rules, cached)
     const status = townStatus(t);
     expect(s.agents.map((a) => [a.id, a.health])).toEqual(status.agents.map((a) => [a.address, a.health]));
-    for (const p of status.problems) expect(s.problems).toContainEqual({ id: `${p.kind}:${p.subject}`, ...p });
+    for (const p of status.problems) expect(s.problems).toContainEqual(expect.objectContaining({ id: `${p.kind}:${p.subject}`, ...p }));
     expect(s.problems.filter((p) => !['rejected', 'escalation'].includes(p.kind))).toHaveLength(status.problems.length);
     const lines = mrDetail(t, sent.id);
     expect(lines).toContain('Attempt 1 at ' + at + ': gate_failed (test failed)');

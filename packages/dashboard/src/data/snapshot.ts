@@ -193,13 +193,13 @@ export class TownReader {
     const now = this.now();
     const only = this.options.rig;
     const problems: ProblemItem[] = [];
-    const problem = (kind: string, subject: string, detail: string): void => void problems.push({ id: `${kind}:${subject}`, kind, subject, detail });
+    const problem = (kind: string, subject: string, detail: string, rig?: string | null): void => void problems.push({ id: `${kind}:${subject}`, kind, subject, detail, ...(rig ? { rig } : {}) });
     const stall = new Map<string, number>();
     for (const r of this.rigs) {
       try {
         stall.set(r, rigSettings(this.town, r).stall_after_ms);
       } catch (err) {
-        problem('settings', r, (err as Error).message);
+        problem('settings', r, (err as Error).message, r);
       }
     }
     const rows = agentRows(this.town).filter((a) => only === undefined || a.rig === only);
@@ -207,11 +207,11 @@ export class TownReader {
       const [done, total] = parseProgress(a.progress);
       return { id: a.address, role: a.role, rig: a.rig, health: health(a, (a.rig && stall.get(a.rig)) || DEFAULT_STALL_MS), hooked: a.hooked, step: a.step, done, total, idle_s: a.idle_s };
     });
-    for (const a of agents) if (a.health === 'dead' || a.health === 'stalled') problem(a.health, a.id, a.hooked ? `hooked ${a.hooked}${a.step ? ` at ${a.step}` : ''}` : `session ${rows.find((r) => r.address === a.id)?.state ?? 'down'}`);
+    for (const a of agents) if (a.health === 'dead' || a.health === 'stalled') problem(a.health, a.id, a.hooked ? `hooked ${a.hooked}${a.step ? ` at ${a.step}` : ''}` : `session ${rows.find((r) => r.address === a.id)?.state ?? 'down'}`, a.rig);
     const work = this.joined('work', this.rigs.map((r) => this.rigWorkCached(r)));
     const queue = this.rigs.flatMap((r) => this.rigQueueCached(r, now));
-    for (const m of queue) if (m.state === 'rework') problem('rework', m.id, m.waiting?.replace(/^rework by [^:]*: /, '') || 'sent back to its polecat');
-    for (const sv of serviceRows(this.town, now)) if (sv.state === 'crash_loop' && (only === undefined || sv.rig === undefined || sv.rig === only)) problem('crash_loop', sv.name, `restarted ${sv.restarts} times; gt service reset ${sv.name} tries again`);
+    for (const m of queue) if (m.state === 'rework') problem('rework', m.id, m.waiting?.replace(/^rework by [^:]*: /, '') || 'sent back to its polecat', m.rig);
+    for (const sv of serviceRows(this.town, now)) if (sv.state === 'crash_loop' && (only === undefined || sv.rig === undefined || sv.rig === only)) problem('crash_loop', sv.name, `restarted ${sv.restarts} times; gt service reset ${sv.name} tries again`, sv.rig);
     const d = daemonStatus(this.town);
     if (!d.running && rows.some((a) => a.state === 'running')) problems.unshift({ id: 'daemon:daemon', kind: 'daemon', subject: 'daemon', detail: 'agents are running but the daemon is not: gt daemon start (or gt up)' });
     const mail = this.mailCached();

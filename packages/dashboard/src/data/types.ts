@@ -61,6 +61,8 @@ export interface ProblemItem {
   kind: ProblemKind;
   subject: string;
   detail: string;
+  /** The rig it is in, when it is in one (what rig:NAME filters on). */
+  rig?: string;
 }
 
 export interface Snapshot {

@@ -42,9 +42,9 @@ export function fixtureSnapshot(options: { scale?: number; problems?: boolean; m
     options.problems === false
       ? []
       : [
-          { id: 'stalled:alpha/polecats/nux', kind: 'stalled', subject: 'alpha/polecats/nux', detail: 'hooked al-bbb2 at test (al-bbb2.3)' },
-          { id: 'dead:beta/refinery', kind: 'dead', subject: 'beta/refinery', detail: 'session dead' },
-          { id: 'rework:be-mr03', kind: 'rework', subject: 'be-mr03', detail: 'gate test failed' },
+          { id: 'stalled:alpha/polecats/nux', kind: 'stalled', subject: 'alpha/polecats/nux', detail: 'hooked al-bbb2 at test (al-bbb2.3)', rig: 'alpha' },
+          { id: 'dead:beta/refinery', kind: 'dead', subject: 'beta/refinery', detail: 'session dead', rig: 'beta' },
+          { id: 'rework:be-mr03', kind: 'rework', subject: 'be-mr03', detail: 'gate test failed', rig: 'beta' },
         ];
   const s = { agents, work, queue, mail };
   return { town: 'gastown', root: '/town', rigs: ['alpha', 'beta'], daemon: { running: true, pid: 4242, last_tick: iso(0) }, taken_at: new Date(T0).toISOString(), problems, ...s, activity, counts: countsOf(s) };
