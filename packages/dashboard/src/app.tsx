@@ -118,9 +118,21 @@ export function App({ source, initial, onAttach, onExit, size: fixedSize, now = 
     const lines = detail && detail.key === detailKey ? detail.lines : null;
     body = <Detail title={`${PANE_TITLES[state.detail.pane]}: ${state.detail.id}`} lines={lines} scroll={state.detail.scroll} height={plan.body} width={width} />;
   } else {
-    body = PANES.filter((p) => plan.heights[p] !== undefined).map((p) => (
-      <Pane key={p} pane={p} summary={paneSummary(state.snap, p)} rows={rowsOf(state, p)} selected={selectedIndex(state, p)} height={plan.heights[p]!} width={width} focused={p === state.pane} now={t} />
-    ));
+    const pane = (p: PaneId, w: number) => (
+      <Pane key={p} pane={p} summary={paneSummary(state.snap, p)} rows={rowsOf(state, p)} selected={selectedIndex(state, p)} height={plan.heights[p]!} width={w} focused={p === state.pane} now={t} />
+    );
+    body = (
+      <>
+        {plan.heights.problems !== undefined ? pane('problems', width) : null}
+        <Box flexDirection="row">
+          {plan.columns.map((col, i) => (
+            <Box key={i} flexDirection="column" width={plan.columnWidth} marginRight={i < plan.columns.length - 1 ? 1 : 0}>
+              {col.map((p) => pane(p, plan.columnWidth))}
+            </Box>
+          ))}
+        </Box>
+      </>
+    );
   }
   return (
     <Box flexDirection="column" height={rows - 1}>
