@@ -47,7 +47,8 @@ describe('the snapshot', () => {
     const c = createBead(alpha, 'me', { title: 'after first', priority: 0 });
     addDependency(alpha, 'me', c.id, a.id);
     const msg = sendMail(t, 'alpha/witness', 'overseer', 'Released al-x from alpha/polecats/nux after 3 restart(s)', 'body');
-    const reader = new TownReader(t);
+    let clock = Date.parse('2026-06-01T00:00:01.000Z');
+    const reader = new TownReader(t, { now: () => clock });
     const s1 = reader.snapshot();
     expect(s1.work.map((w) => [w.id, w.status])).toEqual([[b.id, 'ready'], [a.id, 'ready'], [c.id, 'blocked']]);
     expect(s1.work.find((w) => w.id === c.id)?.blocked_by).toEqual([a.id]);
@@ -60,6 +61,10 @@ describe('the snapshot', () => {
     const s3 = reader.snapshot();
     expect(s3.work).toHaveLength(4);
     expect(s3.work[0]).not.toBe(s1.work[0]);
+    // time alone can make a bead ready (a deferral or a lease running out): kept parts are read again after 30 s
+    expect(reader.snapshot().work[0]).toBe(s3.work[0]);
+    clock += 30_000;
+    expect(reader.snapshot().work[0]).not.toBe(s3.work[0]);
   });
 
   it('--rig: only that rig\'s work and events; an unknown rig is refused', () => {

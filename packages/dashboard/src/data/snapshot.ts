@@ -110,6 +110,12 @@ interface Cached<T> {
   value: T;
 }
 
+/**
+ * Some answers change with time alone (a deferral or a lease runs out and a bead is ready; a merge request
+ * ages past max_wait and moves up): a kept part is read again after this long even with no change in its log.
+ */
+const KEEP_MS = 30_000;
+
 const DEFAULT_STALL_MS = 15 * 60_000;
 
 /** gt status's rule (kernel/status.ts): a standing agent down, or a polecat down with work, is dead; up with work and idle past stall_after, stalled. */
@@ -156,9 +162,9 @@ export class TownReader {
     return s;
   }
 
-  private rigWorkCached(rig: string): WorkItem[] {
+  private rigWorkCached(rig: string, now: number): WorkItem[] {
     const store = this.store(rigPaths(this.town, rig).store);
-    const sig = logSignature(store);
+    const sig = `${logSignature(store)}@${Math.floor(now / KEEP_MS)}`;
     const hit = this.work.get(rig);
     if (hit && hit.sig === sig) return hit.value;
     const value = rigWork(rig, store);
@@ -167,7 +173,7 @@ export class TownReader {
   }
 
   private rigQueueCached(rig: string, now: number): MrItem[] {
-    const sig = logSignature(this.store(rigPaths(this.town, rig).store));
+    const sig = `${logSignature(this.store(rigPaths(this.town, rig).store))}@${Math.floor(now / KEEP_MS)}`;
     let hit = this.queues.get(rig);
     if (!hit || hit.sig !== sig) this.queues.set(rig, (hit = { sig, value: { at: now, rows: mrItems(this.town, rig, now) } }));
     const moved = now - hit.value.at;
@@ -208,7 +214,7 @@ export class TownReader {
       return { id: a.address, role: a.role, rig: a.rig, health: health(a, (a.rig && stall.get(a.rig)) || DEFAULT_STALL_MS), hooked: a.hooked, step: a.step, done, total, idle_s: a.idle_s };
     });
     for (const a of agents) if (a.health === 'dead' || a.health === 'stalled') problem(a.health, a.id, a.hooked ? `hooked ${a.hooked}${a.step ? ` at ${a.step}` : ''}` : `session ${rows.find((r) => r.address === a.id)?.state ?? 'down'}`, a.rig);
-    const work = this.joined('work', this.rigs.map((r) => this.rigWorkCached(r)));
+    const work = this.joined('work', this.rigs.map((r) => this.rigWorkCached(r, now)));
     const queue = this.rigs.flatMap((r) => this.rigQueueCached(r, now));
     for (const m of queue) if (m.state === 'rework') problem('rework', m.id, m.waiting?.replace(/^rework by [^:]*: /, '') || 'sent back to its polecat', m.rig);
     for (const sv of serviceRows(this.town, now)) if (sv.state === 'crash_loop' && (only === undefined || sv.rig === undefined || sv.rig === only)) problem('crash_loop', sv.name, `restarted ${sv.restarts} times; gt service reset ${sv.name} tries again`, sv.rig);
