@@ -432,6 +432,7 @@ describe('agents in tmux', () => {
     expect(readFileSync(args, 'utf8')).toBe('--dangerously-skip-permissions\nYou are an agent of a Gas Town. Run `gt prime` and do what it says.\n');
     const settings = JSON.parse(readFileSync(join(slung.worktree, '.claude', 'settings.local.json'), 'utf8'));
     expect(settings.hooks.SessionStart).toEqual([{ hooks: [{ type: 'command', command: 'gt prime --hook' }] }]);
+    expect(settings.hooks.Stop).toEqual([{ hooks: [{ type: 'command', command: 'gt daemon ensure --hook' }] }]);
     expect(git(slung.worktree, 'status', '--porcelain', '--untracked-files=all')).toBe(''); // git add -A would not take it
   });
 

@@ -114,6 +114,32 @@ describe('the witness supervises the daemon', () => {
     expect(daemonsOf(town)).toEqual([]);
   });
 
+  it('gt daemon ensure (the agents\' after-turn hook) starts a killed daemon; --hook prints nothing and exits 0, even outside a town', async () => {
+    const { town } = newTown(idle);
+    const up = gtJson<{ daemon: { pid: number } }>(town, ['up'], quiet);
+    const fine = gtJson<{ action: string; reason: string }>(town, ['daemon', 'ensure'], quiet);
+    expect(fine).toMatchObject({ action: 'none', reason: expect.stringMatching(/^the daemon is running \(pid \d+;/) });
+    await killDaemon(town, up.daemon.pid);
+    const dry = gt(town, ['daemon', 'ensure', '--dry-run'], quiet);
+    expect(dry.stdout).toMatch(/^start the daemon: daemon not running: .*: dry_run$/m);
+    expect(status(town).running).toBe(false);
+    const hook = gt(town, ['daemon', 'ensure', '--hook'], quiet);
+    expect(hook).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const pid = status(town).pid!;
+    expect(status(town).running).toBe(true);
+    expect(pid).not.toBe(up.daemon.pid);
+    expect(daemonsOf(town)).toEqual([pid]);
+    // gt down: the town is not marked up, and ensure starts nothing
+    gtJson(town, ['down']);
+    expect(gt(town, ['daemon', 'ensure'], quiet).stdout).toMatch(/^Nothing to do: the town is not marked up/);
+    expect(gt(town, ['daemon', 'ensure', '--hook'], quiet)).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(status(town).running).toBe(false);
+    // outside a town: an error, except as a hook (which must never disturb the agent's turn)
+    const outside = join(town, '..');
+    expect(gt(outside, ['daemon', 'ensure'], quiet).code).not.toBe(0);
+    expect(gt(outside, ['daemon', 'ensure', '--hook'], quiet)).toMatchObject({ code: 0, stdout: '', stderr: '' });
+  });
+
   it("the scripted witness's own patrols start it again, and the daemon is no part of the witness's session", async () => {
     const { town } = newTown();
     const env = { ...fast, GT_WITNESS_INTERVAL_MS: '300' };

@@ -13,6 +13,7 @@ import {
   daemonStatus,
   ensureServices,
   logTail,
+  lookAtDaemon,
   markTownDown,
   markTownUp,
   removeService,
@@ -21,6 +22,7 @@ import {
   serviceRows,
   startDaemon,
   stopDaemon,
+  superviseDaemon,
   type ServiceRow,
 } from '@gastown/gastown';
 import { str } from '../args.js';
@@ -115,6 +117,28 @@ export function registerDaemonCommands(y: Argv, run: Run): Argv {
           }),
         )
         .command(
+          'ensure',
+          'One look at the daemon: while the town is marked up (gt up), a daemon not running or hung is started again, as a witness patrol does; agents run it after each turn (--hook), so any agent at work brings the daemon back',
+          (c) =>
+            c
+              .option('dry-run', { type: 'boolean', describe: 'Say what would be done; start nothing' })
+              .option('hook', { type: 'boolean', describe: 'As a runtime hook: print nothing and always exit 0 (a failed start is in the daemon log)' }),
+          run((ctx, a) => {
+            const hook = Boolean(a.hook);
+            try {
+              const town = currentTown();
+              const r = superviseDaemon(town, { tools: cliTools(), actor: sender(), dryRun: Boolean(a['dry-run']) });
+              if (hook) return;
+              const look = lookAtDaemon(town);
+              const out = r ?? { action: 'none', reason: !look.up ? 'the town is not marked up (gt up marks it; gt down removes the mark)' : `the daemon is running (pid ${look.record?.pid}; last tick ${look.heartbeat?.at ?? 'none yet'})`, done: false, result: 'none', pid: look.record?.pid ?? null };
+              ctx.out(out, (x) => (x.action === 'none' ? `Nothing to do: ${x.reason}.` : `${x.action} the daemon: ${x.reason}: ${x.result}${x.pid ? ` (pid ${x.pid})` : ''}${'error' in x && x.error ? `: ${x.error}` : ''}`));
+              if (r && r.result === 'failed') process.exitCode = 1;
+            } catch (err) {
+              if (!hook) throw err;
+            }
+          }),
+        )
+        .command(
           'status',
           'Whether the daemon runs (pid and nonce checked), its pid, the time of its last tick and what it did',
           (c) => c,
@@ -160,7 +184,7 @@ export function registerDaemonCommands(y: Argv, run: Run): Argv {
             ctx.out(r, (x) => `Daemon stopped after ${x.ticks} tick(s): ${x.stopped}`);
           }),
         )
-        .demandCommand(1, 'give a daemon subcommand: start, stop, status, logs, run'),
+        .demandCommand(1, 'give a daemon subcommand: start, stop, ensure, status, logs, run'),
     )
     .command(
       'services',

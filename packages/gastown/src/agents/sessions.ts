@@ -76,11 +76,17 @@ function toolsBin(town: Town, tools: Tools): string {
 
 /** The hook command Claude Code runs when a session starts (or resumes): it records the conversation, then primes. */
 export const PRIME_HOOK_COMMAND = 'gt prime --hook';
+/**
+ * Run after each of an agent's turns (Claude Code's Stop hook): while the town is marked up, a daemon that is
+ * not running is started again. Silent, and always exits 0. With it any agent at work brings the daemon back,
+ * not only a witness patrol (a witness killed while the daemon was down would otherwise wait for a person).
+ */
+export const DAEMON_HOOK_COMMAND = 'gt daemon ensure --hook';
 
 /**
  * Claude Code's local settings in the agent's directory: its session-start hook runs `gt prime --hook`, which
  * reads the session's id from the JSON Claude gives it on stdin, records it (a restart resumes that
- * conversation), and prints the prime. Other settings are kept. The local file (not settings.json, which a
+ * conversation), and prints the prime; its stop hook (after each turn) runs `gt daemon ensure --hook`. Other settings are kept. The local file (not settings.json, which a
  * project may track) is kept out of git, so a polecat's commits never carry it.
  */
 function writeClaudeSettings(cwd: string): void {
@@ -93,7 +99,9 @@ function writeClaudeSettings(cwd: string): void {
   // (the plain `gt prime` an older gt wrote is replaced too)
   const ours = new Set([entry(PRIME_HOOK_COMMAND), entry('gt prime')]);
   const start = (hooks.SessionStart ?? []).filter((h) => !ours.has(JSON.stringify(h)));
-  writeFileSync(path, JSON.stringify({ ...settings, hooks: { ...hooks, SessionStart: [...start, prime] } }, null, 2) + '\n');
+  const ensure = { hooks: [{ type: 'command', command: DAEMON_HOOK_COMMAND }] };
+  const stop = (hooks.Stop ?? []).filter((h) => JSON.stringify(h) !== entry(DAEMON_HOOK_COMMAND));
+  writeFileSync(path, JSON.stringify({ ...settings, hooks: { ...hooks, SessionStart: [...start, prime], Stop: [...stop, ensure] } }, null, 2) + '\n');
   excludeFromGit(cwd, '.claude/settings.local.json');
 }
 
