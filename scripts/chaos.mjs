@@ -318,7 +318,14 @@ function killOne(env, townRoot, socket, rigs, rand) {
   if (standing('witness').length) kinds.push('witness');
   if (standing('refinery').length) kinds.push('refinery');
   const pidfile = join(townRoot, '.gt', 'daemon', 'daemon.pid');
-  const daemonPid = existsSync(pidfile) ? JSON.parse(readFileSync(pidfile, 'utf8')).pid : null;
+  // the pidfile's pid only while it is the daemon (its nonce in its environment): a dead daemon's pid may be reused
+  const record = existsSync(pidfile) ? JSON.parse(readFileSync(pidfile, 'utf8')) : null;
+  let daemonPid = null;
+  try {
+    if (record && readFileSync(`/proc/${record.pid}/environ`, 'utf8').split('\0').includes(`GT_DAEMON_NONCE=${record.nonce}`)) daemonPid = record.pid;
+  } catch {
+    /* gone */
+  }
   if (daemonPid) kinds.push('daemon');
   if (!kinds.length) return null;
   const kind = pick(kinds);
