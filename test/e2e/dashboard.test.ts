@@ -37,6 +37,12 @@ describe('gt dashboard', () => {
     const mail = r.stdout.slice(r.stdout.indexOf('5 Mail'));
     expect(mail.indexOf('A note')).toBeLessThan(mail.indexOf('REJECTED al-x'));
     expect(mail).toMatch(/✉ hq-\S+ +overseer/);
+    // Activity: the town's feed, newest first (the beads' creation and the mail)
+    const activity = r.stdout.slice(r.stdout.indexOf('6 Activity'));
+    expect(activity).toMatch(new RegExp(`created +alpha +tester +${blocked}`));
+    expect(activity).toMatch(new RegExp(`created +alpha +tester +${blocker}`));
+    expect(activity.indexOf(blocked)).toBeLessThan(activity.indexOf(blocker));
+    expect(activity).toMatch(/mail +hq +\S+ +.*A note/);
     // stdout not a terminal: the same snapshot without --once
     const piped = gt(town, ['dashboard']);
     expect(piped.code).toBe(0);
@@ -47,6 +53,7 @@ describe('gt dashboard', () => {
     const j = JSON.parse(gt(town, ['dashboard', '--json', '--rig', 'alpha']).stdout) as { rigs: string[]; work: { id: string; status: string }[]; counts: Record<string, number> };
     expect(j.rigs).toEqual(['alpha']);
     expect(j.work.map((w) => [w.id, w.status])).toEqual([[blocker, 'ready'], [blocked, 'blocked']]);
+    expect((j as unknown as { activity: { kind: string; bead: string }[] }).activity.filter((e) => e.kind === 'created').map((e) => e.bead)).toEqual([blocker, blocked]);
     expect(j.counts).toMatchObject({ ready: 1, blocked: 1, unread: 2, dead: 2 }); // the rig's witness and refinery: not the mayor
   });
 

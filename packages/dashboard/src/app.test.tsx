@@ -84,7 +84,7 @@ describe('gt dashboard on screen', () => {
     await d.press('6');
     f = await d.until((x) => x.includes('▶6 Activity'), 'activity');
     // newest first
-    expect(f.indexOf('merged in 1a2b3c4')).toBeLessThan(f.indexOf('claimed Add the login page'));
+    expect(f.indexOf('al-www6 merged in 1a2b3c4')).toBeLessThan(f.indexOf("al-aaa1 'Add the login page' claimed"));
   });
 
   it('filters, keeps the filter across a refresh, and clears it', async () => {

@@ -55,7 +55,7 @@ const MQ: Record<string, { glyph: string; color?: string }> = {
   rework: { glyph: '↺', color: 'red' },
 };
 
-const FEED_COLOR: Record<string, string> = { gate_failed: 'red', rework: 'red', released: 'yellow', restarted: 'yellow', merged: 'green', closed: 'green' };
+const FEED_COLOR: Record<string, string> = { gate_failed: 'red', rework: 'red', rejected: 'red', released: 'yellow', restarted: 'yellow', merged: 'green', closed: 'green' };
 
 const time = (iso: string): string => (iso.length >= 19 ? iso.slice(11, 19) : iso);
 
@@ -91,7 +91,7 @@ export function formatRow(row: Row, width: number, now = Date.now()): Line {
     }
     case 'activity': {
       const e = row.item;
-      return { glyph: '•', ...(FEED_COLOR[e.kind] ? { color: FEED_COLOR[e.kind] } : {}), text: fit(`${time(e.at)} ${fit(e.kind, 12)}${fit(e.bead, 14)}${fit(e.actor, 20)}${e.text}`, w) };
+      return { glyph: '•', ...(FEED_COLOR[e.kind] ? { color: FEED_COLOR[e.kind] } : {}), text: fit(`${time(e.at)} ${fit(e.kind, 12)}${fit(e.store, 8)}${fit(e.actor, 18)}${e.text}`, w) }; // the feed's text names the bead
     }
   }
 }

@@ -3,7 +3,7 @@
 // (reducer) and the keymap are exported for tests and benchmarks.
 import { requireTown, type Tools, type Town } from '@gastown/gastown';
 import { TownReader, type SnapshotOptions } from './data/snapshot.js';
-import type { FeedSource } from './data/feed-types.js';
+import { townFeed, type FeedSource } from './data/feed-types.js';
 import { plainSnapshot } from './plain.js';
 import { initialState } from './state.js';
 import { themeFromEnv } from './theme.js';
@@ -40,7 +40,8 @@ export interface DashboardOptions {
  */
 export async function runDashboard(options: DashboardOptions): Promise<number> {
   const town: Town = requireTown(options.cwd);
-  const snapOptions: SnapshotOptions = { ...(options.rig !== undefined ? { rig: options.rig } : {}), ...(options.feed ? { feed: options.feed } : {}) };
+  // the Activity pane: the town's feed unless one is given (a worker reading off this thread follows its own)
+  const snapOptions: SnapshotOptions = { ...(options.rig !== undefined ? { rig: options.rig } : {}), feed: options.feed ?? townFeed(town, options.rig) };
   const reader = new TownReader(town, snapOptions);
   const stdout = options.stdout ?? process.stdout;
   const stdin = options.stdin ?? process.stdin;

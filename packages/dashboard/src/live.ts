@@ -25,7 +25,7 @@ export interface LiveOptions {
   debounceMs?: number;
   /** Read in a worker thread (default: when its file is there). */
   worker?: boolean;
-  /** With a worker: the feed, polled on this thread (the reader's own feed is not used). */
+  /** With a worker: a feed of the caller's, polled on this thread instead of the worker's own (the town's). */
   feed?: FeedSource;
   rig?: string;
 }
@@ -52,6 +52,7 @@ export class LiveSource implements DashboardSource {
   private async read(): Promise<Snapshot> {
     if (!this.worker) return this.reader.snapshot();
     const snap = await this.worker.snapshot();
+    if (!this.options.feed) return snap; // the worker's reader follows the town's feed
     const fresh = (this.options.feed ?? noFeed).poll().filter((e) => this.options.rig === undefined || e.rig === undefined || e.rig === this.options.rig);
     if (fresh.length) this.activity = [...this.activity, ...fresh].slice(-500);
     return { ...snap, activity: this.activity };

@@ -33,7 +33,7 @@ function build(s: Snapshot, pane: PaneId): Row[] {
       return s.mail.map((item) => ({ pane, id: item.id, rig: null, status: item.read ? 'read' : 'unread', text: lower(item.id, item.from, item.subject), item }));
     case 'activity':
       // newest first
-      return [...s.activity].reverse().map((item) => ({ pane, id: item.op_id, rig: item.rig ?? null, status: item.kind, text: lower(item.kind, item.bead, item.actor, item.text), item }));
+      return [...s.activity].reverse().map((item) => ({ pane, id: `${item.op_id}:${item.kind}`, rig: item.rig ?? null, status: item.kind, text: lower(item.kind, item.bead, item.actor, item.text), item }));
   }
 }
 

@@ -20,7 +20,8 @@ export function registerDashboardCommands(y: Argv, run: Run): Argv {
       const cwd = process.env.GT_TOWN || process.cwd();
       const rig = str(a, 'rig');
       if (ctx.json) {
-        ctx.out(dash.snapshot(requireTown(cwd), rig !== undefined ? { rig } : {}), () => '');
+        const town = requireTown(cwd);
+        ctx.out(dash.snapshot(town, { ...(rig !== undefined ? { rig } : {}), feed: dash.townFeed(town, rig) }), () => '');
         return;
       }
       process.exitCode = await dash.runDashboard({ cwd, once: Boolean(a.once), readonly: Boolean(a.readonly), ...(rig !== undefined ? { rig } : {}), tools: cliTools() });

@@ -1,22 +1,18 @@
-// The feed's event, as packages/gastown/src/feed/ defines it (declared here until both land; then this file
-// becomes a re-export of that module). The dashboard takes a source of events injected, so it needs no more.
-export type FeedKind = 'created' | 'claimed' | 'step_closed' | 'gate_failed' | 'mr_filed' | 'merged' | 'rework' | 'restarted' | 'released' | 'mail' | 'closed';
+// The Activity pane's events: the town's feed (packages/gastown/src/feed, gt feed). The reader takes a source
+// of events, so tests can inject one; the dashboard's own is a FeedCursor over every store the reader reads.
+import { FeedCursor, type FeedEvent, type Town } from '@gastown/gastown';
 
-export interface FeedEvent {
-  at: string;
-  kind: FeedKind;
-  store: string;
-  rig?: string;
-  bead: string;
-  actor: string;
-  text: string;
-  op_id: string;
-}
+export type { FeedEvent, FeedKind } from '@gastown/gastown';
 
 /** What the Activity pane reads: new events since the last poll (a FeedCursor). */
 export interface FeedSource {
   poll(): FeedEvent[];
 }
 
-/** The default until the feed lands: no events. */
+/** No events (a test's reader, or a snapshot that has no Activity pane). */
 export const noFeed: FeedSource = { poll: () => [] };
+
+/** The town's feed, of one rig or all: the first poll reads the history, each later one only what the logs gained. */
+export function townFeed(town: Town, rig?: string): FeedSource {
+  return new FeedCursor(town, rig !== undefined ? { rig } : {});
+}

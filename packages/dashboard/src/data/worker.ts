@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readTown } from '@gastown/gastown';
 import { detailLines } from './detail.js';
+import { townFeed } from './feed-types.js';
 import { TownReader } from './snapshot.js';
 import type { Snapshot } from './types.js';
 
@@ -11,7 +12,7 @@ export type WorkerReply = { n: number; ok: true; value: unknown } | { n: number;
 
 const { root, rig } = workerData as { root: string; rig?: string };
 const town = readTown(root);
-const reader = new TownReader(town, rig !== undefined ? { rig } : {});
+const reader = new TownReader(town, { ...(rig !== undefined ? { rig } : {}), feed: townFeed(town, rig) });
 let last: Snapshot | null = null;
 let sentWork: unknown = null;
 

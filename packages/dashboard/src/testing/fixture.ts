@@ -34,9 +34,9 @@ export function fixtureSnapshot(options: { scale?: number; problems?: boolean; m
     { id: 'hq-m2', from: 'mayor', subject: 'Status of the week', read: true, sent_at: iso(100) },
   ];
   const activity: FeedEvent[] = [
-    { at: iso(3), kind: 'claimed', store: 'al', rig: 'alpha', bead: 'al-aaa1', actor: 'alpha/polecats/furiosa', text: 'claimed Add the login page', op_id: 'op-1' },
-    { at: iso(2), kind: 'gate_failed', store: 'be', rig: 'beta', bead: 'be-mr03', actor: 'beta/refinery', text: 'gate test failed (exit 1)', op_id: 'op-2' },
-    { at: iso(1), kind: 'merged', store: 'al', rig: 'alpha', bead: 'al-www6', actor: 'alpha/refinery', text: 'merged in 1a2b3c4', op_id: 'op-3' },
+    { at: iso(3), kind: 'claimed', store: 'alpha', rig: 'alpha', bead: 'al-aaa1', actor: 'alpha/polecats/furiosa', text: "al-aaa1 'Add the login page' claimed", op_id: 'op-1' },
+    { at: iso(2), kind: 'gate_failed', store: 'beta', rig: 'beta', bead: 'be-mr03', actor: 'beta/refinery', text: 'be-mr03: gate test failed (exit 1)', op_id: 'op-2' },
+    { at: iso(1), kind: 'merged', store: 'alpha', rig: 'alpha', bead: 'al-www6', actor: 'alpha/refinery', text: 'al-www6 merged in 1a2b3c4', op_id: 'op-3' },
   ];
   const problems =
     options.problems === false
