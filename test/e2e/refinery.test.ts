@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { addDependency, closeBead, createBead } from '@gastown/beads';
+import { addDependency, closeBead, createBead, updateBead } from '@gastown/beads';
 import { refineryRound, refineryRun, retryMergeRequest, queueRows } from '../../packages/gastown/src/index.js';
 import { gt } from './helpers.js';
 import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, gateRunsSeen, mailTo, mainSubjects, mainTip, mainValues, testRigs, mr, refileMergeRequest, sh, timesAdded, type TestRig } from './refinery-harness.js';
@@ -71,6 +71,25 @@ describe('refinery: rework', () => {
     expect(mail).toHaveLength(1);
     expect(mail[0]!.body).toContain('FAIL: BREAK found in broken.txt');
     expect(bead(rig, f.source)).toMatchObject({ status: 'in_progress', assignee: f.worker });
+  });
+  it('writes the rework state before the mail: a refinery stopped between the two tells the polecat on its next round, once', () => {
+    const rig = newRig();
+    const f = fileMergeRequest(rig, 'nux', { files: { 'broken.txt': 'BREAK\n' } });
+    // what a refinery killed right after it wrote the state leaves: in rework, blocked, and no mail
+    const store = rig.store();
+    const m = mr(rig, f.mr);
+    const attempt = { n: 1, started_at: store.nowIso(), base: mainTip(rig), runs: [], outcome: 'gate_failed' as const, detail: 'gate test failed (exit 1) on the candidate' };
+    updateBead(store, 'alpha/refinery', f.mr, { status: 'blocked', metadata: { ...(m.bead.metadata as Record<string, unknown>), mq: { ...m.mq, state: 'rework', reason: attempt.detail, attempts: [attempt] } } });
+    expect(mailTo(rig, f.worker)).toEqual([]);
+    const r = run(rig);
+    expect(r.events).toEqual([expect.objectContaining({ action: 'recovered', mr: f.mr })]);
+    const told = (): { subject: string; body: string }[] => mailTo(rig, f.worker).filter((x) => x.subject.startsWith(`REWORK ${f.mr}`));
+    expect(told()).toEqual([{ subject: `REWORK ${f.mr}: gate failed on main`, body: expect.stringContaining(`gt mq show ${f.mr} --output`) }]);
+    expect(told()[0]!.body).toContain('gate test failed (exit 1) on the candidate');
+    // told once: the next round finds the mail and sends none, and the merge request stays in rework
+    expect(run(rig).events).toEqual([]);
+    expect(told()).toHaveLength(1);
+    expect(mr(rig, f.mr).mq.state).toBe('rework');
   });
 });
 

@@ -99,10 +99,10 @@ describe('the scripted refinery', () => {
     const { town, bare } = newTown('gt-scripted-refinery-error-', true, ['./missing-gate.sh']);
     const before = git(bare, 'rev-parse', 'main').trim();
     const id = appendBead(town, 'patience');
-    gtJson(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted);
+    const polecat = gtJson<{ address: string }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted).address;
     const pane = (): string => gt(town, ['peek', 'alpha/refinery', '-n', '400']).stdout;
     await waitFor(() => pane().includes('[error] refinery: gate "./missing-gate.sh" does not exist'), 'the refinery to log the missing gate', 90_000).catch((err: Error) => {
-      throw new Error(`${err.message}; its pane:\n${pane()}\nthe merge requests: ${JSON.stringify(mrs(town).map((m) => m.metadata.mq))}`);
+      throw new Error(`${err.message}; its pane:\n${pane()}\nthe merge requests: ${JSON.stringify(mrs(town).map((m) => m.metadata.mq))}\n--- ${polecat}:\n${gt(town, ['peek', polecat, '-n', '200']).stdout}`);
     });
     // the merge request is not blamed: it waits in the queue, and main has not moved
     await waitFor(() => mrs(town)[0]?.metadata.mq.state === 'queued', 'the merge request to be back in the queue');
@@ -122,7 +122,7 @@ describe('the scripted refinery', () => {
     const slung = ids.map((id) => gtJson<{ address: string; branch: string }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted));
     // (a landing closes the source bead first, then mails, then closes the merge request)
     await waitFor(() => ids.every((id) => status(town, id) === 'closed') && gtJson<unknown[]>(town, ['mq', 'list']).length === 0, 'both beads to be merged and closed, and the queue empty', 120_000).catch((err: Error) => {
-      const panes = ['alpha/refinery', ...slung.map((x) => x.address)].map((a) => `--- ${a}:\n${gt(town, ['peek', a, '-n', '60']).stdout}`).join('\n');
+      const panes = ['alpha/refinery', ...slung.map((x) => x.address)].map((a) => `--- ${a}:\n${gt(town, ['peek', a, '-n', '200']).stdout}`).join('\n');
       throw new Error(`${err.message}; the merge requests: ${JSON.stringify(mrs(town).map((m) => [m.id, m.metadata.mq.state, m.status]))}\n${panes}`);
     });
     const lines = git(bare, 'show', 'main:shared.txt').split('\n');
@@ -204,6 +204,74 @@ describe("gt done after a rework", () => {
     expect(onTarget.stderr).toMatch(/is on main, the branch its work merges into; check out its own branch \(polecat\/\w+\)/);
     expect(git(bare, 'rev-parse', 'main').trim()).toBe(main);
     expect(mrs(town).filter((m) => m.status !== 'closed')).toHaveLength(openBefore);
+  });
+});
+
+describe("the scripted polecat's rework", () => {
+  it('a REWORK mail read while its merge request is still being tested stays in the inbox, and is acted on once the merge request is in rework', async () => {
+    const { town, bare, base } = newTown('gt-rework-early-', false); // no refinery: the test plays it
+    const id = appendBead(town, 'early');
+    const slung = gtJson<{ address: string; branch: string }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted);
+    await waitFor(() => mrs(town).length === 1, 'the polecat to file its merge request', 90_000);
+    const first = mrs(town)[0]!;
+    const pane = (): string => gt(town, ['peek', slung.address, '-n', '200']).stdout;
+    const explain = (err: Error): never => {
+      throw new Error(`${err.message}; the merge requests: ${JSON.stringify(mrs(town).map((m) => [m.id, m.metadata.mq.state, m.status]))}\n--- ${slung.address}:\n${pane()}`);
+    };
+    // the refinery has taken it, and its REWORK mail arrives (with a nudge) before its state says so
+    const store = BeadStore.open(join(clone(town), '.beads'));
+    const setState = (state: string, status: 'in_progress' | 'blocked'): void => {
+      const cur = store.get(first.id);
+      updateBead(store, 'alpha/refinery', first.id, { status, metadata: { ...cur.metadata, mq: { ...(cur.metadata as { mq: object }).mq, state } } });
+    };
+    setState('testing', 'in_progress');
+    const subject = `REWORK ${first.id}: conflicts on main`;
+    expect(gt(town, ['mail', 'send', slung.address, '-s', subject, '-m', 'polecat/x conflicts with main in shared.txt'], { GT_AGENT: 'alpha/refinery' }).code).toBe(0);
+    await waitFor(() => pane().includes(`[rework] ${first.id}:`), 'the polecat to look at its REWORK mail', 90_000).catch(explain);
+    expect(pane()).toContain(`[rework] ${first.id}: not yet: it is testing, not waiting for rework`);
+    // not acknowledged: it is still in the inbox
+    expect(gtJson<{ subject: string }[]>(town, ['mail', 'inbox', '--to', slung.address]).map((m) => m.subject)).toEqual([subject]);
+    // main moves; the refinery sends it back and nudges the polecat: it redoes its work on the new main
+    const other = join(base, 'other');
+    git(base, 'clone', '-q', bare, other);
+    writeFileSync(join(other, 'other.txt'), 'someone else\n');
+    git(other, 'add', '-A');
+    git(other, 'commit', '-qm', 'someone else');
+    git(other, 'push', '-q', 'origin', 'main');
+    setState('rework', 'blocked');
+    expect(gt(town, ['nudge', slung.address, '[gt refinery] look again'], { GT_AGENT: 'alpha/refinery' }).code).toBe(0);
+    await waitFor(() => mrs(town).some((m) => m.id === first.id && m.metadata.mq.state === 'superseded'), 'the polecat to redo its work and supersede its merge request', 90_000).catch(explain);
+    const redone = mrs(town).find((m) => m.id !== first.id)!;
+    expect(redone.metadata.merge_request.source_bead).toBe(id);
+    expect(git(bare, 'rev-parse', `${redone.metadata.merge_request.commit}~1`).trim()).toBe(git(other, 'rev-parse', 'HEAD').trim());
+    // handled, so acknowledged
+    await waitFor(() => gtJson<unknown[]>(town, ['mail', 'inbox', '--to', slung.address]).length === 0, 'the REWORK mail to be acknowledged').catch(explain);
+  });
+
+  it('a rework that git fails (a lock left in its worktree) is not lost: the mail stays in the inbox and the polecat tries again on its own', async () => {
+    const { town } = newTown('gt-rework-retry-', false); // no refinery: the test plays it
+    const id = appendBead(town, 'retry');
+    const slung = gtJson<{ address: string; worktree: string }>(town, ['sling', id, 'alpha', '--molecule', 'edit'], scripted);
+    await waitFor(() => mrs(town).length === 1, 'the polecat to file its merge request', 90_000);
+    const first = mrs(town)[0]!;
+    const pane = (): string => gt(town, ['peek', slung.address, '-n', '200']).stdout;
+    const explain = (err: Error): never => {
+      throw new Error(`${err.message}; the merge requests: ${JSON.stringify(mrs(town).map((m) => [m.id, m.metadata.mq.state, m.status]))}\n--- ${slung.address}:\n${pane()}`);
+    };
+    // git's index lock in the polecat's worktree: its git reset fails until the lock is gone
+    const lock = join(git(slung.worktree, 'rev-parse', '--absolute-git-dir').trim(), 'index.lock');
+    writeFileSync(lock, '');
+    const store = BeadStore.open(join(clone(town), '.beads'));
+    const cur = store.get(first.id);
+    updateBead(store, 'alpha/refinery', first.id, { status: 'blocked', metadata: { ...cur.metadata, mq: { ...(cur.metadata as { mq: object }).mq, state: 'rework', reason: 'conflicts' } } });
+    const subject = `REWORK ${first.id}: conflicts on main`;
+    expect(gt(town, ['mail', 'send', slung.address, '-s', subject, '-m', 'polecat/x conflicts with main in shared.txt'], { GT_AGENT: 'alpha/refinery' }).code).toBe(0);
+    await waitFor(() => /index\.lock.*trying again in \d+ ms/.test(pane()), 'the rework to fail on the lock, and say it tries again', 90_000).catch(explain);
+    expect(gtJson<{ subject: string }[]>(town, ['mail', 'inbox', '--to', slung.address]).map((m) => m.subject)).toEqual([subject]);
+    // the lock goes away; nobody nudges the polecat
+    rmSync(lock);
+    await waitFor(() => mrs(town).some((m) => m.id === first.id && m.metadata.mq.state === 'superseded'), 'the polecat to redo its work on its own and supersede its merge request', 90_000).catch(explain);
+    await waitFor(() => gtJson<unknown[]>(town, ['mail', 'inbox', '--to', slung.address]).length === 0, 'the REWORK mail to be acknowledged').catch(explain);
   });
 });
 

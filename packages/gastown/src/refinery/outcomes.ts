@@ -55,21 +55,28 @@ export function release(ctx: Ctx, id: string, outcome: MqAttempt['outcome'], det
 
 // ---------- after landing: each step idempotent, so a restart finishes what a crash left ----------
 
+/** Whether a message with this subject already went to `to` (since `since`, when given). */
+function mailed(ctx: Ctx, to: string, subject: string, since?: string): boolean {
+  return listBeads(townStore(ctx.town), { issue_type: ['message'], assignee: to, all: true, limit: 0 }).some((b) => b.title === subject && (!since || b.created_at >= since));
+}
+
 /**
  * Mail that is sent once: not again when a message with its subject already went to `to` (since `since`, when
  * given: a later attempt's news is news). A polecat that is no longer in the town (removed, or another town's)
  * cannot be mailed: `fallback` (the rig's witness) is told for it instead, or nobody when there is none.
+ * Returns whether it sent something now.
  */
-export function mailOnce(ctx: Ctx, to: string, subject: string, body: string, options: { since?: string; fallback?: string; notify?: boolean } = {}): void {
-  const sent = listBeads(townStore(ctx.town), { issue_type: ['message'], assignee: to, all: true, limit: 0 }).some((b) => b.title === subject && (!options.since || b.created_at >= options.since));
-  if (sent) return;
+export function mailOnce(ctx: Ctx, to: string, subject: string, body: string, options: { since?: string; fallback?: string; notify?: boolean } = {}): boolean {
+  if (mailed(ctx, to, subject, options.since)) return false;
   try {
     // what git, gh or a gate said is in it: as plain text (the store refuses control bytes in text)
     sendMail(ctx.town, ctx.actor, to, subject, plainText(body), { notify: options.notify });
+    return true;
   } catch (err) {
     if (!(err instanceof BeadsError) || err.code !== 'not_found') throw err;
     ctx.log(`[refinery] cannot mail ${to}: ${err.message}`);
-    if (options.fallback && options.fallback !== to) mailOnce(ctx, options.fallback, subject, `(for ${to}, which is not in this town: ${err.message})\n\n${body}`, { since: options.since, notify: options.notify });
+    if (options.fallback && options.fallback !== to) return mailOnce(ctx, options.fallback, subject, `(for ${to}, which is not in this town: ${err.message})\n\n${body}`, { since: options.since, notify: options.notify });
+    return false;
   }
 }
 
@@ -109,8 +116,9 @@ function nudge(ctx: Ctx, address: string, text: string): void {
     const agent = agentFor(ctx.town, 'polecat', ctx.rig, address.split('/').pop());
     const info = townSessions(ctx.town).get(agent.session);
     if (info && !info.dead) nudgeAgent(ctx.town, agent, text);
-  } catch {
-    /* the mail is what counts; a nudge is a courtesy */
+  } catch (err) {
+    // the mail is what counts; a nudge is a courtesy, but one that did not go out is said
+    ctx.log(`[refinery] could not nudge ${address}: ${(err as Error).message}`);
   }
 }
 
@@ -126,6 +134,19 @@ export function reject(ctx: Ctx, id: string, reason: string): void {
   event(ctx, { action: 'rejected', mr: id, detail: reason });
 }
 
+const reworkSubject = (m: MergeRequest, failure: MqAttempt['outcome']): string => `REWORK ${m.bead.id}: ${failure === 'conflict' ? 'conflicts' : 'gate failed'} on ${m.meta.target}`;
+
+/**
+ * Tells the polecat of a merge request in rework (once per attempt): mail, then a nudge. Its witness is mailed
+ * instead when the polecat is no longer in the town.
+ */
+function tellRework(ctx: Ctx, m: MergeRequest, body: string): void {
+  const attempt = lastAttempt(m.mq);
+  const subject = reworkSubject(m, attempt?.outcome);
+  const witness = agentFor(ctx.town, 'witness', ctx.rig).address;
+  if (mailOnce(ctx, m.meta.worker, subject, body, { since: attempt?.started_at, fallback: witness, notify: false })) nudge(ctx, m.meta.worker, `[gt refinery] ${subject}: run gt mail inbox`);
+}
+
 /** Sends a merge request back to its polecat (or rejects it after max_reworks). */
 export function rework(ctx: Ctx, id: string, settings: RigSettings, failure: MqFailure, detail: string, evidence: string): void {
   const m = mergeRequest(ctx.store.get(id));
@@ -133,13 +154,22 @@ export function rework(ctx: Ctx, id: string, settings: RigSettings, failure: MqF
     changeMq(ctx.store, ctx.actor, id, (cur) => ({ mq: withAttempt(cur.mq, { outcome: failure, detail }), status: 'in_progress' }));
     return reject(ctx, id, `${detail} (after ${m.mq.reworks} rework${m.mq.reworks === 1 ? '' : 's'}; max_reworks is ${settings.max_reworks})`);
   }
-  const subject = `REWORK ${m.bead.id}: ${failure === 'conflict' ? 'conflicts' : 'gate failed'} on ${m.meta.target}`;
-  const body = `${detail}\n\n${evidence}\n\nRedo ${m.meta.source_bead} on the latest ${m.meta.target} (git fetch origin; rebase or redo your branch ${m.meta.branch} on origin/${m.meta.target}), then run gt done again: it supersedes ${m.bead.id}.`;
-  // the mail first: a refinery killed between the two sends it again (once per attempt) rather than never
-  mailOnce(ctx, m.meta.worker, subject, body, { since: lastAttempt(m.mq)?.started_at, fallback: agentFor(ctx.town, 'witness', ctx.rig).address, notify: false });
-  changeMq(ctx.store, ctx.actor, id, (cur) => ({ mq: { ...withAttempt(cur.mq, { outcome: failure, detail }), state: 'rework', reason: detail }, status: 'blocked', assignee: null }));
-  nudge(ctx, m.meta.worker, `[gt refinery] ${subject}: run gt mail inbox`);
+  // The state first, then the mail: a polecat that reads REWORK (on any nudge, not only this one) finds its
+  // merge request waiting for rework, never still testing. A refinery killed between the two is finished by
+  // recover(), which tells the polecat of a merge request in rework it was not told of.
+  const after = changeMq(ctx.store, ctx.actor, id, (cur) => ({ mq: { ...withAttempt(cur.mq, { outcome: failure, detail }), state: 'rework', reason: detail }, status: 'blocked', assignee: null }));
+  tellRework(ctx, after, `${detail}\n\n${evidence}\n\n${redo(m)}`);
   event(ctx, { action: 'rework', mr: id, detail });
+}
+
+const redo = (m: MergeRequest): string =>
+  `Redo ${m.meta.source_bead} on the latest ${m.meta.target} (git fetch origin; rebase or redo your branch ${m.meta.branch} on origin/${m.meta.target}), then run gt done again: it supersedes ${m.bead.id}.`;
+
+/** Whether the polecat (or, for a polecat gone from the town, the witness) was mailed this attempt's REWORK. */
+function reworkTold(ctx: Ctx, m: MergeRequest): boolean {
+  const attempt = lastAttempt(m.mq);
+  const subject = reworkSubject(m, attempt?.outcome);
+  return [m.meta.worker, agentFor(ctx.town, 'witness', ctx.rig).address].some((to) => mailed(ctx, to, subject, attempt?.started_at));
 }
 
 /** Whatever a dead refinery left taken: landed ones are finished, the rest go back to the queue. */
@@ -154,6 +184,12 @@ export function recover(ctx: Ctx): void {
     }
     if (m.mq.state === 'rejected') {
       reject(ctx, m.bead.id, m.mq.reason ?? 'rejected');
+      continue;
+    }
+    // sent back, but the refinery stopped before its polecat was told (the state is written before the mail)
+    if (m.mq.state === 'rework' && m.bead.status === 'blocked' && !reworkTold(ctx, m)) {
+      event(ctx, { action: 'recovered', mr: m.bead.id, detail: `it was sent to rework without its polecat being told: telling ${m.meta.worker}` });
+      tellRework(ctx, m, `${m.mq.reason ?? lastAttempt(m.mq)?.detail ?? 'sent back by the refinery'}\n\nWhat failed: gt mq show ${m.bead.id} --output\n\n${redo(m)}`);
       continue;
     }
     if (m.mq.state !== 'testing' && m.mq.state !== 'landing') continue;

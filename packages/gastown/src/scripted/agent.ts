@@ -4,9 +4,11 @@
 // gates run), commits, and finishes with gt done. As a refinery it runs the merge queue's engine (until the
 // queue is empty) whenever it is nudged or mailed, and on a short interval. A polecat sent REWORK for the
 // bead on its hook redoes its work on the new target: its branch reset to the target, the molecule's step
-// blocks run again in step order, committed, and gt done again (which supersedes the old merge request). Every role reads and acknowledges
-// its mail, and acts again whenever a line arrives on its input (a nudge). As a witness it runs the witness
-// patrol of its rig (kernel/witness.ts) on each nudge and on an interval, logging what it found and did.
+// blocks run again in step order, committed, and gt done again (which supersedes the old merge request); the
+// REWORK mail is acknowledged only once handled (kept while its merge request is not yet sent back, and tried
+// again when the rework failed). Every role reads and acknowledges its mail, and acts again whenever a line
+// arrives on its input (a nudge). As a witness it runs the witness patrol of its rig (kernel/witness.ts) on each
+// nudge and on an interval, logging what it found and did.
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,6 +26,22 @@ export function refineryIntervalMs(env: NodeJS.ProcessEnv = process.env): number
   const ms = raw === undefined || raw === '' ? NaN : Number(raw);
   return Number.isFinite(ms) && ms > 0 ? ms : 2000;
 }
+
+/** How soon a scripted polecat tries again a rework that failed (GT_REWORK_RETRY_MS, default 2 s). */
+export function reworkRetryMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.GT_REWORK_RETRY_MS;
+  const ms = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isFinite(ms) && ms > 0 ? ms : 2000;
+}
+
+/** Tries of a rework that fails (git or the store erring) before the polecat stops trying on its own. */
+export const REWORK_TRIES = 5;
+
+/** What a REWORK mail asks, as the polecat finds it: done, nothing to do (acknowledged), or not yet (kept). */
+export type ReworkOutcome = 'done' | 'skipped' | 'failed' | 'waiting';
+
+/** How to tell the hooked bead's merge request waiting for rework. */
+type ReworkCheck = { kind: 'skip'; why: string } | { kind: 'wait'; why: string } | { kind: 'go'; work: HookedWork; meta: NonNullable<ReturnType<typeof mrMeta>> };
 
 /** How often a scripted witness patrols its rig unprompted (GT_WITNESS_INTERVAL_MS, default 30 s). */
 export function witnessIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -89,6 +107,12 @@ export class ScriptedAgent {
   private lastRefineryError = '';
   /** The last error the patrol raised, logged once while it repeats. */
   private lastPatrolError = '';
+  /** Messages shown in the pane and still in the inbox (a REWORK mail kept for later is shown once). */
+  private readonly shown = new Set<string>();
+  /** REWORK mail kept unacknowledged, by message id: why (the last reason logged), and failed tries. */
+  private readonly reworkPending = new Map<string, { why: string; failures: number }>();
+  /** A line arrived (a nudge): a rework that failed REWORK_TRIES times is tried once more. */
+  private nudged = false;
   constructor(
     private readonly town: Town,
     private readonly agent: Agent,
@@ -118,62 +142,110 @@ export class ScriptedAgent {
 
   /**
    * Reads, shows and acknowledges each unacknowledged message (a handoff note included). A polecat acts on
-   * REWORK before acknowledging it, so a rework cut short is done again after a restart; MERGED is only shown
-   * (gt polecat gc cleans up).
+   * REWORK before acknowledging it, and acknowledges it only once it is handled: redone, or nothing to redo
+   * (its merge request merged, superseded, rejected, not of its hook). One whose merge request is not (yet)
+   * waiting for rework, or whose rework failed (git or the store erring), stays in the inbox: the next nudge,
+   * or a restart, looks at it again, and a failed one is tried again on its own (REWORK_TRIES times, every
+   * GT_REWORK_RETRY_MS). MERGED is only shown (gt polecat gc cleans up). Returns how many messages it showed
+   * or acknowledged (one kept and looked at again, with nothing new, does not count).
    */
   handleMail(): number {
+    let acted = 0;
     const messages = inbox(this.town, this.agent.address);
+    // kept mail acknowledged meanwhile (by hand, or by a restarted me) is not waited on any more
+    for (const id of this.reworkPending.keys()) if (!messages.some((m) => m.id === id)) this.reworkPending.delete(id);
     for (const m of messages) {
       const read = readMail(this.town, this.agent.address, m.id);
-      this.log(`[mail] ${read.id} from ${read.from}: ${read.subject}${read.body ? ` | ${read.body.split('\n')[0]}` : ''}`);
-      const rework = this.agent.role === 'polecat' ? /^REWORK (\S+):/.exec(read.subject)?.[1] : undefined;
-      if (rework) {
-        try {
-          this.rework(rework);
-        } catch (err) {
-          this.log(`[rework] ${rework}: ${(err as Error).message}`);
-        }
+      if (!this.shown.has(m.id)) {
+        this.log(`[mail] ${read.id} from ${read.from}: ${read.subject}${read.body ? ` | ${read.body.split('\n')[0]}` : ''}`);
+        this.shown.add(m.id);
+        acted++;
       }
+      const rework = this.agent.role === 'polecat' ? /^REWORK (\S+):/.exec(read.subject)?.[1] : undefined;
+      if (rework && this.reworkMail(m.id, rework) === 'waiting') continue;
+      this.reworkPending.delete(m.id);
       ackMail(this.town, this.agent.address, m.id);
+      this.shown.delete(m.id);
+      acted++;
     }
-    return messages.length;
+    return acted;
   }
+
+  /** Acts on one REWORK mail: 'waiting' keeps it unacknowledged. Each reason to wait is logged once. */
+  private reworkMail(mailId: string, mrId: string): ReworkOutcome {
+    const before = this.reworkPending.get(mailId);
+    if (before && before.failures >= REWORK_TRIES && !this.nudged) return 'waiting';
+    let outcome: ReworkOutcome;
+    try {
+      outcome = this.rework(mrId, before?.why);
+    } catch (err) {
+      const failures = (before?.failures ?? 0) + 1;
+      const why = (err as Error).message.replace(/\s*\n\s*/g, ' ').trim();
+      this.log(`[rework] ${mrId}: ${why}; ${failures < REWORK_TRIES ? `trying again in ${reworkRetryMs()} ms` : `tried ${failures} times: trying again on the next nudge or restart`} (the mail stays in my inbox)`);
+      this.reworkPending.set(mailId, { why, failures });
+      return 'waiting';
+    }
+    if (outcome === 'waiting') this.reworkPending.set(mailId, { why: this.lastWait, failures: 0 });
+    return outcome;
+  }
+
+  /** Whether a failed rework is to be tried again on its own. */
+  private retryDue(): boolean {
+    return [...this.reworkPending.values()].some((p) => p.failures > 0 && p.failures < REWORK_TRIES);
+  }
+
+  /** Why the last rework() waited. */
+  private lastWait = '';
 
   /**
    * Redoes the hooked bead's work on the merge request's latest target, deterministically: the branch is reset
    * to origin/<target>, every step's blocks run again in step order (each step committed as the first time),
-   * and gt done files the new commit. Only for a merge request of its hooked bead still waiting for rework.
+   * and gt done files the new commit. Only for a merge request of its hooked bead waiting for rework: one still
+   * queued or being tested is 'waiting' (its REWORK mail may be read before the refinery's state is), one
+   * closed or not of its hook 'skipped'. `quiet` is a reason to wait already logged.
    */
-  rework(mrId: string): boolean {
-    const work = hookedWork(this.agent, this.store);
-    let mr: Bead;
-    try {
-      mr = this.store.get(mrId);
-    } catch (err) {
-      if (err instanceof BeadsError && err.code === 'not_found') return this.skipRework(mrId, 'no such merge request');
-      throw err;
+  rework(mrId: string, quiet?: string): ReworkOutcome {
+    const check = this.reworkCheck(mrId);
+    if (check.kind === 'skip') {
+      this.log(`[rework] ${mrId}: nothing to redo: ${check.why}`);
+      return 'skipped';
     }
-    const meta = mrMeta(mr);
-    if (!meta || meta.worker !== this.agent.address || meta.source_bead !== work?.bead.id) return this.skipRework(mrId, `it is not a merge request of the bead on my hook (${work?.bead.id ?? 'nothing'})`);
-    const state = mqOf(mr).state;
-    if (state !== 'rework') return this.skipRework(mrId, `it is ${state}, not waiting for rework`);
-    if (!work.molecule) return this.skipRework(mrId, `${work.bead.id} has no molecule to redo`);
+    if (check.kind === 'wait') {
+      if (check.why !== quiet) this.log(`[rework] ${mrId}: not yet: ${check.why} (the mail stays in my inbox)`);
+      this.lastWait = check.why;
+      return 'waiting';
+    }
+    const { work, meta } = check;
     this.log(`[rework] ${mrId}: redoing ${work.bead.id} on the latest ${meta.target}`);
     fetchRemote(this.agent.cwd, 'origin');
     resetHard(this.agent.cwd, `refs/remotes/origin/${meta.target}`);
     for (const step of stepsInOrder(work)) {
       const bead = this.store.get(step.id);
-      if (!this.runBlocks(bead, work.bead)) return false;
+      if (!this.runBlocks(bead, work.bead)) return 'failed';
       if (commitAll(this.agent.cwd, `${stepName(bead)} (${work.bead.id}): ${work.bead.title}`)) this.log(`[commit] ${stepName(bead)}`);
     }
     const done = finishWork(this.town, this.agent);
     this.log(`[done] filed merge request ${done.merge_request} for ${done.branch} (${done.commit.slice(0, 12)}) on ${meta.target}${done.superseded.length ? `; it supersedes ${done.superseded.join(', ')}` : ''}`);
-    return true;
+    return 'done';
   }
 
-  private skipRework(mrId: string, why: string): false {
-    this.log(`[rework] ${mrId}: nothing to redo: ${why}`);
-    return false;
+  private reworkCheck(mrId: string): ReworkCheck {
+    const work = hookedWork(this.agent, this.store);
+    let mr: Bead;
+    try {
+      mr = this.store.get(mrId);
+    } catch (err) {
+      if (err instanceof BeadsError && err.code === 'not_found') return { kind: 'skip', why: 'no such merge request' };
+      throw err;
+    }
+    const meta = mrMeta(mr);
+    if (!meta || meta.worker !== this.agent.address || meta.source_bead !== work?.bead.id) return { kind: 'skip', why: `it is not a merge request of the bead on my hook (${work?.bead.id ?? 'nothing'})` };
+    const state = mqOf(mr).state;
+    // not sent back (yet, or any more): the refinery has it, and mails again when it sends it back
+    if (mr.status !== 'closed' && (state === 'queued' || state === 'testing' || state === 'landing' || state === 'pr')) return { kind: 'wait', why: `it is ${state}, not waiting for rework` };
+    if (state !== 'rework') return { kind: 'skip', why: `it is ${state}, not waiting for rework` };
+    if (!work.molecule) return { kind: 'skip', why: `${work.bead.id} has no molecule to redo` };
+    return { kind: 'go', work, meta };
   }
 
   /** Runs a step's blocks in the worktree; false (with a comment on the step) when one fails. */
@@ -265,7 +337,8 @@ export class ScriptedAgent {
     const cycle = (): void => {
       try {
         this.handleMail();
-        this.work();
+        // a rework owed is done from its mail, not by filing the same commit again (which would requeue it)
+        if (!this.reworkPending.size) this.work();
         this.refine();
         this.patrol();
       } catch (err) {
@@ -284,16 +357,31 @@ export class ScriptedAgent {
         this.log(`[error] ${(err as Error).message}`);
       }
     };
+    // A polecat whose rework failed (git or the store erring) tries it again on its own, a few times.
+    let retry: NodeJS.Timeout | undefined;
+    const retryLater = (): void => {
+      if (retry || !this.retryDue()) return;
+      retry = setTimeout(() => {
+        retry = undefined;
+        tick();
+        retryLater();
+      }, reworkRetryMs());
+    };
+    retryLater();
     const interval = this.agent.role === 'refinery' ? refineryIntervalMs() : this.agent.role === 'witness' ? witnessIntervalMs() : 0;
     const timer = interval ? setInterval(tick, interval) : undefined;
     try {
       const lines = createInterface({ input });
       for await (const line of lines) {
         this.log(`[nudge] ${line}`);
+        this.nudged = true;
         cycle();
+        this.nudged = false;
+        retryLater();
       }
     } finally {
       if (timer) clearInterval(timer);
+      if (retry) clearTimeout(retry);
     }
   }
 }
