@@ -86,14 +86,7 @@ const pane = (f: Fixture, s: Slung): string => {
 const session = (f: Fixture, s: Slung) => townSessions(f.town).get(s.session);
 async function killSession(f: Fixture, s: Slung): Promise<void> {
   spawnSync('tmux', ['-L', townSocket(f.town), 'kill-session', '-t', `=${s.session}`]);
-  // (the town's tmux server ends with its last session, and says so for a moment: ask again)
-  await waitFor(() => {
-    try {
-      return !session(f, s);
-    } catch {
-      return false;
-    }
-  }, `${s.session} gone`);
+  await waitFor(() => !session(f, s), `${s.session} gone`);
 }
 const bead = (f: Fixture, id: string): Bead => f.store.get(id);
 const witnessOf = (b: Bead): Record<string, unknown> | undefined => (b.metadata as { witness?: Record<string, unknown> } | undefined)?.witness;
@@ -353,12 +346,8 @@ describe('gt witness patrol', () => {
     const first = session(f, s)!;
     await killSession(f, s);
     await waitFor(() => {
-      try {
-        const now = session(f, s);
-        return Boolean(now && now.instance !== first.instance && pane(f, s).includes('[step] second'));
-      } catch {
-        return false;
-      }
+      const now = session(f, s);
+      return Boolean(now && now.instance !== first.instance && pane(f, s).includes('[step] second'));
     }, 'the witness to restart the polecat', 60_000);
     const witness = { session: agentFor(f.town, 'witness', 'alpha').session } as Slung;
     await waitFor(() => pane(f, witness).includes(`[witness] ${s.address}: session_gone`), 'the witness to log what it did');

@@ -67,15 +67,22 @@ export function requireTmux(): void {
   if (r.error) throw tmuxMissing();
 }
 
-const noServer = (err: unknown): boolean => /no server running|error connecting|no sessions|can't find session|session not found/i.test(String((err as { stderr?: string }).stderr ?? (err as Error).message));
+const errText = (err: unknown): string => String((err as { stderr?: string }).stderr ?? (err as Error).message);
+const noServer = (err: unknown): boolean => /no server running|error connecting|no sessions|can't find session|session not found/i.test(errText(err));
+/**
+ * No server, or one ending as it was asked: its last session had just gone, and for a moment it answers "no
+ * current target" (it has no session left) or "server exited unexpectedly" (it exited while answering).
+ */
+const serverGone = (err: unknown): boolean => noServer(err) || /server exited unexpectedly|no current target/i.test(errText(err));
 
 export function startSession(socket: string, spec: SessionSpec): void {
   const env = Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   // The server is started with a fixed, minimal set-up: no user config (which could bind keys or rename
-  // windows under us), and panes that stay after their program exits.
-  tmux(socket, ['-f', '/dev/null', 'new-session', '-d', '-s', spec.name, '-c', spec.cwd, '-x', '200', '-y', '50', ...env, spec.command]);
-  tmux(socket, ['set-option', '-t', spec.name, 'remain-on-exit', 'on']);
-  tmux(socket, ['set-option', '-t', spec.name, 'history-limit', '20000']);
+  // windows under us), and panes that stay after their program exits. The options are set in the same tmux
+  // call as the session, before the server looks at its child again: a command that exits at once leaves its
+  // pane dead, where a second call would find the session (and a server it was the only one of) gone.
+  const target = `=${spec.name}:`;
+  tmux(socket, ['-f', '/dev/null', 'new-session', '-d', '-s', spec.name, '-c', spec.cwd, '-x', '200', '-y', '50', ...env, spec.command, ';', 'set-option', '-t', target, 'remain-on-exit', 'on', ';', 'set-option', '-t', target, 'history-limit', '20000']);
 }
 
 /** Replaces the program in a session's pane (killing the old one) with a fresh one. */
@@ -89,7 +96,7 @@ export function listSessions(socket: string): SessionInfo[] {
   try {
     out = tmux(socket, ['list-panes', '-a', '-F', '#{session_name}\t#{pane_pid}\t#{pane_dead}\t#{session_activity}\t#{session_id}\t#{session_created}']);
   } catch (err) {
-    if (noServer(err)) return [];
+    if (serverGone(err)) return [];
     throw err;
   }
   return out
@@ -106,7 +113,7 @@ export function serverPid(socket: string): number | undefined {
   try {
     return Number(tmux(socket, ['display-message', '-p', '#{pid}']).trim()) || undefined;
   } catch (err) {
-    if (noServer(err)) return undefined;
+    if (serverGone(err)) return undefined;
     throw err;
   }
 }

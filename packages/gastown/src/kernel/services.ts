@@ -80,9 +80,7 @@ function serviceBeads(town: Town): ServiceBead[] {
       const spec = specOf(bead);
       return spec ? [{ bead, spec, state: (bead.metadata as { service_state?: ServiceState }).service_state }] : [];
     })
-    // the standing agents first: on a town whose tmux server is down, a command that exits at once as the
-    // server's first session would take the server with it before its pane is kept (tmux.ts sets
-    // remain-on-exit after creating the session)
+    // the standing agents first, then the commands, each in the order they were declared
     .sort((a, b) => Number(a.spec.kind === 'command') - Number(b.spec.kind === 'command') || a.bead.created_at.localeCompare(b.bead.created_at) || a.spec.name.localeCompare(b.spec.name));
 }
 
@@ -101,14 +99,6 @@ export function commandAgent(town: Town, spec: ServiceSpec): Agent {
   // GT_SESSION tag gt down finds it by, gt and bd on PATH, a pane kept when its program exits).
   return { role: 'service' as Role, ...(spec.rig ? { rig: spec.rig } : {}), address: `service/${spec.name}`, session: `gt-${t}-svc-${spec.name}`, cwd: spec.cwd ?? town.root, store: townStoreDir(town) };
 }
-
-/**
- * The line a command service's pane runs. tmux.ts creates a session, then sets remain-on-exit: a command that
- * exits at once would take its session (and a server it was the first of) with it before the pane is kept,
- * and it would be seen as absent, never as dead. The short wait keeps it until the option is set. (The fix
- * belongs in tmux.ts: one tmux call for new-session and its set-options.)
- */
-const commandLine = (cmd: string): string => `sleep 0.3; ${cmd}`;
 
 const serviceAgent = (town: Town, spec: ServiceSpec): Agent => (spec.kind === 'agent' ? parseAgent(town, spec.address!) : commandAgent(town, spec));
 
@@ -290,7 +280,7 @@ export function ensureServices(town: Town, options: ServicesOptions): ServicesRe
       writeState(town, actor, s, withRestart(s.state, now, policy));
       try {
         if (s.spec.kind === 'agent') launchAgent(town, agent, { tools: options.tools });
-        else startAgent(town, agent, { name: 'command', command: commandLine(s.spec.cmd!), claude: false }, options.tools);
+        else startAgent(town, agent, { name: 'command', command: s.spec.cmd!, claude: false }, options.tools);
       } catch (err) {
         act({ service: s.spec.name, action: 'failed', reason: `could not start it: ${(err as Error).message}` });
       }
