@@ -142,7 +142,7 @@ describe('the witness supervises the daemon', () => {
 
   it("the scripted witness's own patrols start it again, and the daemon is no part of the witness's session", async () => {
     const { town } = newTown();
-    const env = { ...fast, GT_WITNESS_INTERVAL_MS: '300' };
+    const env = { ...fast, GT_WITNESS_INTERVAL_MS: '300', GT_MAYOR_INTERVAL_MS: '3600000' }; // (the mayor would too)
     const up = gtJson<{ daemon: { pid: number } }>(town, ['up'], env);
     process.kill(up.daemon.pid, 'SIGKILL'); // (the witness may start the next one before a status would see it gone)
     await waitFor(() => !running(up.daemon.pid), 'the daemon to die');
@@ -157,6 +157,21 @@ describe('the witness supervises the daemon', () => {
     const down = gtJson<{ stopped: string[] }>(town, ['down', 'alpha']);
     expect(down.stopped[0]).toBe('gt-town-alpha-witness');
     expect(status(town)).toMatchObject({ running: true, pid });
+    expect(daemonsOf(town)).toEqual([pid]);
+  });
+
+  it('with no witness up (the rig stopped by gt down alpha), the scripted mayor starts it again', async () => {
+    const { town } = newTown();
+    const env = { ...fast, GT_WITNESS_INTERVAL_MS: '300' };
+    gtJson(town, ['up'], env);
+    const down = gtJson<{ stopped: string[] }>(town, ['down', 'alpha'], env);
+    expect(down.stopped).toContain('gt-town-alpha-witness');
+    const before = status(town).pid!;
+    process.kill(before, 'SIGKILL');
+    await waitFor(() => !running(before), 'the daemon to die');
+    await waitFor(() => status(town).running && status(town).pid !== before, 'the mayor to start the daemon again');
+    const pid = status(town).pid!;
+    expect(logLines(town).filter((l) => l.includes('start the daemon: daemon not running'))).toEqual([expect.stringMatching(new RegExp(`mayor: start the daemon: .*: started, pid ${pid}$`))]);
     expect(daemonsOf(town)).toEqual([pid]);
   });
 

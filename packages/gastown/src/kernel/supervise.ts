@@ -117,7 +117,7 @@ export function superviseDaemon(town: Town, options: SuperviseOptions): DaemonSu
   const by = options.actor ?? 'witness';
   const report = (r: DaemonSupervision): DaemonSupervision => {
     const line = `${r.action} the daemon: ${r.reason}: ${outcome(r)}`;
-    options.log?.(`[witness] ${line}`);
+    options.log?.(`[daemon] ${line}`);
     if (r.result === 'started' || r.result === 'failed') daemonLogger(town)(`${by}: ${line}`); // what was done (or tried), not what another did first
     return r;
   };

@@ -8,7 +8,8 @@
 // REWORK mail is acknowledged only once handled (kept while its merge request is not yet sent back, and tried
 // again when the rework failed). Every role reads and acknowledges its mail, and acts again whenever a line
 // arrives on its input (a nudge). As a witness it runs the witness patrol of its rig (kernel/witness.ts) on each
-// nudge and on an interval, logging what it found and did.
+// nudge and on an interval, logging what it found and did. The refinery and the mayor look at the daemon on
+// each of their ticks and start it again when the town is marked up and it is dead (gt daemon ensure).
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,7 +19,7 @@ import type { Agent, Tools, Town } from '../model.js';
 import { finishWork, ackMail, inbox, readMail, primeAgent, hookedWork, mqOf, mrMeta, type HookedWork } from '../work/index.js';
 import { commitAll, fetchRemote, resetHard } from '../git-cli.js';
 import { refineryRun } from '../refinery/index.js';
-import { witnessPatrol } from '../kernel/index.js';
+import { superviseDaemon, witnessPatrol } from '../kernel/index.js';
 
 /** How often a scripted refinery looks at its queue unprompted (GT_REFINERY_INTERVAL_MS, default 2 s). */
 export function refineryIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -48,6 +49,13 @@ export function witnessIntervalMs(env: NodeJS.ProcessEnv = process.env): number 
   const raw = env.GT_WITNESS_INTERVAL_MS;
   const ms = raw === undefined || raw === '' ? NaN : Number(raw);
   return Number.isFinite(ms) && ms > 0 ? ms : 30_000;
+}
+
+/** How often a scripted mayor looks at the daemon unprompted (GT_MAYOR_INTERVAL_MS, default: as the witness patrols). */
+export function mayorIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.GT_MAYOR_INTERVAL_MS;
+  const ms = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isFinite(ms) && ms > 0 ? ms : witnessIntervalMs(env);
 }
 
 /** The gt and bd this process runs (the scripted agent is `node gt.mjs scripted-agent`), for the sessions it starts. */
@@ -120,6 +128,16 @@ export class ScriptedAgent {
     private readonly tools?: Tools,
   ) {
     this.store = BeadStore.open(agent.store);
+  }
+
+  /**
+   * As the refinery or the mayor: the look at the daemon every agent makes after its turn (a Claude Code agent's
+   * Stop hook runs gt daemon ensure; the witness's patrol makes it too), so that a daemon killed while the
+   * witnesses were down comes back. True when it started one. Never throws.
+   */
+  ensureDaemon(): boolean {
+    if (this.agent.role !== 'refinery' && this.agent.role !== 'mayor') return false;
+    return Boolean(superviseDaemon(this.town, { tools: this.tools ?? ownTools(), actor: this.agent.address, log: this.log })?.done);
   }
 
   /**
@@ -341,6 +359,7 @@ export class ScriptedAgent {
         if (!this.reworkPending.size) this.work();
         this.refine();
         this.patrol();
+        this.ensureDaemon();
       } catch (err) {
         this.log(`[error] ${(err as Error).message}`);
       }
@@ -352,7 +371,8 @@ export class ScriptedAgent {
     const tick = (): void => {
       try {
         const mail = this.handleMail();
-        if (this.refine() || this.patrol() || mail) this.log('[idle] waiting for a nudge');
+        const daemon = this.ensureDaemon();
+        if (this.refine() || this.patrol() || mail || daemon) this.log('[idle] waiting for a nudge');
       } catch (err) {
         this.log(`[error] ${(err as Error).message}`);
       }
@@ -368,7 +388,7 @@ export class ScriptedAgent {
       }, reworkRetryMs());
     };
     retryLater();
-    const interval = this.agent.role === 'refinery' ? refineryIntervalMs() : this.agent.role === 'witness' ? witnessIntervalMs() : 0;
+    const interval = this.agent.role === 'refinery' ? refineryIntervalMs() : this.agent.role === 'witness' ? witnessIntervalMs() : this.agent.role === 'mayor' ? mayorIntervalMs() : 0;
     const timer = interval ? setInterval(tick, interval) : undefined;
     try {
       const lines = createInterface({ input });
