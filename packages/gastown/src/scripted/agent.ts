@@ -1,7 +1,7 @@
 // The built-in scripted agent: a deterministic runtime that needs no LLM. As a polecat it primes itself,
 // takes the ready steps of its hooked molecule one at a time, runs the shell code blocks of each step (the
-// step's own body, and the hooked bead's blocks tagged `step=<id>`) in its worktree, closes the step (so
-// gates run), commits, and finishes with gt done. As a refinery it runs the merge queue's engine (until the
+// step's own body, and the hooked bead's blocks tagged `step=<id>`) in its worktree, commits, closes the step (so
+// gates run), and finishes with gt done. As a refinery it runs the merge queue's engine (until the
 // queue is empty) whenever it is nudged or mailed, and on a short interval. A polecat sent REWORK for the
 // bead on its hook redoes its work on the new target: its branch reset to the target, the molecule's step
 // blocks run again in step order, committed, and gt done again (which supersedes the old merge request); the
@@ -335,6 +335,10 @@ export class ScriptedAgent {
       this.log(`[step] ${name}: the step stays open`);
       return false;
     }
+    // committed before the step is closed: killed between the two, a successor finds the step open and runs
+    // it again (its blocks write the same files, so nothing new to commit); closed first, the step's work would
+    // sit uncommitted in the worktree, and land, if at all, in the next step's commit
+    if (commitAll(this.agent.cwd, `${name} (${hooked.id}): ${hooked.title}`)) this.log(`[commit] ${name}`);
     try {
       closeStep(this.store, this.agent.address, step.id, { cwd: this.agent.cwd, reason: 'done by the scripted agent' });
     } catch (err) {
@@ -344,7 +348,6 @@ export class ScriptedAgent {
       }
       throw err;
     }
-    if (commitAll(this.agent.cwd, `${name} (${hooked.id}): ${hooked.title}`)) this.log(`[commit] ${name}`);
     return true;
   }
 
