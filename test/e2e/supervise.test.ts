@@ -142,7 +142,8 @@ describe('the witness supervises the daemon', () => {
 
   it("the scripted witness's own patrols start it again, and the daemon is no part of the witness's session", async () => {
     const { town } = newTown();
-    const env = { ...fast, GT_WITNESS_INTERVAL_MS: '300', GT_MAYOR_INTERVAL_MS: '3600000' }; // (the mayor would too)
+    // (the mayor and the refinery would start it too: they look only once an hour here)
+    const env = { ...fast, GT_WITNESS_INTERVAL_MS: '300', GT_MAYOR_INTERVAL_MS: '3600000', GT_REFINERY_INTERVAL_MS: '3600000' };
     const up = gtJson<{ daemon: { pid: number } }>(town, ['up'], env);
     process.kill(up.daemon.pid, 'SIGKILL'); // (the witness may start the next one before a status would see it gone)
     await waitFor(() => !running(up.daemon.pid), 'the daemon to die');

@@ -7,6 +7,7 @@ import { str } from '../args.js';
 import { oneLine } from '../format.js';
 import { currentTown } from '../here.js';
 import type { Run } from '../run.js';
+import { repeatUntilSignal } from '../repeat.js';
 
 const KIND_WIDTH = 'step_closed'.length;
 
@@ -22,34 +23,22 @@ const storeWidth = (town: Town): number => Math.max(2, ...town.rigs.map((r) => r
 /** Polls until SIGINT or SIGTERM, printing each poll's events. */
 async function follow(cursor: FeedCursor, print: (events: FeedEvent[]) => void): Promise<void> {
   const pollMs = Number(process.env.GT_FEED_POLL_MS) > 0 ? Number(process.env.GT_FEED_POLL_MS) : 500;
-  let stop = false;
-  let wake: () => void = () => {};
-  const end = (): void => {
-    stop = true;
-    wake();
-  };
-  process.once('SIGINT', end);
-  process.once('SIGTERM', end);
   let lastError = '';
-  while (!stop) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, pollMs);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    if (stop) break;
-    try {
-      print(cursor.poll());
-      lastError = '';
-    } catch (err) {
-      // a store caught mid-change (a checkout, a sync) is read again on the next poll; said once while it lasts
-      const message = (err as Error).message;
-      if (message !== lastError) process.stderr.write(`gt feed: ${message}\n`);
-      lastError = message;
-    }
-  }
+  await repeatUntilSignal(
+    pollMs,
+    () => {
+      try {
+        print(cursor.poll());
+        lastError = '';
+      } catch (err) {
+        // a store caught mid-change (a checkout, a sync) is read again on the next poll; said once while it lasts
+        const message = (err as Error).message;
+        if (message !== lastError) process.stderr.write(`gt feed: ${message}\n`);
+        lastError = message;
+      }
+    },
+    { waitFirst: true },
+  );
 }
 
 export function registerFeedCommands(y: Argv, run: Run): Argv {

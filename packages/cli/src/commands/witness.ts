@@ -6,6 +6,7 @@ import { requireRig, requireTmux, witnessPatrol, type PatrolResult, type Town } 
 import { str } from '../args.js';
 import { cliTools, currentTown } from '../here.js';
 import type { Run } from '../run.js';
+import { repeatUntilSignal } from '../repeat.js';
 
 function roundText(results: PatrolResult[]): string {
   const lines: string[] = [];
@@ -51,15 +52,7 @@ export function registerWitnessCommands(y: Argv, run: Run): Argv {
             ctx.out(patrolRound(town, rigs, dryRun, actor), roundText);
             return;
           }
-          let stop = false;
-          let wake: () => void = () => {};
-          const end = (): void => {
-            stop = true;
-            wake();
-          };
-          process.once('SIGINT', end);
-          process.once('SIGTERM', end);
-          while (!stop) {
+          await repeatUntilSignal(intervalMs, () => {
             let results: PatrolResult[];
             try {
               results = patrolRound(town, rigs, dryRun, actor);
@@ -70,15 +63,7 @@ export function registerWitnessCommands(y: Argv, run: Run): Argv {
             const at = new Date().toISOString();
             if (ctx.json) process.stdout.write(JSON.stringify({ at, rigs: results }) + '\n');
             else if (results.length) process.stdout.write(`[${at}]\n${roundText(results)}\n`);
-            if (stop) break;
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, intervalMs);
-              wake = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
-          }
+          });
         }),
       )
       .demandCommand(1, 'name a witness command: patrol'),
