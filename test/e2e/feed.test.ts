@@ -7,22 +7,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { capturePane, refineryRun, requireTown, townSessions, townSocket, witnessPatrol } from '../../packages/gastown/src/index.js';
+import { capturePane, refineryRun, requireTown, townSessions, townSocket, witnessPatrol, type FeedEvent } from '../../packages/gastown/src/index.js';
 import { BD, GT, bd, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
 import { RIG, fileMergeRequest, testRigs } from './refinery-harness.js';
 
 jest.setTimeout(300_000);
 
-interface Event {
-  at: string;
-  kind: string;
-  store: string;
-  rig?: string;
-  bead: string;
-  actor: string;
-  text: string;
-  op_id: string;
-}
+type Event = FeedEvent; // the JSON lines gt feed --json prints
 
 const feed = (town: string, ...args: string[]): Event[] => {
   const r = gt(town, ['feed', '--json', ...args]);

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, closeBead, listBeads, updateBead, type Bead } from '@gastown/beads';
-import { capturePane, requireTown, townSessions, townSocket, witnessPatrol, type PatrolFinding, type Town } from '@gastown/gastown';
+import { capturePane, requireTown, townSessions, townSocket, witnessPatrol, type PatrolFinding, type SlingResult, type Town } from '@gastown/gastown';
 import { BD, GT, bd, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
 
 const tools = { node: process.execPath, gt: GT, bd: BD };
@@ -66,16 +66,7 @@ function newTown(settings: Record<string, string> = {}): Fixture {
   return { base, dir, remote, go, town: requireTown(dir), store: BeadStore.open(join(dir, 'alpha', 'main', '.beads')) };
 }
 
-interface Slung {
-  bead: string;
-  polecat: string;
-  address: string;
-  session: string;
-  worktree: string;
-  branch: string;
-  molecule: { name: string; id: string; steps: number };
-  release?: { how: string; released_at: string; from: string; start: string | null; steps_closed?: number; why?: string };
-}
+type Slung = SlingResult; // gt sling --json
 
 const pane = (f: Fixture, session: string): string => {
   try {

@@ -10,6 +10,9 @@ export interface Line {
 }
 
 /** Cut to width with an ellipsis, or padded to it. */
+/** A column of a row: fitted to one less than its width and a space, so a text as wide as the column never runs into the next. */
+export const col = (text: string, width: number): string => `${fit(text, width - 1)} `;
+
 export function fit(text: string, width: number): string {
   if (width <= 0) return '';
   const chars = [...text.replace(/[\u0000-\u001f\u007f]/g, ' ')];
@@ -91,7 +94,7 @@ export function formatRow(row: Row, width: number, now = Date.now()): Line {
     }
     case 'activity': {
       const e = row.item;
-      return { glyph: '•', ...(FEED_COLOR[e.kind] ? { color: FEED_COLOR[e.kind] } : {}), text: fit(`${time(e.at)} ${fit(e.kind, 12)}${fit(e.store, 8)}${fit(e.actor, 18)}${e.text}`, w) }; // the feed's text names the bead
+      return { glyph: '•', ...(FEED_COLOR[e.kind] ? { color: FEED_COLOR[e.kind] } : {}), text: fit(`${time(e.at)} ${col(e.kind, 12)}${col(e.store, 8)}${col(e.actor, 18)}${e.text}`, w) }; // the feed's text names the bead
     }
   }
 }
