@@ -52,7 +52,6 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
         const rig = str(a, 'rig');
         const runtime = str(a, 'runtime');
         const plan = upPlan(town, { rig, tools, runtime }); // every runtime checked: nothing half-started
-        if (a.daemon !== false) markTownUp(town, sender()); // before anything starts: a witness that finds no daemon starts one
         syncStandingServices(town, sender());
         const results = plan.map(({ agent }) => {
           const r = launchAgent(town, agent, { tools, ...(runtime !== undefined ? { runtime } : {}) });
@@ -61,6 +60,9 @@ export function registerAgentCommands(y: Argv, run: Run): Argv {
         // what gt down RIG held comes back: released once started here, so a running daemon does not start the
         // same sessions at the same moment
         holdServices(town, sender(), false, rig);
+        // the mark just before the daemon's start, not before the agents': else an agent's first look (the mayor's,
+        // a witness's) finds the town marked up with no daemon yet and starts it, racing this start
+        if (a.daemon !== false) markTownUp(town, sender());
         const daemon = a.daemon === false ? null : startDaemon(town, { tools });
         ctx.out({ socket: townSocket(town), agents: results, daemon }, (x) =>
           [
