@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ROOT, bdJson, gt, type Result } from './helpers.js';
+import { spawn as ptySpawn } from 'node-pty';
+import { ROOT, bdJson, gt, waitFor, type Result } from './helpers.js';
 
 const DEMO = join(ROOT, 'packages', 'cli', 'dist', 'demo.js');
 const cleanups: (() => void)[] = [];
@@ -48,8 +49,9 @@ interface MergeRequest {
 }
 
 describe('npm start (the town demo)', () => {
-  it('--keep: three scripted polecats finish engineer-in-box; the refinery lands all three on main, one after a conflict and a rework; main passes its tests; the town stays up', async () => {
-    const r = await demo(['--keep']);
+  it('--keep (and --dashboard with no terminal): three scripted polecats finish engineer-in-box; the refinery lands all three on main, one after a conflict and a rework; main passes its tests; the town stays up', async () => {
+    // --dashboard without a terminal: the plain demo, which says so
+    const r = await demo(['--keep', '--dashboard']);
     const town = /^Kept (\S+) \(/m.exec(r.stdout)?.[1];
     if (town) cleanups.push(() => {
       gt(town, ['down']);
@@ -66,6 +68,9 @@ describe('npm start (the town demo)', () => {
     expect(r.stdout).toMatch(/gt attach calc\/polecats\/nux +# the polecat's terminal/);
     expect(r.stdout).toMatch(/^ {2}gt mq list +# the merge queue/m);
     expect(r.stdout).toMatch(/^ {2}gt refinery status +# what the queue holds/m);
+    expect(r.stdout).toMatch(/^npm start: --dashboard needs a terminal \(stdin and stdout a TTY\); this is the plain demo$/m);
+    expect(r.stdout).toMatch(/^ {2}gt dashboard +# the town live in the terminal/m);
+    expect(r.stdout).toContain('== The same demo in the dashboard, live: npm start -- --dashboard');
 
     const source = join(dirname(town!), 'calc.git');
     expect(git(source, 'rev-parse', '--is-bare-repository').trim()).toBe('true');
@@ -113,16 +118,36 @@ describe('npm start (the town demo)', () => {
     expect(existsSync(socketFile(town!))).toBe(true);
   });
 
-  it('without --keep it removes the town and leaves no session, socket or process behind', async () => {
-    const r = await demo([]);
-    // (when it fails, what it printed on the way says why)
-    expect({ code: r.code, stderr: r.stderr, ...(r.code ? { stdout: r.stdout.slice(-6000) } : {}) }).toEqual({ code: 0, stderr: '' });
-    const base = /^Stopped every session and removed (\S+) \(/m.exec(r.stdout)?.[1];
+  it('--dashboard on a terminal: the work shows in gt dashboard; q leaves it, the demo prints what happened meanwhile, finishes, and removes the town leaving no session, socket or process', async () => {
+    // Ink draws only its last frame when CI is set: the child must not see it
+    const { CI: _ci, TMUX: _tmux, ...env } = process.env;
+    const term = ptySpawn(process.execPath, [DEMO, '--dashboard'], { cols: 100, rows: 30, name: 'xterm-256color', env: { ...env, TERM: 'xterm-256color' } as Record<string, string> });
+    let raw = '';
+    term.onData((d) => (raw += d));
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    cleanups.push(() => term.kill('SIGKILL'));
+    const plain = (): string => raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\x1b[()][A-Z0-9]/g, '');
+    // the dashboard is up (its panes), then its Activity shows a merge landing
+    const screen = async (check: () => boolean, what: string): Promise<void> =>
+      waitFor(check, what, 120_000).catch((e: Error) => {
+        throw new Error(`${e.message}; the terminal's last output:\n${plain().slice(-3000)}`);
+      });
+    await screen(() => /Merge queue/.test(plain()) && /Activity/.test(plain()), 'the dashboard');
+    await screen(() => /\bmerged\b[^\n]*calc-\w+/.test(plain()), 'a merge in Activity');
+    term.write('q');
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([exited, new Promise<number>((r) => (timer = setTimeout(() => r(-1), 150_000)))]);
+    clearTimeout(timer);
+    const out = plain();
+    expect({ code, ...(code ? { out: out.slice(-6000) } : {}) }).toEqual({ code: 0 });
+    expect(out).toContain('opening gt dashboard');
+    expect(out).toContain('(left the dashboard; what happened meanwhile:)');
+    expect(out.match(/done: merge request \S+ filed for polecat\/\w+/g)).toHaveLength(3);
+    expect(out.match(/merged: \S+ landed on main in \w+/g)).toHaveLength(3);
+    expect(out).toMatch(/# pass 4\r?\n {2}# fail 0/);
+    expect(out).not.toContain('npm start -- --dashboard'); // its hint is for the plain demo
+    const base = /Stopped every session and removed (\S+) \(/.exec(out)?.[1];
     expect(base).toBeDefined();
-    expect(r.stdout.match(/done: merge request/g)).toHaveLength(3);
-    expect(r.stdout.match(/merged: \S+ landed on main/g)).toHaveLength(3);
-    expect(r.stdout).toMatch(/^ {2}# pass 4\n {2}# fail 0$/m);
-    expect(r.stdout).toContain('run npm start -- --keep');
     expect(existsSync(base!)).toBe(false);
     expect(processesOf(join(base!, 'town'))).toEqual([]);
     expect(existsSync(socketFile(join(base!, 'town')))).toBe(false); // its tmux server is gone, socket file and all
@@ -131,7 +156,7 @@ describe('npm start (the town demo)', () => {
   it('says what is wrong with bad arguments, or when tmux is missing, and makes nothing', async () => {
     const bad = await demo(['--bogus']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^npm start: unknown argument --bogus\n\nUsage: npm start \[-- --keep\]/);
+    expect(bad.stderr).toMatch(/^npm start: unknown argument --bogus\n\nUsage: npm start \[-- \[--keep\] \[--dashboard\]\]/);
     const help = await demo(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/--keep +leave the town and its sessions running/);

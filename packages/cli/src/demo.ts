@@ -5,7 +5,7 @@
 // on main (one of them after a conflict and a rework), prints main's history and runs the sample's tests on
 // a fresh clone of it, prints how to look inside, and removes everything (sessions, processes, files) unless
 // --keep. Setup and the final views run the real gt, bd and git, so what it prints is what a person would see.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,15 +13,16 @@ import { fileURLToPath } from 'node:url';
 import { BeadStore, listBeads, type Bead as BeadsBead } from '@gastown/beads';
 import { agentFor, hookedWork, mqOf, mrMeta, readTown, rigPaths, type Agent } from '@gastown/gastown';
 
-const USAGE = `Usage: npm start [-- --keep]
+const USAGE = `Usage: npm start [-- [--keep] [--dashboard]]
 
 The Gas Town demo: a temporary town with a sample rig, three beads slung to three scripted polecats in
 tmux (no LLM), followed until the refinery has landed their work on the rig's main: one of them conflicts
 with another, is sent back for rework and lands after it. Ends with main's history and its tests.
 
 Options:
-  --keep   leave the town and its sessions running afterwards, to look inside with gt and bd
-  --help   show this help
+  --dashboard  watch the work in gt dashboard (on a terminal); q leaves it and the demo goes on
+  --keep       leave the town and its sessions running afterwards, to look inside with gt and bd
+  --help       show this help
 `;
 
 const DEADLINE_MS = 110_000;
@@ -147,10 +148,10 @@ function milestones(mrs: BeadsBead[], s: Slung): { key: string; line: string }[]
 }
 
 /** Prints each polecat's progress as it changes, until the refinery has landed every bead's work. */
-async function follow(townRoot: string, slung: Slung[], start: number): Promise<void> {
+async function follow(townRoot: string, slung: Slung[], start: number, emit: (line: string) => void = say): Promise<void> {
   const town = readTown(townRoot);
   const store = BeadStore.open(rigPaths(town, RIG).store);
-  const show = (s: Slung, line: string): boolean => say(`  [${elapsed(start)}] ${s.agent.name!.padEnd(8)} ${s.bead.id}  ${line}`);
+  const show = (s: Slung, line: string): void => emit(`  [${elapsed(start)}] ${s.agent.name!.padEnd(8)} ${s.bead.id}  ${line}`);
   for (;;) {
     const mrs = listBeads(store, { issue_type: ['merge-request'], all: true, limit: 0 });
     for (const s of slung) {
@@ -178,6 +179,33 @@ async function follow(townRoot: string, slung: Slung[], start: number): Promise<
   }
 }
 
+/**
+ * The progress shown in gt dashboard: it runs in this terminal (a child with the terminal handed over) while
+ * the progress is followed here quietly; when the person leaves it (q), what happened meanwhile is printed and
+ * the plain progress goes on until every bead's work has landed.
+ */
+async function followInDashboard(town: string, slung: Slung[], start: number): Promise<void> {
+  const seen: string[] = [];
+  let live = false;
+  const landed = follow(town, slung, start, (line) => (live ? say(line) : seen.push(line))).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  say('  opening gt dashboard: the polecats in Agents, their merge requests in Merge queue; q leaves it');
+  await new Promise((r) => setTimeout(r, 1500));
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, [GT, 'dashboard'], { cwd: town, env, stdio: 'inherit' });
+    child.on('error', () => resolve(1));
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) throw new DemoError(`gt dashboard exited ${code}`, code);
+  say('  (left the dashboard; what happened meanwhile:)');
+  for (const line of seen.splice(0)) say(line);
+  live = true;
+  const failed = await landed;
+  if (failed) throw failed;
+}
+
 /** The sample's own tests on a fresh clone of main: what landed works. */
 function testMain(base: string, source: string): void {
   const dir = join(base, `${RIG}-main`);
@@ -194,9 +222,12 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const unknown = args.filter((a) => a !== '--keep');
+  const unknown = args.filter((a) => a !== '--keep' && a !== '--dashboard');
   if (unknown.length) throw new DemoError(`unknown argument ${quote(unknown[0]!)}\n\n${USAGE}`, 2);
   const keep = args.includes('--keep');
+  const terminal = Boolean(process.stdout.isTTY && process.stdin.isTTY);
+  const dashboard = args.includes('--dashboard') && terminal;
+  if (args.includes('--dashboard') && !terminal) say('npm start: --dashboard needs a terminal (stdin and stdout a TTY); this is the plain demo\n');
   requireTools();
   const templates = demoTemplates();
   const start = Date.now();
@@ -240,7 +271,8 @@ async function main(): Promise<void> {
 
     say();
     say(bold('== Progress: the polecats work, gt done files merge requests, the refinery gates and lands them'));
-    await follow(town, slung, start);
+    if (dashboard) await followInDashboard(town, slung, start);
+    else await follow(town, slung, start);
 
     say();
     say(bold('== The town now'));
@@ -263,6 +295,10 @@ async function main(): Promise<void> {
 
     say();
     const first = slung[0]!.agent.address;
+    if (!dashboard) {
+      say(bold('== The same demo in the dashboard, live: npm start -- --dashboard'));
+      say();
+    }
     if (keep) {
       say(bold('== Look inside (the town keeps running)'));
       say(`  cd ${town} && export PATH="${join(town, '.gt', 'bin')}:$PATH"`);
@@ -272,6 +308,7 @@ async function main(): Promise<void> {
     }
     const look: [string, string][] = [
       ['gt agents', 'every agent: session state, hooked bead, current step'],
+      ['gt dashboard', 'the town live in the terminal (? lists its keys, q quits)'],
       [`gt attach ${first}`, "the polecat's terminal (detach with C-b d)"],
       [`gt peek ${RIG}/refinery -n 40`, "the refinery's log: what it gated and landed, without attaching"],
       ['gt mq list', 'the merge queue, in the order the refinery takes it (empty now)'],
