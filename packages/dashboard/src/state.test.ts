@@ -26,6 +26,19 @@ describe('the UI state', () => {
     expect(selectedRow(s)?.id).toBe('al-aaa1');
   });
 
+  it('takes several keys read at once one by one, and once a filter opens the rest is its text', () => {
+    const one = run(initialState(fixtureSnapshot()), key('3'), key('j'), key('j'), key('G'), key('k'));
+    const many = run(initialState(fixtureSnapshot()), key('3jjGk'));
+    expect({ pane: many.pane, row: selectedRow(many)?.id }).toEqual({ pane: one.pane, row: selectedRow(one)?.id });
+    expect(many.pane).toBe('work');
+    const typed = run(initialState(fixtureSnapshot()), key('3/rig:be'));
+    expect({ mode: typed.mode, pane: typed.pane, draft: typed.draft }).toEqual({ mode: 'filter', pane: 'work', draft: 'rig:be' });
+    // a sling asked and answered in one read
+    const slung = run(initialState(fixtureSnapshot()), key('3jjsy'));
+    expect(slung.pending).toEqual([expect.objectContaining({ kind: 'sling' })]);
+    expect(slung.pending).toEqual(run(initialState(fixtureSnapshot()), key('3'), key('j'), key('j'), key('s'), key('y')).pending);
+  });
+
   it('keeps the selection on the same bead across refreshes, and near where it was when that bead is gone', () => {
     let s = run(initialState(fixtureSnapshot()), key('3'), key('j'), key('j'));
     expect(selectedRow(s)?.id).toBe('be-ddd4');

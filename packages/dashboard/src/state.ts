@@ -173,6 +173,18 @@ function request(s: UiState, kind: ActionKind): UiState {
 export function reduce(s: UiState, m: Msg): UiState {
   switch (m.type) {
     case 'key': {
+      // several keys in one read (typed fast, over a slow link, or pasted) come as one string: each is taken in
+      // turn, and once a filter or a prompt is open the rest is its text
+      const plain = !m.key.ctrl && !m.key.meta && !/[\u0000-\u001f\u007f]/.test(m.input);
+      if (m.input.length > 1 && plain && s.mode !== 'filter' && s.mode !== 'prompt') {
+        const chars = [...m.input];
+        let t = s;
+        for (let i = 0; i < chars.length; i++) {
+          if (t.mode === 'filter' || t.mode === 'prompt') return reduce(t, { type: 'key', input: chars.slice(i).join(''), key: m.key });
+          t = reduce(t, { type: 'key', input: chars[i]!, key: { ...m.key, shift: /[A-Z]/.test(chars[i]!) } });
+        }
+        return t;
+      }
       // the one input dispatcher: the keymap says what the key means in the current mode
       const msg = dispatchKey(s.mode, m.input, m.key, { readonly: s.readonly, page: s.page });
       return msg ? reduce(s, msg) : s;
