@@ -9,7 +9,7 @@ import { canonicalBead } from './record.js';
 import { GITATTRIBUTES_LINE, SEGMENTS_ATTRIBUTES_LINE } from './location.js';
 import { fileSize, tornTail, type CorruptLine } from './log.js';
 import { logLines } from './cache.js';
-import { SEGMENTS_DIR, namedWriterSegment, strayLogFiles } from './log-files.js';
+import { SEGMENTS_DIR, logFileIsLink, namedWriterSegment, strayLogFiles } from './log-files.js';
 
 /** A single-file log past this size gets a hint to migrate: every sync commits the whole file again. */
 const MIGRATE_HINT_BYTES = 8 * 1024 * 1024;
@@ -93,6 +93,7 @@ export function runDoctor(store: BeadStore, options: DoctorOptions = {}): Doctor
   const segmentsDir = join(store.dir, SEGMENTS_DIR);
   const logNotDir = store.segmented && existsSync(segmentsDir) && !statSync(segmentsDir).isDirectory();
   if (logNotDir) warnings.push(`${store.displayPath(SEGMENTS_DIR)} is not a directory: it is where the log's segments belong, so none can be read and every write fails; move it aside (the store's segments are in git, if they were committed)`);
+  if (logFileIsLink(store.dir)) warnings.push(`${store.displayPath(LOG_FILE)} is a symbolic link and is not read: a store's log is regular files (a link could point anywhere); replace it with the file it points to, or remove it`);
   for (const name of strayLogFiles(store.dir)) {
     warnings.push(`${store.displayPath(name)} is not read: only files (not symlinks) named <seq>-<writer>.jsonl (six or more digits, a dash, eight lower-case letters or digits) are the log, and bd sync does not commit anything else; move it out of log/ (a file of operations is read only under a segment's name)`);
   }

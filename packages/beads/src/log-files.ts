@@ -67,9 +67,18 @@ export function strayLogFiles(dir: string): string[] {
   }
 }
 
-/** The log's files by name, oldest first: ops.jsonl (if present), then the segments (no symlink) by sequence. */
+/** Whether the store's ops.jsonl is a symlink: never read nor written through (it could point anywhere, as a segment's could). */
+export function logFileIsLink(dir: string): boolean {
+  try {
+    return lstatSync(join(dir, LOG_FILE)).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The log's files by name, oldest first: ops.jsonl (if present, not a symlink), then the segments (no symlink) by sequence. */
 export function logFileNames(dir: string): string[] {
-  const names = existsSync(join(dir, LOG_FILE)) ? [LOG_FILE] : [];
+  const names = existsSync(join(dir, LOG_FILE)) && !logFileIsLink(dir) ? [LOG_FILE] : [];
   let entries: string[];
   try {
     // never a symlink (see strayLogFiles); anything else under a segment's name is read, and fails loudly if it cannot be

@@ -45,12 +45,13 @@ describe('config values the log depends on', () => {
     expect(segments(store).map((n) => readFileSync(join(store.dir, n), 'utf8'))).toEqual(before);
   });
 
-  it.each([0, -1])('refuses format %p (formats are 1 and 2), naming it', (value) => {
+  it.each([0, -1, '2'])('refuses format %p (formats are 1 and 2), naming it and the file', (value) => {
     const { store } = repo();
     writeConfig(store, { format: value });
     const err = openError(store.dir);
     expect(err?.code).toBe('invalid_input');
     expect(err?.message).toMatch(/format/);
+    expect(err?.message.startsWith(`${join(store.dir, CONFIG_FILE)}: `)).toBe(true);
   });
 
   it('takes the smallest segment_bytes (1: one write per segment) and a huge one', () => {
@@ -234,6 +235,35 @@ describe('a symlink under a segment\'s name', () => {
     expect(existsSync(join(store.dir, 'ops.corrupt.jsonl'))).toBe(false);
     expect(report.warnings.filter((w) => w.includes('000099-aaaaaaaa.jsonl') && /not read/.test(w))).toHaveLength(1);
     expect(readFileSync(secret, 'utf8')).toBe('SECRET-KEY-MATERIAL\n');
+  });
+});
+
+describe('ops.jsonl as a symlink', () => {
+  it('in a single-file store: one error naming it, on read and write alike, and the target untouched', () => {
+    const { root, store } = repo();
+    writeConfig(store, { format: 1 });
+    const target = join(root, 'outside.txt');
+    writeFileSync(target, 'not the log\n');
+    symlinkSync(target, join(store.dir, 'ops.jsonl'));
+    const err = openError(store.dir);
+    expect(err?.code).toBe('corrupt_log');
+    expect(err?.message).toBe(`${join(store.dir, 'ops.jsonl')} is a symbolic link: a store's log must be a regular file (bd neither reads nor writes through a link, which could point anywhere); replace it with the file it points to`);
+    expect(readFileSync(target, 'utf8')).toBe('not the log\n');
+  });
+
+  it('in a segmented store: not read, and bd doctor names it', () => {
+    const { root, store } = repo();
+    createBead(store, 'a', { title: 'one' });
+    const target = join(root, 'outside.jsonl');
+    writeFileSync(target, readFileSync(join(store.dir, segments(store)[0]!), 'utf8').replace(/"title":"one"/, '"title":"from the link"').replace(/"op_id":"[^"]+"/, '"op_id":"zzzzzzzzzzzzzzzz"').replace(/"bead":"[^"]+"/, '"bead":"gt-linked01"'));
+    symlinkSync(target, join(store.dir, 'ops.jsonl'));
+    const reopened = BeadStore.open(store.dir);
+    expect(titles(reopened)).toEqual(['one']);
+    createBead(reopened, 'a', { title: 'two' });
+    expect(titles(BeadStore.open(store.dir))).toEqual(['one', 'two']);
+    const report = runDoctor(BeadStore.open(store.dir), { fix: false, actor: 'a' });
+    expect(report.warnings.filter((w) => w.includes('ops.jsonl is a symbolic link and is not read'))).toHaveLength(1);
+    expect(readFileSync(target, 'utf8')).not.toContain('"title":"two"');
   });
 });
 

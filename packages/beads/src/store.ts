@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, relative } from 'node:path';
 import { BeadsError } from './errors.js';
 import { appendLines, forEachLine, readOps, type CorruptLine } from './log.js';
-import { BROKEN_LOG, DEFAULT_SEGMENT_BYTES, LOG_FILE, compareLog, forEachLogLine, logFileNames, writerSegment, type LogComparison } from './log-files.js';
+import { BROKEN_LOG, DEFAULT_SEGMENT_BYTES, LOG_FILE, compareLog, forEachLogLine, logFileIsLink, logFileNames, writerSegment, type LogComparison } from './log-files.js';
 import { catchUp } from './catch-up.js';
 import { withLock } from './lock.js';
 import type { BeadState } from './fold.js';
@@ -13,7 +13,7 @@ import { foldLog, type FoldedLog } from './fold-stream.js';
 import { CACHE_FORMAT, CacheReader, memoryGeneration, readMeta, writeGeneration, type CacheMeta, type GenerationBase } from './cache.js';
 import { isCacheTrouble } from './cache-files.js';
 import { newOpId } from './ids.js';
-import { assertValid } from './validate.js';
+import { assertValid, schemaProblem } from './validate.js';
 import { runTransaction, type Transaction, type TransactionOptions } from './transaction.js';
 import { beadHistory, historyOf, type HistoryOptions } from './history.js';
 import type { Bead, Op } from './types.js';
@@ -75,9 +75,14 @@ export class BeadStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new BeadsError('no_store', `no bead store at ${dir} (missing ${CONFIG_FILE}); run bd init`);
       throw new BeadsError('corrupt_log', `${configPath}: ${(err as Error).message}`);
     }
-    assertValid('validateConfig', config, CONFIG_FILE);
+    const problem = schemaProblem('validateConfig', config);
+    if (problem) throw new BeadsError('invalid_input', `${configPath}: ${problem}`, { what: CONFIG_FILE });
     const format = (config as StoreConfig).format ?? SINGLE_FILE_FORMAT;
     if (format > SEGMENTED_FORMAT) throw new BeadsError('no_store', `${configPath}: the store's format ${format} is newer than this bd knows (1 and 2): upgrade bd to use it`, { format });
+    // a single-file store's one log file as a symlink (a remote may commit one): neither read nor written through
+    if (format === SINGLE_FILE_FORMAT && logFileIsLink(dir)) {
+      throw new BeadsError('corrupt_log', `${join(dir, LOG_FILE)} is a symbolic link: a store's log must be a regular file (bd neither reads nor writes through a link, which could point anywhere); replace it with the file it points to`);
+    }
     return new BeadStore(dir, config as StoreConfig, options);
   }
 
