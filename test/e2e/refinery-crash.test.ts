@@ -4,11 +4,11 @@
 // refinery's clone is clean and every source bead is closed.
 import { describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refineryRound } from '../../packages/gastown/src/index.js';
 import { GT, waitFor } from './helpers.js';
-import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, testRigs, sh, timesAdded, type TestRig } from './refinery-harness.js';
+import { RIG, allMrs, bead, expectMainNeverBroken, fileMergeRequest, gateHook, mailTo, mr, testRigs, sh, timesAdded, type TestRig } from './refinery-harness.js';
 
 const newRig = testRigs();
 
@@ -145,6 +145,63 @@ describe('refinery: crash safety', () => {
     });
     expect(sh(join(rig.town, RIG, 'refinery'), 'status', '--porcelain')).toBe('');
     expectMainNeverBroken(rig, ['test']);
+  });
+
+  it('a refinery killed inside git init leaves a .git that is not yet a repository: the next completes it and works in its own clone, never the town\'s', () => {
+    const rig = newRig();
+    const clone = join(rig.town, RIG, 'refinery');
+    // the refinery session's own file, there before the clone was made
+    mkdirSync(join(clone, '.runtime'));
+    writeFileSync(join(clone, '.runtime', 'settings.json'), '{}\n');
+    // what git init killed half-way leaves: its directory with the templates, but no HEAD nor objects yet
+    sh(clone, 'init', '-q');
+    rmSync(join(clone, '.git', 'HEAD'));
+    rmSync(join(clone, '.git', 'objects'), { recursive: true });
+    const f = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    const r = refineryRound(rig.townOf(), RIG);
+    expect(r.events.map((e) => e.action)).toEqual(['merged']);
+    expect(allMrs(rig).find((m) => m.bead.id === f.mr)!.mq.state).toBe('merged');
+    expect(timesAdded(rig, 'unique-a')).toBe(1);
+    // (git looking upward from a .git that is not a repository finds the town's, and works there)
+    expect(sh(rig.town, 'remote')).toBe('');
+    expect(existsSync(join(rig.town, 'test.sh'))).toBe(false);
+    expect(sh(clone, 'rev-parse', '--absolute-git-dir')).toBe(join(clone, '.git'));
+    expect(readFileSync(join(clone, '.runtime', 'settings.json'), 'utf8')).toBe('{}\n');
+    expect(readFileSync(join(clone, '.git', 'info', 'exclude'), 'utf8')).toContain('/.runtime/');
+    expect(sh(clone, 'status', '--porcelain')).toBe('');
+  });
+
+  it('a clone left with the gate script missing from its worktree and a stale index.lock (a checkout killed half-way): the next round restores it, and the merge request lands', () => {
+    const rig = newRig();
+    const first = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    refineryRound(rig.townOf(), RIG);
+    expect(allMrs(rig).find((m) => m.bead.id === first.mr)!.mq.state).toBe('merged');
+    const clone = join(rig.town, RIG, 'refinery');
+    rmSync(join(clone, 'test.sh'));
+    rmSync(join(clone, 'lines.txt'));
+    writeFileSync(join(clone, '.git', 'index.lock'), '');
+    const next = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' } });
+    const r = refineryRound(rig.townOf(), RIG);
+    expect(r.events.map((e) => e.action)).toEqual(['merged']);
+    expect(allMrs(rig).find((m) => m.bead.id === next.mr)!.mq.state).toBe('merged');
+    expect(timesAdded(rig, 'unique-b')).toBe(1);
+    expect(sh(clone, 'status', '--porcelain')).toBe('');
+  });
+
+  it('a gate script the candidate has but its worktree lacks when the gate runs (exit 127) is the clone\'s fault: the clone is restored and the gate runs again, and the batch lands', () => {
+    // the first gate takes the script out of the worktree, as a checkout killed half-way would have left it
+    const rig = newRig({ settings: { gates: [{ name: 'prep', run: 'rm -f test.sh' }, { name: 'test', run: './test.sh' }], batch: 2 } });
+    const a = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });
+    const b = fileMergeRequest(rig, 'slit', { files: { 'b.txt': 'unique-b\n' } });
+    const r = refineryRound(rig.townOf(), RIG);
+    expect(r.events.map((e) => e.action)).toEqual(['merged', 'merged']);
+    for (const f of [a, b]) expect(mr(rig, f.mr).mq.state).toBe('merged');
+    const runs = mr(rig, b.mr).mq.attempts.at(-1)!.runs.filter((x) => x.gate === 'test');
+    expect(runs.map((x) => [x.exit_code, Boolean(x.flaky)])).toEqual([
+      [127, false],
+      [0, true],
+    ]);
+    expectMainNeverBroken(rig, ['prep', 'test']);
   });
 
   it("a gate left running by a killed refinery is ended before the next one gates: what it writes in the clone does not reach the next candidate's gate", async () => {

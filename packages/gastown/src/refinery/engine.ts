@@ -9,8 +9,8 @@ import { BeadStore, BeadsError, sleepSync, withLock } from '@gastown/beads';
 import type { GateRun, MqAttempt, MqFailure, Town } from '../model.js';
 import { agentFor } from '../agents/index.js';
 import { RIG_SETTINGS_FILE, parseSettingsText, rigPaths, rigSettings, type RigSettings } from '../town/index.js';
-import { endOrphanedGates, runGateOnce, runGates } from './gates.js';
-import { ConflictError, InfraError, applyChange, checkoutClean, clearStaleLocks, conflictsWith, ensureClone, fetchRemote, git, pushIfAt, remoteTip, resolveBlob, resolveCommit, treeOf } from './git.js';
+import { endOrphanedGates, gateProgram, notFound, runGateOn, runGates } from './gates.js';
+import { ConflictError, InfraError, applyChange, checkoutClean, clearStaleLocks, conflictsWith, ensureClone, fetchRemote, git, inTree, pushIfAt, remoteTip, resolveBlob, resolveCommit, treeOf } from './git.js';
 import { blockedSources, changeMq, mergeRequest, queueOrder, rigMergeRequests, type MergeRequest } from './queue.js';
 import { openPullRequest, pollPullRequest } from './pr.js';
 import { event, finishLanding, iso, lastAttempt, recover, reject, rejectMalformed, release, rework, withAttempt, type Ctx, type RoundEvent } from './outcomes.js';
@@ -168,19 +168,29 @@ function buildStack(ctx: Ctx, settings: RigSettings, ids: string[], base: string
   return stack;
 }
 
-const notFound = (run: GateRun): boolean => run.exit_code === 127 && /command not found|No such file or directory/.test(run.output);
-
 /**
  * Whether a gate that was not found on a candidate is missing on the target itself: then the rig's gates are
  * wrong and no merge request is to blame. When the target has it, the candidate's change removed what the gate
- * runs (its test script, say), and that merge request is the culprit like any other whose gate fails.
+ * runs (its test script, say), and that merge request is the culprit like any other whose gate fails. A gate
+ * that runs a file of the repository is judged from the trees alone (what a worktree holds proves nothing: a
+ * refinery killed inside git may have left it half-written); one found on PATH, or a script whose own command
+ * was not found, is run on the target to see.
  */
-function missingOnTarget(ctx: Ctx, settings: RigSettings, failed: GateRun, base: string): boolean {
+function missingOnTarget(ctx: Ctx, settings: RigSettings, failed: GateRun, candidate: string, base: string): string | null {
   const g = settings.gates.find((x) => x.name === failed.gate);
-  if (!g) return true;
+  const said = failed.output.split('\n').pop();
+  if (!g) return `gate ${JSON.stringify(failed.gate)} does not exist (exit 127: ${said})`;
+  const program = gateProgram(g.run);
+  if (program !== null && !inTree(ctx.clone, candidate, program)) {
+    return inTree(ctx.clone, base, program) ? null : `gate ${JSON.stringify(g.name)} does not exist: ${program} is in neither the candidate nor the target (exit 127: ${said})`;
+  }
   checkoutClean(ctx.clone, base);
-  ctx.gateRuns += 1;
-  return notFound(runGateOnce(ctx.clone, g, treeOf(ctx.clone, base)));
+  const runs = runGateOn(ctx.clone, g, base, treeOf(ctx.clone, base));
+  ctx.gateRuns += runs.length;
+  if (!notFound(runs.at(-1)!)) return null;
+  return program === null
+    ? `gate ${JSON.stringify(g.name)} does not exist (exit 127: ${said})`
+    : `gate ${JSON.stringify(g.name)} cannot run: ${program} is in the target's tree but a command it runs is not found, on the target too (exit 127: ${said})`;
 }
 
 function gate(ctx: Ctx, settings: RigSettings, stack: Stacked[], upTo: number, retryFailure: boolean, base: string): ReturnType<typeof runGates> {
@@ -188,9 +198,8 @@ function gate(ctx: Ctx, settings: RigSettings, stack: Stacked[], upTo: number, r
   const result = runGates(ctx.clone, candidate, settings.gates, { retryFailure });
   ctx.gateRuns += result.runs.length;
   recordRuns(ctx, stack.slice(0, upTo).map((s) => s.id), result.runs);
-  if (result.failed && notFound(result.failed) && missingOnTarget(ctx, settings, result.failed, base)) {
-    throw new GateMissing(`gate ${JSON.stringify(result.failed.gate)} does not exist (exit 127: ${result.failed.output.split('\n').pop()}); fix the rig's gates (gt rig settings ${ctx.rig} gates)`);
-  }
+  const missing = result.failed && notFound(result.failed) ? missingOnTarget(ctx, settings, result.failed, candidate, base) : null;
+  if (missing) throw new GateMissing(`${missing}; fix the rig's gates (gt rig settings ${ctx.rig} gates)`);
   return result;
 }
 

@@ -1,12 +1,13 @@
 // Running a rig's gates on a candidate: each gate in order in the refinery's clone, checked out at the
 // candidate, with its timeout; the first that fails stops the rest. Every run is recorded with its command,
-// exit code, duration, output tail and the tree it ran on.
+// exit code, duration, output tail and the tree it ran on. A gate whose program was not found although the
+// candidate's tree has it is the clone's fault, not the candidate's: the clone is restored and it runs again.
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { sleepSync } from '@gastown/beads';
 import { runShell } from '@gastown/molecules';
 import type { GateRun } from '../model.js';
 import type { Gate } from '../town/index.js';
-import { GIT_LOCATION_VARIABLES, checkoutClean, treeOf } from './git.js';
+import { GIT_LOCATION_VARIABLES, checkoutClean, inTree, restoreClone, treeOf } from './git.js';
 
 const TAIL_LINES = 40;
 const TAIL_BYTES = 4000;
@@ -57,6 +58,38 @@ export function runGateOnce(dir: string, gate: Gate, tree: string): GateRun {
   };
 }
 
+/** A run that says its command was not found (the shell's exit 127), as a missing script or program does. */
+export const notFound = (run: GateRun): boolean => run.exit_code === 127 && /command not found|No such file or directory/.test(run.output);
+
+/**
+ * The file in the repository a gate's command runs, when it names one (`./test.sh`, `scripts/ci --fast`, after
+ * any VAR=value): its path from the repository's root. Null for a program found on PATH (`npm test`), an
+ * absolute path, or a command too elaborate to read (quotes, expansions).
+ */
+export function gateProgram(command: string): string | null {
+  const words = command.trim().split(/\s+/);
+  while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=\S*$/.test(words[0]!)) words.shift();
+  const first = words[0] ?? '';
+  if (!first.includes('/') || first.startsWith('/') || /[^A-Za-z0-9_./+@-]/.test(first)) return null;
+  return first;
+}
+
+/**
+ * Runs one gate on `commit`, which is checked out. When its program was not found although `commit` has it, the
+ * worktree is not the commit's (a refinery killed inside git left it half-written, or a lock stopped a checkout):
+ * the clone is restored and the gate runs once more. Returns the runs (one, or the two).
+ */
+export function runGateOn(dir: string, gate: Gate, commit: string, tree: string): GateRun[] {
+  const first = runGateOnce(dir, gate, tree);
+  const program = gateProgram(gate.run);
+  if (first.passed || !notFound(first) || program === null || !inTree(dir, commit, program)) return [first];
+  restoreClone(dir, commit);
+  const again = runGateOnce(dir, gate, tree);
+  if (again.passed) return [first, { ...again, flaky: true }];
+  // still not found, with the file checked out: what the script runs is missing, said beside its own output
+  return [first, { ...again, output: `${again.output}\n(${program} is in the tree ${tree.slice(0, 12)} and was checked out again before this run: the command not found is one it runs)` }];
+}
+
 export interface GateResult {
   passed: boolean;
   runs: GateRun[];
@@ -66,7 +99,8 @@ export interface GateResult {
 
 /**
  * Checks out the candidate and runs the gates on it. With `retryFailure`, a failing gate is run once more
- * before it counts (a pass then is recorded as a flake); its first run is kept in the record too.
+ * before it counts (a pass then is recorded as a flake); its first run is kept in the record too. A gate run
+ * again because the clone was restored (runGateOn) counts as that retry.
  */
 export function runGates(dir: string, candidate: string, gates: Gate[], options: { retryFailure?: boolean; onRun?: (run: GateRun) => void } = {}): GateResult {
   checkoutClean(dir, candidate);
@@ -78,8 +112,9 @@ export function runGates(dir: string, candidate: string, gates: Gate[], options:
     return run;
   };
   for (const gate of gates) {
-    let run = record(runGateOnce(dir, gate, tree));
-    if (!run.passed && options.retryFailure) {
+    const made = runGateOn(dir, gate, candidate, tree);
+    let run = made.map(record).at(-1)!;
+    if (!run.passed && options.retryFailure && made.length === 1) {
       checkoutClean(dir, candidate);
       const again = runGateOnce(dir, gate, tree);
       run = record(again.passed ? { ...again, flaky: true } : again);

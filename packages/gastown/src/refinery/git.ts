@@ -1,9 +1,9 @@
 // The refinery's git: its own clone of the rig's repository, candidates built without touching a worktree
 // (merge-tree and commit-tree), and a push that is a compare-and-set. Every failure of git itself is an
 // InfraError, so that it never blames a merge request.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join, posix, resolve } from 'node:path';
 import type { MergeStyle } from '../town/index.js';
 
 import { sleepSync } from '@gastown/beads';
@@ -36,7 +36,7 @@ interface GitResult {
 function run(dir: string, args: string[], env?: Record<string, string>): GitResult {
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   for (let attempt = 0; ; attempt++) {
-    const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: gitEnv(env) });
+    const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: gitEnv({ ...ownRepositoryOnly(dir), ...env }) });
     if (r.error) throw new InfraError(`git ${args[0]}: ${r.error.message}`);
     // A lock file in the refinery's clone, which one refinery at a time works in (it holds the rig's lock), is
     // left by a git that outlived a refinery killed a moment ago: a SIGKILLed process can finish the system
@@ -49,6 +49,13 @@ function run(dir: string, args: string[], env?: Record<string, string>): GitResu
     return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
   }
 }
+
+/**
+ * Keeps git to the repository at `dir` itself: without a ceiling, a `dir/.git` that is not a repository (a git
+ * init killed half-way) makes git look upward and work in the enclosing one, the town's, checking the rig's
+ * files out at the town's root (and the gates, run in `dir`, find nothing).
+ */
+const ownRepositoryOnly = (dir: string): Record<string, string> => ({ GIT_CEILING_DIRECTORIES: dirname(resolve(dir)) });
 
 const STALE_LOCK = /Unable to create '[^']*\.lock': File exists|could not lock config file .*: File exists/;
 
@@ -84,21 +91,35 @@ export function isAncestor(dir: string, ancestor: string, of: string): boolean {
   return r.status === 0;
 }
 
+/** Whether `dir` holds a repository of its own (a `.git` that git takes for one, not just a directory of that name). */
+export function isOwnRepository(dir: string): boolean {
+  if (!existsSync(join(dir, '.git'))) return false;
+  const r = run(dir, ['rev-parse', '--absolute-git-dir']);
+  return r.status === 0 && r.stdout.trim() === join(realpathSync(dir), '.git');
+}
+
 /**
  * The refinery's own clone (its directory, which may already hold its session's files): made with init and
- * fetch rather than clone, so an interrupted first run is finished by the next. `origin` is the rig's remote;
- * `rig` is the rig's canonical clone, which holds the branches of merge requests filed without a push.
+ * fetch rather than clone, so an interrupted first run is finished by the next. A `.git` that is not yet a
+ * repository (git init killed after it made the directory) is initialised again: git init completes it.
+ * `origin` is the rig's remote; `rig` is the rig's canonical clone, which holds the branches of merge requests
+ * filed without a push.
  */
 export function ensureClone(dir: string, origin: string, rigClone: string): void {
   mkdirSync(dir, { recursive: true });
-  if (!existsSync(join(dir, '.git'))) {
-    // what is there already is the refinery session's (its runtime's settings, say), not the repository's:
-    // excluded, so that cleaning the worktree between candidates never removes it
-    const before = readdirSync(dir, { withFileTypes: true }).map((e) => `/${e.name}${e.isDirectory() ? '/' : ''}`);
+  if (!isOwnRepository(dir)) {
+    // What is there already is the refinery session's (its runtime's settings, say), not the repository's: no
+    // checkout has happened without a repository. Excluded, so that cleaning the worktree never removes it.
+    const before = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.name !== '.git')
+      .map((e) => `/${e.name}${e.isDirectory() ? '/' : ''}`);
     git(dir, ['init', '--quiet']);
-    if (before.length) {
-      mkdirSync(join(dir, '.git', 'info'), { recursive: true });
-      appendFileSync(join(dir, '.git', 'info', 'exclude'), `# the refinery session's own files\n${before.join('\n')}\n`);
+    const exclude = join(dir, '.git', 'info', 'exclude');
+    const listed = existsSync(exclude) ? readFileSync(exclude, 'utf8').split('\n') : [];
+    const missing = before.filter((p) => !listed.includes(p));
+    if (missing.length) {
+      mkdirSync(dirname(exclude), { recursive: true });
+      appendFileSync(exclude, `# the refinery session's own files\n${missing.join('\n')}\n`);
     }
   }
   const remotes = git(dir, ['remote']).split('\n');
@@ -153,12 +174,38 @@ export function remoteTip(dir: string, remote: string, branch: string): string |
   return out ? out.split(/\s+/)[0]! : null;
 }
 
-/** The worktree back to a commit, clean (files the candidate's gates made are removed; ignored ones stay). */
+/**
+ * The worktree back to a commit, clean: an operation a killed refinery left in progress is given up, the
+ * commit checked out by force (what a checkout killed half-way left, files missing or half-written, is
+ * written again: git compares every tracked file with the index), and what is not tracked is removed. Ignored
+ * files stay: the refinery session's own (listed in .git/info/exclude) and the gates' caches (node_modules).
+ */
 export function checkoutClean(dir: string, commit: string): void {
-  run(dir, ['cherry-pick', '--quit']);
-  run(dir, ['merge', '--abort']);
+  const gitDir = join(dir, '.git');
+  // (only when one is in progress: each is a git run, and this comes before every gate)
+  if (existsSync(join(gitDir, 'CHERRY_PICK_HEAD')) || existsSync(join(gitDir, 'sequencer'))) run(dir, ['cherry-pick', '--quit']);
+  if (existsSync(join(gitDir, 'MERGE_HEAD'))) run(dir, ['merge', '--abort']);
+  if (existsSync(join(gitDir, 'rebase-merge')) || existsSync(join(gitDir, 'rebase-apply'))) run(dir, ['rebase', '--quit']);
   git(dir, ['checkout', '--quiet', '--force', '--detach', commit]);
   git(dir, ['clean', '-fdq']);
+}
+
+/**
+ * The clone made whole again before a gate is run once more (its command was not found although the commit has
+ * it): the lock files a killed git left removed, then the commit checked out clean. Only for the refinery's own
+ * clone, under the rig's refinery lock, between its own git runs: no git of ours holds a lock then.
+ */
+export function restoreClone(dir: string, commit: string): string[] {
+  const removed = clearStaleLocks(dir);
+  checkoutClean(dir, commit);
+  return removed;
+}
+
+/** Whether `path` (relative to the repository's root) is in the commit's tree. */
+export function inTree(dir: string, commit: string, path: string): boolean {
+  const clean = posix.normalize(path);
+  if (clean.startsWith('../') || clean === '..' || clean.startsWith('/')) return false;
+  return run(dir, ['cat-file', '-e', `${commit}:${clean}`]).status === 0;
 }
 
 /** Whether the worktree holds nothing but its checked-out commit (ignored files aside). */
@@ -188,7 +235,7 @@ function commitTree(dir: string, tree: string, parents: string[], message: strin
     Object.assign(env, { GIT_AUTHOR_NAME: name!, GIT_AUTHOR_EMAIL: email!, GIT_AUTHOR_DATE: date! });
   }
   const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  const r = spawnSync('git', ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])], { cwd: dir, input: message, encoding: 'utf8', env: gitEnv(env) });
+  const r = spawnSync('git', ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p])], { cwd: dir, input: message, encoding: 'utf8', env: gitEnv({ ...ownRepositoryOnly(dir), ...env }) });
   if (r.status !== 0) throw new InfraError(`git commit-tree failed: ${String(r.stderr).trim()}`);
   return String(r.stdout).trim();
 }
