@@ -61,6 +61,17 @@ describe('refinery: bad input gets one clear error and changes nothing', () => {
     for (const f of [a, b]) expect(mr(rig, f.mr).mq.attempts).toEqual([]);
   });
 
+  it('a gate script that is in the tree but runs a command that is not found, on the target too: the rig\'s error naming it (after the clone is restored and it runs again), the merge request stays queued', () => {
+    const rig = newRig();
+    gateHook(rig, 'exec bash -c no-such-tool-xyz');
+    const before = mainTip(rig);
+    const a = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'a\n' } });
+    const r = gt(rig.town, ['refinery', 'run', RIG, '--once']);
+    expect({ code: r.code, stderr: r.stderr.trim() }).toEqual({ code: 4, stderr: expect.stringContaining('gate "test" cannot run: ./test.sh is in the target\'s tree but a command it runs is not found, on the target too (exit 127: bash: line 1: no-such-tool-xyz: command not found)') });
+    expect(mr(rig, a.mr)).toMatchObject({ mq: { state: 'queued', attempts: [] }, bead: { status: 'open' } });
+    expect(mainTip(rig)).toBe(before);
+  });
+
   it('a merge request that deletes the gate script is to blame, not the rig: it goes to rework and the others land', () => {
     const rig = newRig();
     const a = fileMergeRequest(rig, 'nux', { files: { 'a.txt': 'unique-a\n' } });

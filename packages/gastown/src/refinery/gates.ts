@@ -87,7 +87,8 @@ export function runGateOn(dir: string, gate: Gate, commit: string, tree: string)
   const again = runGateOnce(dir, gate, tree);
   if (again.passed) return [first, { ...again, flaky: true }];
   // still not found, with the file checked out: what the script runs is missing, said beside its own output
-  return [first, { ...again, output: `${again.output}\n(${program} is in the tree ${tree.slice(0, 12)} and was checked out again before this run: the command not found is one it runs)` }];
+  // (first: the last line stays the shell's, which the refinery quotes)
+  return [first, { ...again, output: `(${program} is in the tree ${tree.slice(0, 12)} and was checked out again before this run: the command not found is one it runs)\n${again.output}` }];
 }
 
 export interface GateResult {
