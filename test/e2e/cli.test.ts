@@ -125,6 +125,10 @@ describe('bd end to end', () => {
       [['label', 'add', id, 'has space'], 4, /invalid labels\.0/],
       [['dep', 'add', id, id], 4, /cannot depend on itself/],
       [['create', 'x', '--bogus-flag'], 2, /Unknown argument: bogus-flag/],
+      // an option's value starting with '-' is never read as short flags (-h among them printed the help, exit 0)
+      [['update', id, '--title', '-hello'], 2, /Not enough arguments following: title \(-hello reads as an option; write --title=-hello to give it as the value\)$/],
+      [['close', id, '-r', '-h'], 2, /Not enough arguments following: reason \(-h reads as an option/],
+      [['list', '--assignee', '-x'], 2, /Not enough arguments following: assignee \(-x reads/],
       [['frobnicate'], 2, /Unknown argument: frobnicate/],
       [['import', '/nonexistent/file.jsonl'], 3, /cannot read/],
     ];
@@ -149,6 +153,14 @@ describe('bd end to end', () => {
     expect(imp.code).toBe(4);
     expect(imp.stderr).toMatch(/huge\.jsonl:1: gt-huge1: title is too long \(1048576 characters; at most 500\)/);
     expect(logText(dir)).toBe(before);
+  });
+
+  it("takes an option's value starting with '-' given with =, or reading as a number or a duration", () => {
+    const dir = store();
+    const { id } = bdJson<{ id: string }>(dir, ['create', 'x']);
+    expect(bdJson<{ title: string }>(dir, ['update', id, '--title=-hello']).title).toBe('-hello');
+    expect(bdJson<{ assignee: string }>(dir, ['update', id, '--assignee', '-1h']).assignee).toBe('-1h');
+    expect(bdJson<{ close_reason?: string }[]>(dir, ['close', id, '-r', '-2'])[0]!.close_reason).toBe('-2');
   });
 
   it('refuses to work over a corrupt line, naming file and line; doctor reports it and doctor --fix moves it aside', () => {

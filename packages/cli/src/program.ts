@@ -4,6 +4,7 @@ import yargs, { type Argv, type MiddlewareFunction, type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportError, setProgramName, usageError } from './context.js';
 import { checkParsed, markLiterals, unmarkMessage } from './literal-arguments.js';
+import { checkDashedValues, requireValues, VALUES_EAT_DASHES } from './option-values.js';
 import { run, type Run } from './run.js';
 
 export interface ProgramSpec {
@@ -27,9 +28,14 @@ export async function runProgram(spec: ProgramSpec): Promise<void> {
   const { argv, options } = markLiterals(hideBin(process.argv));
   const json = options.includes('--json');
   // yargs hands middleware the parser too, whose options are the running command's (its types omit both).
-  type Parser = { getOptions(): Parameters<typeof checkParsed>[1] };
-  const guard = (parsed: Record<string, unknown>, parser: Parser): void => checkParsed(parsed, parser.getOptions(), options);
-  let y: Argv = yargs(argv)
+  type Parser = { getOptions(): Parameters<typeof checkParsed>[1] & Parameters<typeof checkDashedValues>[0] };
+  const guard = (parsed: Record<string, unknown>, parser: Parser): void => {
+    checkDashedValues(parser.getOptions(), options);
+    checkParsed(parsed, parser.getOptions(), options);
+  };
+  let y: Argv = yargs(argv);
+  requireValues(y);
+  y = y
     .scriptName(spec.name)
     .usage(`${spec.usage}\n\nUsage: $0 <command> [options]`)
     .options({
@@ -37,8 +43,8 @@ export async function runProgram(spec: ProgramSpec): Promise<void> {
       ...spec.options,
     })
     // Values stay strings as written (bd reads numbers itself: 0012 is an id, not 12), and `--title.x` is an
-    // unknown option, not an object in place of the title.
-    .parserConfiguration({ 'camel-case-expansion': false, 'dot-notation': false, 'parse-numbers': false, 'parse-positional-numbers': false })
+    // unknown option, not an object in place of the title. An option's value may start with '-' (option-values.ts).
+    .parserConfiguration({ 'camel-case-expansion': false, 'dot-notation': false, 'parse-numbers': false, 'parse-positional-numbers': false, ...VALUES_EAT_DASHES })
     .middleware(guard as unknown as MiddlewareFunction)
     .strict()
     .demandCommand(1, `give a command; ${spec.name} --help lists them`)
