@@ -63,6 +63,13 @@ describe('gt dashboard', () => {
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim()).toBe(`gt: no rig nope in town ${JSON.parse(readFileSync(join(town, 'town.json'), 'utf8')).name} (rigs: alpha)`);
+    // an empty rig names none: the same invalid-input refusal as gt feed's (it was a lookup of rig '', exit 3)
+    for (const args of [['dashboard', '--once'], ['feed']]) {
+      const empty = gt(town, [...args, '--rig', '']);
+      expect({ args, code: empty.code, stdout: empty.stdout, stderr: empty.stderr }).toEqual({ args, code: 4, stdout: '', stderr: 'gt: --rig must name a rig\n' });
+      const json = gt(town, [args[0]!, '--json', '--rig', ' ']);
+      expect({ args, code: json.code, error: (JSON.parse(json.stdout) as { error: unknown }).error }).toEqual({ args, code: 4, error: expect.objectContaining({ code: 'invalid_input', message: '--rig must name a rig' }) });
+    }
     const dir = mkdtempSync(join(tmpdir(), 'gt-dashboard-none-'));
     bases.push(dir);
     const out = gt(dir, ['dashboard', '--once']);

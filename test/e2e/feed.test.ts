@@ -184,6 +184,7 @@ describe('gt feed', () => {
     const rig = newRig();
     const cases: [string, string[], RegExp][] = [
       [rig.town, ['--rig', 'gamma'], /^gt: no rig gamma in town \S+ \(rigs: alpha\)\n$/],
+      [rig.town, ['--rig', ''], /^gt: --rig must name a rig\n$/],
       [rig.town, ['--since', 'yesterday'], /^gt: invalid --since "yesterday": use a duration such as 30s, 10m, 2h or 7d\n$/],
       // a value starting with '-' is the value, not short flags (-1 -h printed the help and exited 0)
       [rig.town, ['--since', '-1h'], /^gt: invalid --since "-1h": use a duration such as 30s, 10m, 2h or 7d\n$/],

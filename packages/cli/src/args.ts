@@ -11,6 +11,13 @@ export function str(args: Args, key: string): string | undefined {
   return String(v);
 }
 
+/** A rig named by an option (--rig): an empty name names no rig, refused as such (not looked up as a rig ''). */
+export function rigOption(args: Args, key = 'rig'): string | undefined {
+  const rig = str(args, key);
+  if (rig !== undefined && !rig.trim()) throw new BeadsError('invalid_input', `--${key} must name a rig`);
+  return rig;
+}
+
 /** The raw values of a positional or repeated option, trimmed; none are dropped. */
 function raw(args: Args, key: string): string[] {
   const v = args[key];

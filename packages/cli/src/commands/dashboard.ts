@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { requireTown } from '@gastown/gastown';
 import { cliTools } from '../here.js';
 import type { Run } from '../run.js';
-import { str } from '../args.js';
+import { rigOption } from '../args.js';
 
 export function registerDashboardCommands(y: Argv, run: Run): Argv {
   return y.command(
@@ -16,9 +16,9 @@ export function registerDashboardCommands(y: Argv, run: Run): Argv {
         .option('readonly', { type: 'boolean', describe: 'Look only: the keys that act (attach, nudge, sling, retry, mail) are off' })
         .option('rig', { type: 'string', describe: 'Only this rig (its agents, work and merge queue)' }),
     run(async (ctx, a) => {
+      const rig = rigOption(a);
       const dash = await import('@gastown/dashboard');
       const cwd = process.env.GT_TOWN || process.cwd();
-      const rig = str(a, 'rig');
       if (ctx.json) {
         const town = requireTown(cwd);
         ctx.out(dash.snapshot(town, { ...(rig !== undefined ? { rig } : {}), feed: dash.townFeed(town, rig) }), () => '');

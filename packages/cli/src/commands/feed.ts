@@ -1,9 +1,8 @@
 // gt feed: the town's event stream (docs/feed.md), one line per event (with --json, one JSON object per line),
 // and with --follow the events as they happen, read incrementally from the stores' logs.
 import type { Argv } from 'yargs';
-import { BeadsError } from '@gastown/beads';
 import { FeedCursor, sinceTime, type FeedEvent, type Town } from '@gastown/gastown';
-import { str } from '../args.js';
+import { rigOption, str } from '../args.js';
 import { oneLine } from '../format.js';
 import { currentTown } from '../here.js';
 import type { Run } from '../run.js';
@@ -53,8 +52,7 @@ export function registerFeedCommands(y: Argv, run: Run): Argv {
     run(async (ctx, a) => {
       const town = currentTown();
       const since = str(a, 'since');
-      const rig = str(a, 'rig');
-      if (rig !== undefined && !rig.trim()) throw new BeadsError('invalid_input', '--rig must name a rig');
+      const rig = rigOption(a);
       const cursor = new FeedCursor(town, { ...(rig !== undefined ? { rig } : {}), ...(since !== undefined ? { since: sinceTime(since) } : {}) });
       const width = storeWidth(town);
       const print = (events: FeedEvent[]): void => {
