@@ -1,11 +1,12 @@
 // tmux.ts against a real tmux on private sockets: a session whose program exits at once keeps its pane (dead,
 // not gone), and a server that is gone, or ending as it is asked, means no sessions rather than an error.
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleepSync } from '@gastown/beads';
-import { listSessions, startSession, stopServer, type SessionInfo } from './tmux.js';
+import { capturePane, listSessions, pressEnter, startSession, stopServer, typeText, type SessionInfo } from './tmux.js';
 
 const sockets: string[] = [];
 const dirs: string[] = [];
@@ -52,6 +53,24 @@ describe('startSession', () => {
       startSession(s, { name: 'quick', cwd: tmpdir(), env: {}, command: 'exit 0' });
       expect(waitFor(`pane ${i} to be dead`, () => listSessions(s).find((x) => x.dead))).toMatchObject({ name: 'quick', dead: true });
     }
+  });
+});
+
+describe("arguments ending in ';'", () => {
+  it("reach the session as given: the command, an environment value, and typed text; the session's options are set", () => {
+    const s = socket('semi');
+    const dir = mkdtempSync(join(tmpdir(), 'gt-tmux-semi-'));
+    dirs.push(dir);
+    // tmux read a trailing ';' as the end of its command: `find ... \;` ran as `find ... ;` (find: missing argument)
+    const command = `printf '[%s]\\n' "$GT_TEST_SEMI"; read line; echo "got $line"; find . -maxdepth 0 -exec echo found {} \\;`;
+    startSession(s, { name: 'semi', cwd: dir, env: { GT_TEST_SEMI: 'a;' }, command });
+    const option = (scope: string, name: string): string => execFileSync('tmux', ['-L', s, 'show-options', scope, '-v', '-t', '=semi:', name], { encoding: 'utf8' }).trim();
+    expect([option('-w', 'remain-on-exit'), option('-s', 'history-limit')]).toEqual(['on', '20000']);
+    waitFor('the value to be printed', () => (capturePane(s, 'semi').includes(']') ? true : undefined));
+    typeText(s, 'semi', 'x;');
+    pressEnter(s, 'semi');
+    waitFor('the pane to be dead', () => listSessions(s).find((x) => x.dead));
+    expect(capturePane(s, 'semi').split('\n').filter((l) => l && !l.startsWith('Pane is dead'))).toEqual(['[a;]', 'x;', 'got x;', 'found .']);
   });
 });
 

@@ -44,7 +44,17 @@ function tmuxEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-function tmux(socket: string, args: string[], options: { input?: string } = {}): string {
+/**
+ * tmux reads an argument that ends in ';' as the end of a command, the ';' dropped (`sleep 1;` ran as `sleep 1`,
+ * `find ... -exec ... \;` as `find ... -exec ... ;`), and one that ends in '\;' as ending in ';'. So each argument ending in
+ * ';' is given ending in '\;', which tmux reads back as the argument as it was.
+ */
+const literal = (arg: string): string => (arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg);
+
+/** Runs one tmux command, or several in one call (each a list of arguments, taken literally). */
+function tmux(socket: string, commands: string[] | string[][], options: { input?: string } = {}): string {
+  const list = (typeof commands[0] === 'string' ? [commands] : commands) as string[][];
+  const args = list.flatMap((command, i) => [...(i ? [';'] : []), ...command.map(literal)]);
   const r = cp().spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', input: options.input, stdio: ['pipe', 'pipe', 'pipe'], env: tmuxEnv() });
   if (r.error) {
     if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') throw tmuxMissing();
@@ -82,7 +92,11 @@ export function startSession(socket: string, spec: SessionSpec): void {
   // call as the session, before the server looks at its child again: a command that exits at once leaves its
   // pane dead, where a second call would find the session (and a server it was the only one of) gone.
   const target = `=${spec.name}:`;
-  tmux(socket, ['-f', '/dev/null', 'new-session', '-d', '-s', spec.name, '-c', spec.cwd, '-x', '200', '-y', '50', ...env, spec.command, ';', 'set-option', '-t', target, 'remain-on-exit', 'on', ';', 'set-option', '-t', target, 'history-limit', '20000']);
+  tmux(socket, [
+    ['-f', '/dev/null', 'new-session', '-d', '-s', spec.name, '-c', spec.cwd, '-x', '200', '-y', '50', ...env, spec.command],
+    ['set-option', '-t', target, 'remain-on-exit', 'on'],
+    ['set-option', '-t', target, 'history-limit', '20000'],
+  ]);
 }
 
 /** Replaces the program in a session's pane (killing the old one) with a fresh one. */
