@@ -9,7 +9,7 @@ import { excludeFromGit } from '../git-cli.js';
 import { writeJsonAtomic } from '../town/index.js';
 import { alive, descendants, endProcesses, processTable, processesStartedBy } from './processes.js';
 import { PRIME_PROMPT, shellQuote } from './runtime.js';
-import { listSessions, removeStaleSocket, requireTmux, respawnSession, serverPid, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
+import { listSessions, removeStaleSocket, requireTmux, respawnSession, serverPid, sessionVariable, startSession, stopServer, stopSession, type SessionInfo, type SessionSpec } from './tmux.js';
 
 export type SessionState = 'running' | 'dead' | 'absent';
 
@@ -182,8 +182,12 @@ export function startAgent(town: Town, agent: Agent, runtime: Runtime, tools: To
     respawnSession(townSocket(town), spec);
     return 'restarted';
   }
-  startSession(townSocket(town), spec);
-  return 'started';
+  if (startSession(townSocket(town), spec)) return 'started';
+  // Made meanwhile by another gt (a whole-town gt up racing the daemon's start of the same agent): the agent is
+  // running, if the session is really this agent's (another rig's agent could share its name: a.b and a_b).
+  const owner = sessionVariable(townSocket(town), agent.session, 'GT_AGENT');
+  if (owner !== agent.address) throw new BeadsError('conflict', `tmux session ${agent.session} is taken by ${owner ? `agent ${owner}` : 'something that is not a gt agent'}, so ${agent.address} cannot start there`, { agent: agent.address });
+  return 'running';
 }
 
 /** Replaces the runtime of a running (or dead) session with a fresh one. */

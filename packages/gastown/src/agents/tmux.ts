@@ -62,7 +62,8 @@ function tmux(socket: string, commands: string[] | string[][], options: { input?
   }
   if (r.status !== 0) {
     const text = (r.stderr || r.stdout).trim();
-    throw Object.assign(new Error(`tmux ${args[0]}: ${text}`), { stderr: text });
+    const verb = list[0]!.find((a) => /^[a-z]+(-[a-z]+)*$/.test(a)) ?? args[0]; // (new-session, not its -f)
+    throw Object.assign(new Error(`tmux ${verb}: ${text}`), { stderr: text });
   }
   return r.stdout;
 }
@@ -85,18 +86,39 @@ const noServer = (err: unknown): boolean => /no server running|error connecting|
  */
 const serverGone = (err: unknown): boolean => noServer(err) || /server exited unexpectedly|no current target/i.test(errText(err));
 
-export function startSession(socket: string, spec: SessionSpec): void {
+/**
+ * Makes a session; false when one of that name was there already (made meanwhile by another gt, say), which
+ * is left as it is.
+ */
+export function startSession(socket: string, spec: SessionSpec): boolean {
   const env = Object.entries(spec.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   // The server is started with a fixed, minimal set-up: no user config (which could bind keys or rename
   // windows under us), and panes that stay after their program exits. The options are set in the same tmux
   // call as the session, before the server looks at its child again: a command that exits at once leaves its
   // pane dead, where a second call would find the session (and a server it was the only one of) gone.
   const target = `=${spec.name}:`;
-  tmux(socket, [
-    ['-f', '/dev/null', 'new-session', '-d', '-s', spec.name, '-c', spec.cwd, '-x', '200', '-y', '50', ...env, spec.command],
-    ['set-option', '-t', target, 'remain-on-exit', 'on'],
-    ['set-option', '-t', target, 'history-limit', '20000'],
-  ]);
+  try {
+    tmux(socket, [
+      ['-f', '/dev/null', 'new-session', '-d', '-s', spec.name, '-c', spec.cwd, '-x', '200', '-y', '50', ...env, spec.command],
+      ['set-option', '-t', target, 'remain-on-exit', 'on'],
+      ['set-option', '-t', target, 'history-limit', '20000'],
+    ]);
+    return true;
+  } catch (err) {
+    if (/^duplicate session/i.test(errText(err))) return false;
+    throw err;
+  }
+}
+
+/** A variable of a session's environment (set with -e when it was made); undefined when unset or no session. */
+export function sessionVariable(socket: string, name: string, variable: string): string | undefined {
+  try {
+    const line = tmux(socket, ['show-environment', '-t', `=${name}`, variable]).trim();
+    return line.startsWith(`${variable}=`) ? line.slice(variable.length + 1) : undefined;
+  } catch (err) {
+    if (serverGone(err) || /unknown variable/i.test(errText(err))) return undefined;
+    throw err;
+  }
 }
 
 /** Replaces the program in a session's pane (killing the old one) with a fresh one. */
