@@ -155,11 +155,12 @@ describe('bd end to end', () => {
     expect(logText(dir)).toBe(before);
   });
 
-  it("takes an option's value starting with '-' given with =, or reading as a number or a duration", () => {
+  it("takes an option's value starting with '-' given with =, or reading as a number, a duration or words", () => {
     const dir = store();
     const { id } = bdJson<{ id: string }>(dir, ['create', 'x']);
     expect(bdJson<{ title: string }>(dir, ['update', id, '--title=-hello']).title).toBe('-hello');
     expect(bdJson<{ assignee: string }>(dir, ['update', id, '--assignee', '-1h']).assignee).toBe('-1h');
+    expect(bdJson<{ description: string }>(dir, ['update', id, '--description', '- first\n- second']).description).toBe('- first\n- second');
     expect(bdJson<{ close_reason?: string }[]>(dir, ['close', id, '-r', '-2'])[0]!.close_reason).toBe('-2');
   });
 

@@ -42,8 +42,10 @@ describe('checkDashedValues', () => {
     expect(() => checkDashedValues(declared, ['-r', '--json'])).toThrow(/^Not enough arguments following: reason$/);
   });
 
-  it('takes a negative duration or number, a lone -, and a value given with =; a list is left to yargs', () => {
+  it('takes a negative duration or number, a lone -, words with a space, and a value given with =; a list is left to yargs', () => {
     expect(() => checkDashedValues(declared, ['--since', '-1h', '--reason', '-', '--since=-x', '-r', '-5', '--reason', 'x', '--label', '-x'])).not.toThrow();
     expect(() => checkDashedValues(declared, ['--reason', 'a', '--since', '1h'])).not.toThrow();
+    expect(() => checkDashedValues(declared, ['--reason', '- first\n- second', '-r', '-x and more', '--reason', '-.5'])).not.toThrow();
+    expect(() => checkDashedValues(declared, ['--reason', '--'])).toThrow(/^Not enough arguments following: reason$/);
   });
 });

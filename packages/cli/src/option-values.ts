@@ -2,7 +2,7 @@
 // `gt feed --since -1h` as --since '' and the short flags -1 -h, and printed the help with exit 0. So every
 // string option (not a positional, not a list) is declared to need a value, and the parser lets such an option
 // eat the argument after it whatever it starts with (yargs-parser's nargs-eats-options), so a value is never
-// read as flags. A value that looks like an option (-x, --json; not -1h or -3d) is then refused naming the
+// read as flags. A value that looks like an option (-x, --json; not -1h, -3d or "- item") is then refused naming the
 // option, as yargs refused one for --defer before: most often a value was forgotten (`--reason --json`), and
 // `--reason=-x` gives a value starting with '-'. (A list option, --label, still stops at a dashed argument.)
 import type { Argv, Options } from 'yargs';
@@ -53,8 +53,9 @@ export function checkDashedValues(declared: ValueOptions, options: string[]): vo
     const key = m && keyOf.get(m[1]!);
     if (!key) continue;
     const value = options[i + 1]!;
-    // yargs' own test for an argument that is an option and not a value (a negative number, -1h, is a value)
-    if (!/^-[^0-9]/.test(value)) {
+    // an option is one word of a dash and a letter, or two dashes (-x, --json, --no-x, --rig=a); a negative
+    // number or duration (-1h), a lone -, or words with a space (a list, "- first\n- second") are values
+    if (!/^(-[A-Za-z]|--)\S*$/.test(value)) {
       i++;
       continue;
     }
