@@ -82,6 +82,17 @@ describe('gt service and gt services', () => {
     expect(sessions).not.toContain('svc-web');
   });
 
+  it("runs a command ending in ';' as given, in a session that keeps its pane", async () => {
+    const town = newTown('gt-svc-semi-');
+    // tmux read the trailing ';' as its own: find ran with a bare ';' (missing argument to -exec)
+    gtJson(town, ['service', 'add', 'semi', '--rig', 'alpha', '--cmd', 'find . -maxdepth 0 -exec touch found \\;']);
+    gtJson(town, ['services', 'ensure'], fast);
+    await waitFor(() => existsSync(join(town, 'alpha', 'main', 'found')), 'the find to touch its file');
+    const socket = gtJson<{ socket: string }>(town, ['up', '--no-daemon'], fast).socket;
+    const option = spawnSync('tmux', ['-L', socket, 'show-options', '-w', '-v', '-t', '=gt-town-svc-semi:', 'remain-on-exit'], { encoding: 'utf8' });
+    expect(option.stdout.trim()).toBe('on');
+  });
+
   it('refuses bad input with one clear error each and writes nothing', () => {
     const town = newTown('gt-svc-bad-');
     gtJson(town, ['service', 'add', 'web', '--cmd', 'sleep 300']);
