@@ -129,6 +129,8 @@ describe('bd end to end', () => {
       [['update', id, '--title', '-hello'], 2, /Not enough arguments following: title \(-hello reads as an option; write --title=-hello to give it as the value\)$/],
       [['close', id, '-r', '-h'], 2, /Not enough arguments following: reason \(-h reads as an option/],
       [['list', '--assignee', '-x'], 2, /Not enough arguments following: assignee \(-x reads/],
+      [['list', '-s', '-h'], 2, /Not enough arguments following: status \(-h reads as an option; write --status=-h/],
+      [['create', 'x', '-l', '-hello'], 2, /Not enough arguments following: labels \(-hello reads/],
       [['frobnicate'], 2, /Unknown argument: frobnicate/],
       [['import', '/nonexistent/file.jsonl'], 3, /cannot read/],
     ];

@@ -4,7 +4,7 @@ import yargs, { type Argv, type MiddlewareFunction, type Options } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reportError, setProgramName, usageError } from './context.js';
 import { checkParsed, markLiterals, unmarkMessage } from './literal-arguments.js';
-import { checkDashedValues, requireValues, VALUES_EAT_DASHES } from './option-values.js';
+import { valueOptions, VALUES_EAT_DASHES } from './option-values.js';
 import { run, type Run } from './run.js';
 
 export interface ProgramSpec {
@@ -28,13 +28,10 @@ export async function runProgram(spec: ProgramSpec): Promise<void> {
   const { argv, options } = markLiterals(hideBin(process.argv));
   const json = options.includes('--json');
   // yargs hands middleware the parser too, whose options are the running command's (its types omit both).
-  type Parser = { getOptions(): Parameters<typeof checkParsed>[1] & Parameters<typeof checkDashedValues>[0] };
-  const guard = (parsed: Record<string, unknown>, parser: Parser): void => {
-    checkDashedValues(parser.getOptions(), options);
-    checkParsed(parsed, parser.getOptions(), options);
-  };
+  type Parser = { getOptions(): Parameters<typeof checkParsed>[1] };
+  const guard = (parsed: Record<string, unknown>, parser: Parser): void => checkParsed(parsed, parser.getOptions(), options);
   let y: Argv = yargs(argv);
-  requireValues(y);
+  valueOptions(y, options);
   y = y
     .scriptName(spec.name)
     .usage(`${spec.usage}\n\nUsage: $0 <command> [options]`)
