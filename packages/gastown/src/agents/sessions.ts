@@ -184,7 +184,8 @@ export function startAgent(town: Town, agent: Agent, runtime: Runtime, tools: To
   }
   if (startSession(townSocket(town), spec)) return 'started';
   // Made meanwhile by another gt (a whole-town gt up racing the daemon's start of the same agent): the agent is
-  // running, if the session is really this agent's (another rig's agent could share its name: a.b and a_b).
+  // running, if the session is really this agent's (names can meet: rig svc's witness and a service witness
+  // are both gt-<town>-svc-witness).
   const owner = sessionVariable(townSocket(town), agent.session, 'GT_AGENT');
   if (owner !== agent.address) throw new BeadsError('conflict', `tmux session ${agent.session} is taken by ${owner ? `agent ${owner}` : 'something that is not a gt agent'}, so ${agent.address} cannot start there`, { agent: agent.address });
   return 'running';
