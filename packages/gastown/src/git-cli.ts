@@ -1,7 +1,7 @@
 // The git verbs a town needs when it adds or removes rigs, run synchronously (these are one-off commands).
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 // child_process costs ~7 ms to load, and bd loads this package to route ids within a town: load it on use.
 const require = createRequire(import.meta.url);
@@ -20,9 +20,17 @@ export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * Keeps git to the repository at `dir` itself: without a ceiling, a `dir/.git` that is not a repository (a git
+ * init, clone or worktree add killed half-way) makes git look upward and work in the enclosing one, the town's:
+ * the refinery checked a rig's files out at the town's root, and a polecat's commit would land there. Every git
+ * a town runs in one of its repositories (a rig's clone, a worktree, the refinery's clone) is run with it.
+ */
+export const ownRepositoryOnly = (dir: string): Record<string, string> => ({ GIT_CEILING_DIRECTORIES: dirname(resolve(dir)) });
+
 function git(args: string[], cwd?: string): string {
   const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
-  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv() });
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: gitEnv(cwd ? ownRepositoryOnly(cwd) : {}) });
 }
 
 /** What git said when it failed (its standard error), else the error's message. */

@@ -3,11 +3,11 @@
 // InfraError, so that it never blames a merge request.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, posix, resolve } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import type { MergeStyle } from '../town/index.js';
 
 import { sleepSync } from '@gastown/beads';
-import { gitEnv } from '../git-cli.js';
+import { gitEnv, ownRepositoryOnly } from '../git-cli.js';
 
 export { GIT_LOCATION_VARIABLES, gitEnv } from '../git-cli.js';
 
@@ -50,12 +50,6 @@ function run(dir: string, args: string[], env?: Record<string, string>): GitResu
   }
 }
 
-/**
- * Keeps git to the repository at `dir` itself: without a ceiling, a `dir/.git` that is not a repository (a git
- * init killed half-way) makes git look upward and work in the enclosing one, the town's, checking the rig's
- * files out at the town's root (and the gates, run in `dir`, find nothing).
- */
-const ownRepositoryOnly = (dir: string): Record<string, string> => ({ GIT_CEILING_DIRECTORIES: dirname(resolve(dir)) });
 
 const STALE_LOCK = /Unable to create '[^']*\.lock': File exists|could not lock config file .*: File exists/;
 
