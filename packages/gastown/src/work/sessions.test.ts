@@ -6,12 +6,10 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testTowns } from '../town/test-town.js';
-import { launchAgent } from '../work/index.js';
+import { launchAgent } from './launch.js';
 import { TOWN_FILE, type Agent, type Town } from '../model.js';
 import { readTown, writeJsonAtomic } from '../town/index.js';
-import { agentFor, townSocket } from './agents.js';
-import { shellQuote } from './runtime.js';
-import { startAgent, stopAgents, townSessions } from './sessions.js';
+import { agentFor, shellQuote, startAgent, stopAgents, townSessions, townSocket } from '../agents/index.js';
 
 const { town: newTown } = testTowns(afterEach);
 const tools = { node: process.execPath, gt: '/nowhere/gt.mjs', bd: '/nowhere/bd.mjs' };
