@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BeadStore, addDependency, closeBead, createBead } from '@gastown/beads';
-import { pourMolecule } from '@gastown/molecules';
-import { addRig, installTown, parseAgent, readTown, rigPaths, sendMail, townSocket, townStatus, type Town } from '@gastown/gastown';
+import { BeadStore, addDependency, claimBead, closeBead, createBead, hookBead } from '@gastown/beads';
+import { keyedId, pourMolecule } from '@gastown/molecules';
+import { HOOK_MOLECULE_KEY, addRig, agentFor, hookedWork, installTown, parseAgent, queueRows, readTown, rigPaths, sendMail, townSocket, townStatus, type Town } from '@gastown/gastown';
 import { agentDetail, beadDetail, mrDetail } from './detail.js';
 import type { FeedEvent } from './feed-types.js';
 import { TownReader, snapshot } from './snapshot.js';
@@ -111,6 +111,75 @@ describe('the snapshot', () => {
     expect(lines).toContain('Attempt 1 at ' + at + ': gate_failed (test failed)');
     expect(lines).toContain('  FAIL test: npm test  exit 1  2.3s');
     expect(lines).toContain('      not ok 2 - adds');
+  });
+
+  it('orders the merge queue as gt mq list does, a queued request whose source is blocked waiting', () => {
+    const t = town({ alpha: 'al' });
+    const store = BeadStore.open(rigPaths(t, 'alpha').store);
+    const blocker = createBead(store, 'me', { title: 'not done yet' });
+    const at = (s: number) => new Date(Date.now() - s * 1000).toISOString();
+    const mr = (name: string, state: string, source: string, queuedAt: string, priority = 2) =>
+      createBead(store, `alpha/polecats/${name}`, {
+        title: `Merge polecat/${name}`,
+        issue_type: 'merge-request',
+        priority,
+        metadata: { merge_request: { branch: `polecat/${name}`, target: 'main', source_bead: source, worker: `alpha/polecats/${name}`, commit: 'c0ffee' }, mq: { state, queued_at: queuedAt, retries: 0, reworks: 0, attempts: [] } },
+      });
+    const source = (title: string) => createBead(store, 'me', { title }).id;
+    const stuck = source('waits on the blocker');
+    addDependency(store, 'me', stuck, blocker.id);
+    mr('ace', 'queued', source('a'), at(60), 2);
+    mr('max', 'queued', stuck, at(120), 0);
+    mr('nux', 'testing', source('b'), at(300));
+    mr('toast', 'queued', source('c'), at(30), 1);
+    const s = snapshot(t);
+    const shape = (r: { id: string; position: number | null; state: string; waiting?: string }) => [r.id, r.position, r.state, r.waiting ?? null];
+    expect(s.queue.map(shape)).toEqual(queueRows(t, 'alpha', { maxWaitMs: 3_600_000 }).map(shape));
+    expect(s.queue.map((m) => [m.worker, m.position])).toEqual([['alpha/polecats/nux', 0], ['alpha/polecats/toast', 1], ['alpha/polecats/ace', 2], ['alpha/polecats/max', null]]);
+  });
+
+  it('counts a blocker in another rig of the town while it is open there, as gt ready does', () => {
+    const t = town({ alpha: 'al', beta: 'be' });
+    const alpha = BeadStore.open(rigPaths(t, 'alpha').store);
+    const beta = BeadStore.open(rigPaths(t, 'beta').store);
+    const there = createBead(beta, 'me', { title: 'in beta first' });
+    const here = createBead(alpha, 'me', { title: 'in alpha after it' });
+    addDependency(alpha, 'me', here.id, there.id, 'blocks', { foreign: (id) => (id === there.id ? { status: 'open' } : null) });
+    let clock = Date.now();
+    const reader = new TownReader(t, { now: () => clock });
+    expect(reader.snapshot().work.find((w) => w.id === here.id)).toMatchObject({ status: 'blocked', blocked_by: [there.id] });
+    closeBead(beta, 'me', there.id, 'done');
+    clock += 30_000; // a change in another store shows within 30 s
+    expect(reader.snapshot().work.find((w) => w.id === here.id)).toMatchObject({ status: 'ready' });
+  });
+
+  it("an agent's hook: the molecule recorded on it (as gt sling hooks), or found without the record, as hookedWork finds it", () => {
+    const t = town({ alpha: 'al' });
+    const store = BeadStore.open(rigPaths(t, 'alpha').store);
+    for (const n of ['furiosa', 'nux', 'slit']) mkdirSync(join(rigPaths(t, 'alpha').polecats, n));
+    const molecules = mkdtempSync(join(tmpdir(), 'dashboard-mol-'));
+    bases.push(molecules);
+    mkdirSync(join(molecules, 'molecules'));
+    writeFileSync(join(molecules, 'molecules', 'w.md'), '## Molecule: w\nW.\n\n## Step: plan\nPlan it.\n\n## Step: build\nBuild it.\n\n## Step: ship\nShip it.\n');
+    const hook = (name: string, record: boolean) => {
+      const bead = createBead(store, 'me', { title: `work of ${name}` });
+      const agent = agentFor(t, 'polecat', 'alpha', name);
+      const key = `sling:${bead.id}:${name}`;
+      hookBead(store, 'me', bead.id, agent.address, record ? { [HOOK_MOLECULE_KEY]: keyedId(store.idPrefix, 'w', key) } : undefined);
+      const poured = pourMolecule(store, 'me', 'w', { catalog: { rigRoot: molecules }, key, parent: bead.id, assignee: agent.address });
+      return { agent, bead, poured };
+    };
+    const slung = hook('furiosa', true);
+    closeBead(store, 'me', slung.poured.steps[0]!.id, 'done');
+    const found = hook('nux', false);
+    claimBead(store, 'alpha/polecats/slit', createBead(store, 'me', { title: 'claimed, not hooked' }).id);
+    const s = snapshot(t);
+    for (const { agent } of [slung, found]) {
+      const work = hookedWork(agent, store)!;
+      expect(s.agents.find((a) => a.id === agent.address)).toMatchObject({ hooked: work.bead.id, step: `${work.step!.step} (${work.step!.id})`, done: work.molecule!.done, total: work.molecule!.total });
+    }
+    expect(s.agents.find((a) => a.id === 'alpha/polecats/furiosa')).toMatchObject({ hooked: slung.bead.id, done: 1, total: 3 });
+    expect(s.agents.find((a) => a.id === 'alpha/polecats/slit')).toMatchObject({ hooked: null, step: null, done: null });
   });
 
   it("an agent's detail: its state and the last lines of its pane", () => {

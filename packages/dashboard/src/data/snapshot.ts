@@ -1,16 +1,21 @@
 // Builds the Snapshot from a town through gastown's public API: the agents (agentRows) with gt status's rule
 // for their health, the daemon, the services, each rig's ready, in-progress and blocked work and its merge
 // queue, the overseer's inbox, and the problems gt status names plus the inbox's rejections and escalations.
-// The cheap refresh path: a TownReader keeps each store's part of the snapshot (work, queue, mail) and builds
-// it again only when that store's log files changed (their sizes and times), so a refresh with nothing new
-// costs the tmux poll, the agents' hooks and a stat per log file. (townStatus itself reads every rig's ready
+// The cheap refresh path: a TownReader keeps each store's part of the snapshot (work, queue, mail, the agents'
+// hooks) and builds it again only when that store's log files changed (their sizes and times), so a refresh
+// with nothing new costs the tmux poll and a stat per log file. (townStatus itself reads every rig's ready
 // list on each call: over a second at 100,000 beads; and agentRows opens each store anew, reloading its cache:
 // about 110 ms there. The agents' rows are made here as agentRows makes them, on the stores kept open.)
+// A refresh after a change reads the changed store once for each part: ready (a blocker in another store of
+// the town counts, as gt ready counts it), in progress, blocked (whose ids the merge queue reuses), and one
+// list of its hooked beads, the agents without one never asked further.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BeadStore, blockedBeads, listBeads, readyBeads, type Bead } from '@gastown/beads';
-import { daemonStatus, hookedWork, inbox, queueRows, requireRig, rigPaths, rigSettings, serviceRows, sessionState, townAgents, townSessions, townStoreDir, type Town } from '@gastown/gastown';
+import { BeadStore, blockedBeads, listBeads, prefixOf, readyBeads, type Bead, type ForeignLookup, type ReadyOptions } from '@gastown/beads';
+import { HOOK_MOLECULE_KEY, TOWN_PREFIX, daemonStatus, hookedWork, inbox, requireRig, rigPaths, rigSettings, serviceRows, sessionState, townAgents, townSessions, townStoreDir, type Agent, type HookedWork, type Town } from '@gastown/gastown';
+import { moleculeStatus, type StepStatus } from '@gastown/molecules';
 import { noFeed, type FeedEvent, type FeedSource } from './feed-types.js';
+import { queueItems } from './queue.js';
 import { countsOf, type AgentItem, type Health, type MailRow, type MrItem, type ProblemItem, type Snapshot, type WorkItem } from './types.js';
 
 export interface SnapshotOptions {
@@ -35,36 +40,29 @@ function workItem(rig: string, bead: Bead, status: WorkItem['status'], blockedBy
   return { id: bead.id, rig, title: bead.title, status, priority: bead.priority, type: bead.issue_type, assignee: bead.assignee ?? null, blocked_by: blockedBy };
 }
 
-/** A rig's work: ready, in progress (claimed or hooked) and blocked, by priority then id. */
-export function rigWork(rig: string, store: BeadStore): WorkItem[] {
-  const ready = readyBeads(store, { limit: 0 }).filter((b) => !isStep(b)).map((b) => workItem(rig, b, 'ready'));
+/** A rig's work, and the ids of every bead blocked in its store (steps and records too: the queue's sources). */
+function rigParts(rig: string, store: BeadStore, options: ReadyOptions = {}): { work: WorkItem[]; blocked: Set<string> } {
+  const ready = readyBeads(store, { limit: 0 }, options).filter((b) => !isStep(b)).map((b) => workItem(rig, b, 'ready'));
   const busy = listBeads(store, { status: ['in_progress', 'hooked'], limit: 0 }).filter((b) => TASKS.has(b.issue_type) && !isStep(b)).map((b) => workItem(rig, b, 'in_progress'));
-  const blocked = blockedBeads(store, { limit: 0 }).filter((b) => !isStep(b)).map((b) => workItem(rig, b, 'blocked', b.blocked_by));
+  const blockedAll = blockedBeads(store, { limit: 0 }, options);
+  const blocked = blockedAll.filter((b) => !isStep(b)).map((b) => workItem(rig, b, 'blocked', b.blocked_by));
   const order = { in_progress: 0, ready: 1, blocked: 2 } as const;
-  return [...busy, ...ready, ...blocked].sort((a, b) => order[a.status] - order[b.status] || a.priority - b.priority || a.id.localeCompare(b.id));
+  const work = [...busy, ...ready, ...blocked].sort((a, b) => order[a.status] - order[b.status] || a.priority - b.priority || a.id.localeCompare(b.id));
+  return { work, blocked: new Set(blockedAll.map((b) => b.id)) };
 }
 
-/** A rig's merge queue; age_ms as of `now` (the cached rows' ages are moved on from it). */
-function mrItems(town: Town, rig: string, now: number): MrItem[] {
-  let maxWaitMs = 3_600_000;
+/** A rig's work: ready, in progress (claimed or hooked) and blocked, by priority then id. */
+export function rigWork(rig: string, store: BeadStore, options: ReadyOptions = {}): WorkItem[] {
+  return rigParts(rig, store, options).work;
+}
+
+/** The max_wait of a rig's queue (a broken settings file is a problem gt status names; the queue still shows). */
+function maxWaitOf(town: Town, rig: string): number {
   try {
-    maxWaitMs = rigSettings(town, rig).max_wait_ms ?? maxWaitMs;
+    return rigSettings(town, rig).max_wait_ms ?? 3_600_000;
   } catch {
-    /* a broken settings file is a problem gt status names; the queue still shows */
+    return 3_600_000;
   }
-  return queueRows(town, rig, { now, maxWaitMs }).map((r) => ({
-    id: r.id,
-    rig,
-    position: r.position,
-    state: r.state,
-    title: r.title,
-    source_bead: r.source_bead,
-    worker: r.worker,
-    priority: r.priority,
-    age_ms: r.age_ms,
-    last_gate: r.last_gate ? { gate: r.last_gate.gate, passed: r.last_gate.passed, exit_code: r.last_gate.exit_code } : null,
-    ...(r.waiting ? { waiting: r.waiting } : {}),
-  }));
 }
 
 const SYSTEM_SENDER = /(^|\/)(witness|refinery|daemon|dispatch)$|^mayor$/;
@@ -111,6 +109,54 @@ interface Cached<T> {
   value: T;
 }
 
+/** A rig's part of the snapshot: its work, and its merge queue with the time it was read at. */
+interface RigParts {
+  work: WorkItem[];
+  queue: { at: number; rows: MrItem[] };
+}
+
+/** What an agent's row shows of its hook: the bead, the step it is at, the molecule's steps closed of all. */
+interface Hook {
+  hooked: string | null;
+  step: string | null;
+  progress: string | null;
+}
+
+const NO_HOOK: Hook = { hooked: null, step: null, progress: null };
+
+/** The first step, in order, that is not closed (gastown's hookedWork's rule). */
+function firstOpenStep(steps: StepStatus[]): StepStatus | undefined {
+  for (const s of steps) {
+    if (s.status === 'closed') continue;
+    return s.children.length ? (firstOpenStep(s.children) ?? s) : s;
+  }
+  return undefined;
+}
+
+const hookFrom = (work: HookedWork | null): Hook => ({
+  hooked: work?.bead.id ?? null,
+  step: work?.step ? `${work.step.step} (${work.step.id})` : null,
+  progress: work?.molecule ? `${work.molecule.done}/${work.molecule.total}` : null,
+});
+
+/**
+ * An agent's hook, its bead at hand: the molecule gt sling recorded on it read directly; else gastown's
+ * hookedWork, which looks for one (each such look lists the store's hooked beads again).
+ */
+function hookOf(store: BeadStore, agent: Agent, bead: Bead): Hook {
+  const recorded = (bead.metadata as Record<string, unknown> | undefined)?.[HOOK_MOLECULE_KEY];
+  let mol: Bead | undefined;
+  try {
+    mol = typeof recorded === 'string' ? store.get(recorded) : undefined;
+  } catch {
+    mol = undefined; // gone or never there
+  }
+  const mine = mol && mol.issue_type === 'molecule' && mol.status !== 'tombstone' && (mol.dependencies ?? []).some((d) => d.type === 'parent-child' && d.depends_on_id === bead.id);
+  if (!mine) return hookFrom(hookedWork(agent, store));
+  const molecule = moleculeStatus(store, mol!.id, { timings: false }); // step timings read the whole log
+  return hookFrom({ bead, molecule, step: firstOpenStep(molecule.steps) });
+}
+
 /**
  * Some answers change with time alone (a deferral or a lease runs out and a bead is ready; a merge request
  * ages past max_wait and moves up): a kept part is read again after this long even with no change in its log.
@@ -131,8 +177,8 @@ function health(a: { role: string; state: string; hooked: string | null; idle_s:
 /** Reads a town into Snapshots, again and again, rebuilding only what changed. */
 export class TownReader {
   private stores = new Map<string, BeadStore>();
-  private work = new Map<string, Cached<WorkItem[]>>();
-  private queues = new Map<string, Cached<{ at: number; rows: MrItem[] }>>();
+  private parts = new Map<string, Cached<RigParts>>();
+  private hooks = new Map<string, Cached<Map<string, Hook>>>();
   private mail: Cached<MailRow[]> | null = null;
   private crashLoops: Cached<{ name: string; rig?: string; restarts: number }[]> | null = null;
   private flat = new Map<string, { parts: unknown[]; value: unknown[] }>();
@@ -164,22 +210,37 @@ export class TownReader {
     return s;
   }
 
-  private rigWorkCached(rig: string, now: number): WorkItem[] {
+  /** A blocker in another store of the town counts while it is open there (gt ready's rule); looked up only for ids of another prefix. */
+  private readonly foreign: ForeignLookup = (id) => {
+    const prefix = prefixOf(id);
+    const rig = this.town.rigs.find((r) => r.prefix === prefix);
+    const dir = prefix === TOWN_PREFIX ? townStoreDir(this.town) : rig ? rigPaths(this.town, rig.name).store : null;
+    try {
+      const state = dir ? this.store(dir).state(id) : undefined;
+      return state ? { status: state.bead.status } : null;
+    } catch {
+      return null; // a store that cannot be read blocks nothing here (gt status names it)
+    }
+  };
+
+  /**
+   * A rig's work and merge queue, read again when its log changed or every 30 s (a change to a blocker in another
+   * store shows by then). The queue's rows keep their age as of the read; the caller moves them on.
+   */
+  private rigPartsCached(rig: string, now: number): RigParts {
     const store = this.store(rigPaths(this.town, rig).store);
     const sig = `${logSignature(store)}@${Math.floor(now / KEEP_MS)}`;
-    const hit = this.work.get(rig);
+    const hit = this.parts.get(rig);
     if (hit && hit.sig === sig) return hit.value;
-    const value = rigWork(rig, store);
-    this.work.set(rig, { sig, value });
+    const { work, blocked } = rigParts(rig, store, { foreign: this.foreign });
+    const value = { work, queue: { at: now, rows: queueItems(store, rig, now, maxWaitOf(this.town, rig), blocked) } };
+    this.parts.set(rig, { sig, value });
     return value;
   }
 
-  private rigQueueCached(rig: string, now: number): MrItem[] {
-    const sig = `${logSignature(this.store(rigPaths(this.town, rig).store))}@${Math.floor(now / KEEP_MS)}`;
-    let hit = this.queues.get(rig);
-    if (!hit || hit.sig !== sig) this.queues.set(rig, (hit = { sig, value: { at: now, rows: mrItems(this.town, rig, now) } }));
-    const moved = now - hit.value.at;
-    return moved ? hit.value.rows.map((m) => ({ ...m, age_ms: m.age_ms + moved })) : hit.value.rows;
+  private rigQueue(rig: string, now: number): MrItem[] {
+    const { at, rows } = this.rigPartsCached(rig, now).queue;
+    return now !== at ? rows.map((m) => ({ ...m, age_ms: m.age_ms + (now - at) })) : rows;
   }
 
   /** The rigs' parts as one list: the same array while every part is the same (so a consumer can tell nothing changed). */
@@ -209,21 +270,38 @@ export class TownReader {
     return this.mail.value;
   }
 
+  /** The hooks of a store's agents, read again when its log changed: one list of the store's hooked beads for all of them. */
+  private hooksOf(dir: string, agents: Agent[]): Map<string, Hook> {
+    const store = this.store(dir);
+    const sig = `${logSignature(store)}|${agents.map((a) => a.address).join(',')}`;
+    const hit = this.hooks.get(dir);
+    if (hit && hit.sig === sig) return hit.value;
+    const first = new Map<string, Bead>(); // an agent's first hooked bead in the store's order, as hookedWork takes it
+    for (const b of listBeads(store, { status: ['hooked'], limit: 0 })) if (b.assignee && !first.has(b.assignee)) first.set(b.assignee, b);
+    const value = new Map(agents.map((a): [string, Hook] => {
+      const bead = first.get(a.address);
+      return [a.address, bead ? hookOf(store, a, bead) : NO_HOOK];
+    }));
+    this.hooks.set(dir, { sig, value });
+    return value;
+  }
+
   /** gt agents' rows (work/roster.ts agentRows), each agent's hook read from its store kept open. */
-  private agentRows(rig?: string): { address: string; role: string; rig: string | null; state: string; hooked: string | null; step: string | null; progress: string | null; idle_s: number | null }[] {
+  private agentRows(rig?: string): ({ address: string; role: string; rig: string | null; state: string; idle_s: number | null } & Hook)[] {
     const sessions = townSessions(this.town);
     const now = Date.now() / 1000;
-    return townAgents(this.town, rig).map((agent) => {
+    const agents = townAgents(this.town, rig);
+    const byStore = new Map<string, Agent[]>();
+    for (const a of agents) byStore.set(a.store, [...(byStore.get(a.store) ?? []), a]);
+    const hooks = new Map([...byStore].flatMap(([dir, list]) => [...this.hooksOf(dir, list)]));
+    return agents.map((agent) => {
       const info = sessions.get(agent.session);
-      const work = hookedWork(agent, this.store(agent.store));
       return {
         address: agent.address,
         role: agent.role,
         rig: agent.rig ?? null,
         state: sessionState(info),
-        hooked: work?.bead.id ?? null,
-        step: work?.step ? `${work.step.step} (${work.step.id})` : null,
-        progress: work?.molecule ? `${work.molecule.done}/${work.molecule.total}` : null,
+        ...hooks.get(agent.address)!,
         idle_s: info ? Math.max(0, Math.round(now - info.activity)) : null,
       };
     });
@@ -248,8 +326,8 @@ export class TownReader {
       return { id: a.address, role: a.role, rig: a.rig, health: health(a, (a.rig && stall.get(a.rig)) || DEFAULT_STALL_MS), hooked: a.hooked, step: a.step, done, total, idle_s: a.idle_s };
     });
     for (const a of agents) if (a.health === 'dead' || a.health === 'stalled') problem(a.health, a.id, a.hooked ? `hooked ${a.hooked}${a.step ? ` at ${a.step}` : ''}` : `session ${rows.find((r) => r.address === a.id)?.state ?? 'down'}`, a.rig);
-    const work = this.joined('work', this.rigs.map((r) => this.rigWorkCached(r, now)));
-    const queue = this.rigs.flatMap((r) => this.rigQueueCached(r, now));
+    const work = this.joined('work', this.rigs.map((r) => this.rigPartsCached(r, now).work));
+    const queue = this.rigs.flatMap((r) => this.rigQueue(r, now));
     for (const m of queue) if (m.state === 'rework') problem('rework', m.id, m.waiting?.replace(/^rework by [^:]*: /, '') || 'sent back to its polecat', m.rig);
     for (const sv of this.crashLoopsCached(now)) if (only === undefined || sv.rig === undefined || sv.rig === only) problem('crash_loop', sv.name, `restarted ${sv.restarts} times; gt service reset ${sv.name} tries again`, sv.rig);
     const d = daemonStatus(this.town);
