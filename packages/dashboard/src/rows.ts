@@ -1,6 +1,8 @@
 // The panes and their rows: what each pane lists from a Snapshot, and the filter (`/`): words that must all
 // appear, `rig:NAME` and `status:S`. Pure; memoised by the snapshot's list a pane reads (a refresh that left
-// the work unchanged hands over the same list), so neither a key press nor such a refresh rebuilds 100,000 rows.
+// the work unchanged hands over the same list), so neither a key press nor such a refresh rebuilds 100,000 rows;
+// and each row by its item, so a refresh that changed a few items (the others handed over as the same objects,
+// data/work-delta.ts) makes only their rows again.
 import type { FeedEvent } from './data/feed-types.js';
 import type { AgentItem, MailRow, MrItem, ProblemItem, Snapshot, WorkItem } from './data/types.js';
 
@@ -19,22 +21,47 @@ export type Row =
 
 const lower = (...parts: (string | number | null | undefined)[]): string => parts.filter((p) => p !== null && p !== undefined).join(' ').toLowerCase();
 
-function build(s: Snapshot, pane: PaneId): Row[] {
+function makeRow(pane: PaneId, item: unknown): Row {
   switch (pane) {
-    case 'problems':
-      return s.problems.map((item) => ({ pane, id: item.id, rig: item.rig ?? null, status: item.kind, text: lower(item.kind, item.subject, item.detail), item }));
-    case 'agents':
-      return s.agents.map((item) => ({ pane, id: item.id, rig: item.rig, status: item.health, text: lower(item.id, item.role, item.health, item.hooked, item.step), item }));
-    case 'work':
-      return s.work.map((item) => ({ pane, id: item.id, rig: item.rig, status: item.status, text: lower(item.id, item.title, item.status, item.type, `p${item.priority}`, item.assignee), item }));
-    case 'queue':
-      return s.queue.map((item) => ({ pane, id: item.id, rig: item.rig, status: item.state, text: lower(item.id, item.title, item.state, item.source_bead, item.worker), item }));
-    case 'mail':
-      return s.mail.map((item) => ({ pane, id: item.id, rig: null, status: item.read ? 'read' : 'unread', text: lower(item.id, item.from, item.subject), item }));
-    case 'activity':
-      // newest first
-      return [...s.activity].reverse().map((item) => ({ pane, id: `${item.op_id}:${item.kind}`, rig: item.rig ?? null, status: item.kind, text: lower(item.kind, item.bead, item.actor, item.text), item }));
+    case 'problems': {
+      const p = item as ProblemItem;
+      return { pane, id: p.id, rig: p.rig ?? null, status: p.kind, text: lower(p.kind, p.subject, p.detail), item: p };
+    }
+    case 'agents': {
+      const a = item as AgentItem;
+      return { pane, id: a.id, rig: a.rig, status: a.health, text: lower(a.id, a.role, a.health, a.hooked, a.step), item: a };
+    }
+    case 'work': {
+      const w = item as WorkItem;
+      return { pane, id: w.id, rig: w.rig, status: w.status, text: lower(w.id, w.title, w.status, w.type, `p${w.priority}`, w.assignee), item: w };
+    }
+    case 'queue': {
+      const m = item as MrItem;
+      return { pane, id: m.id, rig: m.rig, status: m.state, text: lower(m.id, m.title, m.state, m.source_bead, m.worker), item: m };
+    }
+    case 'mail': {
+      const m = item as MailRow;
+      return { pane, id: m.id, rig: null, status: m.read ? 'read' : 'unread', text: lower(m.id, m.from, m.subject), item: m };
+    }
+    case 'activity': {
+      const e = item as FeedEvent;
+      return { pane, id: `${e.op_id}:${e.kind}`, rig: e.rig ?? null, status: e.kind, text: lower(e.kind, e.bead, e.actor, e.text), item: e };
+    }
   }
+}
+
+/** Each item's row, kept while the item is (an item is in one pane only). */
+const rowOf = new WeakMap<object, Row>();
+
+function build(s: Snapshot, pane: PaneId): Row[] {
+  const items: readonly object[] = SOURCE[pane](s);
+  // the activity pane lists newest first
+  const ordered = pane === 'activity' ? [...items].reverse() : items;
+  return ordered.map((item) => {
+    let row = rowOf.get(item);
+    if (!row || row.pane !== pane) rowOf.set(item, (row = makeRow(pane, item)));
+    return row;
+  });
 }
 
 export interface Filter {
@@ -61,7 +88,7 @@ export function matches(row: Row, f: Filter): boolean {
 
 const memo = new WeakMap<object, Map<string, Row[]>>();
 
-const SOURCE: Record<PaneId, (s: Snapshot) => object> = { problems: (s) => s.problems, agents: (s) => s.agents, work: (s) => s.work, queue: (s) => s.queue, mail: (s) => s.mail, activity: (s) => s.activity };
+const SOURCE: Record<PaneId, (s: Snapshot) => readonly object[]> = { problems: (s) => s.problems, agents: (s) => s.agents, work: (s) => s.work, queue: (s) => s.queue, mail: (s) => s.mail, activity: (s) => s.activity };
 
 /** A pane's rows in the snapshot, filtered. */
 export function paneRows(s: Snapshot, pane: PaneId, filter = ''): Row[] {

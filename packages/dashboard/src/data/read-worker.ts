@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Snapshot } from './types.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
+import { decodeWork, type WorkDelta } from './work-delta.js';
 
 type Ask = { type: 'snapshot' } | { type: 'detail'; pane: string; id: string };
 
@@ -48,8 +49,8 @@ export class ReadWorker {
   }
 
   async snapshot(): Promise<Snapshot> {
-    const s = await this.ask<Omit<Snapshot, 'work'> & { work: Snapshot['work'] | null }>({ type: 'snapshot' });
-    if (s.work) this.work = s.work; // null: the same as the last one
+    const s = await this.ask<Omit<Snapshot, 'work'> & { work: WorkDelta | null }>({ type: 'snapshot' });
+    if (s.work) this.work = decodeWork(s.work, this.work); // null: the same as the last one
     return { ...s, work: this.work };
   }
 
