@@ -148,6 +148,7 @@ class StillSource {
 /** The dashboard's modules as gt dashboard loads them (the compiled package), with Ink and React. */
 export async function loadDashboard() {
   delete process.env.CI; // Ink draws only the last frame under CI
+  process.env.NODE_ENV ??= 'production'; // React's build: see reactBuild
   const dist = (f) => pathToFileURL(join(ROOT, 'packages', 'dashboard', 'dist', f)).href;
   const [dashboard, { App }, { ThemeContext }, ink, react] = await Promise.all([import('@gastown/dashboard'), import(dist('app.js')), import(dist('theme.js')), import('ink'), import('react')]);
   /** Renders the app as runScreen does, into a terminal and a keyboard of the benchmark's. */
@@ -184,7 +185,7 @@ async function quiet(term, quietMs = 300, maxMs = 5000) {
 }
 
 /** The first load, as gt dashboard does it: a reader, the live source's first snapshot (its worker's), the first frame. */
-async function firstLoads(d, town, runs) {
+export async function firstLoads(d, town, runs) {
   const base = [];
   const snap = [];
   const frame = [];
@@ -214,7 +215,7 @@ const visibleTitle = (title) => (text) => text.includes(title);
  * Refreshes after a change: `bd update` of the bead in the first Work row (untimed), then either the live source
  * asked at once (as after an action) or its log watcher left to see it; timed until the frame shows the title.
  */
-async function refreshes(d, town, clone, runs) {
+export async function refreshes(d, town, clone, runs) {
   const reader = new d.TownReader(town, { feed: d.townFeed(town) });
   const source = new d.LiveSource(reader);
   // the worker's part of each refresh: when the live source's read began and ended
