@@ -31,3 +31,21 @@ describe('the rows', () => {
     expect(again[1]).toBe(rows[0]);
   });
 });
+
+describe('the filter', () => {
+  it('finds while it is typed what it finds typed at once, narrowing only where the shorter one holds all', () => {
+    const s = fixtureSnapshot({ scale: 300 });
+    const typed = (text: string) => {
+      let rows = paneRows(s, 'work');
+      for (let i = 1; i <= text.length; i++) rows = paneRows(s, 'work', text.slice(0, i));
+      return rows.map((r) => r.id);
+    };
+    const atOnce = (text: string) => paneRows({ ...s, work: [...s.work] }, 'work', text).map((r) => r.id);
+    for (const text of ['bead 12', 'scaled 2 bead', 'rig:alpha 4', 'rig:beta', 'status:ready 7', 'status:blocked', 'p0', 'ship']) {
+      expect(typed(text)).toEqual(atOnce(text));
+    }
+    // on the way to rig:alpha, "rig:" (a word) and "rig:alph" (a rig matched whole) found nothing: not narrowed from
+    expect(paneRows(s, 'work', 'rig:alph')).toEqual([]);
+    expect(typed('rig:alpha')).toHaveLength(302);
+  });
+});

@@ -47,7 +47,8 @@ function rigParts(rig: string, store: BeadStore, options: ReadyOptions = {}): { 
   const blockedAll = blockedBeads(store, { limit: 0 }, options);
   const blocked = blockedAll.filter((b) => !isStep(b)).map((b) => workItem(rig, b, 'blocked', b.blocked_by));
   const order = { in_progress: 0, ready: 1, blocked: 2 } as const;
-  const work = [...busy, ...ready, ...blocked].sort((a, b) => order[a.status] - order[b.status] || a.priority - b.priority || a.id.localeCompare(b.id));
+  // ids by code unit: localeCompare, a collation, took a third of this sort's time at 20,000 items
+  const work = [...busy, ...ready, ...blocked].sort((a, b) => order[a.status] - order[b.status] || a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { work, blocked: new Set(blockedAll.map((b) => b.id)) };
 }
 
