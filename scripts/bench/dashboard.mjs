@@ -7,13 +7,15 @@
 // shows the new title; and the same through the log watcher, its 150 ms debounce included); and key presses
 // to the screen (j, tab, `/` and a filter typed over the 100,000-bead snapshot, until Ink writes the frame).
 // Ink draws into a terminal-like stream (a TTY of 120x40 that records each write), not its debug mode, so
-// its render throttle and log-update are on the path as in a terminal. The targets: refresh < 100 ms, key < 50 ms.
+// its render throttle and log-update are on the path as in a terminal. React's production build unless
+// NODE_ENV names another; the key presses are measured again, fewer, in a process of React's development
+// build, the one gt dashboard loads today (nothing sets NODE_ENV). The targets: refresh < 100 ms, key < 50 ms.
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { BeadStore, hookBead, listBeads } from '@gastown/beads';
@@ -356,9 +358,25 @@ export async function benchDashboard({ size = 100_000, runs = 11, keep = false }
     for (const [label, s] of [[`the town's snapshot (${snap.work.length} Work rows)`, snap], ['every bead a Work row (100,000 rows)', everyBeadAWorkRow(d, snap, 100_000)]]) {
       const keys = await keyPresses(d, s, keyRuns);
       const keyBase = median(keys.base);
-      console.log(`  key presses to the frame, ${label}:`);
+      console.log(`  key presses to the frame, ${label}, React's ${process.env.NODE_ENV} build:`);
       figure("node -e '' (again)", keys.base, keyBase);
       for (const [name, times] of keys.times) figure(name, times, keyBase, TARGET_KEY_MS);
+    }
+    // What gt dashboard loads today: nothing sets NODE_ENV, so React's development build (in a process of its
+    // own: the build is chosen once, when React loads). Fewer presses: its user timings of every render, each
+    // with a diff of the props (the 20,000-row lists), pile up (4 GB and out of memory within a few hundred
+    // presses at 100,000 rows).
+    const saved = join(dir, 'snapshot.json');
+    writeFileSync(saved, JSON.stringify(snap));
+    const dev = process.env.NODE_ENV !== 'production' ? null : spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--keys', saved, '--samples', '5'], { env: { ...process.env, NODE_ENV: 'development' }, encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (!dev) console.log("  (React's build is the development one already: not measured again)");
+    else if (dev.status !== 0) console.log(`  (the development build's key presses failed: exit ${dev.status}: ${dev.stderr.trim().split('\n').slice(-3).join(' ')})`);
+    else {
+      const { base, times } = JSON.parse(dev.stdout.slice(dev.stdout.indexOf('{'), dev.stdout.lastIndexOf('}') + 1));
+      console.log(`  key presses to the frame, the town's snapshot, React's development build (what gt dashboard loads today: nothing sets NODE_ENV):`);
+      const devBase = median(base);
+      figure("node -e '' (again)", base, devBase);
+      for (const [name, t] of times) figure(`${name} [development build]`, t, devBase, TARGET_KEY_MS);
     }
     return lines;
   } finally {
@@ -368,4 +386,14 @@ export async function benchDashboard({ size = 100_000, runs = 11, keep = false }
     if (keep) console.log(`  kept ${dir} (its tmux server stopped)`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// `node dashboard.mjs --keys SNAPSHOT.json --samples N`: the key presses alone, on a saved snapshot, in this
+// process's React build; prints { base, times } as JSON (benchDashboard runs it for the development build).
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--keys')) {
+  const arg = (name) => process.argv[process.argv.indexOf(`--${name}`) + 1];
+  const d = await loadDashboard();
+  const { base, times } = await keyPresses(d, JSON.parse(readFileSync(arg('keys'), 'utf8')), Number(arg('samples')));
+  process.stdout.write(`\n${JSON.stringify({ base, times: [...times] })}\n`);
+  process.exit(0);
 }

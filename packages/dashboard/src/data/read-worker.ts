@@ -32,7 +32,11 @@ export class ReadWorker {
   static start(root: string, rig?: string): ReadWorker | null {
     const file = [new URL('./dashboard-worker.mjs', import.meta.url), new URL('./worker.js', import.meta.url)].map((u) => fileURLToPath(u)).find((f) => existsSync(f));
     if (!file) return null;
-    return new ReadWorker(new Worker(file, { workerData: { root, ...(rig !== undefined ? { rig } : {}) } }));
+    // A read after a change at 100,000 beads parses 20,000 beads at once, all alive until their rows are made: in
+    // V8's default young generation they are copied into the old one and collected there. Measured in this
+    // worker, the garbage collector's time per read: 75-145 ms by default, 35-45 ms with a young generation of
+    // 384 MB (grown only as it is used: the heap about 60 MB more).
+    return new ReadWorker(new Worker(file, { workerData: { root, ...(rig !== undefined ? { rig } : {}) }, resourceLimits: { maxYoungGenerationSizeMb: 384 } }));
   }
 
   private failAll(err: Error): void {

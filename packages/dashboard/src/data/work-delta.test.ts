@@ -22,10 +22,13 @@ describe('the work delta', () => {
     expect(got[0]).not.toBe(held[2]);
   });
 
-  it('tells items of two rigs with one id apart, and a changed blocker list from an unchanged one', () => {
-    const held = [item('x'), item('x', { rig: 'beta' }), item('y', { status: 'blocked', blocked_by: ['x'] })];
-    const next = [item('x', { rig: 'beta' }), item('x'), item('y', { status: 'blocked', blocked_by: ['z'] })];
-    expect(encodeWork(next, held)).toEqual([1, 0, next[2]]);
+  it('finds moved items by id, and sends whole an item whose blockers or rig changed', () => {
+    const held = [item('x'), item('y', { status: 'blocked', blocked_by: ['x'] }), item('z')];
+    const next = [item('z'), item('x'), item('y', { status: 'blocked', blocked_by: ['z'] })];
+    expect(encodeWork(next, held)).toEqual([2, 0, next[2]]);
+    const moved = [item('x', { rig: 'beta' }), ...held.slice(1)];
+    expect(encodeWork(moved, held)).toEqual([moved[0], 1, 2]);
+    expect(decodeWork(encodeWork(moved, held), held)).toEqual(moved);
     expect(() => decodeWork([5], held)).toThrow('work item 5 of a list of 3');
   });
 });

@@ -9,14 +9,24 @@ export type WorkDelta = (number | WorkItem)[];
 const sameItem = (a: WorkItem, b: WorkItem): boolean =>
   a.id === b.id && a.rig === b.rig && a.title === b.title && a.status === b.status && a.priority === b.priority && a.type === b.type && a.assignee === b.assignee && a.blocked_by.length === b.blocked_by.length && a.blocked_by.every((x, i) => x === b.blocked_by[i]);
 
-/** Encodes `next` against `prev` (the list the other side holds; none: every item sent). */
+/**
+ * Encodes `next` against `prev` (the list the other side holds; none: every item sent). An item is looked for
+ * at its own index first (a retitle or a status change moves nothing), by id only once the two lists part
+ * (ids are unique across a town: each store has its own prefix).
+ */
 export function encodeWork(next: WorkItem[], prev: WorkItem[] | null): WorkDelta {
   if (!prev?.length) return next;
-  const at = new Map<string, number>();
-  prev.forEach((w, i) => at.set(`${w.rig}\u0000${w.id}`, i));
-  return next.map((w) => {
-    const i = at.get(`${w.rig}\u0000${w.id}`);
-    return i !== undefined && sameItem(w, prev[i]!) ? i : w;
+  let at: Map<string, number> | null = null;
+  return next.map((w, i) => {
+    let j: number | undefined = i;
+    if (prev[i]?.id !== w.id) {
+      if (!at) {
+        at = new Map();
+        prev.forEach((p, k) => at!.set(p.id, k));
+      }
+      j = at.get(w.id);
+    }
+    return j !== undefined && sameItem(w, prev[j]!) ? j : w;
   });
 }
 
