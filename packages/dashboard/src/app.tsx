@@ -2,11 +2,11 @@
 // through the keymap by mode), snapshots from the source, detail views loaded on open, and confirmed actions
 // run. Components below it are stateless.
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
-import { useEffect, useReducer, useRef, useState } from 'react';
-import { Detail } from './components/Detail.js';
+import { useEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { Detail, detailShown } from './components/Detail.js';
 import { Footer } from './components/Footer.js';
 import { Header } from './components/Header.js';
-import { Help } from './components/Help.js';
+import { Help, helpLines } from './components/Help.js';
 import { Pane } from './components/Pane.js';
 import { layout, MIN_COLUMNS, MIN_ROWS } from './layout.js';
 import { PANES, PANE_TITLES, type PaneId } from './rows.js';
@@ -51,7 +51,7 @@ export function App({ source, initial, onAttach, onExit, size: fixedSize, now = 
 
   useInput((input, key) => dispatch({ type: 'key', input, key }));
 
-  useEffect(() => source.watch((snap) => dispatch({ type: 'snapshot', snap }), (err) => dispatch({ type: 'message', text: `refresh failed: ${err.message}` })), [source]);
+  useEffect(() => source.watch((snap) => dispatch({ type: 'snapshot', snap }), (err) => dispatch({ type: 'message', text: `refresh failed: ${err.message}`, fromRefresh: true })), [source]);
 
   // detail views: loaded when opened, and again on each snapshot while open (an agent's pane moves)
   const detailKey = state.detail ? `${state.detail.pane}\u0000${state.detail.id}` : null;
@@ -102,6 +102,19 @@ export function App({ source, initial, onAttach, onExit, size: fixedSize, now = 
   useEffect(() => {
     dispatch({ type: 'page', rows: focusedHeight });
   }, [focusedHeight]);
+  useEffect(() => {
+    dispatch({ type: 'screen', tooSmall: plan.tooSmall });
+  }, [plan.tooSmall]);
+
+  // the help's and the detail view's lines at this width; how far they can scroll is the reducer's bound
+  const help = useMemo(() => (state.mode === 'help' ? helpLines(state.readonly, width) : null), [state.mode, state.readonly, width]);
+  const detailLines = detail && detail.key === detailKey ? detail.lines : null;
+  const shownDetail = useMemo(() => (state.mode === 'detail' && detailLines ? detailShown(detailLines, width) : null), [state.mode, detailLines, width]);
+  const scrollable = help ?? shownDetail;
+  const scrollMax = scrollable ? Math.max(0, scrollable.length - Math.max(1, plan.body - 1)) : Number.MAX_SAFE_INTEGER;
+  useEffect(() => {
+    dispatch({ type: 'scroll.max', max: scrollMax });
+  }, [scrollMax]);
 
   if (plan.tooSmall) {
     return (
@@ -113,10 +126,9 @@ export function App({ source, initial, onAttach, onExit, size: fixedSize, now = 
   }
   const t = now();
   let body;
-  if (state.mode === 'help') body = <Help readonly={state.readonly} width={width} height={plan.body} scroll={state.helpScroll} />;
+  if (state.mode === 'help' && help) body = <Help lines={help} readonly={state.readonly} width={width} height={plan.body} scroll={state.helpScroll} />;
   else if (state.mode === 'detail' && state.detail) {
-    const lines = detail && detail.key === detailKey ? detail.lines : null;
-    body = <Detail title={`${PANE_TITLES[state.detail.pane]}: ${state.detail.id}`} lines={lines} scroll={state.detail.scroll} height={plan.body} width={width} />;
+    body = <Detail title={`${PANE_TITLES[state.detail.pane]}: ${state.detail.id}`} lines={shownDetail} scroll={state.detail.scroll} height={plan.body} width={width} />;
   } else {
     const pane = (p: PaneId, w: number) => (
       <Pane key={p} pane={p} summary={paneSummary(state.snap, p)} rows={rowsOf(state, p)} selected={selectedIndex(state, p)} height={plan.heights[p]!} width={w} focused={p === state.pane} now={t} />

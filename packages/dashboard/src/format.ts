@@ -1,5 +1,6 @@
 // How a row reads: its glyph, its colour (a name the theme maps, or none) and its text cut to a width. Shared
 // by the Ink panes and the plain snapshot (--once), so both say the same thing.
+import stringWidth from 'string-width';
 import type { Health } from './data/types.js';
 import type { Row } from './rows.js';
 
@@ -9,15 +10,85 @@ export interface Line {
   text: string;
 }
 
-/** Cut to width with an ellipsis, or padded to it. */
 /** A column of a row: fitted to one less than its width and a space, so a text as wide as the column never runs into the next. */
 export const col = (text: string, width: number): string => `${fit(text, width - 1)} `;
 
+// Text from a store may hold anything (another clone's segment, brought by a pull, is plain JSON Lines): a C1
+// control (U+009B is CSI, U+009D OSC to a terminal) could set the window title or write the clipboard, a bidi
+// override turn a row around. Line breaks and tabs read as spaces; every other control is shown escaped, as
+// bd and gt feed show it.
+const BREAKS = /[\t\n\r]/g;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const escapeOne = (c: string): string => {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+};
+
+/** Text made safe for one line of a terminal: line breaks and tabs as spaces, every other control escaped. */
+export const inert = (text: string): string => text.replace(BREAKS, ' ').replace(CONTROLS, escapeOne);
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const segmenter = new Intl.Segmenter();
+
+/**
+ * Cut to `width` terminal cells with an ellipsis, or padded to it. Cells, not characters: a CJK character or an
+ * emoji takes two, a combining mark none (string-width, as Ink measures), so a row never runs past its column
+ * and wraps the screen out of shape.
+ */
 export function fit(text: string, width: number): string {
   if (width <= 0) return '';
-  const chars = [...text.replace(/[\u0000-\u001f\u007f]/g, ' ')];
-  if (chars.length > width) return chars.slice(0, Math.max(0, width - 1)).join('') + '…';
-  return chars.join('') + ' '.repeat(width - chars.length);
+  const safe = inert(text);
+  if (PRINTABLE_ASCII.test(safe)) return safe.length > width ? safe.slice(0, width - 1) + '…' : safe + ' '.repeat(width - safe.length);
+  const cells = stringWidth(safe);
+  if (cells <= width) return safe + ' '.repeat(width - cells);
+  let out = '';
+  let used = 0;
+  for (const { segment } of segmenter.segment(safe)) {
+    const w = stringWidth(segment);
+    if (used + w > width - 1) break;
+    out += segment;
+    used += w;
+  }
+  return out + '…' + ' '.repeat(width - 1 - used);
+}
+
+// What a terminal program wrote (a pane's capture, a gate's output) may colour itself: its escape sequences
+// (CSI, OSC, and a lone ESC with one character) are dropped, so what is left reads as text.
+const SEQUENCES = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+export const withoutSequences = (text: string): string => text.replace(SEQUENCES, '');
+
+/**
+ * A text as lines of at most `width` cells, broken at the last space that fits (else where the width runs out),
+ * so a long line is read whole, not cut. A blank line stays one.
+ */
+export function wrap(text: string, width: number): string[] {
+  const safe = inert(text).trimEnd();
+  if (width <= 0) return [];
+  if (PRINTABLE_ASCII.test(safe) && safe.length <= width) return [safe];
+  const out: string[] = [];
+  let line = '';
+  let used = 0;
+  let lastSpace = -1; // the index in `line` after its last space
+  for (const { segment } of segmenter.segment(safe)) {
+    const w = stringWidth(segment);
+    if (used + w > width && line) {
+      if (lastSpace > 0 && segment !== ' ') {
+        out.push(line.slice(0, lastSpace).trimEnd());
+        line = line.slice(lastSpace);
+      } else {
+        out.push(line.trimEnd());
+        line = '';
+      }
+      if (segment === ' ' && !line) continue;
+      used = stringWidth(line);
+      lastSpace = -1;
+    }
+    line += segment;
+    used += w;
+    if (segment === ' ') lastSpace = line.length;
+  }
+  out.push(line.trimEnd());
+  return out;
 }
 
 /** 45s, 3m, 2h, 4d. */

@@ -37,7 +37,7 @@ export const KEYMAP: Binding[] = [
   { keys: ['enter'], label: 'enter', description: 'keep the filter', modes: ['filter'], msg: () => ({ type: 'filter.apply' }) },
   { keys: ['escape'], label: 'esc', description: 'leave the filter as it was', modes: ['filter'], msg: () => ({ type: 'filter.cancel' }) },
   { keys: ['backspace'], label: 'backspace', description: 'erase a character', modes: ['filter'], msg: () => ({ type: 'filter.erase' }) },
-  { keys: ['a'], label: 'a', description: "attach to the selected agent's session (detach with C-b d to come back)", modes: VIEW, action: true, msg: () => ({ type: 'action', kind: 'attach' }) },
+  { keys: ['a'], label: 'a', description: "attach to the selected agent's session (detach with C-b d to come back; inside your own tmux, C-b C-b d)", modes: VIEW, action: true, msg: () => ({ type: 'action', kind: 'attach' }) },
   { keys: ['n'], label: 'n', description: 'nudge the selected agent (asks for the text)', modes: VIEW, action: true, msg: () => ({ type: 'action', kind: 'nudge' }) },
   { keys: ['s'], label: 's', description: 'sling the selected ready bead to a new polecat', modes: VIEW, action: true, msg: () => ({ type: 'action', kind: 'sling' }) },
   { keys: ['r'], label: 'r', description: 'retry the selected merge request', modes: VIEW, action: true, msg: () => ({ type: 'action', kind: 'retry' }) },
@@ -101,8 +101,8 @@ export function dispatchKey(mode: Mode, input: string, key: KeyInfo, options: { 
   const b = bindingsFor(mode, options.readonly).find((x) => x.keys.includes(name));
   if (b) return b.msg({ page: options.page ?? 10, key: name });
   if ((mode === 'filter' || mode === 'prompt') && input && !key.ctrl && !key.meta) {
-    // pasted text may hold newlines and other control characters: they are not typed
-    const text = input.replace(/[\u0000-\u001f\u007f]/g, '');
+    // pasted text may hold line breaks and tabs (they part words: typed as spaces) and other control characters (not typed)
+    const text = input.replace(/\r\n|[\r\n\t]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
     if (text) return mode === 'filter' ? { type: 'filter.type', text } : { type: 'prompt.type', text };
   }
   return null;

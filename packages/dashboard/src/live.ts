@@ -121,13 +121,16 @@ export class LiveSource implements DashboardSource {
     return detailLines(this.reader.town, snap, pane, id);
   }
 
-  /** Runs `gt ARGS --json` in the town as the overseer; resolves to its result, rejects with its error's message. */
-  private gt(args: string[]): Promise<Record<string, unknown>> {
+  /**
+   * Runs `gt ARGS --json -- TEXT` in the town as the overseer; resolves to its result, rejects with its error's
+   * message, or when it printed no JSON. `text` follows `--`, so a text that starts with a dash is text.
+   */
+  private gt(args: string[], text: string[] = []): Promise<Record<string, unknown>> {
     const tools = this.options.tools;
     if (!tools) return Promise.reject(new Error('actions need the gt command (run gt dashboard)'));
     const { GT_AGENT: _agent, BEADS_DIR: _dir, ...env } = process.env;
     return new Promise((resolve, reject) => {
-      execFile(tools.node, [tools.gt, ...args, '--json'], { cwd: this.reader.town.root, env: { ...env, GT_TOWN: this.reader.town.root }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      execFile(tools.node, [tools.gt, ...args, '--json', ...(text.length ? ['--', ...text] : [])], { cwd: this.reader.town.root, env: { ...env, GT_TOWN: this.reader.town.root }, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
         let doc: Record<string, unknown> | null = null;
         try {
           doc = JSON.parse(stdout) as Record<string, unknown>;
@@ -136,7 +139,8 @@ export class LiveSource implements DashboardSource {
         }
         const error = doc?.error as { message?: string } | undefined;
         if (err || error) reject(new Error(error?.message ?? (stderr.trim() || (err as Error).message)));
-        else resolve(doc ?? {});
+        else if (!doc) reject(new Error(`gt ${args[0]} answered no JSON: ${(stderr.trim() || stdout.trim()).split('\n')[0] || 'nothing'}`));
+        else resolve(doc);
       });
     });
   }
@@ -144,7 +148,7 @@ export class LiveSource implements DashboardSource {
   async act(effect: Exclude<Effect, { kind: 'attach' }>): Promise<string> {
     switch (effect.kind) {
       case 'nudge':
-        await this.gt(['nudge', effect.id, effect.text]);
+        await this.gt(['nudge', effect.id], [effect.text]);
         return `nudged ${effect.id}`;
       case 'sling': {
         const r = await this.gt(['sling', effect.id, effect.rig]);

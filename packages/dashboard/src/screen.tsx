@@ -5,7 +5,7 @@
 // terminal showed before comes back when the dashboard quits, and no frame is left in the scrollback. It is
 // left while tmux has the terminal (tmux keeps a screen of its own) and entered again on detach.
 import { render } from 'ink';
-import { attachSession, parseAgent, townSocket, type Town } from '@gastown/gastown';
+import { attachSession, parseAgent, townSessions, townSocket, type Town } from '@gastown/gastown';
 import { App } from './app.js';
 import type { DashboardSource } from './source.js';
 import type { UiState } from './state.js';
@@ -33,10 +33,16 @@ function alternateScreen(stdout: NodeJS.WriteStream): () => void {
   for (const [signal] of SIGNALS) process.on(signal, onSignal);
   return leave;
 }
+// (^C in the screen is a key, not a signal: the terminal is raw; a SIGINT comes from kill or a supervisor)
 const SIGNALS = new Map<NodeJS.Signals, number>([
   ['SIGHUP', 1],
+  ['SIGINT', 2],
+  ['SIGQUIT', 3],
   ['SIGTERM', 15],
 ]);
+
+/** How to come back from tmux: inside the user's own tmux, C-b d would detach theirs; C-b C-b sends C-b on to the agent's. */
+export const detachKeys = (env: NodeJS.ProcessEnv = process.env): string => (env.TMUX ? 'C-b C-b d (inside your tmux: C-b d would detach your own session)' : 'C-b d');
 
 export async function runScreen(town: Town, source: DashboardSource, first: UiState, io: { stdout: NodeJS.WriteStream; stdin: NodeJS.ReadStream; theme: Theme }): Promise<number> {
   let state = first;
@@ -68,8 +74,14 @@ export async function runScreen(town: Town, source: DashboardSource, first: UiSt
     if (attach === null) return 0;
     // the screen is left; tmux has the terminal until the user detaches; then the dashboard comes back as it was
     try {
-      attachSession(townSocket(town), parseAgent(town, attach).session);
-      state = { ...state, message: `back from ${attach}` };
+      const session = parseAgent(town, attach).session;
+      if (!townSessions(town).has(session)) {
+        state = { ...state, message: `attach failed: ${attach} has no session (not running)` };
+        continue;
+      }
+      io.stdout.write(`gt dashboard: attaching to ${attach}; detach with ${detachKeys()} to come back\n`);
+      const code = attachSession(townSocket(town), session);
+      state = { ...state, message: code === 0 ? `back from ${attach}` : `attach failed: tmux exited ${code} (the session may have ended)` };
     } catch (err) {
       state = { ...state, message: `attach failed: ${(err as Error).message}` };
     }

@@ -32,11 +32,19 @@ export interface UiState {
   confirm: { effect: Effect; question: string; back: Mode } | null;
   prompt: { label: string; text: string; id: string } | null;
   message: string | null;
+  /** Whether the message says a refresh failed: the next snapshot that comes clears it. */
+  messageFromRefresh: boolean;
   readonly: boolean;
   pending: Effect[];
   quit: boolean;
   /** How far the help is scrolled. */
   helpScroll: number;
+  /** The mode `?` was pressed in: closing the help goes back to it. */
+  helpBack: Mode;
+  /** How far the help or the detail view shown can scroll (its lines less a screen), as the app measured it. */
+  scrollMax: number;
+  /** The screen is too small to draw: only quitting keys are taken (nothing must happen unseen). */
+  tooSmall: boolean;
   /** Rows a page key moves: the focused pane's height. */
   page: number;
 }
@@ -70,7 +78,9 @@ export type Msg =
   | { type: 'confirm.yes' }
   | { type: 'confirm.no' }
   | { type: 'effects.taken' }
-  | { type: 'message'; text: string | null }
+  | { type: 'message'; text: string | null; fromRefresh?: boolean }
+  | { type: 'scroll.max'; max: number }
+  | { type: 'screen'; tooSmall: boolean }
   | { type: 'quit' };
 
 const byPane = <T>(value: T): Record<PaneId, T> => Object.fromEntries(PANES.map((p) => [p, value])) as Record<PaneId, T>;
@@ -88,11 +98,15 @@ export function initialState(snap: Snapshot, options: { readonly?: boolean; filt
     confirm: null,
     prompt: null,
     message: null,
+    messageFromRefresh: false,
     readonly: Boolean(options.readonly),
     pending: [],
     quit: false,
     page: 10,
     helpScroll: 0,
+    helpBack: 'normal',
+    scrollMax: Number.MAX_SAFE_INTEGER,
+    tooSmall: false,
   };
   return settle(s);
 }
@@ -118,12 +132,16 @@ export function selectedIndex(s: UiState, pane: PaneId = s.pane): number {
 
 export const selectedRow = (s: UiState, pane: PaneId = s.pane): Row | undefined => rowsOf(s, pane)[selectedIndex(s, pane)];
 
-/** Pins every pane's selection to an existing row (by id when it is still there). */
-function settle(s: UiState): UiState {
+/**
+ * Pins every pane's selection to an existing row (by id when it is still there). Activity is newest first and
+ * follows the newest: a selection on its first row stays on the first row as events arrive (as tail -f does),
+ * one moved down stays on its event.
+ */
+function settle(s: UiState, previous?: UiState): UiState {
   const selected = { ...s.selected };
   const index = { ...s.index };
   for (const p of PANES) {
-    const i = selectedIndex(s, p);
+    const i = p === 'activity' && previous && selectedIndex(previous, p) <= 0 ? (rowsOf(s, p).length ? 0 : -1) : selectedIndex(s, p);
     const rows = rowsOf(s, p);
     selected[p] = i >= 0 ? rows[i]!.id : s.selected[p];
     index[p] = Math.max(0, i);
@@ -173,6 +191,8 @@ function request(s: UiState, kind: ActionKind): UiState {
 export function reduce(s: UiState, m: Msg): UiState {
   switch (m.type) {
     case 'key': {
+      // behind the too-small notice nothing must happen unseen: only q and ^c, which quit
+      if (s.tooSmall) return (m.input === 'q' && !m.key.ctrl) || (m.input === 'c' && m.key.ctrl) ? { ...s, quit: true } : s;
       // several keys in one read (typed fast, over a slow link, or pasted) come as one string: each is taken in
       // turn, and once a filter or a prompt is open the rest is its text
       const plain = !m.key.ctrl && !m.key.meta && !/[\u0000-\u001f\u007f]/.test(m.input);
@@ -192,7 +212,7 @@ export function reduce(s: UiState, m: Msg): UiState {
     case 'page':
       return s.page === m.rows ? s : { ...s, page: Math.max(1, m.rows) };
     case 'snapshot':
-      return settle({ ...s, snap: m.snap });
+      return settle({ ...s, snap: m.snap, ...(s.messageFromRefresh ? { message: null, messageFromRefresh: false } : {}) }, s);
     case 'pane.next':
       return movePane(s, 1);
     case 'pane.prev':
@@ -213,7 +233,7 @@ export function reduce(s: UiState, m: Msg): UiState {
       // back to the pane, on the same row (the selection was never moved)
       return { ...s, mode: 'normal', detail: null, message: null };
     case 'detail.scroll':
-      return s.detail ? { ...s, detail: { ...s.detail, scroll: Math.max(0, s.detail.scroll + m.by) } } : s;
+      return s.detail ? { ...s, detail: { ...s.detail, scroll: Math.max(0, Math.min(s.scrollMax, s.detail.scroll + m.by)) } } : s;
     case 'filter.start':
       return { ...s, mode: 'filter', draft: s.filter, message: null };
     case 'filter.type':
@@ -227,9 +247,18 @@ export function reduce(s: UiState, m: Msg): UiState {
     case 'filter.clear':
       return settle({ ...s, filter: '', draft: '', message: null });
     case 'help':
-      return { ...s, mode: s.mode === 'help' ? 'normal' : 'help', helpScroll: 0 };
+      // closed, back to where it was opened (a detail view, or the panes)
+      return s.mode === 'help' ? { ...s, mode: s.detail && s.helpBack === 'detail' ? 'detail' : 'normal', helpScroll: 0 } : { ...s, mode: 'help', helpBack: s.mode, helpScroll: 0 };
     case 'help.scroll':
-      return { ...s, helpScroll: Math.max(0, s.helpScroll + m.by) };
+      return { ...s, helpScroll: Math.max(0, Math.min(s.scrollMax, s.helpScroll + m.by)) };
+    case 'scroll.max': {
+      const max = Math.max(0, m.max);
+      return s.scrollMax === max && s.helpScroll <= max && (s.detail?.scroll ?? 0) <= max
+        ? s
+        : { ...s, scrollMax: max, helpScroll: Math.min(s.helpScroll, max), ...(s.detail ? { detail: { ...s.detail, scroll: Math.min(s.detail.scroll, max) } } : {}) };
+    }
+    case 'screen':
+      return s.tooSmall === m.tooSmall ? s : { ...s, tooSmall: m.tooSmall };
     case 'action':
       return request(s, m.kind);
     case 'prompt.type':
@@ -252,7 +281,7 @@ export function reduce(s: UiState, m: Msg): UiState {
     case 'effects.taken':
       return { ...s, pending: [] };
     case 'message':
-      return { ...s, message: m.text };
+      return { ...s, message: m.text, messageFromRefresh: Boolean(m.fromRefresh) };
     case 'quit':
       return { ...s, quit: true };
   }
