@@ -1,10 +1,10 @@
 // Hostile gt sling and gt rig: five slings at once, slings to two rigs at once, a sling SIGKILLed while it
-// holds the rig's sling lock.
+// holds the rig's sling lock, and one SIGKILLed in its setup, after making its worktree and branch.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { GT, bd, bdJson, gt, waitFor, git, gtJson } from './helpers.js';
 
 const towns: { town: string; base: string }[] = [];
@@ -53,6 +53,9 @@ const task = (town: string, rig: string, title: string): string => bdJson<{ id: 
 interface Slung {
   address: string;
   bead: string;
+  polecat: string;
+  worktree: string;
+  swept?: string[];
 }
 
 describe('gt sling at the same time', () => {
@@ -86,5 +89,46 @@ describe('gt sling at the same time', () => {
     expect(bdJson<{ status: string }[]>(town, ['show', first])[0]!.status).toBe('open');
     const again = await sling(town, first, 'alpha').done;
     expect([again.code, again.out.includes('"address"') ? '' : again.out]).toEqual([0, '']);
+  });
+  it('a sling SIGKILLed in its setup, after making its worktree and branch: a sling meanwhile leaves it, the next one removes both and takes the name again', async () => {
+    const town = newTown('gt-sling-left-', [['alpha', 'al']]);
+    const base = dirname(town);
+    const clone = join(town, 'alpha', 'main');
+    const hold = join(base, 'hold');
+    writeFileSync(hold, '');
+    // the setup says it started (outside the worktree, which stays clean), then waits while the hold is there
+    const setup = [{ run: `touch "${base}/started-$GT_POLECAT"; while [ -e "${hold}" ]; do sleep 0.1; done`, timeout: '300s' }];
+    expect(gt(town, ['rig', 'settings', 'alpha', 'setup', JSON.stringify(setup)]).code).toBe(0);
+    const [first, second, third] = ['first', 'second', 'third'].map((t) => task(town, 'alpha', t));
+    const a = sling(town, first!, 'alpha');
+    await waitFor(() => existsSync(join(base, 'started-nux')), 'the first sling in its setup');
+    // a sling while the first is in its setup (its worktree made, nothing hooked): nux is not a leftover
+    const b = sling(town, second!, 'alpha');
+    await waitFor(() => existsSync(join(base, 'started-slit')), 'the second sling in its setup');
+    a.child.kill('SIGKILL');
+    await a.done;
+    rmSync(hold);
+    const rb = await b.done;
+    expect([rb.code, rb.out.includes('"address"') ? '' : rb.out]).toEqual([0, '']);
+    expect(JSON.parse(rb.out)).toMatchObject({ polecat: 'slit' });
+    expect((JSON.parse(rb.out) as Slung).swept).toBeUndefined();
+    const nux = join(town, 'alpha', 'polecats', 'nux');
+    expect(existsSync(nux)).toBe(true);
+    const nuxBranch = git(clone, 'rev-parse', '--verify', 'refs/heads/polecat/nux').trim();
+    expect(nuxBranch).toBe(git(nux, 'rev-parse', 'HEAD').trim());
+    expect(bdJson<{ status: string; assignee?: string }[]>(town, ['show', first!])[0]).toMatchObject({ status: 'open' });
+
+    // the killed sling's worktree and branch: nothing hooked, no session, no sling, no commits: the next sling removes them
+    const rc = await sling(town, third!, 'alpha').done;
+    expect([rc.code, rc.out.includes('"address"') ? '' : rc.out]).toEqual([0, '']);
+    const c = JSON.parse(rc.out) as Slung;
+    expect(c).toMatchObject({ polecat: 'nux', swept: ['alpha/polecats/nux'] });
+    expect(bdJson<{ assignee: string; status: string }[]>(town, ['show', third!])[0]).toMatchObject({ assignee: c.address, status: 'hooked' });
+    expect(bdJson<{ assignee: string; status: string }[]>(town, ['show', second!])[0]).toMatchObject({ assignee: 'alpha/polecats/slit', status: 'hooked' });
+    expect(git(clone, 'worktree', 'list', '--porcelain').match(/^worktree .*\/polecats\/.*$/gm)).toEqual([`worktree ${nux}`, `worktree ${join(town, 'alpha', 'polecats', 'slit')}`]);
+    // the first bead is slung again, to a name of its own
+    const again = await sling(town, first!, 'alpha').done;
+    expect([again.code, again.out.includes('"address"') ? '' : again.out]).toEqual([0, '']);
+    expect(JSON.parse(again.out)).toMatchObject({ polecat: 'furiosa' });
   });
 });

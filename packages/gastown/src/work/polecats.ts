@@ -36,7 +36,7 @@ export interface PolecatRow {
 const mqOf = (bead: Bead): MqMeta | undefined => (bead.metadata as { mq?: MqMeta } | undefined)?.mq;
 
 /** The latest merge request each worker filed, by address. */
-function latestMergeRequests(store: BeadStore): Map<string, Bead> {
+export function latestMergeRequests(store: BeadStore): Map<string, Bead> {
   const latest = new Map<string, Bead>();
   for (const mr of listBeads(store, { issue_type: ['merge-request'], all: true, limit: 0 })) {
     const worker = mrMeta(mr)?.worker;
@@ -47,7 +47,7 @@ function latestMergeRequests(store: BeadStore): Map<string, Bead> {
   return latest;
 }
 
-function stateOf(hooked: Bead | null, mr: Bead | undefined): PolecatState {
+export function stateOf(hooked: Bead | null, mr: Bead | undefined): PolecatState {
   // gt done files a merge request with no mq metadata: such a one is queued
   const queue = mr ? (mqOf(mr)?.state ?? 'queued') : undefined;
   if (mr && mr.status !== 'closed') return 'in_queue';

@@ -1,7 +1,8 @@
 // gt sling: hands a bead to a new polecat. It picks a name from the pool, makes the polecat's worktree and
 // branch, runs the rig's setup commands in it, hooks the bead to it, pours the work molecule under the bead, and starts the polecat's session.
 // A bead the witness released is continued instead (released.ts): its molecule kept, the worktree started from
-// the branch its work was pushed to. A step that fails undoes the steps before it, so nothing is left half-made.
+// the branch its work was pushed to. A step that fails undoes the steps before it, so nothing is left half-made;
+// what a sling killed half-way leaves, the next one removes before it takes a name (leftovers.ts).
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BeadStore, BeadsError, hookBead, hookRefusal, removeLabels, updateBead, withLock, type Bead } from '@gastown/beads';
@@ -11,6 +12,7 @@ import type { Agent, Tools, Town } from '../model.js';
 import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from '../git-cli.js';
 import { rigPaths, rigSettings } from '../town/index.js';
 import { HOOK_MOLECULE_KEY, HOOK_RUNTIME_KEY } from './hook.js';
+import { claimName, sweepLeftovers } from './leftovers.js';
 import { runSetup, type SetupRun } from './setup-hook.js';
 import { RELEASED_LABEL, RELEASE_KEY, continueRelease, pendingRelease, planRelease, undoHandover, type Handover } from './released.js';
 
@@ -38,6 +40,8 @@ export interface SlingResult {
   runtime: string;
   /** The rig's setup commands, run in the worktree before the session started. */
   setup: SetupRun[];
+  /** Polecats left behind that this sling removed first (leftovers.ts), when there were any. */
+  swept?: string[];
   /**
    * For a bead the witness had released: continued (its molecule kept, the worktree started from `start`, the
    * branch its work was pushed to; null when it had no commits), or started fresh, with why.
@@ -114,17 +118,29 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
   // that slings at the same time choose different names.
   const locks = join(town.root, '.gt', 'locks');
   mkdirSync(locks, { recursive: true });
-  const { name, agent, branch } = withLock(
+  let unclaim = (): void => {};
+  const { name, agent, branch, swept } = withLock(
     join(locks, `sling-${rig}.lock`),
     () => {
+      // Under the lock, where no sling takes a name or makes a worktree: the polecats left behind (by a sling
+      // killed half-way, a release continued) go first, and their names are free again.
+      const swept = sweepBeforeSling(town, rig, store);
       const name = takeName(town, rig, (n) => {
         const polecat = agentFor(town, 'polecat', rig, n);
         // Checked again under the store's lock by hookBead; asked first so that a refused sling makes no worktree.
         const refusal = hookRefusal(bead, polecat.address);
         if (refusal) throw refusal;
-        addWorktree(paths.clone, polecat.cwd, `polecat/${n}`, continuation?.start?.commit);
+        // claimed before the worktree is made: until this sling ends, no sweep takes it for a leftover
+        const dropClaim = claimName(town, rig, n);
+        try {
+          addWorktree(paths.clone, polecat.cwd, `polecat/${n}`, continuation?.start?.commit);
+        } catch (err) {
+          dropClaim();
+          throw err;
+        }
+        unclaim = dropClaim;
       });
-      return { name, agent: agentFor(town, 'polecat', rig, name), branch: `polecat/${name}` };
+      return { name, agent: agentFor(town, 'polecat', rig, name), branch: `polecat/${name}`, swept };
     },
     { timeoutMs: 120_000, what: `choosing a polecat name in rig ${rig}` },
   );
@@ -172,6 +188,7 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
       molecule,
       runtime: runtime.name,
       setup: setupRuns,
+      ...(swept.length ? { swept } : {}),
       ...(record && plan
         ? {
             release: continuation
@@ -189,6 +206,17 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
     }
     removeWorktree(paths.clone, agent.cwd, branch);
     throw err;
+  } finally {
+    unclaim();
+  }
+}
+
+/** The addresses of the leftovers removed; none when the sweep itself fails (the sling does not depend on it). */
+function sweepBeforeSling(town: Town, rig: string, store: BeadStore): string[] {
+  try {
+    return sweepLeftovers(town, rig, store).removed.map((e) => e.address);
+  } catch {
+    return []; // (asked again by the next sling)
   }
 }
 
