@@ -3,7 +3,8 @@
 // merge each step's commit is on main once, made once; dispatch passes the released bead over, and gt status and
 // gt dispatch --dry-run say why, until a person acts (a sling, or bd label remove); --molecule naming another
 // molecule is refused, and --fresh starts over; a release after a continuation keeps the same commit on a new
-// branch; a merge request rejected since the release sets it aside.
+// branch; a merge request rejected since the release sets it aside. A sling that uses a release retires the polecat
+// it came from (its worktree and branch removed; its work is on the rescue branch), unless something is still its own.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -132,6 +133,11 @@ describe('a released bead', () => {
     expect(again.polecat).not.toBe(first.polecat);
     expect(again.molecule).toEqual(first.molecule);
     expect(again.release).toMatchObject({ how: 'continued', from: first.address, start: branch, steps_closed: 1 });
+    // the polecat it was released from is retired: its work is on the rescue branch this one started from
+    expect(existsSync(first.worktree)).toBe(false);
+    expect(again.release!.retired).toEqual({ removed: true });
+    expect(git(join(f.dir, 'alpha', 'main'), 'for-each-ref', '--format=%(refname:short)', `refs/heads/${first.branch}`)).toBe('');
+    expect(git(f.remote, 'rev-parse', branch).trim()).toBe(rescued);
     // the new worktree starts at the released commit, not at main
     expect(git(again.worktree, 'rev-parse', 'HEAD').trim()).toBe(rescued);
     const hooked = bead(f, id);
@@ -208,10 +214,11 @@ describe('a released bead', () => {
 
   it('released again after a continuation with no new commit: the same commit is kept on a new pushed branch, and the next sling continues from it', async () => {
     const f = newTown();
-    const { id, finding } = await released(f, 'twice');
+    const { id, first, finding } = await released(f, 'twice');
     const rescued = finding.rescue!.commit!;
     const again = gtJson<Slung>(f.dir, ['sling', id, 'alpha'], scripted);
-    expect(again.release).toMatchObject({ how: 'continued' });
+    expect(again.release).toMatchObject({ how: 'continued', retired: { removed: true } });
+    expect(existsSync(first.worktree)).toBe(false);
     // it hangs at step second as the first did, and dies twice: nothing of its own is at risk (its HEAD is on the remote)
     await waitFor(() => pane(f, again.session).includes('[step] second'), `${again.address} at step second`, 90_000);
     await kill(f, again.session);
@@ -231,6 +238,10 @@ describe('a released bead', () => {
     const third = gtJson<Slung>(f.dir, ['sling', id, 'alpha'], scripted);
     expect(third.release).toMatchObject({ how: 'continued', from: again.address, start: second.rescue!.branch, steps_closed: 1 });
     expect(git(third.worktree, 'rev-parse', 'HEAD').trim()).toBe(rescued);
+    // the second release's polecat is retired in turn (the first was when its release was used): none is left idle
+    expect(third.release!.retired).toEqual({ removed: true });
+    expect(existsSync(again.worktree)).toBe(false);
+    expect(gtJson<{ address: string }[]>(f.dir, ['polecat', 'list', 'alpha']).map((p) => p.address)).toEqual([third.address]);
   }, 400_000);
 
   it('is set aside when a merge request of it was rejected after the release: the sling starts fresh and says why', async () => {
@@ -245,6 +256,9 @@ describe('a released bead', () => {
     writeFileSync(f.go, '');
     const fresh = gtJson<Slung>(f.dir, ['sling', id, 'alpha', '--molecule', 'tiny'], scripted);
     expect(fresh.release).toMatchObject({ how: 'fresh', why: `its merge request ${mr} was rejected after the release` });
+    // its rejected merge request makes it gc's, not a leftover: kept, saying why
+    expect(fresh.release!.retired).toEqual({ removed: false, reason: 'its merge request is rejected' });
+    expect(existsSync(first.worktree)).toBe(true);
     expect(fresh.molecule.id).not.toBe(first.molecule.id);
     expect(git(fresh.worktree, 'rev-parse', 'HEAD').trim()).toBe(git(f.remote, 'rev-parse', 'main').trim());
     expect(meta(bead(f, id)).release.taken).toMatchObject({ how: 'fresh' });
@@ -257,7 +271,8 @@ describe('a released bead', () => {
     const fresh = gtJson<Slung>(f.dir, ['sling', id, 'alpha', '--fresh', '--molecule', 'tiny'], scripted);
     expect(fresh.molecule.name).toBe('tiny');
     expect(fresh.molecule.id).not.toBe(first.molecule.id);
-    expect(fresh.release).toMatchObject({ how: 'fresh', why: 'gt sling --fresh', start: null });
+    expect(fresh.release).toMatchObject({ how: 'fresh', why: 'gt sling --fresh', start: null, retired: { removed: true } });
+    expect(existsSync(first.worktree)).toBe(false);
     expect(git(fresh.worktree, 'rev-parse', 'HEAD').trim()).toBe(git(f.remote, 'rev-parse', 'main').trim());
     const b = bead(f, id);
     expect(b.labels ?? []).toEqual([]);

@@ -4,11 +4,12 @@
 // killed. A polecat is left over when no sling is making it, no session runs for it, nothing is on its hook,
 // no pending release names it, it has no merge request in the queue or done (gc's business), and its
 // worktree holds nothing that its rig's target or a remote lacks. Such a polecat is removed (its worktree
-// and branch polecat/<name>) under the rig's sling lock, which every sling takes to choose a name.
+// and branch polecat/<name>) under the rig's sling lock, which every sling takes to choose a name: by the next
+// sling, and, for the polecat a release came from, by the sling that used the release.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { listBeads, type Bead, type BeadStore } from '@gastown/beads';
+import { listBeads, withLock, type Bead, type BeadStore } from '@gastown/beads';
 import { rigPolecats, townSessions } from '../agents/index.js';
 import type { Agent, Town } from '../model.js';
 import { branchExists, currentBranch, removeCleanWorktree, unmergedWork } from '../git-cli.js';
@@ -147,4 +148,24 @@ function removeLeftover(clone: string, agent: Agent): string | null {
     return `git could not check or remove it: ${(err as Error).message.split('\n')[0]}`;
   }
   return existsSync(agent.cwd) ? `its directory ${agent.cwd} is still there` : null;
+}
+
+/**
+ * The polecat a release came from, once a sling has used the release (continued the bead, or set it aside for
+ * a fresh start): asked as a leftover under the rig's sling lock, now that no pending release names it. Its
+ * work is on the release's branch, where the new polecat started; its worktree and name are freed. Kept, with
+ * the reason, when anything is still its own (the same questions as the sweep's: the next sweep asks again).
+ */
+export function retireReleased(town: Town, rig: string, store: BeadStore, from: string, worktree: string): { removed: boolean; reason?: string } {
+  const polecat = rigPolecats(town, rig).find((a) => a.address === from);
+  if (!polecat) return { removed: false, reason: 'it is gone already' };
+  if (polecat.cwd !== worktree) return { removed: false, reason: `its worktree is not the one the release recorded (${worktree})` };
+  const locks = join(town.root, '.gt', 'locks');
+  mkdirSync(locks, { recursive: true });
+  try {
+    const sweep = withLock(join(locks, `sling-${rig}.lock`), () => sweepLeftovers(town, rig, store, { only: [from] }), { timeoutMs: 120_000, what: `retiring ${from}` });
+    return sweep.removed.length ? { removed: true } : { removed: false, reason: sweep.kept[0]?.reason ?? 'it was not found' };
+  } catch (err) {
+    return { removed: false, reason: (err as Error).message.split('\n')[0] };
+  }
 }

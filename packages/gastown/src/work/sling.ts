@@ -12,7 +12,7 @@ import type { Agent, Tools, Town } from '../model.js';
 import { addWorktree, branchExists, remoteBranchExists, removeWorktree } from '../git-cli.js';
 import { rigPaths, rigSettings } from '../town/index.js';
 import { HOOK_MOLECULE_KEY, HOOK_RUNTIME_KEY } from './hook.js';
-import { claimName, sweepLeftovers } from './leftovers.js';
+import { claimName, retireReleased, sweepLeftovers } from './leftovers.js';
 import { runSetup, type SetupRun } from './setup-hook.js';
 import { RELEASED_LABEL, RELEASE_KEY, continueRelease, pendingRelease, planRelease, undoHandover, type Handover } from './released.js';
 
@@ -46,7 +46,16 @@ export interface SlingResult {
    * For a bead the witness had released: continued (its molecule kept, the worktree started from `start`, the
    * branch its work was pushed to; null when it had no commits), or started fresh, with why.
    */
-  release?: { how: 'continued' | 'fresh'; released_at: string; from: string; start: string | null; steps_closed?: number; why?: string };
+  release?: {
+    how: 'continued' | 'fresh';
+    released_at: string;
+    from: string;
+    start: string | null;
+    steps_closed?: number;
+    why?: string;
+    /** What became of the polecat it was released from: removed (worktree and branch), or kept and why. */
+    retired?: { removed: boolean; reason?: string };
+  };
 }
 
 /** The molecule a bead asks for: `metadata.molecule`, or a `molecule:<name>` label. */
@@ -177,6 +186,8 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
     startAgent(town, agent, runtime, options.tools);
     dropReleasedLabel(store, options.actor, bead.id);
     const record = pendingRelease(bead);
+    // the release is used: the polecat it came from has nothing more to do (its work is where this one started)
+    const retired = record && plan ? retireReleased(town, rig, store, record.from, record.worktree) : undefined;
     return {
       bead: bead.id,
       rig,
@@ -192,8 +203,8 @@ export function slingBead(town: Town, beadId: string, rig: string, options: Slin
       ...(record && plan
         ? {
             release: continuation
-              ? { how: 'continued' as const, released_at: record.at, from: record.from, start: continuation.record.branch, steps_closed: continuation.molecule.done }
-              : { how: 'fresh' as const, released_at: record.at, from: record.from, start: null, why: 'fresh' in plan ? plan.fresh : undefined },
+              ? { how: 'continued' as const, released_at: record.at, from: record.from, start: continuation.record.branch, steps_closed: continuation.molecule.done, retired }
+              : { how: 'fresh' as const, released_at: record.at, from: record.from, start: null, why: 'fresh' in plan ? plan.fresh : undefined, retired },
           }
         : {}),
     };
