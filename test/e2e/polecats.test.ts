@@ -1,10 +1,11 @@
-// gt polecat list and gt polecat gc on a town of scripted polecats whose rig clones a bare remote. A merge is
+// gt polecat list and gt polecat gc on a town of scripted polecats whose rig clones a bare remote; gc of the
+// polecats left over, made as a sling killed before its hook leaves them. A merge is
 // simulated as the refinery leaves one: the polecat's commit landed on main as a rebased copy, its remote branch
 // deleted, its merge request closed with mq.state merged and its source bead closed.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, closeBead, updateBead, type Bead } from '@gastown/beads';
 import { requireTown, townSocket } from '@gastown/gastown';
@@ -200,5 +201,41 @@ describe('gt polecat', () => {
     git(nux, 'push', '-q', 'origin', 'HEAD:refs/heads/polecat/nux');
     git(clone, 'fetch', '-q', 'origin');
     expect(gtJson(town, ['rig', 'remove', 'alpha'])).toEqual({ removed: 'alpha', discarded: [] });
+  });
+  it('gc removes the polecats left over (idle, no session, no sling making them, nothing of their own) and keeps those with work, naming it', async () => {
+    const { town, clone } = newTown();
+    const id = bdJson<{ id: string }>(town, ['create', 'working', '--rig', 'alpha']).id;
+    gtJson(town, ['sling', id, 'alpha', '--molecule', 'stuck'], scripted); // nux: hooked, its session up
+    // worktrees and branches as a sling killed before its hook leaves them
+    const polecat = (name: string): string => {
+      const dir = join(town, 'alpha', 'polecats', name);
+      git(clone, 'worktree', 'add', '-q', '--no-track', '-b', `polecat/${name}`, dir, 'HEAD');
+      return dir;
+    };
+    const dag = polecat('dag');
+    writeFileSync(join(polecat('rictus'), 'scratch.txt'), 'not committed\n');
+    const ace = polecat('ace');
+    writeFileSync(join(ace, 'later.txt'), 'committed, never pushed\n');
+    git(ace, 'add', 'later.txt');
+    git(ace, 'commit', '-qm', 'later');
+    // keeper: a sling (this live process, as far as the claim says) is still making it
+    polecat('keeper');
+    mkdirSync(join(town, '.gt', 'slings', 'alpha'), { recursive: true });
+    writeFileSync(join(town, '.gt', 'slings', 'alpha', 'keeper'), `${process.pid} ${hostname()}\n`);
+
+    const kept = [
+      ['alpha/polecats/ace', '1 commit(s) not pushed'],
+      ['alpha/polecats/rictus', 'uncommitted changes (1 path(s))'],
+    ];
+    const dry = gtJson<Gc>(town, ['polecat', 'gc', '--dry-run']);
+    expect([dry.removed.map((e) => e.address), dry.kept.map((e) => [e.address, e.reason])]).toEqual([['alpha/polecats/dag'], kept]);
+    expect(existsSync(dag)).toBe(true);
+    const gc = gtJson<Gc>(town, ['polecat', 'gc', 'alpha']);
+    expect([gc.removed, gc.kept.map((e) => [e.address, e.reason])]).toEqual([[{ address: 'alpha/polecats/dag', worktree: dag, branch: 'polecat/dag' }], kept]);
+    expect(existsSync(dag)).toBe(false);
+    expect(branches(clone)).toEqual(['polecat/ace', 'polecat/keeper', 'polecat/nux', 'polecat/rictus']);
+    expect(git(clone, 'worktree', 'list')).not.toContain('polecats/dag');
+    expect(byAddress(gtJson<Row[]>(town, ['polecat', 'list'])).nux).toMatchObject({ state: 'working', hooked: id, session_state: 'running' });
+    expect(git(ace, 'log', '-1', '--format=%s').trim()).toBe('later');
   });
 });

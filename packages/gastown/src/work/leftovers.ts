@@ -14,7 +14,7 @@ import { rigPolecats, townSessions } from '../agents/index.js';
 import type { Agent, Town } from '../model.js';
 import { branchExists, currentBranch, removeCleanWorktree, unmergedWork } from '../git-cli.js';
 import { rigPaths } from '../town/index.js';
-import { latestMergeRequests, stateOf } from './polecats.js';
+import { latestMergeRequests, stateOf } from './polecat-state.js';
 import { pendingRelease } from './released.js';
 
 const claimFile = (town: Town, rig: string, name: string): string => join(town.root, '.gt', 'slings', rig, name);
@@ -62,13 +62,19 @@ export function slingRunning(town: Town, rig: string, name: string): boolean {
 export interface Leftover {
   address: string;
   worktree: string;
+  /** The branch its worktree has checked out (null when git cannot tell). */
+  branch: string | null;
   /** Why it was kept (absent for one removed). */
   reason?: string;
 }
 
 export interface Sweep {
+  /** Left over, and removed (with dryRun: would be). */
   removed: Leftover[];
+  /** Left over, but holding what its removal would lose, or refused by git. */
   kept: Leftover[];
+  /** Not left over, and why (their branch is not asked). */
+  skipped: Omit<Leftover, 'branch'>[];
 }
 
 /**
@@ -88,8 +94,8 @@ function storeReason(agent: Agent, hooked: Set<string>, releasedFrom: Set<string
  * holds the rig's sling lock, so no sling takes a name or makes a worktree meanwhile. Never throws for one
  * polecat: what stops its removal is its reason to be kept.
  */
-export function sweepLeftovers(town: Town, rig: string, store: BeadStore, options: { only?: string[] } = {}): Sweep {
-  const result: Sweep = { removed: [], kept: [] };
+export function sweepLeftovers(town: Town, rig: string, store: BeadStore, options: { only?: string[]; dryRun?: boolean } = {}): Sweep {
+  const result: Sweep = { removed: [], kept: [], skipped: [] };
   const polecats = rigPolecats(town, rig).filter((a) => !options.only || options.only.includes(a.address));
   if (!polecats.length) return result;
   const clone = rigPaths(town, rig).clone;
@@ -98,7 +104,7 @@ export function sweepLeftovers(town: Town, rig: string, store: BeadStore, option
     sessions = townSessions(town);
   } catch (err) {
     // without the sessions nothing can be said to be idle
-    for (const a of polecats) result.kept.push({ address: a.address, worktree: a.cwd, reason: `its session cannot be asked about (${(err as Error).message.split('\n')[0]})` });
+    for (const a of polecats) result.skipped.push({ address: a.address, worktree: a.cwd, reason: `its session cannot be asked about (${(err as Error).message.split('\n')[0]})` });
     return result;
   }
   // the cheap questions first: most polecats are working, and answer one of them
@@ -107,42 +113,52 @@ export function sweepLeftovers(town: Town, rig: string, store: BeadStore, option
   let latest: Map<string, Bead> | undefined;
   const mrs = () => (latest ??= latestMergeRequests(store));
   for (const agent of polecats) {
-    const entry: Leftover = { address: agent.address, worktree: agent.cwd };
-    const keep = (reason: string) => result.kept.push({ ...entry, reason });
+    const skip = (reason: string) => result.skipped.push({ address: agent.address, worktree: agent.cwd, reason });
     if (slingRunning(town, rig, agent.name!) || existsSync(join(clone, '.git', 'refs', 'heads', 'polecat', `${agent.name}.lock`))) {
-      keep('a sling is making it');
+      skip('a sling is making it');
       continue;
     }
     if (sessions.has(agent.session)) {
-      keep('its session is up');
+      skip('its session is up');
       continue;
     }
     releasedFrom ??= new Set(listBeads(store, { limit: 0 }).flatMap((b) => pendingRelease(b)?.from ?? []));
     const said = storeReason(agent, hooked, releasedFrom, mrs);
     if (said) {
-      keep(said);
+      skip(said);
       continue;
     }
-    const removed = removeLeftover(clone, agent);
-    if (removed) keep(removed);
+    const entry: Leftover = { address: agent.address, worktree: agent.cwd, branch: branchOf(agent) };
+    const kept = removeLeftover(clone, agent, Boolean(options.dryRun));
+    if (kept) result.kept.push({ ...entry, reason: kept });
     else {
-      rmSync(claimFile(town, rig, agent.name!), { force: true });
+      if (!options.dryRun) rmSync(claimFile(town, rig, agent.name!), { force: true });
       result.removed.push(entry);
     }
   }
   return result;
 }
 
+function branchOf(agent: Agent): string | null {
+  try {
+    return currentBranch(agent.cwd);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Removes the worktree and branch of a polecat that holds nothing the rig's target or a remote-tracking ref
- * lacks (the commit it started from is on one of them); the reason it was kept, or null when removed.
+ * lacks (the commit it started from is on one of them); the reason it was kept, or null when removed (with
+ * dryRun: when it would be).
  */
-function removeLeftover(clone: string, agent: Agent): string | null {
+function removeLeftover(clone: string, agent: Agent, dryRun: boolean): string | null {
   const branch = `polecat/${agent.name}`;
   try {
     const target = currentBranch(clone);
     const risk = unmergedWork(agent.cwd, { revs: ['HEAD', `refs/heads/${branch}`], known: [`refs/heads/${target}`] });
     if (risk.length) return risk.join('; ');
+    if (dryRun) return null;
     removeCleanWorktree(clone, agent.cwd, branchExists(clone, branch) ? branch : null);
   } catch (err) {
     return `git could not check or remove it: ${(err as Error).message.split('\n')[0]}`;
@@ -164,7 +180,7 @@ export function retireReleased(town: Town, rig: string, store: BeadStore, from: 
   mkdirSync(locks, { recursive: true });
   try {
     const sweep = withLock(join(locks, `sling-${rig}.lock`), () => sweepLeftovers(town, rig, store, { only: [from] }), { timeoutMs: 120_000, what: `retiring ${from}` });
-    return sweep.removed.length ? { removed: true } : { removed: false, reason: sweep.kept[0]?.reason ?? 'it was not found' };
+    return sweep.removed.length ? { removed: true } : { removed: false, reason: [...sweep.kept, ...sweep.skipped][0]?.reason ?? 'it was not found' };
   } catch (err) {
     return { removed: false, reason: (err as Error).message.split('\n')[0] };
   }

@@ -1,23 +1,22 @@
 // Finished polecats: what each polecat of a rig is at (its branch, its latest merge request, the state that
-// follows from both, its session), and gt polecat gc, which stops and removes those whose work has merged:
-// their session, worktree and local branch. A worktree that holds work no remote has is never removed.
+// follows from both, its session), and gt polecat gc, which stops and removes those whose work has merged
+// (their session, worktree and local branch), and the polecats left over (leftovers.ts). A worktree that holds
+// work no remote has is never removed.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BeadStore, BeadsError, listBeads, withLock, type Bead } from '@gastown/beads';
+import { BeadStore, BeadsError, withLock, type Bead } from '@gastown/beads';
 import { rigNames, rigPolecats, sessionState, stopAgents, townSessions, type SessionState } from '../agents/index.js';
 import type { Agent, MqMeta, MqState, Town } from '../model.js';
 import { currentBranch, fetchRemote, remoteUrl, removeCleanWorktree, revParse, unmergedWork } from '../git-cli.js';
 import { rigPaths } from '../town/index.js';
 import { mrMeta } from './done.js';
 import { hookedWork } from './hook.js';
+import { sweepLeftovers } from './leftovers.js';
+import { latestMergeRequests, stateOf, type PolecatState } from './polecat-state.js';
 
-/**
- * working: something on its hook and no open merge request; in_queue: its merge request is open (queue_state
- * says where); rework: its merge request was sent back and the bead is still on its hook; merged: its merge
- * request merged and nothing is on its hook; rejected: its merge request was rejected (the bead released);
- * idle: nothing on its hook and no merge request to speak of.
- */
-export type PolecatState = 'working' | 'in_queue' | 'rework' | 'merged' | 'rejected' | 'idle';
+export type { PolecatState } from './polecat-state.js';
+
+const mqOf = (bead: Bead): MqMeta | undefined => (bead.metadata as { mq?: MqMeta } | undefined)?.mq;
 
 export interface PolecatRow {
   rig: string;
@@ -31,30 +30,6 @@ export interface PolecatRow {
   state: PolecatState;
   session: string;
   session_state: SessionState;
-}
-
-const mqOf = (bead: Bead): MqMeta | undefined => (bead.metadata as { mq?: MqMeta } | undefined)?.mq;
-
-/** The latest merge request each worker filed, by address. */
-export function latestMergeRequests(store: BeadStore): Map<string, Bead> {
-  const latest = new Map<string, Bead>();
-  for (const mr of listBeads(store, { issue_type: ['merge-request'], all: true, limit: 0 })) {
-    const worker = mrMeta(mr)?.worker;
-    if (!worker) continue;
-    const seen = latest.get(worker);
-    if (!seen || seen.created_at < mr.created_at || (seen.created_at === mr.created_at && seen.id < mr.id)) latest.set(worker, mr);
-  }
-  return latest;
-}
-
-export function stateOf(hooked: Bead | null, mr: Bead | undefined): PolecatState {
-  // gt done files a merge request with no mq metadata: such a one is queued
-  const queue = mr ? (mqOf(mr)?.state ?? 'queued') : undefined;
-  if (mr && mr.status !== 'closed') return 'in_queue';
-  if (hooked) return queue === 'rework' && mrMeta(mr!)?.source_bead === hooked.id ? 'rework' : 'working';
-  if (queue === 'merged') return 'merged';
-  if (queue === 'rejected') return 'rejected';
-  return 'idle';
 }
 
 function branchOf(agent: Agent): string | null {
@@ -124,38 +99,55 @@ function workAtRisk(agent: Agent, row: PolecatRow): string[] {
 /**
  * Stops and removes the polecats whose work has merged (state merged): their session, worktree and local
  * branch polecat/<name>. Each rig's clone fetches its origin first, so that what the remote has is known; a
- * polecat whose worktree holds work no remote has is named with the reason and left as it is. With dryRun,
- * says what it would do and changes nothing.
+ * polecat whose worktree holds work no remote has is named with the reason and left as it is. Then the
+ * polecats left over (leftovers.ts: idle, no session, no sling making them, nothing of their own) are removed.
+ * With dryRun, says what it would do and changes nothing.
  */
 export function gcPolecats(town: Town, rig?: string, options: { dryRun?: boolean } = {}): GcResult {
   const rigs = rigNames(town, rig);
   const result: GcResult = { dry_run: Boolean(options.dryRun), removed: [], kept: [] };
   for (const r of rigs) {
-    const merged = polecatRows(town, r).filter((p) => p.state === 'merged');
-    if (!merged.length) continue;
-    const agents = new Map(rigPolecats(town, r).map((a) => [a.address, a]));
-    const clone = rigPaths(town, r).clone;
-    if (remoteUrl(clone, 'origin')) {
-      try {
-        fetchRemote(clone, 'origin');
-      } catch (err) {
-        throw new BeadsError('sync_failed', `fetching origin in rig ${r} (to see what it has): ${(err as Error).message}; nothing was removed`, { rig: r });
-      }
-    }
-    for (const row of merged) {
-      const agent = agents.get(row.address)!;
-      const entry: GcEntry = { address: row.address, worktree: row.worktree, branch: row.branch };
-      const risk = workAtRisk(agent, row);
-      if (risk.length) result.kept.push({ ...entry, reason: risk.join('; ') });
-      else if (options.dryRun) result.removed.push(entry);
-      else {
-        const kept = removePolecat(town, r, agent, row);
-        if (kept) result.kept.push({ ...entry, reason: kept });
-        else result.removed.push(entry);
-      }
-    }
+    gcMerged(town, r, result, Boolean(options.dryRun));
+    gcLeftovers(town, r, result, Boolean(options.dryRun));
   }
   return result;
+}
+
+function gcMerged(town: Town, r: string, result: GcResult, dryRun: boolean): void {
+  const merged = polecatRows(town, r).filter((p) => p.state === 'merged');
+  if (!merged.length) return;
+  const agents = new Map(rigPolecats(town, r).map((a) => [a.address, a]));
+  const clone = rigPaths(town, r).clone;
+  if (remoteUrl(clone, 'origin')) {
+    try {
+      fetchRemote(clone, 'origin');
+    } catch (err) {
+      throw new BeadsError('sync_failed', `fetching origin in rig ${r} (to see what it has): ${(err as Error).message}; nothing was removed`, { rig: r });
+    }
+  }
+  for (const row of merged) {
+    const agent = agents.get(row.address)!;
+    const entry: GcEntry = { address: row.address, worktree: row.worktree, branch: row.branch };
+    const risk = workAtRisk(agent, row);
+    if (risk.length) result.kept.push({ ...entry, reason: risk.join('; ') });
+    else if (dryRun) result.removed.push(entry);
+    else {
+      const kept = removePolecat(town, r, agent, row);
+      if (kept) result.kept.push({ ...entry, reason: kept });
+      else result.removed.push(entry);
+    }
+  }
+}
+
+/** The rig's left-over polecats (leftovers.ts), removed under the rig's sling lock as a sling's sweep does. */
+function gcLeftovers(town: Town, r: string, result: GcResult, dryRun: boolean): void {
+  if (!rigPolecats(town, r).length) return;
+  const locks = join(town.root, '.gt', 'locks');
+  mkdirSync(locks, { recursive: true });
+  const store = BeadStore.open(rigPaths(town, r).store);
+  const sweep = withLock(join(locks, `sling-${r}.lock`), () => sweepLeftovers(town, r, store, { dryRun }), { timeoutMs: 120_000, what: `collecting the polecats left over in rig ${r}` });
+  result.removed.push(...sweep.removed.map(({ address, worktree, branch }) => ({ address, worktree, branch })));
+  result.kept.push(...sweep.kept);
 }
 
 /**
