@@ -119,7 +119,7 @@ export function sweepLeftovers(town: Town, rig: string, store: BeadStore, option
       continue;
     }
     if (sessions.has(agent.session)) {
-      skip('its session is up');
+      skip('it has a session (running or dead)');
       continue;
     }
     releasedFrom ??= new Set(listBeads(store, { limit: 0 }).flatMap((b) => pendingRelease(b)?.from ?? []));
