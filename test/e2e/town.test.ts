@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GT, bd, bdJson, gt, git, gtJson } from './helpers.js';
+import { GT, bd, bdJson, gt, git, gtJson, waitFor } from './helpers.js';
 
 const bases: string[] = [];
 afterEach(() => bases.splice(0).forEach((b) => rmSync(b, { recursive: true, force: true })));
@@ -244,4 +244,70 @@ describe('gt install and rigs', () => {
     expect(outside.code).toBe(8);
     expect(outside.stderr).toMatch(/no town found .* gt install DIR/);
   });
+});
+
+describe("the town's files cut short or of the wrong shape", () => {
+  /** A town with rig alpha and one bead in it. */
+  function townWithRig(): string {
+    const { base, town } = newTown('gt-townfiles-');
+    gtJson(town, ['rig', 'add', 'alpha', project(base, 'a'), '--prefix', 'al']);
+    bdJson(town, ['create', 'a bead', '--rig', 'alpha']);
+    return town;
+  }
+
+  it.each([
+    ['town.json cut short', 'town.json', '{"name": "town", "form', 6, /: it is not valid JSON \(/],
+    ['town.json empty', 'town.json', '', 6, /: it is empty; /],
+    ['town.json an array', 'town.json', '[]', 4, /: it must hold a JSON object .*, not an array; /],
+    ['rigs.json cut short', 'rigs.json', '{"rigs": [', 6, /: it is not valid JSON \(/],
+    ['rigs.json with rigs not an array', 'rigs.json', '{"rigs": "alpha"}', 4, /: "rigs" must be an array of rigs, not string "alpha"; /],
+  ])('%s: one line naming the file, its exit code, nothing on stdout, for gt feed, gt dashboard --once, gt status and bd list', (_what, file, text, code, message) => {
+    const town = townWithRig();
+    writeFileSync(join(town, file), text);
+    const path = join(town, file);
+    for (const [tool, args, cwd] of [
+      [gt, ['feed'], town],
+      [gt, ['dashboard', '--once'], town],
+      [gt, ['status'], town],
+      [bd, ['list'], town],
+      [bd, ['list'], join(town, 'alpha', 'main')],
+    ] as const) {
+      const r = tool(cwd, [...args]);
+      const name = tool === gt ? 'gt' : 'bd';
+      expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code, stdout: '' });
+      expect(r.stderr).not.toMatch(/internal error|please report|\n\s+at /);
+      expect(r.stderr.startsWith(`${name}: ${path}: `)).toBe(true);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    // --json: the error as the one JSON document, with its code and the file
+    const json = gt(town, ['feed', '--json']);
+    expect(json.code).toBe(code);
+    expect(JSON.parse(json.stdout)).toEqual({ error: { code: code === 6 ? 'corrupt_log' : 'invalid_input', message: expect.stringContaining(path), file: path } });
+  }, 120_000);
+
+  it('gt feed --follow: rigs.json caught cut short is said once naming the file, and the feed goes on once it is whole', async () => {
+    const town = townWithRig();
+    const child = spawn(process.execPath, [GT, 'feed', '--follow'], { cwd: town, env: { ...process.env, GT_FEED_POLL_MS: '50' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => out.includes("'a bead'"), 'the history');
+      const rigs = join(town, 'rigs.json');
+      const kept = readFileSync(rigs, 'utf8');
+      writeFileSync(rigs, '{"rigs": [');
+      await waitFor(() => err.length > 0, 'the poll to fail');
+      writeFileSync(rigs, kept);
+      const id = bdJson<{ id: string }>(join(town, 'alpha', 'main'), ['create', 'after the registry was whole']).id;
+      await waitFor(() => out.includes(id), 'the new bead in the feed');
+      expect(err.split('\n')).toEqual([expect.stringMatching(/^gt feed: .*: it is not valid JSON \(.+\); a write was cut short\? restore it from git or fix it by hand$/), '']);
+      expect(err.startsWith(`gt feed: ${rigs}: `)).toBe(true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 120_000);
 });

@@ -6,8 +6,7 @@ import { BeadsError, PREFIX_PATTERN, initStore, withLock } from '@gastown/beads'
 import { clone, probeRepository, unmergedWork } from '../git-cli.js';
 import { RIGS_FILE, TOWN_PREFIX, type RigEntry, type Town } from '../model.js';
 import { ignoreInTown, readTown, unignoreInTown, writeJsonAtomic } from './town.js';
-
-const RIG_NAME = /^[a-z][a-z0-9_-]{0,39}$/;
+import { RIG_NAME } from './town-files.js';
 const RESERVED = new Set(['hq', 'molecules', 'polecats', 'refinery', 'mayor', 'town']);
 
 export function rigPaths(town: Town, name: string): { dir: string; clone: string; store: string; polecats: string; refinery: string } {

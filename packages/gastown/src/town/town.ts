@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { basename, dirname, join, resolve } from 'node:path';
 import { BeadsError, ensureLine, initStore } from '@gastown/beads';
 import { initRepository } from '../git-cli.js';
-import { RIGS_FILE, TOWN_FILE, TOWN_PREFIX, type RigEntry, type Town, type TownConfig } from '../model.js';
+import { RIGS_FILE, TOWN_FILE, TOWN_PREFIX, type Town, type TownConfig } from '../model.js';
+import { readRigEntries, readTownConfig } from './town-files.js';
 
 const NAME = /^[a-z][a-z0-9_-]{0,39}$/;
 
@@ -28,7 +29,7 @@ export interface InstallResult {
 export function installTown(dir: string, options: { name?: string } = {}): InstallResult {
   const root = resolve(dir);
   const created: string[] = [];
-  const existing = existsSync(join(root, TOWN_FILE)) ? (JSON.parse(readFileSync(join(root, TOWN_FILE), 'utf8')) as TownConfig) : null;
+  const existing = existsSync(join(root, TOWN_FILE)) ? readTownConfig(join(root, TOWN_FILE)) : null;
   const name = validTownName(options.name ?? existing?.name ?? basename(root).toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^[^a-z]+/, '') ?? 'town');
   if (existing && options.name && existing.name !== options.name) {
     throw new BeadsError('conflict', `${root} is already the town "${existing.name}"`, { town: existing.name });
@@ -84,9 +85,10 @@ export function unignoreInTown(root: string, path: string): void {
 /** The town-level store (prefix hq): cross-rig work and mail. */
 export const townStoreDir = (town: Town): string => join(town.root, '.beads');
 
+/** The town at root: its town.json and rigs.json checked (one that is not what gt writes is refused, naming it). */
 export function readTown(root: string): Town {
-  const config = JSON.parse(readFileSync(join(root, TOWN_FILE), 'utf8')) as TownConfig;
-  const rigs = existsSync(join(root, RIGS_FILE)) ? ((JSON.parse(readFileSync(join(root, RIGS_FILE), 'utf8')) as { rigs: RigEntry[] }).rigs ?? []) : [];
+  const config = readTownConfig(join(root, TOWN_FILE));
+  const rigs = existsSync(join(root, RIGS_FILE)) ? readRigEntries(join(root, RIGS_FILE)) : [];
   return { root, config, rigs };
 }
 
