@@ -202,4 +202,36 @@ describe('gt feed', () => {
       expect((JSON.parse(json.stdout) as { error: { message: string } }).error.message).toBe(r.stderr.slice('gt: '.length, -1));
     }
   });
+
+  it('refuses a GT_FEED_POLL_MS that is not 10 ms .. 1 hour (1e10 and Infinity were a 1 ms busy loop of TimeoutOverflowWarning) with one line naming it', () => {
+    const rig = newRig();
+    bdJson(rig.town, ['create', 'one bead', '--rig', 'alpha']);
+    for (const value of ['1e10', 'Infinity', '3600001', '9', '1', '0', '-500', 'NaN', 'soon', '0x']) {
+      // (a follow that was not refused would run until killed: the timeout shows it as a failure, not a hang)
+      const r = spawnSync(process.execPath, [GT, 'feed', '--follow'], { cwd: rig.town, encoding: 'utf8', timeout: 20_000, env: { ...process.env, GT_FEED_POLL_MS: value } });
+      expect({ value, code: r.status, stdout: r.stdout }).toEqual({ value, code: 4, stdout: '' });
+      expect(r.stderr).toBe(`gt: invalid GT_FEED_POLL_MS ${JSON.stringify(value)}: use a number of milliseconds from 10 to 3600000 (an hour), or unset it for 500\n`);
+      const json = spawnSync(process.execPath, [GT, 'feed', '--follow', '--json'], { cwd: rig.town, encoding: 'utf8', timeout: 20_000, env: { ...process.env, GT_FEED_POLL_MS: value } });
+      expect(json.status).toBe(4);
+      expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: 'invalid_input', variable: 'GT_FEED_POLL_MS', value } });
+    }
+    // without --follow nothing polls: the variable is not read
+    expect(gt(rig.town, ['feed'], { GT_FEED_POLL_MS: '1e10' })).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it.each(['10', '3600000', ''])('follows with GT_FEED_POLL_MS=%j (the bounds, and empty for the default)', async (value) => {
+    const rig = newRig();
+    bdJson(rig.town, ['create', 'one bead', '--rig', 'alpha']);
+    const child = spawn(process.execPath, [GT, 'feed', '--follow'], { cwd: rig.town, env: { ...process.env, GT_FEED_POLL_MS: value } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor(() => out.includes("'one bead'") || child.exitCode !== null, 'the history');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(err).toBe('');
+    expect(out).toContain("'one bead'");
+  });
 });

@@ -1,6 +1,7 @@
 // gt feed: the town's event stream (docs/feed.md), one line per event (with --json, one JSON object per line),
 // and with --follow the events as they happen, read incrementally from the stores' logs.
 import type { Argv } from 'yargs';
+import { BeadsError } from '@gastown/beads';
 import { FeedCursor, sinceTime, type FeedEvent, type Town } from '@gastown/gastown';
 import { rigOption, str } from '../args.js';
 import { oneLine } from '../format.js';
@@ -19,9 +20,22 @@ export function feedLine(e: FeedEvent, storeWidth: number): string {
 
 const storeWidth = (town: Town): number => Math.max(2, ...town.rigs.map((r) => r.name.length));
 
-/** Polls until SIGINT or SIGTERM, printing each poll's events. */
-async function follow(cursor: FeedCursor, print: (events: FeedEvent[]) => void): Promise<void> {
-  const pollMs = Number(process.env.GT_FEED_POLL_MS) > 0 ? Number(process.env.GT_FEED_POLL_MS) : 500;
+/** How often --follow polls: GT_FEED_POLL_MS, from 10 ms to an hour (beyond a timer's reach it would spin). */
+export const POLL_MS = { default: 500, min: 10, max: 3_600_000 } as const;
+
+/** GT_FEED_POLL_MS (unset or empty: 500 ms); any other value outside 10 ms .. 1 hour is refused, naming the variable. */
+export function feedPollMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.GT_FEED_POLL_MS;
+  if (raw === undefined || raw.trim() === '') return POLL_MS.default;
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < POLL_MS.min || ms > POLL_MS.max) {
+    throw new BeadsError('invalid_input', `invalid GT_FEED_POLL_MS ${JSON.stringify(raw)}: use a number of milliseconds from ${POLL_MS.min} to ${POLL_MS.max} (an hour), or unset it for ${POLL_MS.default}`, { variable: 'GT_FEED_POLL_MS', value: raw });
+  }
+  return ms;
+}
+
+/** Polls every `pollMs` until SIGINT or SIGTERM, printing each poll's events. */
+async function follow(cursor: FeedCursor, pollMs: number, print: (events: FeedEvent[]) => void): Promise<void> {
   let lastError = '';
   await repeatUntilSignal(
     pollMs,
@@ -50,6 +64,7 @@ export function registerFeedCommands(y: Argv, run: Run): Argv {
         .option('rig', { type: 'string', describe: "Only this rig's events: its store's, and the town store's that name its agents" })
         .option('since', { type: 'string', describe: 'Only events in this last stretch of time (30m, 1h, 2d)' }),
     run(async (ctx, a) => {
+      const pollMs = a.follow ? feedPollMs() : 0; // refused before anything is printed
       const town = currentTown();
       const since = str(a, 'since');
       const rig = rigOption(a);
@@ -61,7 +76,7 @@ export function registerFeedCommands(y: Argv, run: Run): Argv {
       };
       const history = cursor.poll();
       print(history);
-      if (a.follow) await follow(cursor, print);
+      if (a.follow) await follow(cursor, pollMs, print);
       else if (!history.length && !ctx.json) process.stdout.write(`no events${since ? ` in the last ${since}` : ''}${rig ? ` in rig ${rig}` : ''}\n`);
     }),
   );
