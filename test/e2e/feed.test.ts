@@ -234,4 +234,52 @@ describe('gt feed', () => {
     expect(err).toBe('');
     expect(out).toContain("'one bead'");
   });
+
 });
+
+/** A town (not up) with rigs alpha and beta, each cloned from a bare remote with a store of its own. */
+function plainTown(): { base: string; town: string } {
+  const base = mkdtempSync(join(tmpdir(), 'gt-feed-plain-'));
+  const town = join(base, 'town');
+  towns.push({ town, base });
+  gt(base, ['install', town]);
+  for (const [name, prefix] of [['alpha', 'al'], ['beta', 'be']] as const) {
+    const src = join(base, `${name}-src`);
+    git(base, 'init', '-q', '-b', 'main', src);
+    writeFileSync(join(src, 'README'), `${name}\n`);
+    bd(src, ['init', '--prefix', prefix]);
+    git(src, 'add', '-A');
+    git(src, 'commit', '-qm', 'start');
+    git(base, 'clone', '-q', '--bare', src, join(base, `${name}.git`));
+    gtJson(town, ['rig', 'add', name, join(base, `${name}.git`)]);
+  }
+  return { base, town };
+}
+
+describe('gt feed: stores and stamps it cannot take at face value', () => {
+  it("an operation whose ts is no real date (2026-13-45T99:99:99Z passes the log's schema) is shown where its stamp puts it, not dropped", () => {
+    const { town } = plainTown();
+    const a = bdJson<{ id: string }>(town, ['create', 'in alpha', '--rig', 'alpha']).id;
+    const h = bdJson<{ id: string }>(town, ['create', 'in hq']).id;
+    // another clone's segment, as a git pull brings it: a create and a claim with a lease at that stamp
+    const bad = '2026-13-45T99:99:99Z';
+    const ops = [
+      { op_id: 'foreignbad000001', bead: 'al-bad00001', kind: 'create', actor: 'overseer', ts: bad, lc: 1000, fields: { title: 'stamped badly' } },
+      { op_id: 'foreignbad000002', bead: 'al-bad00001', kind: 'claim', actor: 'bob', ts: bad, lc: 1001, lease_ms: 60_000 },
+    ];
+    writeFileSync(join(town, 'alpha', 'main', '.beads', 'log', '000099-foreign1.jsonl'), ops.map((o) => JSON.stringify(o)).join('\n') + '\n');
+    const events = feed(town);
+    // its stamp carried over (2027-02-18T04:40:39Z) puts it after today's
+    expect(events.map((e) => [e.bead, e.kind, e.at === bad])).toEqual([
+      [a, 'created', false],
+      [h, 'created', false],
+      ['al-bad00001', 'created', true],
+      ['al-bad00001', 'claimed', true],
+    ]);
+    expect(feed(town, '--since', '1h').map((e) => e.bead)).toEqual([a, h, 'al-bad00001', 'al-bad00001']);
+    const text = gt(town, ['feed']);
+    expect(text.code).toBe(0);
+    expect(text.stdout.split('\n').filter((l) => l.includes('al-bad00001'))).toEqual(["99:99:99  alpha  created      al-bad00001 'stamped badly'", "99:99:99  alpha  claimed      al-bad00001 'stamped badly' claimed by bob"]);
+  });
+});
+

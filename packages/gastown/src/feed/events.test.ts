@@ -30,4 +30,16 @@ describe('StoreEvents', () => {
     const events = new StoreEvents('alpha', 'alpha', () => undefined);
     expect(events.apply(op('close', 'x', at(0)))).toEqual([]);
   });
+
+  it('an operation whose stamp is no real date (2026-13-45T99:99:99Z, which the log lets through) is an event, and a lease from it throws nothing', () => {
+    const events = new StoreEvents('alpha', 'alpha', () => undefined);
+    const bad = '2026-13-45T99:99:99Z';
+    const feed = (o: Op): string[] => events.apply(o).map((e) => `${e.at} ${e.kind} ${e.text}`);
+    expect(feed(op('create', 'mayor', bad, { fields: { title: 'a' } }))).toEqual([`${bad} created al-aaaa 'a'`]);
+    expect(feed(op('claim', 'bob', bad, { lease_ms: 60_000 }))).toEqual([`${bad} claimed al-aaaa 'a' claimed by bob`]); // was: RangeError: Invalid time value
+    expect(feed(op('heartbeat', 'bob', bad, { lease_ms: 1e300 }))).toEqual([]); // a lease past what a Date holds: none
+    expect(feed(op('release', 'bob', at(0)))).toEqual([`${at(0)} released al-aaaa 'a' released from bob`]);
+  });
+
 });
+

@@ -4,6 +4,7 @@
 // event is the difference an operation makes to it. Steps being poured, heartbeats, labels and mail being read
 // are not events: the feed is what a person watching the town wants to see.
 import type { Op } from '@gastown/beads';
+import { stampTime } from './stamp.js';
 
 export type FeedKind =
   | 'created'
@@ -70,6 +71,16 @@ const short = (s: string, max = 120): string => {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 };
 
+/**
+ * When a claim's or heartbeat's lease runs out: none without a lease, or past what a Date can hold (an impossible
+ * stamp or a huge lease_ms from another clone's segment threw Invalid time value from toISOString).
+ */
+function leaseUntil(op: Op): string | undefined {
+  if (typeof op.lease_ms !== 'number' || !(op.lease_ms > 0)) return undefined;
+  const end = stampTime(op.ts) + op.lease_ms;
+  return Number.isFinite(end) && Math.abs(end) <= 8.64e15 ? new Date(end).toISOString() : undefined;
+}
+
 /** What a store's operations mean as events; `rigOf` names the rig an agent's address belongs to, if any. */
 export class StoreEvents {
   private readonly beads = new Map<string, Seen>();
@@ -113,17 +124,17 @@ export class StoreEvents {
         break;
       case 'claim': {
         // as the fold has it: a claim takes effect on a bead nobody holds, or whose holder's lease ran out
-        const lapsed = b.status === 'in_progress' && b.lease !== undefined && Date.parse(b.lease) <= Date.parse(op.ts);
+        const lapsed = b.status === 'in_progress' && b.lease !== undefined && Date.parse(b.lease) <= stampTime(op.ts);
         const claimable = b.assignee ? lapsed : ['open', 'blocked', 'deferred'].includes(b.status);
         if (!claimable && b.assignee !== op.actor) break;
-        const lease = typeof op.lease_ms === 'number' && op.lease_ms > 0 ? new Date(Date.parse(op.ts) + op.lease_ms).toISOString() : undefined;
+        const lease = leaseUntil(op);
         [b.lease, b.assignee] = [lease, op.actor];
         if (b.status === 'open' || b.status === 'in_progress') b.status = 'in_progress';
         if (plain && claimable) emit('claimed', `${name} claimed by ${op.actor}${lapsed ? ' (its lease had lapsed)' : ''}`);
         break;
       }
       case 'heartbeat':
-        if (b.assignee === op.actor && b.status === 'in_progress' && typeof op.lease_ms === 'number' && op.lease_ms > 0) b.lease = new Date(Date.parse(op.ts) + op.lease_ms).toISOString();
+        if (b.assignee === op.actor && b.status === 'in_progress' && typeof op.lease_ms === 'number' && op.lease_ms > 0) b.lease = leaseUntil(op);
         break;
       case 'release':
         if (plain && b.assignee) emit('released', `${name} released from ${b.assignee}`);

@@ -202,4 +202,25 @@ describe('FeedCursor', () => {
     const b = createBead(BeadStore.open(rigPaths(readTown(town.root), 'beta').store), 'mayor', { title: 'in beta' }).id;
     expect(cursor.poll().map((e) => [e.store, e.kind, e.bead])).toEqual([['beta', 'created', b]]);
   });
+
+  it('an operation whose stamp is no real date is shown, ordered where its stamp puts it, and kept by --since', () => {
+    const town = newTown({ alpha: 'al' });
+    const { hq, alpha } = clocked(town); // 2026-03-01
+    const a = createBead(alpha, 'mayor', { title: 'in alpha' }).id;
+    const h = createBead(hq, 'mayor', { title: 'in hq' }).id;
+    // another clone's segment, as a git pull brings it: 2026-13-45T99:99:99Z passes the log's schema
+    const bad = '2026-13-45T99:99:99Z'; // 2027-02-18T04:40:39Z, carried over
+    const line = (id: string, ts: string, lc: number) => JSON.stringify({ op_id: `foreign${String(lc).padStart(9, '0')}`, bead: id, kind: 'create', actor: 'overseer', ts, lc, fields: { title: id } });
+    writeFileSync(join(alpha.dir, 'log', '000099-foreign1.jsonl'), [line('al-bad00001', bad, 1000), line('al-late0001', '2027-03-01T00:00:00Z', 1001)].join('\n') + '\n');
+    const events = readFeed(town);
+    expect(events.map((e) => [e.at, e.text])).toEqual([
+      [expect.any(String), `${a} 'in alpha'`],
+      [expect.any(String), `${h} 'in hq'`],
+      [bad, "al-bad00001 'al-bad00001'"],
+      ['2027-03-01T00:00:00Z', "al-late0001 'al-late0001'"],
+    ]);
+    expect(readFeed(town, { since: '2027-01-01T00:00:00Z' }).map((e) => e.bead)).toEqual(['al-bad00001', 'al-late0001']);
+    expect(readFeed(town, { since: '2027-02-20T00:00:00Z' }).map((e) => e.bead)).toEqual(['al-late0001']);
+  });
 });
+

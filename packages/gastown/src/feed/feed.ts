@@ -9,6 +9,7 @@ import { RIGS_FILE, TOWN_PREFIX, type Town } from '../model.js';
 import { readTown, rigPaths, townStoreDir } from '../town/index.js';
 import { requireRig } from '../agents/index.js';
 import { StoreEvents, type FeedEvent } from './events.js';
+import { stampTime } from './stamp.js';
 
 export interface FeedOptions {
   /** Only events of this rig: its store's, and the town store's that name its agents (mail, its services). */
@@ -72,7 +73,7 @@ export class FeedCursor {
           fresh.push(...s.events.apply(op));
         }
       }
-      fresh = fresh.filter((e) => Date.parse(e.at) >= this.since && (this.options.rig === undefined || e.rig === this.options.rig));
+      fresh = fresh.filter((e) => !(stampTime(e.at) < this.since) && (this.options.rig === undefined || e.rig === this.options.rig));
       if (fresh.length) perStore.push(fresh);
     }
     return mergeByTime(perStore);
@@ -132,7 +133,7 @@ function mergeByTime(lists: FeedEvent[][]): FeedEvent[] {
     let best = -1;
     for (let i = 0; i < lists.length; i++) {
       const e = lists[i]![at[i]!];
-      if (e && (best < 0 || Date.parse(e.at) < Date.parse(lists[best]![at[best]!]!.at))) best = i;
+      if (e && (best < 0 || stampTime(e.at) < stampTime(lists[best]![at[best]!]!.at))) best = i;
     }
     if (best < 0) return out;
     out.push(lists[best]![at[best]!++]!);

@@ -2,3 +2,4 @@
 // the history, FeedCursor to follow it (a poll reads only what the logs gained).
 export { FEED_KINDS, type FeedEvent, type FeedKind } from './events.js';
 export { FeedCursor, readFeed, sinceTime, type FeedOptions } from './feed.js';
+export { stampTime } from './stamp.js';
