@@ -4,7 +4,7 @@
 // cleanly on SIGTERM; bad input refused with one clear error.
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { capturePane, refineryRun, requireTown, townSessions, townSocket, witnessPatrol, type FeedEvent } from '../../packages/gastown/src/index.js';
@@ -257,6 +257,43 @@ function plainTown(): { base: string; town: string } {
 }
 
 describe('gt feed: stores and stamps it cannot take at face value', () => {
+  it("a rig whose store is missing: one line on stderr naming the rig and its store, the others' events shown, exit 8", async () => {
+    const { base, town } = plainTown();
+    const a = bdJson<{ id: string }>(town, ['create', 'in alpha', '--rig', 'alpha']).id;
+    const b = bdJson<{ id: string }>(town, ['create', 'in beta', '--rig', 'beta']).id;
+    const h = bdJson<{ id: string }>(town, ['create', 'in hq']).id;
+    const store = join(town, 'alpha', 'main', '.beads');
+    renameSync(store, join(base, 'alpha-beads-away'));
+    const line = `gt feed: rig alpha's store could not be read, its events are not shown: no bead store at ${store} (missing config.json)\n`;
+    const r = gt(town, ['feed']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 8, stderr: line });
+    expect(r.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/).slice(1, 4))).toEqual([
+      ['beta', 'created', b],
+      ['hq', 'created', h],
+    ]);
+    const json = gt(town, ['feed', '--json']);
+    expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 8, stderr: line });
+    expect(json.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as Event).bead)).toEqual([b, h]); // stdout: the events, nothing else
+    expect(gt(town, ['feed', '--rig', 'alpha'])).toEqual({ code: 8, stdout: 'no events in rig alpha\n', stderr: line });
+    expect(gt(town, ['feed', '--rig', 'beta'])).toMatchObject({ code: 0, stderr: '' }); // alpha's store is not read for beta
+
+    // --follow: said once while it lasts; the store back, its events follow
+    const child = spawn(process.execPath, [GT, 'feed', '--follow', '--json'], { cwd: town, env: { ...process.env, GT_FEED_POLL_MS: '50' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const seen = (): string[] => out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as Event).bead);
+    await waitFor(() => seen().includes(h) && err.length > 0, 'the history and the line');
+    renameSync(join(base, 'alpha-beads-away'), store);
+    await waitFor(() => seen().includes(a), "alpha's event once its store is back");
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(err).toBe(line);
+    expect(seen()).toEqual([b, h, a]);
+  });
+
   it("an operation whose ts is no real date (2026-13-45T99:99:99Z passes the log's schema) is shown where its stamp puts it, not dropped", () => {
     const { town } = plainTown();
     const a = bdJson<{ id: string }>(town, ['create', 'in alpha', '--rig', 'alpha']).id;

@@ -1,8 +1,8 @@
 // gt feed: the town's event stream (docs/feed.md), one line per event (with --json, one JSON object per line),
 // and with --follow the events as they happen, read incrementally from the stores' logs.
 import type { Argv } from 'yargs';
-import { BeadsError } from '@gastown/beads';
-import { FeedCursor, sinceTime, type FeedEvent, type Town } from '@gastown/gastown';
+import { BeadsError, EXIT } from '@gastown/beads';
+import { FeedCursor, TOWN_PREFIX, sinceTime, type FeedEvent, type Town } from '@gastown/gastown';
 import { rigOption, str } from '../args.js';
 import { oneLine } from '../format.js';
 import { currentTown } from '../here.js';
@@ -34,14 +34,31 @@ export function feedPollMs(env: NodeJS.ProcessEnv = process.env): number {
   return ms;
 }
 
+/**
+ * After each poll, says on stderr each store the cursor could not read (one line, once while it lasts: a store
+ * gone is read again on each poll). Returns how many it could not read.
+ */
+function unreadReporter(cursor: FeedCursor): () => number {
+  let said = new Set<string>();
+  return () => {
+    for (const u of cursor.unread) {
+      const whose = u.store === TOWN_PREFIX ? `the town store (${TOWN_PREFIX})` : `rig ${u.store}'s store`;
+      if (!said.has(u.store)) process.stderr.write(`gt feed: ${whose} could not be read, its events are not shown: ${u.message}\n`);
+    }
+    said = new Set(cursor.unread.map((u) => u.store));
+    return said.size;
+  };
+}
+
 /** Polls every `pollMs` until SIGINT or SIGTERM, printing each poll's events. */
-async function follow(cursor: FeedCursor, pollMs: number, print: (events: FeedEvent[]) => void): Promise<void> {
+async function follow(cursor: FeedCursor, pollMs: number, print: (events: FeedEvent[]) => void, reportUnread: () => number): Promise<void> {
   let lastError = '';
   await repeatUntilSignal(
     pollMs,
     () => {
       try {
         print(cursor.poll());
+        reportUnread();
         lastError = '';
       } catch (err) {
         // a store caught mid-change (a checkout, a sync) is read again on the next poll; said once while it lasts
@@ -74,10 +91,16 @@ export function registerFeedCommands(y: Argv, run: Run): Argv {
         if (!events.length) return;
         process.stdout.write(events.map((e) => (ctx.json ? JSON.stringify(e) : feedLine(e, width))).join('\n') + '\n');
       };
+      const reportUnread = unreadReporter(cursor);
       const history = cursor.poll();
       print(history);
-      if (a.follow) await follow(cursor, pollMs, print);
-      else if (!history.length && !ctx.json) process.stdout.write(`no events${since ? ` in the last ${since}` : ''}${rig ? ` in rig ${rig}` : ''}\n`);
+      const unread = reportUnread();
+      if (a.follow) await follow(cursor, pollMs, print, reportUnread);
+      else {
+        if (!history.length && !ctx.json) process.stdout.write(`no events${since ? ` in the last ${since}` : ''}${rig ? ` in rig ${rig}` : ''}\n`);
+        // the others' events are shown, but not all the town's: as gt sync exits 10 when one rig could not sync
+        if (unread) process.exitCode = EXIT.noStore;
+      }
     }),
   );
 }

@@ -2,7 +2,7 @@
 // across the town's stores; a cursor's poll reads only what the logs gained, and a rewritten log is read again
 // without reporting anything twice.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { BeadStore, BeadsError, closeBead, createBead, hookBead, releaseBead, updateBead } from '@gastown/beads';
@@ -201,6 +201,25 @@ describe('FeedCursor', () => {
     addRig(town, 'beta', source, { prefix: 'be' });
     const b = createBead(BeadStore.open(rigPaths(readTown(town.root), 'beta').store), 'mayor', { title: 'in beta' }).id;
     expect(cursor.poll().map((e) => [e.store, e.kind, e.bead])).toEqual([['beta', 'created', b]]);
+  });
+
+  it("a rig whose store is gone is named in cursor.unread, the others' events still returned; back, it is read from its start", () => {
+    const town = newTown({ alpha: 'al', beta: 'be' });
+    const stores = clocked(town);
+    const { hq, alpha } = stores;
+    const a = createBead(alpha, 'mayor', { title: 'in alpha' }).id;
+    const b = createBead(stores.beta, 'mayor', { title: 'in beta' }).id;
+    const h = createBead(hq, 'mayor', { title: 'in hq' }).id;
+    const store = rigPaths(town, 'alpha').store;
+    renameSync(store, `${store}.away`);
+    const cursor = new FeedCursor(town);
+    expect(cursor.poll().map((e) => e.bead)).toEqual([b, h]);
+    expect(cursor.unread).toEqual([{ store: 'alpha', dir: store, message: `no bead store at ${store} (missing config.json)` }]);
+    expect(cursor.poll()).toEqual([]);
+    expect(cursor.unread.map((u) => u.store)).toEqual(['alpha']); // said again on each poll while it lasts
+    renameSync(`${store}.away`, store);
+    expect(cursor.poll().map((e) => e.bead)).toEqual([a]);
+    expect(cursor.unread).toEqual([]);
   });
 
   it('an operation whose stamp is no real date is shown, ordered where its stamp puts it, and kept by --since', () => {

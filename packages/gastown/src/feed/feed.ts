@@ -2,9 +2,9 @@
 // happened, FeedCursor for what happens next. A cursor follows each store's log with a LogTail, so a poll reads
 // only the bytes appended since the one before, and one when nothing changed costs a stat per log file. A log a
 // git pull rewrote is read again from the start, and the operations already reported are told by their op_id.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BeadsError, LogTail, compareOps, parseDuration, type TailStats } from '@gastown/beads';
+import { BeadsError, CONFIG_FILE, LogTail, compareOps, parseDuration, type TailStats } from '@gastown/beads';
 import { RIGS_FILE, TOWN_PREFIX, type Town } from '../model.js';
 import { readTown, rigPaths, townStoreDir } from '../town/index.js';
 import { requireRig } from '../agents/index.js';
@@ -16,6 +16,14 @@ export interface FeedOptions {
   rig?: string;
   /** Only events at or after this time (an ISO time, or a Date). */
   since?: string | Date;
+}
+
+/** A store the last poll could not read, and why: its events are missing from what it returned. */
+export interface UnreadStore {
+  /** `hq`, or the rig's name. */
+  store: string;
+  dir: string;
+  message: string;
 }
 
 interface Followed {
@@ -31,6 +39,8 @@ export class FeedCursor {
   private readonly stores = new Map<string, Followed>();
   private readonly since: number;
   private rigsMtime = -1;
+  /** The stores the last poll could not read (a rig's clone or its .beads/ gone): read again on each poll. */
+  unread: UnreadStore[] = [];
 
   constructor(town: Town, readonly options: FeedOptions = {}) {
     if (options.rig !== undefined) requireRig(town, options.rig);
@@ -48,12 +58,19 @@ export class FeedCursor {
 
   /**
    * The events since the last poll, in time order across the stores (the first poll: the history, from `since`
-   * on). A rig added to the town meanwhile is followed from its start.
+   * on). A rig added to the town meanwhile is followed from its start. A store gone (its .beads/ or the rig's clone
+   * removed) is left out and named in `unread`, and read again on the next poll.
    */
   poll(): FeedEvent[] {
     this.followRigs();
     const perStore: FeedEvent[][] = [];
+    this.unread = [];
     for (const s of this.stores.values()) {
+      // a log without its store reads as empty: said, rather than a rig's events silently missing
+      if (!existsSync(join(s.tail.dir, CONFIG_FILE))) {
+        this.unread.push({ store: s.name, dir: s.tail.dir, message: `no bead store at ${s.tail.dir} (missing ${CONFIG_FILE})` });
+        continue;
+      }
       const read = s.tail.read();
       if (!read.ops.length) continue;
       const ops = [...read.ops].sort(compareOps);
