@@ -41,5 +41,19 @@ describe('StoreEvents', () => {
     expect(feed(op('release', 'bob', at(0)))).toEqual([`${at(0)} released al-aaaa 'a' released from bob`]);
   });
 
+  it('counts in its text agree with their number: 1 step, 2 steps; after 1 rework, 2 reworks; after 1 restart, 2 restarts', () => {
+    const events = new StoreEvents('alpha', 'alpha', () => undefined);
+    const text = (o: Op): string[] => events.apply(o).map((e) => e.text);
+    const steps = (k: number) => Array.from({ length: k }, (_, i) => ({ path: `s${i}`, id: `al-s${i}` }));
+    for (const k of [1, 2]) {
+      expect(text(op('create', 'mayor', at(k), { bead: `al-mol${k}`, fields: { title: 'm', issue_type: 'molecule', metadata: { molecule: 'edit', steps: steps(k) } } }))).toEqual([`al-mol${k} 'm' (molecule edit, ${k} step${k === 1 ? '' : 's'})`]);
+      const mr = { merge_request: { branch: 'polecat/nux', worker: 'alpha/polecats/nux' }, mq: { state: 'queued', reworks: k, attempts: [] } };
+      expect(text(op('create', 'alpha/polecats/nux', at(k), { bead: `al-mr${k}`, fields: { title: 'Merge polecat/nux: x', issue_type: 'merge-request', metadata: mr } }))).toEqual([`al-mr${k} polecat/nux by alpha/polecats/nux: 'x' (after ${k} rework${k === 1 ? '' : 's'})`]);
+      const bead = `al-work${k}`;
+      text(op('create', 'mayor', at(k), { bead, fields: { title: 'w' } }));
+      text(op('metadata', 'alpha/witness', at(k), { bead, metadata: { witness: { restarts: k, last_restart_at: at(k) } } }));
+      expect(text(op('metadata', 'alpha/witness', at(k + 1), { bead, metadata: { witness: { restarts: 0, released_at: at(k + 1) } } }))).toEqual([`${bead} 'w' released after ${k} restart${k === 1 ? '' : 's'}`]);
+    }
+  });
 });
 
