@@ -39,6 +39,11 @@ describe('long lines in a detail view', () => {
     expect(wrap('abcdefghijklmnopqrstuvwxyz', 10)).toEqual(['abcdefghij', 'klmnopqrst', 'uvwxyz']);
     expect(wrap('宽字符的标题很长很长', 8)).toEqual(['宽字符的', '标题很长', '很长']);
     expect(wrap('', 10)).toEqual(['']);
+    // a line that fills the width exactly, then a space
+    expect(wrap('abcd efgh ijkl mnop', 9)).toEqual(['abcd efgh', 'ijkl mnop']);
+    const long = wrap(`  ${'word '.repeat(50)}THE-END`, 99);
+    expect(long.every((l) => l.length <= 99 && !/^\S{1,3}$/.test(l))).toBe(true);
+    expect(long.join(' ').split(/\s+/).filter(Boolean)).toEqual([...Array(50).fill('word'), 'THE-END']);
     for (const line of wrap('a long description: '.repeat(20), 33)) expect(line.length).toBeLessThanOrEqual(33);
     expect(wrap('a long description: '.repeat(20), 33).join(' ').replace(/\s+/g, ' ')).toBe('a long description: '.repeat(20).trim());
   });

@@ -79,9 +79,9 @@ export function wrap(text: string, width: number): string[] {
         out.push(line.trimEnd());
         line = '';
       }
-      if (segment === ' ' && !line) continue;
       used = stringWidth(line);
       lastSpace = -1;
+      if (segment === ' ' && !line) continue;
     }
     line += segment;
     used += w;
@@ -89,6 +89,23 @@ export function wrap(text: string, width: number): string[] {
   }
   out.push(line.trimEnd());
   return out;
+}
+
+/** The end of a text in at most `width` cells, '…' before it when cut: what is being typed stays in sight. */
+export function fitEnd(text: string, width: number): string {
+  if (width <= 0) return '';
+  const safe = inert(text);
+  if (stringWidth(safe) <= width) return safe;
+  const parts = [...segmenter.segment(safe)].map((x) => x.segment);
+  let out = '';
+  let used = 0;
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const w = stringWidth(parts[i]!);
+    if (used + w > width - 1) break;
+    out = parts[i]! + out;
+    used += w;
+  }
+  return '…' + out;
 }
 
 /** 45s, 3m, 2h, 4d. */

@@ -51,7 +51,13 @@ export class LiveSource implements DashboardSource {
   /** One snapshot: from the worker (with the feed's events added here), else read on this thread. */
   private async read(): Promise<Snapshot> {
     if (!this.worker) return this.reader.snapshot();
-    const snap = await this.worker.snapshot();
+    // a reader thread that ended (it should not: every failure is an answer) is started again
+    if (!this.worker.alive) {
+      this.worker = null;
+      this.startWorker();
+      if (!this.worker) return this.reader.snapshot();
+    }
+    const snap = await (this.worker as ReadWorker).snapshot();
     if (!this.options.feed) return snap; // the worker's reader follows the town's feed
     const fresh = (this.options.feed ?? noFeed).poll().filter((e) => this.options.rig === undefined || e.rig === undefined || e.rig === this.options.rig);
     if (fresh.length) this.activity = [...this.activity, ...fresh].slice(-500);

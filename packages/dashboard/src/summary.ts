@@ -16,7 +16,7 @@ export function paneSummary(s: Snapshot, pane: PaneId): string {
     case 'mail':
       return `${c.unread} unread · ${s.mail.length} in the inbox`;
     case 'activity':
-      return `${s.activity.length} events`;
+      return `${s.activity.length} event${s.activity.length === 1 ? '' : 's'}`;
   }
 }
 

@@ -88,7 +88,7 @@ export function detailLines(town: Town, snap: Snapshot, pane: string, id: string
       return head;
     }
     case 'activity': {
-      const e = snap.activity.find((x) => x.op_id === id);
+      const e = snap.activity.find((x) => `${x.op_id}:${x.kind}` === id); // the row's id (rows.ts): an op may be two events
       if (!e) return ['gone'];
       const head = [`${e.at}  ${e.kind}  ${e.bead}  by ${e.actor}`, e.text, ''];
       try {

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { BeadsError, type ErrorCode } from '@gastown/beads';
 import type { Snapshot } from './types.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
 import { decodeWork, type WorkDelta } from './work-delta.js';
@@ -22,11 +23,20 @@ export class ReadWorker {
       const w = this.waiting.get(r.n);
       this.waiting.delete(r.n);
       if (r.ok) w?.resolve(r.value);
-      else w?.reject(new Error(r.error));
+      else w?.reject(r.code ? new BeadsError(r.code as ErrorCode, r.error, r.details ?? {}) : new Error(r.error));
     });
-    worker.on('error', (err) => this.failAll(err));
-    worker.on('exit', (code) => this.failAll(new Error(`the dashboard's reader stopped (exit ${code})`)));
+    worker.on('error', (err) => {
+      this.alive = false;
+      this.failAll(err);
+    });
+    worker.on('exit', (code) => {
+      this.alive = false;
+      this.failAll(new Error(`the dashboard's reader stopped (exit ${code})`));
+    });
   }
+
+  /** False once the thread has ended: an ask then fails at once (the live source starts another). */
+  alive = true;
 
   /** A worker for the town, or null when its file is not there. */
   static start(root: string, rig?: string): ReadWorker | null {
@@ -46,6 +56,7 @@ export class ReadWorker {
 
   private ask<T>(what: Ask): Promise<T> {
     const n = ++this.n;
+    if (!this.alive) return Promise.reject(new Error("the dashboard's reader has stopped"));
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(n, { resolve: resolve as (v: unknown) => void, reject });
       this.worker.postMessage({ n, ...what } as WorkerRequest);
