@@ -140,3 +140,23 @@ describe('foldLog (one pass over the log files, for a full cache build)', () => 
     }
   });
 });
+
+describe('a stamp that is no real date', () => {
+  it('folds without throwing: a lease taken at it has run out, so another can claim the bead', () => {
+    const bad = '2026-13-45T99:99:99Z';
+    const line = (o: Record<string, unknown>): Op => {
+      const parsed = parseOpLine(JSON.stringify(o));
+      if (typeof parsed === 'string') throw new Error(parsed);
+      return parsed;
+    };
+    const ops = [
+      line({ op_id: 'opnodate1', bead: 'gt-aaaa', kind: 'create', actor: 'alice', ts: '2026-12-01T00:00:00Z', lc: 1, fields: { title: 'one' } }),
+      line({ op_id: 'opnodate2', bead: 'gt-aaaa', kind: 'claim', actor: 'mallory', ts: bad, lc: 2, lease_ms: 60_000 }),
+      line({ op_id: 'opnodate3', bead: 'gt-aaaa', kind: 'heartbeat', actor: 'mallory', ts: bad, lc: 3, lease_ms: 60_000 }),
+    ];
+    const held = foldOperations(ops).get('gt-aaaa')!.bead;
+    expect({ assignee: held.assignee, lease: held.lease_expires_at }).toEqual({ assignee: 'mallory', lease: '1970-01-01T00:00:00.000Z' });
+    const taken = foldOperations([...ops, line({ op_id: 'opnodate4', bead: 'gt-aaaa', kind: 'claim', actor: 'bob', ts: '2026-12-01T00:01:00Z', lc: 4, lease_ms: 60_000 })]).get('gt-aaaa')!.bead;
+    expect(taken.assignee).toBe('bob');
+  });
+});

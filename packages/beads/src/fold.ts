@@ -173,13 +173,13 @@ export function applyOp(state: BeadState | undefined, op: Op, id: string): BeadS
         bead.assignee = op.actor;
         if (bead.status === 'open' || bead.status === 'in_progress') bead.status = 'in_progress';
         const lease = typeof op.lease_ms === 'number' ? op.lease_ms : 0;
-        if (lease > 0) bead.lease_expires_at = new Date(Date.parse(op.ts) + lease).toISOString();
+        if (lease > 0) bead.lease_expires_at = leaseEnd(op.ts, lease);
         else delete bead.lease_expires_at;
       } else touched = false;
       break;
     case 'heartbeat':
       if (bead.assignee === op.actor && bead.status === 'in_progress' && typeof op.lease_ms === 'number' && op.lease_ms > 0) {
-        bead.lease_expires_at = new Date(Date.parse(op.ts) + op.lease_ms).toISOString();
+        bead.lease_expires_at = leaseEnd(op.ts, op.lease_ms);
       } else touched = false;
       break;
     case 'release':
@@ -225,6 +225,16 @@ function applyMetadataPatch(bead: Bead, patch: Record<string, unknown> | undefin
   }
   if (Object.keys(metadata).length) bead.metadata = metadata;
   else delete bead.metadata;
+}
+
+/**
+ * When a lease taken at `ts` for `ms` runs out. A stamp that is no real date (2026-13-45T99:99:99Z matches the
+ * log's pattern; another clone's line may hold one) gives a lease already run out, the epoch: nobody can say
+ * how long it holds, and work must not stay taken for ever (nor the fold throw on every read).
+ */
+function leaseEnd(ts: string, ms: number): string {
+  const end = Date.parse(ts) + ms;
+  return Number.isFinite(end) && Math.abs(end) <= 8.64e15 ? new Date(end).toISOString() : new Date(0).toISOString();
 }
 
 /** Whether a claim made at time `at` (ISO) takes the bead: nobody holds it, or the holder's lease ran out. */
