@@ -1,4 +1,4 @@
-// gt polecat list, gt polecat gc: the polecats of the town, and removing those whose work has merged.
+// gt polecat list, gt polecat gc: the polecats of the town, and removing those whose work has merged (and a killed sling's leftovers).
 import type { Argv } from 'yargs';
 import { gcPolecats, polecatRows, requireTmux, type GcEntry, type PolecatRow } from '@gastown/gastown';
 import { str } from '../args.js';
@@ -31,7 +31,7 @@ export function registerPolecatCommands(y: Argv, run: Run): Argv {
       )
       .command(
         'gc [rig]',
-        'Stop and remove the polecats whose work has merged (session, worktree, local branch); a worktree with uncommitted changes or commits no remote has is named and kept',
+        'Stop and remove the polecats whose work has merged (session, worktree, local branch), and the leftovers of a killed sling (no session, nothing hooked, no sling making it, nothing a remote lacks); a worktree with uncommitted changes or commits no remote has is named and kept',
         (c) => c.positional('rig', { type: 'string', describe: 'Only this rig' }).option('dry-run', { type: 'boolean', describe: 'Say what would be removed and kept; change nothing' }),
         run((ctx, a) => {
           const town = currentTown();
@@ -41,7 +41,7 @@ export function registerPolecatCommands(y: Argv, run: Run): Argv {
             [
               ...x.removed.map((e) => `${x.dry_run ? 'Would remove' : 'Removed'} ${entryText(e)}`),
               ...x.kept.map((e) => `Kept ${entryText(e)}`),
-            ].join('\n') || 'No polecat has merged work to remove.',
+            ].join('\n') || 'No polecat has merged work or is left over to remove.',
           );
         }),
       )

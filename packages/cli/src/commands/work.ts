@@ -69,9 +69,14 @@ export function registerWorkCommands(y: Argv, run: Run): Argv {
       run((ctx, a) => {
         requireTmux();
         const r = slingBead(currentTown(), str(a, 'bead')!, str(a, 'rig')!, { molecule: str(a, 'molecule'), runtime: str(a, 'runtime'), fresh: Boolean(a.fresh), actor: ctx.actor, tools: cliTools() });
+        const retired = (x: typeof r): string => {
+          const t = x.release?.retired;
+          return !t || !x.release ? '' : t.removed ? `; retired ${x.release.from}` : `; kept ${x.release.from} (${t.reason ?? 'not removable'})`;
+        };
         const release = (x: typeof r): string =>
-          !x.release ? '' : x.release.how === 'continued' ? `; continues the release of ${x.release.released_at} from ${x.release.from} (${x.release.steps_closed} step(s) closed${x.release.start ? `, started from ${x.release.start}` : ''})` : `; started fresh after its release (${x.release.why})`;
-        ctx.out(r, (x) => `Slung ${x.bead} to ${x.address} (${x.runtime}): worktree ${x.worktree} on ${x.branch}, molecule ${x.molecule.name} ${x.molecule.id} (${x.molecule.steps} steps)${x.setup.length ? `, ${x.setup.length} setup command(s) run` : ''}, session ${x.session}${release(x)}`);
+          (!x.release ? '' : x.release.how === 'continued' ? `; continues the release of ${x.release.released_at} from ${x.release.from} (${x.release.steps_closed} step(s) closed${x.release.start ? `, started from ${x.release.start}` : ''})` : `; started fresh after its release (${x.release.why})`) + retired(x);
+        const swept = (x: typeof r): string => (x.swept?.length ? `; removed ${x.swept.length} leftover polecat(s) of a killed sling: ${x.swept.join(', ')}` : '');
+        ctx.out(r, (x) => `Slung ${x.bead} to ${x.address} (${x.runtime}): worktree ${x.worktree} on ${x.branch}, molecule ${x.molecule.name} ${x.molecule.id} (${x.molecule.steps} steps)${x.setup.length ? `, ${x.setup.length} setup command(s) run` : ''}, session ${x.session}${release(x)}${swept(x)}`);
       }),
     )
     .command(
