@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { processTable, processesStartedBy } from './processes.js';
+import { endProcesses, processTable, processesStartedBy, startTime } from './processes.js';
 
 const children: ChildProcess[] = [];
 const strays: number[] = [];
@@ -49,5 +49,40 @@ describe('processesStartedBy', () => {
     const everyone = find(`PATH=${process.env.PATH}`);
     expect(everyone).not.toContain(process.pid);
     expect(everyone).not.toContain(process.ppid);
+  });
+});
+
+describe('endProcesses', () => {
+  /** A process that ignores SIGTERM, started and known to be running its trap. */
+  async function stubborn(): Promise<number> {
+    const child = spawn('sh', ['-c', 'trap "" TERM; echo ready; while :; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(child);
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    return child.pid!;
+  }
+  const running = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('kills what ignored SIGTERM after the grace, its start time unchanged', async () => {
+    const pid = await stubborn();
+    expect(startTime(pid)).toMatch(/^\d+$/);
+    endProcesses([pid], 200);
+    const deadline = Date.now() + 10_000;
+    while (running(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(running(pid)).toBe(false);
+  });
+
+  it('leaves alone a pid whose start time changed since it was asked: a new process that took the pid', async () => {
+    const pid = await stubborn();
+    let asked = false;
+    const startOf = (p: number): string | null => (asked ? 'another' : ((asked = true), startTime(p)));
+    endProcesses([pid], 200, startOf);
+    expect(running(pid)).toBe(true);
   });
 });

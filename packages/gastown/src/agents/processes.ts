@@ -88,8 +88,25 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Asks these processes to end (SIGTERM), and kills (SIGKILL) those still there after `graceMs`. */
-export function endProcesses(pids: number[], graceMs = 3000): void {
+/**
+ * When a process started, in clock ticks since boot (/proc/PID/stat's 22nd field), or null when it is gone or
+ * there is no /proc: with the pid, it names one process, where a pid alone may be a new one's by now.
+ */
+export function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Asks these processes to end (SIGTERM), and kills (SIGKILL) those still there after `graceMs`. A pid is
+ * killed only while its start time is the one seen when it was asked: one that ended meanwhile, its pid taken
+ * by a new process (pids wrap), is left alone. (`startOf` is for tests.)
+ */
+export function endProcesses(pids: number[], graceMs = 3000, startOf: (pid: number) => string | null = startTime): void {
   const signal = (pid: number, sig: NodeJS.Signals): void => {
     try {
       process.kill(pid, sig);
@@ -97,8 +114,14 @@ export function endProcesses(pids: number[], graceMs = 3000): void {
       /* already gone */
     }
   };
+  const seen = new Map(pids.map((p) => [p, startOf(p)]));
+  const same = (pid: number): boolean => {
+    const was = seen.get(pid) ?? null;
+    return was === null || startOf(pid) === was; // no /proc: the pid is all there is to go by
+  };
   pids.forEach((p) => signal(p, 'SIGTERM'));
   const deadline = Date.now() + graceMs;
-  while (pids.some(alive) && Date.now() < deadline) sleepSync(25);
-  pids.filter(alive).forEach((p) => signal(p, 'SIGKILL'));
+  const left = (): number[] => pids.filter((p) => alive(p) && same(p));
+  while (left().length && Date.now() < deadline) sleepSync(25);
+  left().forEach((p) => signal(p, 'SIGKILL'));
 }
