@@ -2,7 +2,7 @@
 // read again), the injected feed, --rig, and a bead's detail view with its history.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, addDependency, claimBead, closeBead, createBead, hookBead } from '@gastown/beads';
@@ -218,5 +218,29 @@ describe('the snapshot', () => {
     const withMolecule = beadDetail(store, a.id);
     expect(withMolecule).toContain(`Molecule m (${poured.molecule.id}): 1/2 steps closed`);
     expect(withMolecule.filter((l) => /^ {2}\[[x ]\] /.test(l)).map((l) => l.slice(0, 12))).toEqual(['  [x] plan  ', '  [ ] build ']);
+  });
+});
+
+describe('a store that cannot be read', () => {
+  const corrupt = (store: BeadStore): void => appendFileSync(join(store.dir, store.logFiles().at(-1)!), 'garbage\n');
+
+  it('fails the first snapshot as --once does; later, it is a Problem with its rows kept while the other rigs refresh', () => {
+    const t = town({ alpha: 'al', beta: 'be' });
+    const alpha = BeadStore.open(rigPaths(t, 'alpha').store);
+    const beta = BeadStore.open(rigPaths(t, 'beta').store);
+    createBead(alpha, 'me', { title: 'in alpha' });
+    const kept = createBead(beta, 'me', { title: 'in beta' });
+    const reader = new TownReader(t);
+    expect(reader.snapshot().problems.filter((p) => p.kind === 'store')).toEqual([]);
+    corrupt(beta);
+    createBead(alpha, 'me', { title: 'alpha again' });
+    const s = reader.snapshot();
+    expect(s.work.map((w) => w.title).sort()).toEqual(['alpha again', 'in alpha', 'in beta']);
+    expect(s.work.find((w) => w.id === kept.id)?.rig).toBe('beta');
+    const p = s.problems.find((x) => x.kind === 'store');
+    expect(p).toMatchObject({ id: 'store:beta', subject: 'beta', rig: 'beta' });
+    expect(p!.detail).toMatch(/corrupt line in the bead log.*; its rows as read at \d\d:\d\d:\d\d$/);
+    expect(p!.detail).not.toContain('\n');
+    expect(() => snapshot(t)).toThrow(/corrupt line in the bead log/); // --once: the one-shot answer fails, code and all
   });
 });

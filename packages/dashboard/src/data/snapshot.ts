@@ -28,6 +28,11 @@ export interface SnapshotOptions {
   now?: () => number;
 }
 
+/** The first line of an error's message: what a Problem row says of a store that could not be read. */
+const oneLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+
+const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+
 /** A step of a poured molecule: its polecat works it, so it is not a row of its own (as dispatch counts). */
 const isStep = (bead: Bead): boolean => {
   const m = bead.metadata as { molecule?: unknown; step?: unknown } | undefined;
@@ -108,7 +113,11 @@ const logSignature = (store: BeadStore): string =>
 interface Cached<T> {
   sig: string;
   value: T;
+  /** When it was read (a Problem row says so of a store's rows kept after it could not be read). */
+  at: number;
 }
+
+const NO_WORK: WorkItem[] = [];
 
 /** A rig's part of the snapshot: its work, and its merge queue with the time it was read at. */
 interface RigParts {
@@ -184,6 +193,10 @@ export class TownReader {
   private crashLoops: Cached<{ name: string; rig?: string; restarts: number }[]> | null = null;
   private flat = new Map<string, { parts: unknown[]; value: unknown[] }>();
   private activity: FeedEvent[] = [];
+  /** This snapshot's stores that could not be read (a Problem each). */
+  private storeProblems: ProblemItem[] = [];
+  /** Whether a snapshot was served: from then on a store that cannot be read is a Problem, not a failure. */
+  private served = false;
   readonly rigs: string[];
   private readonly feed: FeedSource;
   private readonly now: () => number;
@@ -202,7 +215,30 @@ export class TownReader {
 
   /** The log files to watch for changes. */
   logFiles(): string[] {
-    return this.storeDirs().flatMap((d) => logPaths(this.store(d)));
+    return this.storeDirs().flatMap((d) => {
+      try {
+        return logPaths(this.store(d));
+      } catch {
+        return []; // a store that cannot be opened has nothing to watch (the poll still sees it come back)
+      }
+    });
+  }
+
+  /**
+   * One store's part, read on its own: once a snapshot has been served, a store that cannot be read (gone,
+   * corrupt) is a Problem naming it, and its part is the last one read (or none), while the others refresh. The
+   * first snapshot fails instead, with the store's error and its code, as --once does: there are no rows to keep,
+   * and a screen that opens on a broken town should say so as plainly as the one-shot answer does.
+   */
+  private guarded<T>(name: string, rig: string | null, last: { value: T; at: number } | undefined, empty: T, read: () => T): T {
+    try {
+      return read();
+    } catch (err) {
+      if (!this.served) throw err;
+      const kept = last ? `; its rows as read at ${clock(last.at)}` : '';
+      this.storeProblems.push({ id: `store:${name}`, kind: 'store', subject: name, detail: `${oneLine(err)}${kept}`, ...(rig ? { rig } : {}) });
+      return last?.value ?? empty;
+    }
   }
 
   private store(dir: string): BeadStore {
@@ -229,18 +265,19 @@ export class TownReader {
    * store shows by then). The queue's rows keep their age as of the read; the caller moves them on.
    */
   private rigPartsCached(rig: string, now: number): RigParts {
-    const store = this.store(rigPaths(this.town, rig).store);
-    const sig = `${logSignature(store)}@${Math.floor(now / KEEP_MS)}`;
     const hit = this.parts.get(rig);
-    if (hit && hit.sig === sig) return hit.value;
-    const { work, blocked } = rigParts(rig, store, { foreign: this.foreign });
-    const value = { work, queue: { at: now, rows: queueItems(store, rig, now, maxWaitOf(this.town, rig), blocked) } };
-    this.parts.set(rig, { sig, value });
-    return value;
+    return this.guarded(rig, rig, hit, { work: NO_WORK, queue: { at: now, rows: [] } }, () => {
+      const store = this.store(rigPaths(this.town, rig).store);
+      const sig = `${logSignature(store)}@${Math.floor(now / KEEP_MS)}`;
+      if (hit && hit.sig === sig) return hit.value;
+      const { work, blocked } = rigParts(rig, store, { foreign: this.foreign });
+      const value = { work, queue: { at: now, rows: queueItems(store, rig, now, maxWaitOf(this.town, rig), blocked) } };
+      this.parts.set(rig, { sig, value, at: now });
+      return value;
+    });
   }
 
-  private rigQueue(rig: string, now: number): MrItem[] {
-    const { at, rows } = this.rigPartsCached(rig, now).queue;
+  private static queueAt({ at, rows }: RigParts['queue'], now: number): MrItem[] {
     return now !== at ? rows.map((m) => ({ ...m, age_ms: m.age_ms + (now - at) })) : rows;
   }
 
@@ -255,27 +292,36 @@ export class TownReader {
 
   /** Crash-looping services: from their beads in the town store (and tmux), read again when it changed or every 30 s. */
   private crashLoopsCached(now: number): { name: string; rig?: string; restarts: number }[] {
-    const sig = `${logSignature(this.store(townStoreDir(this.town)))}@${Math.floor(now / KEEP_MS)}`;
-    if (!this.crashLoops || this.crashLoops.sig !== sig) {
-      const value = serviceRows(this.town, now)
-        .filter((sv) => sv.state === 'crash_loop')
-        .map((sv) => ({ name: sv.name, restarts: sv.restarts, ...(sv.rig !== undefined ? { rig: sv.rig } : {}) }));
-      this.crashLoops = { sig, value };
-    }
-    return this.crashLoops.value;
+    return this.guarded('town', null, this.crashLoops ?? undefined, [], () => {
+      const sig = `${logSignature(this.store(townStoreDir(this.town)))}@${Math.floor(now / KEEP_MS)}`;
+      if (!this.crashLoops || this.crashLoops.sig !== sig) {
+        const value = serviceRows(this.town, now)
+          .filter((sv) => sv.state === 'crash_loop')
+          .map((sv) => ({ name: sv.name, restarts: sv.restarts, ...(sv.rig !== undefined ? { rig: sv.rig } : {}) }));
+        this.crashLoops = { sig, value, at: now };
+      }
+      return this.crashLoops.value;
+    });
   }
 
-  private mailCached(): MailRow[] {
-    const sig = logSignature(this.store(townStoreDir(this.town)));
-    if (!this.mail || this.mail.sig !== sig) this.mail = { sig, value: overseerMail(this.town) };
-    return this.mail.value;
+  private mailCached(now: number): MailRow[] {
+    return this.guarded('town', null, this.mail ?? undefined, [], () => {
+      const sig = logSignature(this.store(townStoreDir(this.town)));
+      if (!this.mail || this.mail.sig !== sig) this.mail = { sig, value: overseerMail(this.town), at: now };
+      return this.mail.value;
+    });
   }
 
   /** The hooks of a store's agents, read again when its log changed: one list of the store's hooked beads for all of them. */
-  private hooksOf(dir: string, agents: Agent[]): Map<string, Hook> {
+  private hooksOf(dir: string, agents: Agent[], now: number): Map<string, Hook> {
+    const hit = this.hooks.get(dir);
+    const name = dir === townStoreDir(this.town) ? 'town' : (agents[0]?.rig ?? dir);
+    return this.guarded(name, name === 'town' ? null : name, hit, new Map<string, Hook>(), () => this.hooksRead(dir, agents, hit, now));
+  }
+
+  private hooksRead(dir: string, agents: Agent[], hit: Cached<Map<string, Hook>> | undefined, now: number): Map<string, Hook> {
     const store = this.store(dir);
     const sig = `${logSignature(store)}|${agents.map((a) => a.address).join(',')}`;
-    const hit = this.hooks.get(dir);
     if (hit && hit.sig === sig) return hit.value;
     const first = new Map<string, Bead>(); // an agent's first hooked bead in the store's order, as hookedWork takes it
     for (const b of listBeads(store, { status: ['hooked'], limit: 0 })) if (b.assignee && !first.has(b.assignee)) first.set(b.assignee, b);
@@ -283,18 +329,18 @@ export class TownReader {
       const bead = first.get(a.address);
       return [a.address, bead ? hookOf(store, a, bead) : NO_HOOK];
     }));
-    this.hooks.set(dir, { sig, value });
+    this.hooks.set(dir, { sig, value, at: now });
     return value;
   }
 
   /** gt agents' rows (work/roster.ts agentRows), each agent's hook read from its store kept open. */
-  private agentRows(rig?: string): ({ address: string; role: string; rig: string | null; state: string; idle_s: number | null } & Hook)[] {
+  private agentRows(now: number, rig?: string): ({ address: string; role: string; rig: string | null; state: string; idle_s: number | null } & Hook)[] {
     const sessions = townSessions(this.town);
-    const now = Date.now() / 1000;
+    const nowS = Date.now() / 1000;
     const agents = townAgents(this.town, rig);
     const byStore = new Map<string, Agent[]>();
     for (const a of agents) byStore.set(a.store, [...(byStore.get(a.store) ?? []), a]);
-    const hooks = new Map([...byStore].flatMap(([dir, list]) => [...this.hooksOf(dir, list)]));
+    const hooks = new Map([...byStore].flatMap(([dir, list]) => [...this.hooksOf(dir, list, now)]));
     return agents.map((agent) => {
       const info = sessions.get(agent.session);
       return {
@@ -302,8 +348,8 @@ export class TownReader {
         role: agent.role,
         rig: agent.rig ?? null,
         state: sessionState(info),
-        ...hooks.get(agent.address)!,
-        idle_s: info ? Math.max(0, Math.round(now - info.activity)) : null,
+        ...(hooks.get(agent.address) ?? NO_HOOK),
+        idle_s: info ? Math.max(0, Math.round(nowS - info.activity)) : null,
       };
     });
   }
@@ -321,21 +367,26 @@ export class TownReader {
         problem('settings', r, (err as Error).message, r);
       }
     }
-    const rows = this.agentRows(only);
+    this.storeProblems = [];
+    const rows = this.agentRows(now, only);
     const agents: AgentItem[] = rows.map((a) => {
       const [done, total] = parseProgress(a.progress);
       return { id: a.address, role: a.role, rig: a.rig, health: health(a, (a.rig && stall.get(a.rig)) || DEFAULT_STALL_MS), hooked: a.hooked, step: a.step, done, total, idle_s: a.idle_s };
     });
     for (const a of agents) if (a.health === 'dead' || a.health === 'stalled') problem(a.health, a.id, a.hooked ? `hooked ${a.hooked}${a.step ? ` at ${a.step}` : ''}` : `session ${rows.find((r) => r.address === a.id)?.state ?? 'down'}`, a.rig);
-    const work = this.joined('work', this.rigs.map((r) => this.rigPartsCached(r, now).work));
-    const queue = this.rigs.flatMap((r) => this.rigQueue(r, now));
+    const rigParts = this.rigs.map((r) => this.rigPartsCached(r, now));
+    const work = this.joined('work', rigParts.map((p) => p.work));
+    const queue = rigParts.flatMap((p) => TownReader.queueAt(p.queue, now));
     for (const m of queue) if (m.state === 'rework') problem('rework', m.id, m.waiting?.replace(/^rework by [^:]*: /, '') || 'sent back to its polecat', m.rig);
     for (const sv of this.crashLoopsCached(now)) if (only === undefined || sv.rig === undefined || sv.rig === only) problem('crash_loop', sv.name, `restarted ${sv.restarts} times; gt service reset ${sv.name} tries again`, sv.rig);
     const d = daemonStatus(this.town);
     if (!d.running && rows.some((a) => a.state === 'running')) problems.unshift({ id: 'daemon:daemon', kind: 'daemon', subject: 'daemon', detail: 'agents are running but the daemon is not: gt daemon start (or gt up)' });
-    const mail = this.mailCached();
+    const mail = this.mailCached(now);
     problems.push(...mailProblems(mail));
     const fresh = this.feed.poll().filter((e) => e.rig === undefined || only === undefined || e.rig === only);
+    const seenIds = new Set<string>();
+    problems.unshift(...this.storeProblems.filter((p) => !seenIds.has(p.id) && !!seenIds.add(p.id)));
+    this.served = true;
     if (fresh.length) this.activity = [...this.activity, ...fresh].slice(-(this.options.activityLimit ?? 500));
     const parts = { agents, work, queue, mail };
     return {
