@@ -194,6 +194,25 @@ describe('gt dashboard: live', () => {
   }, 90_000);
 });
 
+describe('gt dashboard: a store gone under the screen', () => {
+  it("a rig's .beads/ deleted while it runs is a Problem naming the rig, its rows kept; back, the problem goes and new beads show", async () => {
+    const t = town();
+    const before = bdJson<{ id: string }>(t.rig, ['create', 'made before']).id;
+    const store = join(t.rig, '.beads');
+    const saved = join(t.base, 'saved-beads');
+    cpSync(store, saved, { recursive: true });
+    const vt = dashboard(t.dir, 100, 34);
+    await vt.until((s) => /Activity/.test(s) && s.includes(before), 'the dashboard with the bead');
+    rmSync(store, { recursive: true, force: true });
+    await vt.until((s) => /store\s+alpha\s+store gone: no bead store at /.test(s), 'a Problem naming the rig and its store gone', 15_000);
+    expect(vt.text()).toContain(before); // the rig's last rows, kept (the problem says as of when)
+    expect(vt.text()).not.toMatch(/refresh failed/);
+    cpSync(saved, store, { recursive: true });
+    const after = bdJson<{ id: string }>(t.rig, ['create', 'made after']).id;
+    await vt.until((s) => s.includes(after) && !/store gone/.test(s), 'the new bead, and the problem gone', 15_000);
+  }, 90_000);
+});
+
 describe('gt dashboard: keys', () => {
   it('k scrolls the help back up at once after j went past its end', async () => {
     const t = town();

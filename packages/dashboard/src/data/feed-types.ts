@@ -7,6 +7,8 @@ export type { FeedEvent, FeedKind } from '@gastown/gastown';
 /** What the Activity pane reads: new events since the last poll (a FeedCursor). */
 export interface FeedSource {
   poll(): FeedEvent[];
+  /** The stores the last poll could not read (a FeedCursor's: a rig's .beads/ gone), each a Problem row. */
+  readonly unread?: readonly { store: string; dir: string; message: string }[];
 }
 
 /** No events (a test's reader, or a snapshot that has no Activity pane). */

@@ -2,14 +2,14 @@
 // read again), the injected feed, --rig, and a bead's detail view with its history.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, addDependency, claimBead, closeBead, createBead, hookBead } from '@gastown/beads';
 import { keyedId, pourMolecule } from '@gastown/molecules';
 import { HOOK_MOLECULE_KEY, addRig, agentFor, hookedWork, installTown, parseAgent, queueRows, readTown, rigPaths, sendMail, townSocket, townStatus, type Town } from '@gastown/gastown';
 import { agentDetail, beadDetail, mrDetail } from './detail.js';
-import type { FeedEvent } from './feed-types.js';
+import { townFeed, type FeedEvent } from './feed-types.js';
 import { TownReader, snapshot } from './snapshot.js';
 
 const bases: string[] = [];
@@ -242,5 +242,36 @@ describe('a store that cannot be read', () => {
     expect(p!.detail).toMatch(/corrupt line in the bead log.*; its rows as read at \d\d:\d\d:\d\d$/);
     expect(p!.detail).not.toContain('\n');
     expect(() => snapshot(t)).toThrow(/corrupt line in the bead log/); // --once: the one-shot answer fails, code and all
+  });
+
+  it('a rig store deleted under the reader is a Problem naming it (not an empty rig); back, the problem goes and new beads show', () => {
+    const t = town({ alpha: 'al', beta: 'be' });
+    const dir = rigPaths(t, 'alpha').store;
+    const first = createBead(BeadStore.open(dir), 'me', { title: 'before' });
+    const reader = new TownReader(t, { feed: townFeed(t) });
+    expect(reader.snapshot().work.map((w) => w.id)).toEqual([first.id]);
+    const saved = join(t.root, '..', 'saved-store');
+    cpSync(dir, saved, { recursive: true });
+    rmSync(dir, { recursive: true, force: true });
+    const gone = reader.snapshot();
+    expect(gone.work.map((w) => w.id)).toEqual([first.id]); // its last rows, said to be so
+    const p = gone.problems.filter((x) => x.kind === 'store');
+    expect(p).toHaveLength(1); // the feed's unread store is the same one: said once
+    expect(p[0]).toMatchObject({ id: 'store:alpha', subject: 'alpha', rig: 'alpha' });
+    expect(p[0]!.detail).toMatch(/^store gone: no bead store at /);
+    expect(p[0]!.detail).toContain(`no bead store at ${dir}`);
+    expect(p[0]!.detail).toMatch(/its rows as read at/);
+    cpSync(saved, dir, { recursive: true });
+    const second = createBead(BeadStore.open(dir), 'me', { title: 'after' });
+    const back = reader.snapshot();
+    expect(back.problems.filter((x) => x.kind === 'store')).toEqual([]);
+    expect(back.work.map((w) => w.id).sort()).toEqual([first.id, second.id].sort());
+  });
+
+  it("names a store the feed could not read (gt feed's cursor.unread) as a Problem", () => {
+    const t = town({ alpha: 'al' });
+    const feed = { poll: (): FeedEvent[] => [], unread: [{ store: 'alpha', dir: '/x/.beads', message: 'no bead store at /x/.beads (missing config.json)' }] };
+    const s = new TownReader(t, { feed }).snapshot();
+    expect(s.problems.filter((p) => p.kind === 'store')).toEqual([{ id: 'store:alpha', kind: 'store', subject: 'alpha', rig: 'alpha', detail: 'store gone: no bead store at /x/.beads (missing config.json) (its events are not in Activity)' }]);
   });
 });

@@ -9,9 +9,9 @@
 // A refresh after a change reads the changed store once for each part: ready (a blocker in another store of
 // the town counts, as gt ready counts it), in progress, blocked (whose ids the merge queue reuses), and one
 // list of its hooked beads, the agents without one never asked further.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BeadStore, blockedBeads, listBeads, prefixOf, readyBeads, type Bead, type ForeignLookup, type ReadyOptions } from '@gastown/beads';
+import { BeadStore, CONFIG_FILE, blockedBeads, listBeads, prefixOf, readyBeads, type Bead, type ForeignLookup, type ReadyOptions } from '@gastown/beads';
 import { HOOK_MOLECULE_KEY, TOWN_PREFIX, daemonStatus, hookedWork, inbox, requireRig, rigPaths, rigSettings, serviceRows, sessionState, townAgents, townSessions, townStoreDir, type Agent, type HookedWork, type Town } from '@gastown/gastown';
 import { moleculeStatus, type StepStatus } from '@gastown/molecules';
 import { noFeed, type FeedEvent, type FeedSource } from './feed-types.js';
@@ -236,12 +236,16 @@ export class TownReader {
     } catch (err) {
       if (!this.served) throw err;
       const kept = last ? `; its rows as read at ${clock(last.at)}` : '';
-      this.storeProblems.push({ id: `store:${name}`, kind: 'store', subject: name, detail: `${oneLine(err)}${kept}`, ...(rig ? { rig } : {}) });
+      const gone = (err as { code?: unknown }).code === 'no_store' ? 'store gone: ' : '';
+      this.storeProblems.push({ id: `store:${name}`, kind: 'store', subject: name, detail: `${gone}${oneLine(err)}${kept}`, ...(rig ? { rig } : {}) });
       return last?.value ?? empty;
     }
   }
 
   private store(dir: string): BeadStore {
+    // a store deleted under the reader (its .beads/ removed) is opened anew, which says it is gone: the one kept
+    // open would fold a log that is not there and read as empty
+    if (this.stores.has(dir) && !existsSync(join(dir, CONFIG_FILE))) this.stores.delete(dir);
     let s = this.stores.get(dir);
     if (!s) this.stores.set(dir, (s = BeadStore.open(dir)));
     return s;
@@ -384,6 +388,11 @@ export class TownReader {
     const mail = this.mailCached(now);
     problems.push(...mailProblems(mail));
     const fresh = this.feed.poll().filter((e) => e.rig === undefined || only === undefined || e.rig === only);
+    // the feed's stores it could not read (gt feed's cursor.unread), where the reads above did not already say so
+    for (const u of this.feed.unread ?? []) {
+      const name = u.store === TOWN_PREFIX ? 'town' : u.store;
+      this.storeProblems.push({ id: `store:${name}`, kind: 'store', subject: name, detail: `store gone: ${u.message} (its events are not in Activity)`, ...(name !== 'town' ? { rig: name } : {}) });
+    }
     const seenIds = new Set<string>();
     problems.unshift(...this.storeProblems.filter((p) => !seenIds.has(p.id) && !!seenIds.add(p.id)));
     this.served = true;
