@@ -213,6 +213,26 @@ describe('gt dashboard: a store gone under the screen', () => {
   }, 90_000);
 });
 
+describe('gt dashboard: a store locked by another process', () => {
+  it('opens at once with the locked rig as a busy Problem (not a blank screen for 30 s), and reads it once the lock is let go', async () => {
+    const t = town();
+    bd(t.rig, ['create', 'a bead']);
+    // another clone's segment, pulled: the log has gained what the cache has not, so a read must take the lock
+    foreignSegment(t.rig, 'pulled01', [{ bead: 'al-pulled1', title: 'from another clone' }]);
+    const holder = spawn('sleep', ['120'], { stdio: 'ignore' });
+    const lock = join(t.rig, '.beads', 'lock');
+    try {
+      writeFileSync(lock, `${holder.pid} ${hostname()} held-by-test\n`);
+      const vt = dashboard(t.dir, 100, 34);
+      await vt.until((s) => /Activity/.test(s) && /store\s+alpha\s+busy: locked by process \d+/.test(s), 'the screen, alpha busy', 15_000);
+      rmSync(lock);
+      await vt.until((s) => s.includes('from another clone') && !/busy: locked/.test(s), 'the pulled bead, once the lock is let go', 15_000);
+    } finally {
+      holder.kill();
+    }
+  }, 90_000);
+});
+
 describe('gt dashboard: keys', () => {
   it('k scrolls the help back up at once after j went past its end', async () => {
     const t = town();

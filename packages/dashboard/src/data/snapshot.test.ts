@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeadStore, addDependency, claimBead, closeBead, createBead, hookBead } from '@gastown/beads';
 import { keyedId, pourMolecule } from '@gastown/molecules';
@@ -273,5 +273,38 @@ describe('a store that cannot be read', () => {
     const feed = { poll: (): FeedEvent[] => [], unread: [{ store: 'alpha', dir: '/x/.beads', message: 'no bead store at /x/.beads (missing config.json)' }] };
     const s = new TownReader(t, { feed }).snapshot();
     expect(s.problems.filter((p) => p.kind === 'store')).toEqual([{ id: 'store:alpha', kind: 'store', subject: 'alpha', rig: 'alpha', detail: 'store gone: no bead store at /x/.beads (missing config.json) (its events are not in Activity)' }]);
+  });
+
+  /** Another clone's segment, as a git pull brings it: the log gained what the cache has not caught up with. */
+  const pulled = (store: BeadStore, id: string, title: string): void => {
+    mkdirSync(join(store.dir, 'log'), { recursive: true });
+    const op = { op_id: `pulled${id.replace(/[^a-z0-9]/g, "")}000000`, bead: id, kind: 'create', actor: 'other', ts: new Date().toISOString(), lc: 5000, fields: { title } };
+    writeFileSync(join(store.dir, 'log', '000099-pulled01.jsonl'), JSON.stringify(op) + '\n');
+  };
+
+  it('a store locked by another process, with a log to catch up, is not waited for: its last rows and a busy Problem; free, it is read', () => {
+    const t = town({ alpha: 'al', beta: 'be' });
+    const alpha = BeadStore.open(rigPaths(t, 'alpha').store);
+    const first = createBead(alpha, 'me', { title: 'before' });
+    const reader = new TownReader(t, { skipLocked: true });
+    expect(reader.snapshot().work.map((w) => w.id)).toEqual([first.id]);
+    pulled(alpha, 'al-pulled1', 'from another clone');
+    const lock = join(alpha.dir, 'lock');
+    writeFileSync(lock, `${process.pid} ${hostname()} held-by-test\n`); // a live holder: bd waits 30 s for it
+    createBead(BeadStore.open(rigPaths(t, 'beta').store), 'me', { title: 'in beta' }); // beta, unlocked, refreshes
+    const busy = reader.snapshot();
+    expect(busy.work.map((w) => w.title).sort()).toEqual(['before', 'in beta']);
+    const p = busy.problems.filter((x) => x.kind === 'store');
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatchObject({ id: 'store:alpha', rig: 'alpha' });
+    expect(p[0]!.detail).toMatch(new RegExp(`^busy: locked by process ${process.pid} .*its rows as read at`));
+    // a reader's first snapshot does not wait either: the rig has no rows yet, and says why
+    const fresh = new TownReader(t, { skipLocked: true }).snapshot();
+    expect(fresh.work.map((w) => w.title)).toEqual(['in beta']);
+    expect(fresh.problems.find((x) => x.kind === 'store')?.detail).toMatch(/its rows once it is free/);
+    rmSync(lock);
+    const free = reader.snapshot();
+    expect(free.problems.filter((x) => x.kind === 'store')).toEqual([]);
+    expect(free.work.map((w) => w.title).sort()).toEqual(['before', 'from another clone', 'in beta']);
   });
 });

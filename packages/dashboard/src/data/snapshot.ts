@@ -11,11 +11,12 @@
 // list of its hooked beads, the agents without one never asked further.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BeadStore, CONFIG_FILE, blockedBeads, listBeads, prefixOf, readyBeads, type Bead, type ForeignLookup, type ReadyOptions } from '@gastown/beads';
+import { BeadStore, CONFIG_FILE, blockedBeads, sleepSync, listBeads, prefixOf, readyBeads, type Bead, type ForeignLookup, type ReadyOptions } from '@gastown/beads';
 import { HOOK_MOLECULE_KEY, TOWN_PREFIX, daemonStatus, hookedWork, inbox, requireRig, rigPaths, rigSettings, serviceRows, sessionState, townAgents, townSessions, townStoreDir, type Agent, type HookedWork, type Town } from '@gastown/gastown';
 import { moleculeStatus, type StepStatus } from '@gastown/molecules';
 import { noFeed, type FeedEvent, type FeedSource } from './feed-types.js';
 import { queueItems } from './queue.js';
+import { lockHolder } from './store-lock.js';
 import { countsOf, type AgentItem, type Health, type MailRow, type MrItem, type ProblemItem, type Snapshot, type WorkItem } from './types.js';
 
 export interface SnapshotOptions {
@@ -26,7 +27,23 @@ export interface SnapshotOptions {
   /** How many feed events the snapshot keeps, newest last. */
   activityLimit?: number;
   now?: () => number;
+  /**
+   * A store whose lock another process holds (and so perhaps a log to catch up, which waits up to 30 s for it)
+   * is not read this time: its last rows are kept (none before its first read) and a Problem says it is busy;
+   * the next refresh tries again. The live screen's reader sets it; --once waits, as bd does.
+   */
+  skipLocked?: boolean;
 }
+
+/** A store not read this time: another process holds its lock. */
+class StoreBusy extends Error {
+  constructor(readonly pid: number) {
+    super(`busy: locked by process ${pid}`);
+  }
+}
+
+/** How long a read waits for a lock to be let go before calling its store busy: a bd write holds it a few ms. */
+const BUSY_WAIT_MS = 250;
 
 /** The first line of an error's message: what a Problem row says of a store that could not be read. */
 const oneLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
@@ -234,6 +251,11 @@ export class TownReader {
     try {
       return read();
     } catch (err) {
+      if (err instanceof StoreBusy) {
+        const kept = last ? `its rows as read at ${clock(last.at)}` : 'its rows once it is free';
+        this.storeProblems.push({ id: `store:${name}`, kind: 'store', subject: name, detail: `${err.message} (a log to catch up); ${kept}, tried again each refresh`, ...(rig ? { rig } : {}) });
+        return last?.value ?? empty;
+      }
       if (!this.served) throw err;
       const kept = last ? `; its rows as read at ${clock(last.at)}` : '';
       const gone = (err as { code?: unknown }).code === 'no_store' ? 'store gone: ' : '';
@@ -251,11 +273,23 @@ export class TownReader {
     return s;
   }
 
+  /** Throws StoreBusy when another process holds the store's lock (skipLocked), after a short wait for it. */
+  private unlocked(dir: string): void {
+    if (!this.options.skipLocked) return;
+    for (let waited = 0; ; waited += 25) {
+      const pid = lockHolder(dir);
+      if (pid === null) return;
+      if (waited >= BUSY_WAIT_MS) throw new StoreBusy(pid);
+      sleepSync(25);
+    }
+  }
+
   /** A blocker in another store of the town counts while it is open there (gt ready's rule); looked up only for ids of another prefix. */
   private readonly foreign: ForeignLookup = (id) => {
     const prefix = prefixOf(id);
     const rig = this.town.rigs.find((r) => r.prefix === prefix);
     const dir = prefix === TOWN_PREFIX ? townStoreDir(this.town) : rig ? rigPaths(this.town, rig.name).store : null;
+    if (dir) this.unlocked(dir); // busy: the rig that asks is busy this time too
     try {
       const state = dir ? this.store(dir).state(id) : undefined;
       return state ? { status: state.bead.status } : null;
@@ -274,6 +308,7 @@ export class TownReader {
       const store = this.store(rigPaths(this.town, rig).store);
       const sig = `${logSignature(store)}@${Math.floor(now / KEEP_MS)}`;
       if (hit && hit.sig === sig) return hit.value;
+      this.unlocked(store.dir);
       const { work, blocked } = rigParts(rig, store, { foreign: this.foreign });
       const value = { work, queue: { at: now, rows: queueItems(store, rig, now, maxWaitOf(this.town, rig), blocked) } };
       this.parts.set(rig, { sig, value, at: now });
@@ -299,6 +334,7 @@ export class TownReader {
     return this.guarded('town', null, this.crashLoops ?? undefined, [], () => {
       const sig = `${logSignature(this.store(townStoreDir(this.town)))}@${Math.floor(now / KEEP_MS)}`;
       if (!this.crashLoops || this.crashLoops.sig !== sig) {
+        this.unlocked(townStoreDir(this.town));
         const value = serviceRows(this.town, now)
           .filter((sv) => sv.state === 'crash_loop')
           .map((sv) => ({ name: sv.name, restarts: sv.restarts, ...(sv.rig !== undefined ? { rig: sv.rig } : {}) }));
@@ -311,7 +347,10 @@ export class TownReader {
   private mailCached(now: number): MailRow[] {
     return this.guarded('town', null, this.mail ?? undefined, [], () => {
       const sig = logSignature(this.store(townStoreDir(this.town)));
-      if (!this.mail || this.mail.sig !== sig) this.mail = { sig, value: overseerMail(this.town), at: now };
+      if (!this.mail || this.mail.sig !== sig) {
+        this.unlocked(townStoreDir(this.town));
+        this.mail = { sig, value: overseerMail(this.town), at: now };
+      }
       return this.mail.value;
     });
   }
@@ -327,6 +366,7 @@ export class TownReader {
     const store = this.store(dir);
     const sig = `${logSignature(store)}|${agents.map((a) => a.address).join(',')}`;
     if (hit && hit.sig === sig) return hit.value;
+    this.unlocked(dir);
     const first = new Map<string, Bead>(); // an agent's first hooked bead in the store's order, as hookedWork takes it
     for (const b of listBeads(store, { status: ['hooked'], limit: 0 })) if (b.assignee && !first.has(b.assignee)) first.set(b.assignee, b);
     const value = new Map(agents.map((a): [string, Hook] => {

@@ -44,7 +44,9 @@ function current(): { town: Town; reader: TownReader } {
   const mark = registryMark();
   if (!reader || !town || mark !== seen) {
     town = readTown(root);
-    reader = new TownReader(town, { ...(rig !== undefined ? { rig } : {}), feed: townFeed(town, rig) });
+    // skipLocked: a store another process has locked is its last rows and a Problem this time, not a 30 s wait that
+    // holds up every request behind it (the detail views too, and at start the whole screen)
+    reader = new TownReader(town, { ...(rig !== undefined ? { rig } : {}), feed: townFeed(town, rig), skipLocked: true });
     seen = mark;
     last = null;
   }
