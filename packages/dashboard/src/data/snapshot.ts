@@ -214,6 +214,8 @@ export class TownReader {
   private storeProblems: ProblemItem[] = [];
   /** Whether a snapshot was served: from then on a store that cannot be read is a Problem, not a failure. */
   private served = false;
+  /** The stores found unlocked in this snapshot (a foreign blocker's store is asked once, not per bead). */
+  private free = new Set<string>();
   readonly rigs: string[];
   private readonly feed: FeedSource;
   private readonly now: () => number;
@@ -275,10 +277,10 @@ export class TownReader {
 
   /** Throws StoreBusy when another process holds the store's lock (skipLocked), after a short wait for it. */
   private unlocked(dir: string): void {
-    if (!this.options.skipLocked) return;
+    if (!this.options.skipLocked || this.free.has(dir)) return;
     for (let waited = 0; ; waited += 25) {
       const pid = lockHolder(dir);
-      if (pid === null) return;
+      if (pid === null) return void this.free.add(dir);
       if (waited >= BUSY_WAIT_MS) throw new StoreBusy(pid);
       sleepSync(25);
     }
@@ -412,6 +414,7 @@ export class TownReader {
       }
     }
     this.storeProblems = [];
+    this.free.clear();
     const rows = this.agentRows(now, only);
     const agents: AgentItem[] = rows.map((a) => {
       const [done, total] = parseProgress(a.progress);
