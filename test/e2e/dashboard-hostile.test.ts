@@ -78,7 +78,7 @@ describe('gt dashboard: text from the store never reaches the terminal as contro
     expect(c1(vt.raw)).toEqual([]);
     vt.write('q');
     expect(await vt.exited()).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('gt dashboard --once prints no C1 control either (gt feed and bd list escape them)', () => {
     const t = town();
@@ -89,7 +89,7 @@ describe('gt dashboard: text from the store never reaches the terminal as contro
     const feed = gt(t.dir, ['feed']);
     expect(c1(feed.stdout)).toEqual([]);
     expect(c1(once.stdout)).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('gt dashboard: the screen holds its shape', () => {
@@ -100,10 +100,10 @@ describe('gt dashboard: the screen holds its shape', () => {
     bd(t.rig, ['create', '表情 🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥🔥']);
     const vt = dashboard(t.dir, 80, 24);
     // every line a person expects: the header, each pane's title, the footer
-    await vt.until((s) => /^Gas Town /m.test(s) && /^ ?.?3 Work/m.test(s) && /6 Activity/.test(s) && /\? help/.test(s), 'the whole screen: header, panes and footer', 15_000);
+    await vt.until((s) => /^Gas Town /m.test(s) && /^ ?.?3 Work/m.test(s) && /6 Activity/.test(s) && /\? help/.test(s), 'the whole screen: header, panes and footer', 60_000);
     const wrapped = vt.screen().filter((l) => /^[\u4e00-\u9fff🔥']/u.test(l));
     expect(wrapped).toEqual([]); // no row wrapped onto a line of its own
-  }, 60_000);
+  }, 180_000);
 });
 
 /** The screen's line that holds `text`, or ''. */
@@ -121,7 +121,7 @@ describe('gt dashboard: live', () => {
     const activity = vt.screen().slice(vt.screen().findIndex((l) => /6 Activity/.test(l)) + 1).join('\n');
     expect(activity).toContain("'newer bead 6'");
     expect(lineWith(vt, /6 Activity/)).not.toMatch(/\[6-7 of 7\]/);
-  }, 60_000);
+  }, 180_000);
 
   it('keys pressed while the screen is too small to draw do nothing unseen (m on unread mail marks it read)', async () => {
     const t = town();
@@ -141,7 +141,7 @@ describe('gt dashboard: live', () => {
     const inbox = JSON.parse(gt(t.dir, ['mail', 'inbox', '--json'], { BD_ACTOR: 'overseer' }).stdout) as { read?: boolean }[] | { messages: { read: boolean }[] };
     const messages = Array.isArray(inbox) ? inbox : inbox.messages;
     expect(messages.map((m) => m.read)).toEqual([false]);
-  }, 60_000);
+  }, 180_000);
   it('enter on an Activity row opens its event and bead (not "gone")', async () => {
     const t = town();
     bd(t.rig, ['create', 'an eventful bead']);
@@ -154,7 +154,7 @@ describe('gt dashboard: live', () => {
     expect(vt.text()).not.toMatch(/^gone$/m);
     expect(vt.text()).toMatch(/created/);
     expect(vt.text()).toMatch(/History/);
-  }, 60_000);
+  }, 180_000);
 
   it('a rig added while it runs shows: in the header, its agents and its work (its events already do)', async () => {
     const t = town();
@@ -170,8 +170,8 @@ describe('gt dashboard: live', () => {
     gtJson(t.dir, ['rig', 'add', 'beta', join(t.base, 'beta.git')]);
     const bead = bdJson<{ id: string }>(join(t.dir, 'beta', 'main'), ['create', 'a beta bead']).id;
     await vt.until((s) => s.includes(`${bead} 'a beta bead'`), 'the beta event in Activity');
-    await vt.until((s) => /rigs alpha, beta/.test(s) && new RegExp(`${bead} +beta +P2 ready`).test(s) && /beta\/witness/.test(s), 'rig beta in the header, Work and Agents', 15_000);
-  }, 90_000);
+    await vt.until((s) => /rigs alpha, beta/.test(s) && new RegExp(`${bead} +beta +P2 ready`).test(s) && /beta\/witness/.test(s), 'rig beta in the header, Work and Agents', 60_000);
+  }, 180_000);
   it('a rig removed while it runs (gt rig remove) leaves the screen, and the other rigs keep refreshing', async () => {
     const t = town();
     const src = join(t.base, 'beta-src');
@@ -188,10 +188,10 @@ describe('gt dashboard: live', () => {
     const removed = gt(t.dir, ['rig', 'remove', 'beta', '--force']);
     expect(removed.code).toBe(0);
     const bead = bdJson<{ id: string }>(t.rig, ['create', 'alpha goes on']).id;
-    await vt.until((s) => s.includes(bead), "alpha's new bead on the screen", 15_000);
+    await vt.until((s) => s.includes(bead), "alpha's new bead on the screen", 60_000);
     expect(vt.text()).not.toMatch(/refresh failed/);
     expect(vt.text()).not.toMatch(/beta\/witness/);
-  }, 90_000);
+  }, 180_000);
 });
 
 describe('gt dashboard: a store gone under the screen', () => {
@@ -204,13 +204,13 @@ describe('gt dashboard: a store gone under the screen', () => {
     const vt = dashboard(t.dir, 100, 34);
     await vt.until((s) => /Activity/.test(s) && s.includes(before), 'the dashboard with the bead');
     rmSync(store, { recursive: true, force: true });
-    await vt.until((s) => /store\s+alpha\s+store gone: no bead store at /.test(s), 'a Problem naming the rig and its store gone', 15_000);
+    await vt.until((s) => /store\s+alpha\s+store gone: no bead store at /.test(s), 'a Problem naming the rig and its store gone', 60_000);
     expect(vt.text()).toContain(before); // the rig's last rows, kept (the problem says as of when)
     expect(vt.text()).not.toMatch(/refresh failed/);
     cpSync(saved, store, { recursive: true });
     const after = bdJson<{ id: string }>(t.rig, ['create', 'made after']).id;
-    await vt.until((s) => s.includes(after) && !/store gone/.test(s), 'the new bead, and the problem gone', 15_000);
-  }, 90_000);
+    await vt.until((s) => s.includes(after) && !/store gone/.test(s), 'the new bead, and the problem gone', 60_000);
+  }, 180_000);
 });
 
 describe('gt dashboard: a store locked by another process', () => {
@@ -224,13 +224,13 @@ describe('gt dashboard: a store locked by another process', () => {
     try {
       writeFileSync(lock, `${holder.pid} ${hostname()} held-by-test\n`);
       const vt = dashboard(t.dir, 100, 34);
-      await vt.until((s) => /Activity/.test(s) && /store\s+alpha\s+busy: locked by process \d+/.test(s), 'the screen, alpha busy', 15_000);
+      await vt.until((s) => /Activity/.test(s) && /store\s+alpha\s+busy: locked by process \d+/.test(s), 'the screen, alpha busy', 60_000);
       rmSync(lock);
-      await vt.until((s) => s.includes('from another clone') && !/busy: locked/.test(s), 'the pulled bead, once the lock is let go', 15_000);
+      await vt.until((s) => s.includes('from another clone') && !/busy: locked/.test(s), 'the pulled bead, once the lock is let go', 60_000);
     } finally {
       holder.kill();
     }
-  }, 90_000);
+  }, 180_000);
 });
 
 describe('gt dashboard: keys', () => {
@@ -245,8 +245,8 @@ describe('gt dashboard: keys', () => {
     await vt.until((s) => new RegExp(`-${total} of ${total}\\)`).test(s), 'the help at its end');
     const atEnd = /scroll \((\d+)-/.exec(vt.text())![1];
     vt.write('k');
-    await vt.until((s) => /scroll \((\d+)-/.exec(s)![1] !== atEnd, 'one k to scroll up one line', 10_000);
-  }, 60_000);
+    await vt.until((s) => /scroll \((\d+)-/.exec(s)![1] !== atEnd, 'one k to scroll up one line', 60_000);
+  }, 180_000);
 
   it('a nudge whose text starts with a dash is sent as text, not read as an option (--help told "nudged")', async () => {
     // (the waits below are short: a hang here is a failure with the screen shown, not a test timeout)
@@ -259,11 +259,11 @@ describe('gt dashboard: keys', () => {
     await vt.until((s) => /Nudge mayor:/.test(s), 'the nudge prompt');
     vt.write('--help');
     vt.write('\r');
-    await vt.until((s) => /Nudge mayor with "--help"\?/.test(s), 'the question', 20_000);
+    await vt.until((s) => /Nudge mayor with "--help"\?/.test(s), 'the question', 60_000);
     vt.write('y');
-    await vt.until((s) => /nudged mayor|nudge failed/.test(s), 'the nudge answered', 20_000);
+    await vt.until((s) => /nudged mayor|nudge failed/.test(s), 'the nudge answered', 60_000);
     expect(lineWith(vt, /nudged mayor|nudge failed/)).toMatch(/nudge failed: mayor has no session/);
-  }, 60_000);
+  }, 180_000);
 
   it('attaching to an agent whose session is gone says so, not "back from"', async () => {
     const t = town();
@@ -274,7 +274,7 @@ describe('gt dashboard: keys', () => {
     vt.write('a');
     await vt.until((s) => /back from mayor|attach failed|no session/.test(s) && /Activity/.test(s), 'the dashboard again');
     expect(vt.text()).not.toMatch(/back from mayor/);
-  }, 60_000);
+  }, 180_000);
 
   it('a long filter keeps the header on its two lines', async () => {
     const t = town();
@@ -284,7 +284,7 @@ describe('gt dashboard: keys', () => {
     await vt.until((s) => /^\/…?x+▏/m.test(s), "the filter typed, its end in sight");
     expect(vt.screen()[1]).toMatch(/working/); // the counts line is still the second
     expect(vt.screen()[2]).toMatch(/Problems|Agents/);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('gt dashboard: reading', () => {
@@ -299,7 +299,7 @@ describe('gt dashboard: reading', () => {
     vt.write('\r');
     await vt.until((s) => /Work: .*\(esc: back\)/.test(s) && /History/.test(s), 'the detail view');
     expect(vt.text()).toContain('THE-END');
-  }, 60_000);
+  }, 180_000);
 
   it('text pasted into the nudge prompt keeps its words apart where it had a newline or a tab', async () => {
     const t = town();
@@ -312,7 +312,7 @@ describe('gt dashboard: reading', () => {
     vt.write('first line\rsecond\tthird');
     await vt.until((s) => /Nudge mayor: .*third/.test(s), 'the pasted text');
     expect(lineWith(vt, 'Nudge mayor:')).toMatch(/Nudge mayor: first line second third/);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('gt dashboard: leaving', () => {
@@ -328,7 +328,7 @@ describe('gt dashboard: leaving', () => {
     await vt.until((s) => /dashboard exited \d+/.test(s), 'the shell after the dashboard');
     expect(vt.buffer()).toBe('normal');
     expect(vt.text()).toMatch(/^before the dashboard$/m);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('gt dashboard: refusing a town it cannot read', () => {
@@ -344,7 +344,7 @@ describe('gt dashboard: refusing a town it cannot read', () => {
     expect(vt.text()).not.toMatch(/internal error|please report/);
     expect(vt.text()).toMatch(/corrupt line in the bead log/);
     expect(code).toBe(6);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('gt feed and gt dashboard: bad input is one clear line', () => {
@@ -363,14 +363,14 @@ describe('gt feed and gt dashboard: bad input is one clear line', () => {
       expect(r.stderr).toContain(file);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('gt feed --json keeps its contract when a value looks like flags (--since -1h reads as -1 -h: help text, exit 0)', () => {
     const t = town();
     const r = gt(t.dir, ['feed', '--since', '-1h', '--json']);
     expect(r.code).not.toBe(0);
     expect(() => JSON.parse(r.stdout)).not.toThrow();
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('gt dashboard: its reader thread', () => {
@@ -399,8 +399,8 @@ describe('gt dashboard: its reader thread', () => {
     await vt.until((s) => /Merge queue/.test(s) && /refresh failed/.test(s), 'the dashboard again, its first refresh failing');
     writeFileSync(rigs, kept);
     const bead = bdJson<{ id: string }>(t.rig, ['create', 'made after the registry was whole again']).id;
-    await vt.until((s) => s.includes(bead), 'the new bead on the screen', 20_000);
-  }, 120_000);
+    await vt.until((s) => s.includes(bead), 'the new bead on the screen', 60_000);
+  }, 180_000);
 });
 
 describe('gt dashboard inside the user\'s own tmux', () => {
@@ -433,5 +433,5 @@ describe('gt dashboard inside the user\'s own tmux', () => {
     await vt.until((s) => /Merge queue|detached \(from session mine\)/.test(s), 'tmux answering C-b C-b d');
     expect(vt.text()).not.toMatch(/\[detached \(from session mine\)\]/);
     expect(vt.text()).toMatch(/back from mayor/);
-  }, 90_000);
+  }, 180_000);
 });

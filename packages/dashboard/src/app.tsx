@@ -49,7 +49,8 @@ export function App({ source, initial, onAttach, onExit, size: fixedSize, now = 
   latest.current = state;
   const [detail, setDetail] = useState<{ key: string; lines: string[] } | null>(null);
 
-  useInput((input, key) => dispatch({ type: 'key', input, key }));
+  const small = useRef(false);
+  useInput((input, key) => dispatch({ type: 'key', input, key, tooSmall: small.current }));
 
   useEffect(() => source.watch((snap) => dispatch({ type: 'snapshot', snap }), (err) => dispatch({ type: 'message', text: `refresh failed: ${err.message}`, fromRefresh: true })), [source]);
 
@@ -102,9 +103,7 @@ export function App({ source, initial, onAttach, onExit, size: fixedSize, now = 
   useEffect(() => {
     dispatch({ type: 'page', rows: focusedHeight });
   }, [focusedHeight]);
-  useEffect(() => {
-    dispatch({ type: 'screen', tooSmall: plan.tooSmall });
-  }, [plan.tooSmall]);
+  small.current = plan.tooSmall; // read by the key handler: set as the notice is drawn, so no key slips past it
 
   // the help's and the detail view's lines at this width; how far they can scroll is the reducer's bound
   const help = useMemo(() => (state.mode === 'help' ? helpLines(state.readonly, width) : null), [state.mode, state.readonly, width]);

@@ -26,6 +26,13 @@ describe('the UI state', () => {
     expect(selectedRow(s)?.id).toBe('al-aaa1');
   });
 
+  it('behind the too-small notice takes only q and ^c, which quit', () => {
+    const s = run(initialState(fixtureSnapshot()), key('3'));
+    for (const k of ['j', 's', 'm', '3sy', '/x\r']) expect(reduce(s, { type: 'key', input: k, key: {}, tooSmall: true })).toBe(s);
+    expect(reduce(s, { type: 'key', input: 'q', key: {}, tooSmall: true }).quit).toBe(true);
+    expect(reduce(s, { type: 'key', input: 'c', key: { ctrl: true }, tooSmall: true }).quit).toBe(true);
+  });
+
   it('takes several keys read at once one by one, and once a filter opens the rest is its text', () => {
     const one = run(initialState(fixtureSnapshot()), key('3'), key('j'), key('j'), key('G'), key('k'));
     const many = run(initialState(fixtureSnapshot()), key('3jjGk'));
@@ -33,6 +40,11 @@ describe('the UI state', () => {
     expect(many.pane).toBe('work');
     const typed = run(initialState(fixtureSnapshot()), key('3/rig:be'));
     expect({ mode: typed.mode, pane: typed.pane, draft: typed.draft }).toEqual({ mode: 'filter', pane: 'work', draft: 'rig:be' });
+    // a line break ending a read is Enter after the rest; inside it, pasted text (a space)
+    const applied = run(initialState(fixtureSnapshot()), key('3/rig:beta\r'));
+    expect({ mode: applied.mode, filter: applied.filter }).toEqual({ mode: 'normal', filter: 'rig:beta' });
+    const pasted = run(initialState(fixtureSnapshot()), key('/'), key('two\nwords'));
+    expect({ mode: pasted.mode, draft: pasted.draft }).toEqual({ mode: 'filter', draft: 'two words' });
     // a sling asked and answered in one read
     const slung = run(initialState(fixtureSnapshot()), key('3jjsy'));
     expect(slung.pending).toEqual([expect.objectContaining({ kind: 'sling' })]);

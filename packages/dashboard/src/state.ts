@@ -43,14 +43,13 @@ export interface UiState {
   helpBack: Mode;
   /** How far the help or the detail view shown can scroll (its lines less a screen), as the app measured it. */
   scrollMax: number;
-  /** The screen is too small to draw: only quitting keys are taken (nothing must happen unseen). */
-  tooSmall: boolean;
   /** Rows a page key moves: the focused pane's height. */
   page: number;
 }
 
 export type Msg =
-  | { type: 'key'; input: string; key: KeyInfo }
+  /** A key; `tooSmall` when the screen shows the too-small notice (only quitting keys are taken: nothing must happen unseen). */
+  | { type: 'key'; input: string; key: KeyInfo; tooSmall?: boolean }
   | { type: 'page'; rows: number }
   | { type: 'snapshot'; snap: Snapshot }
   | { type: 'pane.next' }
@@ -80,7 +79,6 @@ export type Msg =
   | { type: 'effects.taken' }
   | { type: 'message'; text: string | null; fromRefresh?: boolean }
   | { type: 'scroll.max'; max: number }
-  | { type: 'screen'; tooSmall: boolean }
   | { type: 'quit' };
 
 const byPane = <T>(value: T): Record<PaneId, T> => Object.fromEntries(PANES.map((p) => [p, value])) as Record<PaneId, T>;
@@ -106,7 +104,6 @@ export function initialState(snap: Snapshot, options: { readonly?: boolean; filt
     helpScroll: 0,
     helpBack: 'normal',
     scrollMax: Number.MAX_SAFE_INTEGER,
-    tooSmall: false,
   };
   return settle(s);
 }
@@ -192,9 +189,13 @@ export function reduce(s: UiState, m: Msg): UiState {
   switch (m.type) {
     case 'key': {
       // behind the too-small notice nothing must happen unseen: only q and ^c, which quit
-      if (s.tooSmall) return (m.input === 'q' && !m.key.ctrl) || (m.input === 'c' && m.key.ctrl) ? { ...s, quit: true } : s;
+      if (m.tooSmall) return (m.input === 'q' && !m.key.ctrl) || (m.input === 'c' && m.key.ctrl) ? { ...s, quit: true } : s;
       // several keys in one read (typed fast, over a slow link, or pasted) come as one string: each is taken in
       // turn, and once a filter or a prompt is open the rest is its text
+      // a line break that ends such a read is Enter, typed after the rest ('--help' and Enter in one read sends
+      // it); one inside it is pasted text (a space in a filter or a prompt, never a key of its own)
+      const ended = m.input.length > 1 && !m.key.ctrl && !m.key.meta ? /^([^\r\n][\s\S]*?)[\r\n]+$/.exec(m.input) : null;
+      if (ended) return reduce(reduce(s, { type: 'key', input: ended[1]!, key: m.key }), { type: 'key', input: '\r', key: { return: true } });
       const plain = !m.key.ctrl && !m.key.meta && !/[\u0000-\u001f\u007f]/.test(m.input);
       if (m.input.length > 1 && plain && s.mode !== 'filter' && s.mode !== 'prompt') {
         const chars = [...m.input];
@@ -257,8 +258,6 @@ export function reduce(s: UiState, m: Msg): UiState {
         ? s
         : { ...s, scrollMax: max, helpScroll: Math.min(s.helpScroll, max), ...(s.detail ? { detail: { ...s.detail, scroll: Math.min(s.detail.scroll, max) } } : {}) };
     }
-    case 'screen':
-      return s.tooSmall === m.tooSmall ? s : { ...s, tooSmall: m.tooSmall };
     case 'action':
       return request(s, m.kind);
     case 'prompt.type':
