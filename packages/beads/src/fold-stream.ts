@@ -6,7 +6,9 @@
 // only the lines naming such beads. The result is the same as foldOperations over every operation of the log.
 import { applyOp, compareStamp, foldLogId, type BeadState } from './fold.js';
 import { join } from 'node:path';
-import { forEachLine, parseOpLine, type CorruptLine } from './log.js';
+import { fileSize, forEachLine, parseLineJson, parseOpLine, type CorruptLine } from './log.js';
+import { startOpCheck } from './op-check.js';
+import type { Op } from './types.js';
 import { logFileNames, markOf, opsOfIds, type FileMark } from './log-files.js';
 
 export interface FoldedLog {
@@ -24,17 +26,33 @@ export interface FoldedLog {
 
 /** Folds every file of the store's log in `dir`; `display` names a file in reports. */
 export function foldLog(dir: string, display: (name: string) => string = (n) => join(dir, n)): FoldedLog {
+  const names = logFileNames(dir);
+  const paths = names.map((name) => join(dir, name));
+  const check = startOpCheck(paths, paths.reduce((sum, path) => sum + fileSize(path), 0));
+  if (!check) return foldFiles(dir, names, display, parseOpLine);
+  // Parsed unchecked while the worker checks; anything it finds (or a fold that throws on an unchecked
+  // line) and the log is folded again, each line checked in turn.
+  let folded: FoldedLog | null = null;
+  try {
+    folded = foldFiles(dir, names, display, (text) => parseLineJson(text) as Op | string);
+  } catch {
+    folded = null;
+  }
+  const valid = check.allValid(folded ? folded.marks.map((m) => m.size) : []);
+  return folded && valid ? folded : foldFiles(dir, names, display, parseOpLine);
+}
+
+function foldFiles(dir: string, names: string[], display: (name: string) => string, parseOp: (text: string) => Op | string): FoldedLog {
   const logIds = new Set<string>(); // in order of first appearance
   const fast = new Map<string, BeadState>(); // by log id: one create, then only later stamps so far
   const slow = new Set<string>();
   const corrupt: CorruptLine[] = [];
   let maxLc = 0;
-  const names = logFileNames(dir);
   const marks: FileMark[] = [];
   for (const name of names) {
     const displayPath = display(name);
     const { end, lines, mtime } = forEachLine(join(dir, name), 0, (text, line) => {
-      const op = parseOpLine(text);
+      const op = parseOp(text);
       if (typeof op === 'string') {
         corrupt.push({ file: displayPath, line, message: op });
         return;

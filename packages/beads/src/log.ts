@@ -110,17 +110,25 @@ export function isOpLine(text: string): boolean {
 }
 
 export function parseOpLine(text: string): Op | string {
+  const value = parseLineJson(text);
+  if (typeof value === 'string') return value;
+  const problem = schemaProblem('validateOp', value);
+  return problem ?? (value as Op);
+}
+
+/**
+ * A line's JSON, not yet checked against the op schema (a string says why it is none). Only for a fold whose
+ * lines are validated elsewhere (op-check.ts): anything else reads operations with parseOpLine.
+ */
+export function parseLineJson(text: string): unknown {
   // A byte order mark is not content: an editor may save the log with one, and a union merge carries it along.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.charCodeAt(0) !== 123 && text.trim() === '') return 'empty line'; // a line starting with '{' is not blank (and is not copied to find out)
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     return `not valid JSON (${(err as Error).message})`;
   }
-  const problem = schemaProblem('validateOp', value);
-  return problem ?? (value as Op);
 }
 
 /** Reads and validates every complete line from byte `from`; `firstLine` numbers them for error reports. */

@@ -13,9 +13,9 @@ const entries = ['bd', 'gt'];
 // finds every chunk its entry names. Chunk names hash their content, so an unchanged build names the same files.
 const result = await build({
   write: false,
-  // gt dashboard's reader thread (packages/dashboard/src/data/read-worker.ts) is an entry of its own: a worker
-  // starts from a file
-  entryPoints: { ...Object.fromEntries(entries.map((name) => [name, join(root, 'dist', `${name}.js`)])), 'chunks/dashboard-worker': join(root, '..', 'dashboard', 'dist', 'data', 'worker.js') },
+  // gt dashboard's reader thread (packages/dashboard/src/data/read-worker.ts) and a full cache build's op checker
+  // (packages/beads/src/op-check.ts) are entries of their own: a worker starts from a file
+  entryPoints: { ...Object.fromEntries(entries.map((name) => [name, join(root, 'dist', `${name}.js`)])), 'chunks/dashboard-worker': join(root, '..', 'dashboard', 'dist', 'data', 'worker.js'), 'chunks/validate-worker': join(root, '..', 'beads', 'dist', 'validate-worker.js') },
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.mjs' },
   // Code behind a dynamic import (bd sync's git) goes to a chunk loaded only when that command runs.
