@@ -9,8 +9,8 @@ export interface CacheFiles {
   read(path: string, length: number, from?: number): Buffer;
   readWhole(path: string): string;
   write(path: string, data: string): void;
-  /** Adds to the end of a file, making it if missing. */
-  append(path: string, data: string): void;
+  /** Adds to the end of a file, making it if missing (a Buffer: UTF-8 text already encoded). */
+  append(path: string, data: string | Buffer): void;
   readonly inMemory: boolean;
 }
 
@@ -33,7 +33,7 @@ export function memoryFiles(): CacheFiles {
     read: (path, length, from = 0) => get(path).subarray(from, Math.max(from, length)),
     readWhole: (path) => get(path).toString('utf8'),
     write: (path, data) => void files.set(path, Buffer.from(data, 'utf8')),
-    append: (path, data) => void files.set(path, Buffer.concat([files.get(path) ?? Buffer.alloc(0), Buffer.from(data, 'utf8')])),
+    append: (path, data) => void files.set(path, Buffer.concat([files.get(path) ?? Buffer.alloc(0), typeof data === 'string' ? Buffer.from(data, 'utf8') : data])),
     inMemory: true,
   };
 }
