@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { FAILED, NOT_STARTED, STARTED } from './op-check-flag.js';
 
 /** Logs smaller than this are checked in line: a thread's start would cost more than it saves. */
 export const opCheckLimits = { minBytes: 16 << 20 };
@@ -34,23 +35,26 @@ export function startOpCheck(paths: string[], bytes: number): OpCheck | null {
   const { port1, port2 } = new MessageChannel();
   let worker: Worker;
   try {
-    worker = new Worker(file, { workerData: { paths, port: port2, flag }, transferList: [port2] });
+    // No flags of this process: one such as --input-type stops a worker from loading at all.
+    worker = new Worker(file, { workerData: { paths, port: port2, flag }, transferList: [port2], execArgv: [] });
   } catch {
     return null;
   }
   worker.unref();
   worker.on('error', () => {
-    Atomics.store(flag, 0, 2); // failed: wake the waiter, who folds again
+    Atomics.store(flag, 0, FAILED); // seen only if the waiter has not begun waiting: it folds again
     Atomics.notify(flag, 0);
   });
   return { allValid: (ends) => answerOf(flag, port1, worker, ends) };
 }
 
 function answerOf(flag: Int32Array, port: MessagePort, worker: Worker, ends: number[]): boolean {
-  // The 'error' event needs the event loop, which a waiting thread never returns to: wait in slices and
-  // give up (fold again, checked) when the worker has ended without answering.
+  // A worker's 'error' and 'exit' events need the event loop, which a waiting thread never returns to. A
+  // worker that has not started by the time the fold is done (~1 s; starting takes ~50 ms) is given 2 s
+  // more, and one that started, a minute; past that the log is folded again, checked.
   let ok = false;
-  for (let waited = 0; Atomics.load(flag, 0) === 0 && waited < 600; waited++) Atomics.wait(flag, 0, 0, 100);
+  if (Atomics.load(flag, 0) === NOT_STARTED) Atomics.wait(flag, 0, NOT_STARTED, 2000);
+  for (let waited = 0; Atomics.load(flag, 0) === STARTED && waited < 600; waited++) Atomics.wait(flag, 0, STARTED, 100);
   const message = receiveMessageOnPort(port)?.message as { ends?: number[]; bad?: number } | undefined;
   if (message?.ends && message.bad === 0) ok = message.ends.length === ends.length && message.ends.every((e, i) => e === ends[i]);
   port.close();
