@@ -5,6 +5,7 @@
 // grew or shrank between the two reads, a worker that failed) the caller folds again with every line checked
 // in turn, as before, so the result is always that of a fold of validated operations.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { FAILED, NOT_STARTED, STARTED } from './op-check-flag.js';
@@ -28,7 +29,7 @@ function workerFile(): string | null {
 
 /** Starts checking `paths` in a worker; null when the log is small or no worker can run (check in line). */
 export function startOpCheck(paths: string[], bytes: number): OpCheck | null {
-  if (bytes < opCheckLimits.minBytes) return null;
+  if (bytes < opCheckLimits.minBytes || availableParallelism() < 2) return null; // one core: the worker would only add its parse
   const file = workerFile();
   if (!file) return null;
   const flag = new Int32Array(new SharedArrayBuffer(4));
