@@ -54,11 +54,11 @@ function apply(store: BeadStore, ids: string[], e: Edit): void {
   }
 }
 
-/** Ready computed from nothing saved: the saved answer removed, read by a fresh store. */
-function afresh(store: BeadStore, limit: number): string[] {
+/** Ready computed from nothing saved: the saved answer removed, read by a fresh store whose clock says `at`. */
+function afresh(store: BeadStore, limit: number, at: Date): string[] {
   const gen = join(store.cacheDir, `g${readMeta(store.cacheDir)!.gen}`);
   for (const p of Object.values(readyPaths(gen))) rmSync(p, { force: true });
-  return readyBeads(BeadStore.open(store.dir), { limit }).map((b) => b.id);
+  return readyBeads(BeadStore.open(store.dir, { now: () => at }), { limit }).map((b) => b.id);
 }
 
 /** Whether the saved answer on disk is for the cache as it is now (carried over the last write, or saved by a read). */
@@ -85,8 +85,10 @@ describe('the saved ready answer, carried over writes', () => {
           BeadStore.open(store.dir).state('gt-none'); // a reader catches the cache up, as the next command does
           if (savedIsCurrent(store)) carried++;
           for (const limit of [2, 0]) {
-            const got = readyBeads(BeadStore.open(store.dir), { limit }).map((b) => b.id);
-            expect({ limit, got }).toEqual({ limit, got: afresh(store, limit) });
+            // both answers at one moment: a lease of 1 ms runs out between two reads, and ready changes with it
+            const at = new Date();
+            const got = readyBeads(BeadStore.open(store.dir, { now: () => at }), { limit }).map((b) => b.id);
+            expect({ limit, got }).toEqual({ limit, got: afresh(store, limit, at) });
           }
         }
       }),
