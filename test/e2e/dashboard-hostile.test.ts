@@ -4,35 +4,24 @@
 // failing one is a defect found (see the report on branch h-hostile).
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { GT, bd, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
+import { GT, bd, bdJson, git, gt, gtJson } from './helpers.js';
+import { testTowns } from './town-harness.js';
 import { Vt } from './vt.js';
 
-const bases: string[] = [];
 const terms: Vt[] = [];
 afterEach(() => {
   for (const t of terms.splice(0)) t.kill();
-  for (const base of bases.splice(0)) rmSync(base, { recursive: true, force: true });
 });
 
-/** A town (not up: no agents running) with rig alpha; returns the town and the rig's clone. */
+const newTown = testTowns('dashhostile');
+
+/** A town (not up: no agents running) with rig alpha, added from a bare remote; the town and the rig's clone. */
 function town(): { base: string; dir: string; rig: string } {
-  const base = mkdtempSync(join(tmpdir(), 'gt-dashhostile-'));
-  bases.push(base);
-  const src = join(base, 'alpha-src');
-  git(base, 'init', '-q', '-b', 'main', src);
-  writeFileSync(join(src, 'README'), 'alpha\n');
-  bd(src, ['init', '--prefix', 'al']);
-  git(src, 'add', '-A');
-  git(src, 'commit', '-qm', 'start');
-  const remote = join(base, 'alpha.git');
-  git(base, 'clone', '-q', '--bare', src, remote);
-  const dir = join(base, 'town');
-  gt(base, ['install', dir]);
-  gtJson(dir, ['rig', 'add', 'alpha', remote]);
-  return { base, dir, rig: join(dir, 'alpha', 'main') };
+  const t = newTown({ bareRemote: true });
+  return { base: t.base, dir: t.town, rig: t.clone };
 }
 
 /**
@@ -54,6 +43,15 @@ const env = (): NodeJS.ProcessEnv => {
 function dashboard(dir: string, cols = 100, rows = 30, args: string[] = [], extra: NodeJS.ProcessEnv = {}): Vt {
   const vt = new Vt(process.execPath, [GT, 'dashboard', ...args], { cwd: dir, env: { ...env(), ...extra }, cols, rows });
   terms.push(vt);
+  return vt;
+}
+
+/** The dashboard at 100x30 with Agents focused and the mayor selected. */
+async function onTheMayor(dir: string): Promise<Vt> {
+  const vt = dashboard(dir, 100, 30);
+  await vt.until((s) => /Activity/.test(s) && /mayor/.test(s), 'the dashboard');
+  vt.write('2');
+  await vt.until((s) => /▶2 Agents/.test(s) && /›. mayor/.test(s), 'the mayor selected');
   return vt;
 }
 
@@ -133,6 +131,8 @@ describe('gt dashboard: live', () => {
     vt.term.resize(79, 24);
     await vt.until((s) => /needs a terminal of at least 80x24/.test(s), 'the too-small notice');
     vt.write('5m'); // Mail, then m: read the selected message
+    // the keys read (the notice says they were ignored) before the terminal grows: else the resize may come first
+    await vt.until((s) => /keys are ignored until the terminal is larger/.test(s), 'the keys taken and ignored');
     vt.pty.resize(100, 30);
     vt.term.resize(100, 30);
     await vt.until((s) => /Activity|esc: back/.test(s), 'the screen drawn again');
@@ -251,10 +251,7 @@ describe('gt dashboard: keys', () => {
   it('a nudge whose text starts with a dash is sent as text, not read as an option (--help told "nudged")', async () => {
     // (the waits below are short: a hang here is a failure with the screen shown, not a test timeout)
     const t = town(); // not up: the mayor has no session, so a nudge must fail and say so
-    const vt = dashboard(t.dir, 100, 30);
-    await vt.until((s) => /Activity/.test(s) && /mayor/.test(s), 'the dashboard');
-    vt.write('2');
-    await vt.until((s) => /▶2 Agents/.test(s) && /›. mayor/.test(s), 'the mayor selected');
+    const vt = await onTheMayor(t.dir);
     vt.write('n');
     await vt.until((s) => /Nudge mayor:/.test(s), 'the nudge prompt');
     vt.write('--help');
@@ -267,10 +264,7 @@ describe('gt dashboard: keys', () => {
 
   it('attaching to an agent whose session is gone says so, not "back from"', async () => {
     const t = town();
-    const vt = dashboard(t.dir, 100, 30);
-    await vt.until((s) => /Activity/.test(s) && /mayor/.test(s), 'the dashboard');
-    vt.write('2');
-    await vt.until((s) => /▶2 Agents/.test(s) && /›. mayor/.test(s), 'the mayor selected');
+    const vt = await onTheMayor(t.dir);
     vt.write('a');
     await vt.until((s) => /back from mayor|attach failed|no session/.test(s) && /Activity/.test(s), 'the dashboard again');
     expect(vt.text()).not.toMatch(/back from mayor/);
@@ -303,10 +297,7 @@ describe('gt dashboard: reading', () => {
 
   it('text pasted into the nudge prompt keeps its words apart where it had a newline or a tab', async () => {
     const t = town();
-    const vt = dashboard(t.dir, 100, 30);
-    await vt.until((s) => /Activity/.test(s) && /mayor/.test(s), 'the dashboard');
-    vt.write('2');
-    await vt.until((s) => /▶2 Agents/.test(s) && /›. mayor/.test(s), 'the mayor selected');
+    const vt = await onTheMayor(t.dir);
     vt.write('n');
     await vt.until((s) => /Nudge mayor:/.test(s), 'the nudge prompt');
     vt.write('first line\rsecond\tthird');

@@ -5,10 +5,10 @@
 // was before: the normal screen with what it showed, the cursor shown, the tty's modes unchanged.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BD, GT, bd, bdJson, git, gt, gtJson, waitFor } from './helpers.js';
+import { GT, bd, bdJson, git, gt, gtJson } from './helpers.js';
 import { Vt } from './vt.js';
 
 const bases: string[] = [];

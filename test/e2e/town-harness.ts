@@ -14,6 +14,8 @@ export interface TownOptions {
   molecules?: Record<string, string>;
   /** town.json's `runtimes`. */
   runtimes?: unknown;
+  /** Add the rig from a bare clone of its repository (alpha.git), as from a shared remote: pushes land there. */
+  bareRemote?: boolean;
 }
 
 export interface TestTown {
@@ -21,6 +23,8 @@ export interface TestTown {
   base: string;
   /** The rig's clone (alpha/main). */
   clone: string;
+  /** The repository the rig was added from (alpha-src, or alpha.git with `bareRemote`). */
+  remote: string;
 }
 
 /** `newTown(options)` for a test file; `env` is what gt down runs with at cleanup. */
@@ -48,11 +52,13 @@ export function testTowns(tag: string, env: Record<string, string> = {}): (optio
     }
     git(src, 'add', '-A');
     git(src, 'commit', '-qm', 'start');
+    const remote = options.bareRemote ? join(base, 'alpha.git') : src;
+    if (options.bareRemote) git(base, 'clone', '-q', '--bare', src, remote);
     const town = join(base, 'town');
     gt(base, ['install', town]);
-    const t = { town, base, clone: join(town, 'alpha', 'main') };
+    const t = { town, base, clone: join(town, 'alpha', 'main'), remote };
     made.push(t);
-    gtJson(town, ['rig', 'add', 'alpha', src]);
+    gtJson(town, ['rig', 'add', 'alpha', remote]);
     if (options.runtimes) {
       const file = join(town, 'town.json');
       writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), runtimes: options.runtimes }, null, 2));

@@ -120,6 +120,7 @@ export function App({ source, initial, onAttach, onExit, size: fixedSize, now = 
       <Box flexDirection="column">
         <Text bold>gt dashboard needs a terminal of at least {MIN_COLUMNS}x{MIN_ROWS}; this one is {columns}x{rows}.</Text>
         <Text>Make it larger, or run gt dashboard --once for a plain snapshot. q quits.</Text>
+        {state.message ? <Text dimColor>{state.message}</Text> : null}
       </Box>
     );
   }

@@ -28,7 +28,7 @@ describe('the UI state', () => {
 
   it('behind the too-small notice takes only q and ^c, which quit', () => {
     const s = run(initialState(fixtureSnapshot()), key('3'));
-    for (const k of ['j', 's', 'm', '3sy', '/x\r']) expect(reduce(s, { type: 'key', input: k, key: {}, tooSmall: true })).toBe(s);
+    for (const k of ['j', 's', 'm', '3sy', '/x\r']) expect(reduce(s, { type: 'key', input: k, key: {}, tooSmall: true })).toEqual({ ...s, message: 'keys are ignored until the terminal is larger (q quits)' });
     expect(reduce(s, { type: 'key', input: 'q', key: {}, tooSmall: true }).quit).toBe(true);
     expect(reduce(s, { type: 'key', input: 'c', key: { ctrl: true }, tooSmall: true }).quit).toBe(true);
   });

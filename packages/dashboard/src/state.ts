@@ -189,7 +189,8 @@ export function reduce(s: UiState, m: Msg): UiState {
   switch (m.type) {
     case 'key': {
       // behind the too-small notice nothing must happen unseen: only q and ^c, which quit
-      if (m.tooSmall) return (m.input === 'q' && !m.key.ctrl) || (m.input === 'c' && m.key.ctrl) ? { ...s, quit: true } : s;
+      // (the notice says a key was ignored, so a person knows it did nothing)
+      if (m.tooSmall) return (m.input === 'q' && !m.key.ctrl) || (m.input === 'c' && m.key.ctrl) ? { ...s, quit: true } : { ...s, message: 'keys are ignored until the terminal is larger (q quits)' };
       // several keys in one read (typed fast, over a slow link, or pasted) come as one string: each is taken in
       // turn, and once a filter or a prompt is open the rest is its text
       // a line break that ends such a read is Enter, typed after the rest ('--help' and Enter in one read sends
