@@ -101,7 +101,8 @@ describe('gt dashboard in a terminal', () => {
     expect(rowWith(vt.text(), '›')).toContain(name);
     vt.write('a');
     // tmux has the terminal: its status line names the session
-    await vt.until((s) => !/Merge queue/.test(s) && s.includes(name), `tmux showing ${polecat}'s session`);
+    // tmux has the terminal once its status line is drawn (the session's lines may come first): then C-b d is its
+    await vt.until((s) => !/Merge queue/.test(s) && s.includes(name) && /^\[gt-/m.test(s), `tmux showing ${polecat}'s session`);
     vt.write('\x02d');
     await vt.until((s) => /Merge queue/.test(s) && s.includes(`back from ${polecat}`), 'the dashboard again');
     expect(vt.buffer()).toBe('alternate');
